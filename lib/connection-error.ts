@@ -1,0 +1,90 @@
+import { OllamaError } from './errors.ts';
+
+// Node and Bun name the failure with a code (on the error, or on its cause for undici);
+// Deno and browsers only with words, so both are looked at.
+/** How each failure reads in a sentence. */
+const BY_CODE: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by the server',
+  EPIPE: 'connection closed while sending the request',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'temporary DNS failure',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+const BY_WORDS: Array<[RegExp, string]> = [
+  [/connection refused|os error 111/i, 'ECONNREFUSED'],
+  [/reset by peer|os error 104/i, 'ECONNRESET'],
+  [/closed before message completed|other side closed|error reading a body/i, 'UND_ERR_SOCKET'],
+  [/temporary failure in name resolution/i, 'EAI_AGAIN'],
+  [/dns error|name or service not known|nodename nor servname/i, 'ENOTFOUND'],
+  [/timed out|os error 110/i, 'ETIMEDOUT'],
+];
+
+export function failureCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 4; depth++) {
+    const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
+    if (typeof code === 'string' && code in BY_CODE) return code;
+    if (typeof message === 'string') {
+      for (const [pattern, mapped] of BY_WORDS) if (pattern.test(message)) return mapped;
+    }
+    current = cause;
+  }
+  return undefined;
+}
+
+export interface ConnectionContext {
+  method: string;
+  url: string;
+  base: string;
+  local: boolean;
+  /** Chunks already handed to the caller when the body failed; undefined before the response. */
+  received?: number | undefined;
+}
+
+/** A fetch or body-read failure, told in words: what failed, where, and what to try. */
+export function connectionError(error: unknown, context: ConnectionContext): OllamaError {
+  const code = failureCode(error);
+  const what = (code === undefined ? undefined : BY_CODE[code]) ?? innermostMessage(error);
+  const where = context.received === undefined
+    ? `Could not get an answer from Ollama at ${context.base} for ${context.method} ${context.url} (${what}).`
+    : `The connection to Ollama at ${context.base} failed after ${context.received} chunk(s) of ` +
+      `${context.method} ${context.url} (${what}); the answer is incomplete.`;
+  return new OllamaError({ kind: 'connection', message: `${where} ${advice(code, context, what)}`, url: context.url, cause: error });
+}
+
+/** undici says "fetch failed" and keeps the reason ("bad port") on its cause. */
+function innermostMessage(error: unknown): string {
+  let found = 'network error';
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 4; depth++) {
+    const { message, cause } = current as { message?: unknown; cause?: unknown };
+    if (typeof message === 'string' && message !== '') found = message;
+    current = cause;
+  }
+  return found;
+}
+
+function advice(code: string | undefined, context: ConnectionContext, what: string): string {
+  if (/bad port/i.test(what)) {
+    return 'fetch refuses to connect to this port (it is on the Fetch standard\'s list of blocked ports); ' +
+      'Ollama listens on 11434 unless told otherwise.';
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return 'Check the host name in OLLAMA_HOST or the host option.';
+  }
+  if (code === 'ECONNREFUSED' && context.local) {
+    return 'Is Ollama running? Start it with `ollama serve` (or open the Ollama app), or point OLLAMA_HOST ' +
+      'or the host option at the address it listens on.';
+  }
+  if (code === 'ECONNREFUSED') {
+    return 'Check that Ollama runs on that machine and listens on a reachable address (OLLAMA_HOST=0.0.0.0 ' +
+      'on the server), and that no firewall blocks the port.';
+  }
+  if (context.received !== undefined) {
+    return 'Ollama may have crashed or restarted, or a proxy cut the stream; its log says which.';
+  }
+  return 'Check that the address is right and the server is reachable.';
+}

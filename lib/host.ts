@@ -1,0 +1,81 @@
+import { toBase64 } from './base64.ts';
+
+const DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_PORT = 11434;
+
+export interface ParsedHost {
+  /** Scheme, host, port and any path prefix, without credentials or a trailing slash. */
+  base: string;
+  /** `Basic …` when the host carried `user:password@`; fetch refuses such URLs. */
+  authorization: string | undefined;
+  /** Loopback or unspecified address: a refused connection means Ollama is not started. */
+  local: boolean;
+}
+
+/**
+ * Reads an `OLLAMA_HOST`-style value by the official clients' rules: no scheme means http
+ * and port 11434; an explicit `http://` or `https://` defaults to 80 or 443; `:port` alone
+ * means 127.0.0.1; a path prefix is kept (reverse proxies); one trailing slash goes; an IPv6
+ * literal may come with or without brackets; surrounding spaces and quotes are trimmed as
+ * the server itself trims them.
+ */
+export function parseHost(value: string | undefined): ParsedHost {
+  let rest = (value ?? '').replace(/^["'\s]+|["'\s]+$/g, '');
+  let scheme = 'http';
+  let port = DEFAULT_PORT;
+  const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\//i.exec(rest);
+  if (schemeMatch !== null) {
+    scheme = schemeMatch[1]!.toLowerCase();
+    if (scheme !== 'http' && scheme !== 'https') {
+      throw new TypeError(`host must be an http:// or https:// address, got "${scheme}://…"`);
+    }
+    port = scheme === 'https' ? 443 : 80;
+    rest = rest.slice(schemeMatch[0].length);
+  }
+  const slash = rest.indexOf('/');
+  let authority = slash === -1 ? rest : rest.slice(0, slash);
+  let path = slash === -1 ? '' : rest.slice(slash);
+  if (path.endsWith('/')) path = path.slice(0, -1);
+
+  let authorization: string | undefined;
+  const at = authority.lastIndexOf('@');
+  if (at !== -1) {
+    const userinfo = authority.slice(0, at);
+    authority = authority.slice(at + 1);
+    const colon = userinfo.indexOf(':');
+    const user = decodeURIComponent(colon === -1 ? userinfo : userinfo.slice(0, colon));
+    const password = colon === -1 ? '' : decodeURIComponent(userinfo.slice(colon + 1));
+    authorization = `Basic ${toBase64(new TextEncoder().encode(`${user}:${password}`))}`;
+  }
+
+  let hostname = authority;
+  if (authority.startsWith('[')) {
+    const close = authority.indexOf(']');
+    hostname = authority.slice(0, close + 1);
+    port = portOr(authority.slice(close + 2), port);
+  } else if (authority.indexOf(':') !== authority.lastIndexOf(':')) {
+    hostname = `[${authority}]`; // a bare IPv6 literal such as ::1 has no port
+  } else if (authority.includes(':')) {
+    const colon = authority.indexOf(':');
+    hostname = authority.slice(0, colon);
+    port = portOr(authority.slice(colon + 1), port);
+  }
+  if (hostname === '') hostname = DEFAULT_HOST;
+  return {
+    base: `${scheme}://${hostname}:${port}${path}`,
+    authorization,
+    local: isLocal(hostname),
+  };
+}
+
+function portOr(text: string, fallback: number): number {
+  if (!/^\d{1,5}$/.test(text)) return fallback;
+  const port = Number(text);
+  return port >= 1 && port <= 65535 ? port : fallback;
+}
+
+function isLocal(hostname: string): boolean {
+  const name = hostname.toLowerCase();
+  return name === 'localhost' || name.endsWith('.localhost') || name.startsWith('127.') ||
+    name === '[::1]' || name === '0.0.0.0' || name === '[::]';
+}

@@ -1,0 +1,13 @@
+/*! ollama-fetch — MIT License */
+// The public surface. Every file in lib/ works when copied alone with its relative imports:
+// no dependency, no `node:` import, nothing runs at import.
+
+export { chat, chatStream } from './chat.ts';
+export { generate, generateStream } from './generate.ts';
+export { embed, embeddings } from './embed.ts';
+export { OllamaError, isOllamaError, type OllamaErrorKind } from './errors.ts';
+export { LineSplitter, DEFAULT_MAX_LINE_LENGTH, type LineSplitterOptions } from './lines.ts';
+export { readNdjson, type ReadNdjsonOptions } from './ndjson.ts';
+export type { CallOptions, FetchLike } from './options.ts';
+export { VERSION } from './version.ts';
+export type * from './types.ts';

@@ -1,0 +1,35 @@
+import { toBase64 } from './base64.ts';
+import type { ImageInput, Message } from './types.ts';
+
+/** Checks what every endpoint needs before anything is sent, with a message that names the
+ * call and the fix, and returns the model name. */
+export function requireModel(call: string, request: unknown): string {
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+    throw new TypeError(`${call}: the request must be an object such as { model: 'llama3.2', … }`);
+  }
+  const { model } = request as { model?: unknown };
+  if (typeof model !== 'string' || model.trim() === '') {
+    throw new TypeError(`${call}: request.model must name a model, such as 'llama3.2' (got ${JSON.stringify(model) ?? 'undefined'})`);
+  }
+  return model;
+}
+
+/** Images as Ollama wants them: base64 strings. Bytes are encoded; strings pass unchanged. */
+export function encodeImages(call: string, images: ImageInput[] | undefined): string[] | undefined {
+  if (images === undefined) return undefined;
+  if (!Array.isArray(images)) throw new TypeError(`${call}: images must be an array`);
+  return images.map((image, index) => {
+    if (typeof image === 'string') return image;
+    if (image instanceof Uint8Array) return toBase64(image);
+    if (image instanceof ArrayBuffer) return toBase64(new Uint8Array(image));
+    throw new TypeError(`${call}: images[${index}] must be a base64 string, a Uint8Array or an ArrayBuffer`);
+  });
+}
+
+/** The messages with their images encoded; the caller's objects are never modified. */
+export function encodeMessages(call: string, messages: Message[] | undefined): Message[] | undefined {
+  if (messages === undefined) return undefined;
+  if (!Array.isArray(messages)) throw new TypeError(`${call}: request.messages must be an array of messages`);
+  return messages.map((message) =>
+    message?.images === undefined ? message : { ...message, images: encodeImages(call, message.images)! });
+}

@@ -1,0 +1,91 @@
+import { readJson } from './body.ts';
+import { OllamaError, preview } from './errors.ts';
+import { readNdjson } from './ndjson.ts';
+import type { ResolvedOptions } from './options.ts';
+import { open, type Exchange } from './request.ts';
+
+type Chunk = Record<string, unknown>;
+
+/**
+ * The objects of a streaming endpoint, each yielded as soon as its line is complete.
+ * It enforces what Ollama promises: every chunk is a JSON object, an `{"error": …}` chunk
+ * ends the stream with a `stream` error (what came before stays delivered), and the stream
+ * ends with a chunk for which `isLast` holds, or else with a `protocol` error, never with a
+ * silent early end. Ollama answers load and unload requests with one plain JSON object;
+ * that arrives as a stream of one.
+ */
+export async function* streamObjects(
+  exchange: Exchange,
+  options: ResolvedOptions,
+  isLast: (chunk: Chunk) => boolean,
+): AsyncGenerator<Chunk, void, undefined> {
+  const opened = await open(exchange, options);
+  const { response, url } = opened;
+  const where = `${exchange.method} ${url}`;
+  let received = 0;
+  let last = false;
+  let ended = false;
+  try {
+    const source = response.body === null
+      ? none()
+      : (response.headers.get('content-type') ?? '').includes('application/json')
+        ? single(readJson(response.body, options.maxLineLength, url))
+        : readNdjson(response.body, { url, maxLineLength: options.maxLineLength });
+    for await (const value of source) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new OllamaError({
+          kind: 'protocol',
+          message: `Chunk ${received + 1} of ${where} is not a JSON object: ${preview(JSON.stringify(value), 120)}.`,
+          status: response.status,
+          url,
+        });
+      }
+      const chunk = value as Chunk;
+      if ('error' in chunk) {
+        const text = typeof chunk.error === 'string' ? chunk.error : JSON.stringify(chunk.error);
+        throw new OllamaError({
+          kind: 'stream',
+          message: `Ollama reported an error after ${received} chunk(s) of ${where}: ${text}`,
+          status: response.status,
+          url,
+        });
+      }
+      if (last) {
+        throw new OllamaError({
+          kind: 'protocol',
+          message: `${where} sent more data after its final chunk: ${preview(JSON.stringify(chunk), 120)}.`,
+          status: response.status,
+          url,
+        });
+      }
+      received++;
+      last = isLast(chunk);
+      yield chunk;
+    }
+    ended = true;
+  } catch (error) {
+    throw opened.failure(error, received);
+  } finally {
+    opened.close(ended);
+  }
+  if (!last) {
+    throw new OllamaError({
+      kind: 'protocol',
+      message: `The stream of ${where} ended after ${received} chunk(s) without its final chunk ("done": true); ` +
+        'the answer is incomplete. The server or a proxy closed it early.',
+      status: response.status,
+      url,
+    });
+  }
+}
+
+/** The end of a chat or generate stream. */
+export function isDone(chunk: Chunk): boolean {
+  return chunk.done === true;
+}
+
+async function* single(value: Promise<unknown>): AsyncGenerator<unknown, void, undefined> {
+  yield await value;
+}
+
+async function* none(): AsyncGenerator<unknown, void, undefined> {}

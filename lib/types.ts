@@ -1,0 +1,199 @@
+// Request and response objects exactly as they travel on the wire, with Ollama's own field
+// names, so the Ollama API documentation applies to them 1:1.
+
+/** An image: base64 text as Ollama expects it, or raw bytes, which are encoded for you. */
+export type ImageInput = string | Uint8Array | ArrayBuffer;
+
+/** `true`/`false`, or an effort level for models that support one (gpt-oss maps `max` to `high`). */
+export type Think = boolean | 'low' | 'medium' | 'high' | 'max';
+
+/** `"json"` for any JSON, or a JSON Schema object for structured output. */
+export type Format = 'json' | { [key: string]: unknown };
+
+/** Seconds as a number (`0` unloads after the call, negative keeps the model loaded), or a Go
+ * duration string with a unit (`"5m"`, `"1h30m"`; `"300"` without a unit is rejected). */
+export type KeepAlive = number | string;
+
+/** The documented model options; each overrides the Modelfile's `PARAMETER` for one call. */
+export interface ModelOptions {
+  num_ctx?: number;
+  num_predict?: number;
+  num_keep?: number;
+  num_batch?: number;
+  num_gpu?: number;
+  main_gpu?: number;
+  num_thread?: number;
+  use_mmap?: boolean;
+  temperature?: number;
+  top_k?: number;
+  top_p?: number;
+  min_p?: number;
+  typical_p?: number;
+  repeat_last_n?: number;
+  repeat_penalty?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  seed?: number;
+  /** An array: Ollama rejects a bare string. */
+  stop?: string[];
+  draft_num_predict?: number;
+}
+
+export interface ToolCallFunction {
+  /** Position of the call in the model's answer; always present, also when 0. */
+  index: number;
+  name: string;
+  /** A JSON object (not a string, unlike the OpenAI API). */
+  arguments: { [key: string]: unknown };
+}
+
+export interface ToolCall {
+  id?: string;
+  function: ToolCallFunction;
+}
+
+export interface ToolProperty {
+  type?: string | string[];
+  description?: string;
+  enum?: unknown[];
+  items?: unknown;
+  properties?: { [name: string]: ToolProperty };
+  required?: string[];
+  anyOf?: ToolProperty[];
+}
+
+export interface Tool {
+  type: 'function';
+  function: {
+    name: string;
+    description?: string;
+    parameters?: {
+      type?: string;
+      required?: string[];
+      properties?: { [name: string]: ToolProperty };
+      $defs?: { [name: string]: unknown };
+      items?: unknown;
+    };
+  };
+}
+
+export interface Message {
+  /** `system`, `user`, `assistant` or `tool`. */
+  role: 'system' | 'user' | 'assistant' | 'tool' | (string & {});
+  content: string;
+  /** The reasoning trace of a thinking model; may be sent back in the history. */
+  thinking?: string;
+  images?: ImageInput[];
+  tool_calls?: ToolCall[];
+  /** On `role: "tool"` messages: the function that produced this result. */
+  tool_name?: string;
+  tool_call_id?: string;
+}
+
+export interface TokenLogprob {
+  token: string;
+  logprob: number;
+  bytes?: number[];
+}
+
+export interface Logprob extends TokenLogprob {
+  top_logprobs?: TokenLogprob[];
+}
+
+/** The timing fields of a final chunk, durations in nanoseconds. */
+export interface Metrics {
+  total_duration?: number;
+  load_duration?: number;
+  prompt_eval_count?: number;
+  prompt_eval_duration?: number;
+  eval_count?: number;
+  eval_duration?: number;
+}
+
+interface InferenceRequest {
+  model: string;
+  /** Decided by the function you call: `chat`/`generate` return one aggregated answer,
+   * `chatStream`/`generateStream` yield every chunk. Both stream on the wire. */
+  stream?: boolean;
+  format?: Format;
+  keep_alive?: KeepAlive;
+  options?: ModelOptions;
+  think?: Think;
+  /** Cut the prompt or history to fit the context. Default true. */
+  truncate?: boolean;
+  shift?: boolean;
+  logprobs?: boolean;
+  /** 0 to 20. */
+  top_logprobs?: number;
+}
+
+export interface ChatRequest extends InferenceRequest {
+  /** Absent or empty: only load the model (or unload it with `keep_alive: 0`). */
+  messages?: Message[];
+  tools?: Tool[];
+}
+
+export interface ChatResponse extends Metrics {
+  model: string;
+  created_at: string;
+  message: Message;
+  done: boolean;
+  /** `stop`, `length`, or `load`/`unload` for model-management requests. */
+  done_reason?: string;
+  logprobs?: Logprob[];
+}
+
+export interface GenerateRequest extends InferenceRequest {
+  /** Empty or absent: only load the model (or unload it with `keep_alive: 0`). */
+  prompt?: string;
+  suffix?: string;
+  system?: string;
+  template?: string;
+  /** Deprecated by Ollama: the `context` of an earlier final chunk. */
+  context?: number[];
+  raw?: boolean;
+  images?: ImageInput[];
+}
+
+export interface GenerateResponse extends Metrics {
+  model: string;
+  created_at: string;
+  response: string;
+  thinking?: string;
+  done: boolean;
+  done_reason?: string;
+  /** Final chunk only, and not in raw mode. */
+  context?: number[];
+  tool_calls?: ToolCall[];
+  logprobs?: Logprob[];
+}
+
+export interface EmbedRequest {
+  model: string;
+  input: string | string[];
+  truncate?: boolean;
+  dimensions?: number;
+  keep_alive?: KeepAlive;
+  options?: ModelOptions;
+}
+
+export interface EmbedResponse {
+  model: string;
+  /** One L2-normalised vector per input, in input order. */
+  embeddings: number[][];
+  total_duration?: number;
+  load_duration?: number;
+  prompt_eval_count?: number;
+}
+
+/** The legacy endpoint: one prompt, one vector, not normalised. */
+export interface EmbeddingsRequest {
+  model: string;
+  prompt: string;
+  keep_alive?: KeepAlive;
+  options?: ModelOptions;
+}
+
+export interface EmbeddingsResponse {
+  embedding: number[];
+}
