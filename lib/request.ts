@@ -50,9 +50,11 @@ export async function open(exchange: Exchange, options: ResolvedOptions): Promis
   const init: RequestInit = { method: exchange.method, headers, signal: controller.signal };
   if (exchange.body !== undefined) init.body = JSON.stringify(exchange.body);
 
+  // Called as a plain function: browsers reject a fetch invoked as a method of another object.
+  const send = options.fetch;
   let response: Response;
   try {
-    response = await options.fetch(url, init);
+    response = await send(url, init);
   } catch (error) {
     unlink();
     if (user?.aborted === true) throw user.reason;
