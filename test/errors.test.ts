@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connectionError, failureCode } from '../lib/connection-error.ts';
 import { readEnv } from '../lib/env.ts';
-import { chat, chatStream, embed, isOllamaError, OllamaError, type OllamaErrorKind } from '../lib/index.ts';
+import { chat, chatStream, embed, isOllamaError, OllamaError } from '../lib/index.ts';
+import { failsWith } from './support/assertions.ts';
 import { startFakeOllama, type FakeOllama } from './support/fake-ollama.ts';
 
 let fake: FakeOllama;
@@ -12,15 +13,6 @@ before(async () => {
 after(() => fake.close());
 
 const hello = { model: 'llama3.2', messages: [{ role: 'user' as const, content: 'hi' }] };
-
-function failsWith(kind: OllamaErrorKind, check: (error: OllamaError) => void = () => {}) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof OllamaError, `expected an OllamaError, got ${String(error)}`);
-    assert.equal(error.kind, kind, error.message);
-    check(error);
-    return true;
-  };
-}
 
 function answer(status: number, body: string, type = 'application/json; charset=utf-8'): void {
   fake.script({ respond: { status, headers: { 'content-type': type }, body } });

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import {
-  chat, chatStream, embed, embeddings, generate, generateStream, OllamaError,
-  type ChatRequest, type ChatResponse, type GenerateRequest, type OllamaErrorKind,
+  chat, chatStream, embed, embeddings, generate, generateStream,
+  type ChatRequest, type ChatResponse, type GenerateRequest,
 } from '../lib/index.ts';
+import { failsWith } from './support/assertions.ts';
 import { startFakeOllama, type Behaviour, type FakeOllama, type RecordedRequest } from './support/fake-ollama.ts';
 
 let fake: FakeOllama;
@@ -36,15 +37,6 @@ async function serverAnswer(path: string, body: object, behaviour?: Behaviour): 
 /** The requests the stand-in received since `mark`. */
 function since(mark: number): RecordedRequest[] {
   return fake.requests.slice(mark);
-}
-
-function failsWith(kind: OllamaErrorKind, check: (error: OllamaError) => void = () => {}) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof OllamaError, `expected an OllamaError, got ${String(error)}`);
-    assert.equal(error.kind, kind, error.message);
-    check(error);
-    return true;
-  };
 }
 
 async function drain<T>(iterable: AsyncIterable<T>, into: T[] = []): Promise<T[]> {
