@@ -19,6 +19,7 @@
  */
 import { LineSplitter } from '../../lib/lines.ts';
 import { readNdjson } from '../../lib/ndjson.ts';
+import { streamOf } from '../support/chunks.ts';
 
 // ---------------------------------------------------------------------------------------
 // Settings
@@ -185,18 +186,6 @@ function parseAlone(lines: readonly string[]): Tally {
   const tally: Tally = { lines: 0, checksum: 0 };
   for (const line of lines) take(tally, line);
   return tally;
-}
-
-/** A pull-based stream handing out the prepared views one per read, like a fetch body. */
-function streamOf(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
-  let next = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const chunk = chunks[next++];
-      if (chunk === undefined) controller.close();
-      else controller.enqueue(chunk);
-    },
-  });
 }
 
 async function readAndParse(chunks: readonly Uint8Array[]): Promise<Tally> {

@@ -38,7 +38,8 @@ export function cut(data: Uint8Array, offsets: number[]): Uint8Array[] {
   return pieces;
 }
 
-export function streamOf(pieces: Uint8Array[]): ReadableStream<Uint8Array> {
+/** A pull-based stream handing out the pieces one per read, like a fetch body. */
+export function streamOf(pieces: readonly Uint8Array[]): ReadableStream<Uint8Array> {
   let index = 0;
   return new ReadableStream<Uint8Array>({
     pull(controller) {
