@@ -51,8 +51,9 @@ export function connectionError(error: unknown, context: ConnectionContext): Oll
   const what = (code === undefined ? undefined : BY_CODE[code]) ?? innermostMessage(error);
   const where = context.received === undefined
     ? `Could not get an answer from Ollama at ${context.base} for ${context.method} ${context.url} (${what}).`
-    : `The connection to Ollama at ${context.base} failed after ${context.received} chunk(s) of ` +
-      `${context.method} ${context.url} (${what}); the answer is incomplete.`;
+    : `The connection to Ollama at ${context.base} failed while reading the answer to ${context.method} ` +
+      `${context.url}${context.received > 0 ? ` after ${context.received} chunk(s)` : ''} (${what}); the answer ` +
+      'is incomplete.';
   return new OllamaError({ kind: 'connection', message: `${where} ${advice(code, context, what)}`, url: context.url, cause: error });
 }
 

@@ -57,6 +57,8 @@ describe('how each runtime reports a failed connection is recognised', () => {
   test('a failure mid-body says how many chunks had arrived', () => {
     const error = connectionError(Object.assign(new Error('x'), { code: 'ECONNRESET' }), { ...context, received: 7 });
     assert.match(error.message, /after 7 chunk\(s\).*incomplete/s);
+    const whole = connectionError(Object.assign(new Error('x'), { code: 'ECONNRESET' }), { ...context, received: 0 });
+    assert.match(whole.message, /failed while reading the answer to POST \S+ \(connection reset/);
   });
 });
 
