@@ -4,6 +4,7 @@ import { connectionError, failureCode } from '../lib/connection-error.ts';
 import { readEnv } from '../lib/env.ts';
 import { chat, chatStream, embed, isOllamaError, OllamaError } from '../lib/index.ts';
 import { failsWith } from './support/assertions.ts';
+import { collect } from './support/chunks.ts';
 import { startFakeOllama, type FakeOllama } from './support/fake-ollama.ts';
 
 let fake: FakeOllama;
@@ -120,9 +121,8 @@ describe('a 200 answer that is not what Ollama sends', () => {
     const done = '{"model":"m","created_at":"t","message":{"role":"assistant","content":""},"done":true}';
     answer(200, `${done}\n${done}\n`, 'application/x-ndjson');
     const chunks: unknown[] = [];
-    await assert.rejects((async () => {
-      for await (const chunk of chatStream(hello, { host: fake.url })) chunks.push(chunk);
-    })(), failsWith('protocol', (error) => assert.match(error.message, /after its final chunk/)));
+    await assert.rejects(collect(chatStream(hello, { host: fake.url }), chunks),
+      failsWith('protocol', (error) => assert.match(error.message, /after its final chunk/)));
     assert.equal(chunks.length, 1);
   });
 

@@ -6,6 +6,7 @@ import {
   type ChatRequest, type ChatResponse, type GenerateRequest,
 } from '../lib/index.ts';
 import { failsWith } from './support/assertions.ts';
+import { collect } from './support/chunks.ts';
 import { startFakeOllama, type Behaviour, type FakeOllama, type RecordedRequest } from './support/fake-ollama.ts';
 
 let fake: FakeOllama;
@@ -37,11 +38,6 @@ async function serverAnswer(path: string, body: object, behaviour?: Behaviour): 
 /** The requests the stand-in received since `mark`. */
 function since(mark: number): RecordedRequest[] {
   return fake.requests.slice(mark);
-}
-
-async function drain<T>(iterable: AsyncIterable<T>, into: T[] = []): Promise<T[]> {
-  for await (const item of iterable) into.push(item);
-  return into;
 }
 
 describe('chat() equals what Ollama answers for stream:false, field by field', () => {
@@ -94,10 +90,10 @@ describe('chat() equals what Ollama answers for stream:false, field by field', (
     assert.equal(load.done_reason, 'load');
     const unload = await generate({ model: 'llama3.2', keep_alive: 0 }, { host });
     assert.equal(unload.done_reason, 'unload');
-    const streamed = await drain(chatStream({ model: 'llama3.2', messages: [] }, { host }));
+    const streamed = await collect(chatStream({ model: 'llama3.2', messages: [] }, { host }));
     assert.equal(streamed.length, 1);
     assert.equal(streamed[0]?.done_reason, 'load');
-    const generated = await drain(generateStream({ model: 'llama3.2', prompt: '' }, { host }));
+    const generated = await collect(generateStream({ model: 'llama3.2', prompt: '' }, { host }));
     assert.equal(generated[0]?.done_reason, 'load');
   });
 });
@@ -106,7 +102,7 @@ describe('chatStream() yields every chunk as Ollama sent it', () => {
   test('the chunks equal the raw NDJSON lines of the stand-in', async () => {
     const raw = await fetch(`${host}/api/chat`, { method: 'POST', body: JSON.stringify(hello) });
     const expected = (await raw.text()).trim().split('\n').map((line) => JSON.parse(line) as unknown);
-    const chunks = await drain(chatStream(hello, { host }));
+    const chunks = await collect(chatStream(hello, { host }));
     assert.deepStrictEqual(chunks, expected);
     assert.ok(chunks.length > 5);
   });
@@ -120,17 +116,17 @@ describe('chatStream() yields every chunk as Ollama sent it', () => {
     const kanji = body.findIndex((byte, i) => byte === 0xe6 && i > 0);
     assert.ok(llama > 0 && kanji > 0);
     const request = { ...hello, messages: [{ role: 'user' as const, content: '🦙漢' }] };
-    const plain = await drain(chatStream(request, { host }));
+    const plain = await collect(chatStream(request, { host }));
     for (const behaviour of [{ cuts: [llama + 1, llama + 3, kanji + 2] }, { cuts: [llama + 2], crlf: true, blankLines: true, bom: true }]) {
       fake.script(behaviour);
-      assert.deepStrictEqual(await drain(chatStream(request, { host })), plain, JSON.stringify(behaviour));
+      assert.deepStrictEqual(await collect(chatStream(request, { host })), plain, JSON.stringify(behaviour));
     }
     assert.ok(plain.map((c) => c.message.content).join('').includes('🦙漢'));
   });
 
   test('a final line without a line break is delivered', async () => {
     fake.script({ noFinalNewline: true });
-    const chunks = await drain(chatStream(hello, { host }));
+    const chunks = await collect(chatStream(hello, { host }));
     assert.equal(chunks.at(-1)?.done, true);
   });
 });
@@ -141,7 +137,7 @@ describe('errors inside and around the stream', () => {
   test('{"error"} after 3 chunks: chatStream yields the 3 chunks, then throws kind stream with the server text', async () => {
     fake.script({ errorAfter: 3, errorText: inBand });
     const chunks: ChatResponse[] = [];
-    await assert.rejects(drain(chatStream(hello, { host }), chunks), failsWith('stream', (error) => {
+    await assert.rejects(collect(chatStream(hello, { host }), chunks), failsWith('stream', (error) => {
       assert.equal(error.status, 200);
       assert.ok(error.message.includes(inBand));
       assert.equal(error.url, `${host}/api/chat`);
@@ -159,7 +155,7 @@ describe('errors inside and around the stream', () => {
   test('a stream that ends without done: kind protocol for chatStream and chat, after the chunks it had', async () => {
     fake.script({ omitDone: true }, { omitDone: true });
     const chunks: ChatResponse[] = [];
-    await assert.rejects(drain(chatStream(hello, { host }), chunks), failsWith('protocol', (error) => {
+    await assert.rejects(collect(chatStream(hello, { host }), chunks), failsWith('protocol', (error) => {
       assert.match(error.message, /without its final chunk/);
     }));
     assert.ok(chunks.length > 0);
@@ -169,7 +165,7 @@ describe('errors inside and around the stream', () => {
   test('a garbage line: kind protocol, with the line on the error', async () => {
     fake.script({ garbageAfter: 2 });
     const chunks: ChatResponse[] = [];
-    await assert.rejects(drain(chatStream(hello, { host }), chunks), failsWith('protocol', (error) => {
+    await assert.rejects(collect(chatStream(hello, { host }), chunks), failsWith('protocol', (error) => {
       assert.equal(error.line, '<html>this is not json</html>');
     }));
     assert.equal(chunks.length, 2);
@@ -186,7 +182,7 @@ describe('errors inside and around the stream', () => {
     fake.script({ resetAfter: 2 });
     const mark = fake.requests.length;
     const chunks: ChatResponse[] = [];
-    await assert.rejects(drain(chatStream(hello, { host }), chunks), failsWith('connection', (error) => {
+    await assert.rejects(collect(chatStream(hello, { host }), chunks), failsWith('connection', (error) => {
       assert.match(error.message, /after 2 chunk/);
     }));
     assert.equal(chunks.length, 2);
@@ -210,7 +206,7 @@ describe('HTTP errors say what happened and what to do', () => {
   const missing = 'llama9-missing';
   const endpoints: Array<[string, () => Promise<unknown>, string]> = [
     ['chat', () => chat({ model: missing, messages: [{ role: 'user', content: 'x' }] }, { host }), `model '${missing}' not found`],
-    ['chatStream', () => drain(chatStream({ model: missing, messages: [{ role: 'user', content: 'x' }] }, { host })), `model '${missing}' not found`],
+    ['chatStream', () => collect(chatStream({ model: missing, messages: [{ role: 'user', content: 'x' }] }, { host })), `model '${missing}' not found`],
     ['generate', () => generate({ model: missing, prompt: 'x' }, { host }), `model '${missing}' not found`],
     ['embed', () => embed({ model: missing, input: 'x' }, { host }), `model "${missing}" not found, try pulling it first`],
     ['embeddings', () => embeddings({ model: missing, prompt: 'x' }, { host }), `model "${missing}" not found, try pulling it first`],
@@ -292,7 +288,7 @@ describe('cancellation is real', () => {
   });
 
   test('an abort while the first byte is withheld rejects within 200 ms with the reason, and the stand-in sees it', async () => {
-    for (const call of [(signal: AbortSignal) => chat(hello, { host, signal }), (signal: AbortSignal) => drain(chatStream(hello, { host, signal }))]) {
+    for (const call of [(signal: AbortSignal) => chat(hello, { host, signal }), (signal: AbortSignal) => collect(chatStream(hello, { host, signal }))]) {
       fake.script({ headersDelayMs: 5000 });
       const mark = fake.requests.length;
       const controller = new AbortController();

@@ -50,10 +50,11 @@ export function streamOf(pieces: readonly Uint8Array[]): ReadableStream<Uint8Arr
   });
 }
 
-export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
+/** Every item of `iterable`, pushed into `into` as it arrives, so a caller can see what came
+ * before a rejection. */
+export async function collect<T>(iterable: AsyncIterable<T>, into: T[] = []): Promise<T[]> {
+  for await (const item of iterable) into.push(item);
+  return into;
 }
 
 /** At least 50 chat chunks whose strings hold é, 漢字, 🦙 and an escaped \n. */
