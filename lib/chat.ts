@@ -1,4 +1,5 @@
 import { aggregateChat } from './aggregate.ts';
+import { callOnce, callStream } from './call.ts';
 import { resolveOptions, type CallOptions } from './options.ts';
 import { encodeMessages, requireModel } from './request-body.ts';
 import type { Exchange } from './request.ts';
@@ -12,7 +13,8 @@ import type { ChatRequest, ChatResponse } from './types.ts';
  */
 export function chatStream(request: ChatRequest, options?: CallOptions): AsyncGenerator<ChatResponse, void, undefined> {
   const exchange = chatExchange('chatStream', request);
-  return streamObjects(exchange, resolveOptions(options), isDone) as AsyncGenerator<ChatResponse, void, undefined>;
+  return callStream(exchange, resolveOptions(options), (attempt) => streamObjects(exchange, attempt, isDone)) as
+    AsyncGenerator<ChatResponse, void, undefined>;
 }
 
 /**
@@ -21,7 +23,8 @@ export function chatStream(request: ChatRequest, options?: CallOptions): AsyncGe
  */
 export async function chat(request: ChatRequest, options?: CallOptions): Promise<ChatResponse> {
   const exchange = chatExchange('chat', request);
-  return aggregateChat(streamObjects(exchange, resolveOptions(options), isDone) as AsyncIterable<ChatResponse>);
+  return callOnce(exchange, resolveOptions(options), (attempt) =>
+    aggregateChat(streamObjects(exchange, attempt, isDone) as AsyncIterable<ChatResponse>));
 }
 
 function chatExchange(call: string, request: ChatRequest): Exchange {

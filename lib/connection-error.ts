@@ -14,6 +14,8 @@ const BY_CODE: Record<string, string> = {
   ETIMEDOUT: 'connection timed out',
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
+  UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
+  UND_ERR_BODY_TIMEOUT: 'no body data in time',
 };
 const BY_WORDS: Array<[RegExp, string]> = [
   [/connection refused|os error 111/i, 'ECONNREFUSED'],
@@ -54,7 +56,18 @@ export function connectionError(error: unknown, context: ConnectionContext): Oll
     : `The connection to Ollama at ${context.base} failed while reading the answer to ${context.method} ` +
       `${context.url}${context.received > 0 ? ` after ${context.received} chunk(s)` : ''} (${what}); the answer ` +
       'is incomplete.';
-  return new OllamaError({ kind: 'connection', message: `${where} ${advice(code, context, what)}`, url: context.url, cause: error });
+  return new OllamaError({
+    kind: 'connection',
+    message: `${where} ${advice(code, context, what)}`,
+    url: context.url,
+    code,
+    cause: error,
+  });
+}
+
+/** fetch refuses some ports outright (the Fetch standard's "bad port" list); no retry helps. */
+export function isBlockedPort(error: unknown): boolean {
+  return /bad port/i.test(innermostMessage(error));
 }
 
 /** undici says "fetch failed" and keeps the reason ("bad port") on its cause. */

@@ -1,3 +1,4 @@
+import { callOnce } from './call.ts';
 import { resolveOptions, type CallOptions } from './options.ts';
 import { requireModel } from './request-body.ts';
 import { fetchJson } from './request.ts';
@@ -11,12 +12,13 @@ export async function embed(request: EmbedRequest, options?: CallOptions): Promi
     throw new TypeError('embed: request.input must be a string or an array of strings');
   }
   const exchange = { method: 'POST', path: '/api/embed', body: request, model, accept: 'application/json' } as const;
-  return (await fetchJson(exchange, resolveOptions(options))) as EmbedResponse;
+  return (await callOnce(exchange, resolveOptions(options), (attempt) => fetchJson(exchange, attempt))) as EmbedResponse;
 }
 
 /** POST /api/embeddings, Ollama's older endpoint: one prompt, one vector, not normalised. */
 export async function embeddings(request: EmbeddingsRequest, options?: CallOptions): Promise<EmbeddingsResponse> {
   const model = requireModel('embeddings', request);
   const exchange = { method: 'POST', path: '/api/embeddings', body: request, model, accept: 'application/json' } as const;
-  return (await fetchJson(exchange, resolveOptions(options))) as EmbeddingsResponse;
+  return (await callOnce(exchange, resolveOptions(options), (attempt) => fetchJson(exchange, attempt))) as
+    EmbeddingsResponse;
 }

@@ -4,9 +4,20 @@
  * - `stream`: the server reported an error inside a 200 stream (`{"error": …}` line);
  * - `protocol`: the bytes received are not a valid Ollama answer (not JSON, a line over the
  *   limit, invalid UTF-8, a stream that ended without its final `done: true` chunk);
- * - `connection`: no answer could be had (refused, reset, closed, DNS failure).
+ * - `connection`: no answer could be had (refused, reset, closed, DNS failure);
+ * - `connect-timeout`: the connection was not established within `connectTimeout`;
+ * - `read-timeout`: the server was silent for longer than `readTimeout`, before its first byte
+ *   or between two chunks;
+ * - `total-timeout`: the whole call, retries included, did not finish within `totalTimeout`.
  */
-export type OllamaErrorKind = 'http' | 'stream' | 'protocol' | 'connection';
+export type OllamaErrorKind =
+  | 'http'
+  | 'stream'
+  | 'protocol'
+  | 'connection'
+  | 'connect-timeout'
+  | 'read-timeout'
+  | 'total-timeout';
 
 export interface OllamaErrorInit {
   kind: OllamaErrorKind;
@@ -15,6 +26,9 @@ export interface OllamaErrorInit {
   url?: string | undefined;
   body?: string | undefined;
   line?: string | undefined;
+  code?: string | undefined;
+  retryAfter?: number | undefined;
+  attempts?: number | undefined;
   cause?: unknown;
 }
 
@@ -31,6 +45,13 @@ export class OllamaError extends Error {
   readonly body: string | undefined;
   /** `protocol` errors about one line: that line, cut to 200 characters. */
   readonly line: string | undefined;
+  /** `connection` errors: the system's name for the failure when one is known
+   * (`ECONNREFUSED`, `ECONNRESET`, `ENOTFOUND`, `EAI_AGAIN`, `UND_ERR_SOCKET`, …). */
+  readonly code: string | undefined;
+  /** `http` errors: the wait the server asked for with `Retry-After`, in milliseconds. */
+  readonly retryAfter: number | undefined;
+  /** How many requests the call made before it gave up; 0 when it failed before sending. */
+  readonly attempts: number;
 
   constructor(init: OllamaErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -39,6 +60,9 @@ export class OllamaError extends Error {
     this.url = init.url;
     this.body = init.body;
     this.line = init.line;
+    this.code = init.code;
+    this.retryAfter = init.retryAfter;
+    this.attempts = init.attempts ?? 0;
   }
 }
 
@@ -54,15 +78,38 @@ export function isOllamaError(value: unknown): value is OllamaError {
 /** The same error seen from a known URL: the pure line splitter has no URL to name. */
 export function withUrl(error: OllamaError, url: string): OllamaError {
   if (error.url !== undefined) return error;
-  return new OllamaError({
+  return copy(error, { message: `${error.message} (from ${url})`, url });
+}
+
+/** The error as the caller finally sees it: it says how many attempts were made. */
+export function withAttempts(error: OllamaError, attempts: number): OllamaError {
+  if (error.attempts === attempts) return error;
+  const said = attempts > 1 ? ` Gave up after ${attempts} attempts.` : '';
+  return copy(error, { message: error.message + said, attempts });
+}
+
+/** The same error with one more sentence. */
+export function withNote(error: OllamaError, note: string): OllamaError {
+  return copy(error, { message: `${error.message} ${note}` });
+}
+
+function copy(error: OllamaError, change: Partial<OllamaErrorInit>): OllamaError {
+  const fresh = new OllamaError({
     kind: error.kind,
-    message: `${error.message} (from ${url})`,
+    message: error.message,
     status: error.status,
-    url,
+    url: error.url,
     body: error.body,
     line: error.line,
+    code: error.code,
+    retryAfter: error.retryAfter,
+    attempts: error.attempts,
     cause: error.cause,
+    ...change,
   });
+  // The place it was first thrown says more than the place it was relabelled.
+  if (error.stack !== undefined) fresh.stack = error.stack.replace(error.message, fresh.message);
+  return fresh;
 }
 
 /** A short, single-line rendering of untrusted text for an error message: a server may send

@@ -1,4 +1,5 @@
 import { aggregateGenerate } from './aggregate.ts';
+import { callOnce, callStream } from './call.ts';
 import { resolveOptions, type CallOptions } from './options.ts';
 import { encodeImages, requireModel } from './request-body.ts';
 import type { Exchange } from './request.ts';
@@ -12,14 +13,16 @@ export function generateStream(
   options?: CallOptions,
 ): AsyncGenerator<GenerateResponse, void, undefined> {
   const exchange = generateExchange('generateStream', request);
-  return streamObjects(exchange, resolveOptions(options), isDone) as AsyncGenerator<GenerateResponse, void, undefined>;
+  return callStream(exchange, resolveOptions(options), (attempt) => streamObjects(exchange, attempt, isDone)) as
+    AsyncGenerator<GenerateResponse, void, undefined>;
 }
 
 /** POST /api/generate, answered as one object: exactly what Ollama answers for
  * `stream: false`, `context` included. It streams on the wire all the same. */
 export async function generate(request: GenerateRequest, options?: CallOptions): Promise<GenerateResponse> {
   const exchange = generateExchange('generate', request);
-  return aggregateGenerate(streamObjects(exchange, resolveOptions(options), isDone) as AsyncIterable<GenerateResponse>);
+  return callOnce(exchange, resolveOptions(options), (attempt) =>
+    aggregateGenerate(streamObjects(exchange, attempt, isDone) as AsyncIterable<GenerateResponse>));
 }
 
 function generateExchange(call: string, request: GenerateRequest): Exchange {

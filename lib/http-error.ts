@@ -11,10 +11,14 @@ export interface HttpContext {
 
 /** A non-2xx answer as an error: the server's own words, the status, the URL, and a next
  * step. The body is read (at most 64 KiB) so the connection is released. */
-export async function httpError(response: Response, context: HttpContext): Promise<OllamaError> {
+export async function httpError(
+  response: Response,
+  stream: ReadableStream<Uint8Array> | null,
+  context: HttpContext,
+): Promise<OllamaError> {
   let body = '';
   try {
-    body = (await readText(response.body, ERROR_BODY_LIMIT)).text;
+    body = (await readText(stream, ERROR_BODY_LIMIT)).text;
   } catch {
     // The status alone still says what happened.
   }
@@ -28,7 +32,23 @@ export async function httpError(response: Response, context: HttpContext): Promi
   const status = `${response.status}${response.statusText === '' ? '' : ` ${response.statusText}`}`;
   const message = `Ollama answered HTTP ${status} to ${context.method} ${context.url}${said}. ` +
     hint(response.status, serverText, body, context);
-  return new OllamaError({ kind: 'http', message: message.trim(), status: response.status, url: context.url, body });
+  return new OllamaError({
+    kind: 'http',
+    message: message.trim(),
+    status: response.status,
+    url: context.url,
+    body,
+    retryAfter: retryAfter(response.headers.get('retry-after')),
+  });
+}
+
+/** `Retry-After` in milliseconds: either delay-seconds or an HTTP date. */
+export function retryAfter(value: string | null, now: number = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 function errorField(body: string): string | undefined {

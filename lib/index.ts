@@ -8,6 +8,7 @@ export { embed, embeddings } from './embed.ts';
 export { OllamaError, isOllamaError, type OllamaErrorKind } from './errors.ts';
 export { LineSplitter, DEFAULT_MAX_LINE_LENGTH, type LineSplitterOptions } from './lines.ts';
 export { readNdjson, type ReadNdjsonOptions } from './ndjson.ts';
-export type { CallOptions, FetchLike } from './options.ts';
+export type { CallOptions, FetchLike, RetryPolicy } from './options.ts';
+export { retry, backoff, type RetryContext, type RetryInfo, type RetryOptions } from './retry.ts';
 export { VERSION } from './version.ts';
 export type * from './types.ts';

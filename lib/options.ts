@@ -1,6 +1,7 @@
 import { readEnv } from './env.ts';
 import { parseHost } from './host.ts';
 import { DEFAULT_MAX_LINE_LENGTH } from './lines.ts';
+import { count, delayValue, MAX_DELAY_MS, type RetryInfo } from './retry.ts';
 
 /** The shape of `fetch` the library needs; the runtime's own `fetch` fits it. */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -41,7 +42,92 @@ export interface CallOptions {
    * @default 67108864 (64 MiB)
    */
   maxLineLength?: number | undefined;
+  /**
+   * The longest wait for the TCP (and TLS) connection to be established, and for nothing else:
+   * a server that accepted the connection and is slow to answer is governed by `readTimeout`.
+   * A connect timeout is retried. `0` or `Infinity` turns it off. Where the runtime's fetch
+   * cannot tell connecting from waiting (browsers, Deno, a `fetch` option), it is added to
+   * `readTimeout` to make one deadline for the response headers; the README says which runtime
+   * gets what.
+   * @default 5000
+   */
+  connectTimeout?: number | undefined;
+  /**
+   * The longest silence allowed from the server, in milliseconds: while waiting for the first
+   * byte (Ollama sends nothing until the model is loaded and the first token exists) and
+   * between any two chunks after it. A long answer that keeps arriving never hits it. A read
+   * timeout is not retried. `0` or `Infinity` turns it off.
+   * @default 120000
+   */
+  readTimeout?: number | undefined;
+  /**
+   * The whole call, from the first attempt to the last chunk, every retry and every wait
+   * between them included. A retry whose wait would end after it is not started. `0` or
+   * `Infinity` means no limit.
+   * @default no limit
+   */
+  totalTimeout?: number | undefined;
+  /**
+   * Retries of failures that happened before anything reached you: a connection that could not
+   * be made or was dropped, a connect timeout, and the statuses in `statusCodes`. A number is
+   * `{ retries: n }`; `false` is `{ retries: 0 }`. A stream is never retried once it has
+   * yielded a chunk, so no token is ever repeated.
+   * @default { retries: 2 }
+   */
+  retry?: number | boolean | RetryPolicy | undefined;
 }
+
+/** How a call retries; every field is optional. */
+export interface RetryPolicy {
+  /**
+   * Attempts after the first.
+   * @default 2
+   */
+  retries?: number | undefined;
+  /**
+   * Backoff before the first retry; it doubles for each one after, with jitter.
+   * @default 1000
+   */
+  baseDelay?: number | undefined;
+  /**
+   * No backoff is longer than this (a `Retry-After` the server sends is obeyed as sent, up to
+   * `maxRetryAfter`).
+   * @default 8000
+   */
+  maxDelay?: number | undefined;
+  /**
+   * The longest `Retry-After` obeyed, in milliseconds. When the server asks for a longer wait,
+   * the call fails at once with that `http` error, the wait it asked for on `retryAfter`.
+   * @default 60000
+   */
+  maxRetryAfter?: number | undefined;
+  /**
+   * HTTP statuses worth another attempt. 500 is not among them by default: Ollama's 500s are
+   * deterministic (a bad option, out of memory).
+   * @default [408, 429, 502, 503, 504]
+   */
+  statusCodes?: readonly number[] | undefined;
+  /**
+   * Called before each wait with the attempt that failed (from 1), the retries left, the wait
+   * in milliseconds and the error.
+   * @default none
+   */
+  onRetry?: ((info: RetryInfo) => unknown) | undefined;
+}
+
+/** A retry policy with every field filled in. */
+export interface ResolvedRetry {
+  retries: number;
+  baseDelay: number;
+  maxDelay: number;
+  maxRetryAfter: number;
+  statusCodes: ReadonlySet<number>;
+  onRetry: ((info: RetryInfo) => unknown) | undefined;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT = 5_000;
+export const DEFAULT_READ_TIMEOUT = 120_000;
+const DEFAULT_STATUS_CODES: readonly number[] = [408, 429, 502, 503, 504];
 
 /** Every option checked and filled in, once, at the edge of a call. */
 export interface ResolvedOptions {
@@ -51,7 +137,14 @@ export interface ResolvedOptions {
   headers: Headers;
   signal: AbortSignal | undefined;
   fetch: FetchLike;
+  /** The runtime's own fetch is in use, so runtime-specific request members can be passed. */
+  builtinFetch: boolean;
   maxLineLength: number;
+  /** Milliseconds; 0 means no limit. */
+  connectTimeout: number;
+  readTimeout: number;
+  totalTimeout: number;
+  retry: ResolvedRetry;
 }
 
 export function resolveOptions(options: CallOptions | undefined): ResolvedOptions {
@@ -59,6 +152,10 @@ export function resolveOptions(options: CallOptions | undefined): ResolvedOption
     throw new TypeError(`options must be an object such as { host: 'http://127.0.0.1:11434' }, got ${describe(options)}`);
   }
   const { host, headers, signal, fetch: fetchOption, maxLineLength } = options ?? {};
+  const connectTimeout = timeout(options?.connectTimeout, 'connectTimeout', DEFAULT_CONNECT_TIMEOUT);
+  const readTimeout = timeout(options?.readTimeout, 'readTimeout', DEFAULT_READ_TIMEOUT);
+  const totalTimeout = timeout(options?.totalTimeout, 'totalTimeout', 0);
+  const retry = resolveRetry(options?.retry);
   if (host !== undefined && typeof host !== 'string') {
     throw new TypeError(`options.host must be a string such as 'http://127.0.0.1:11434', got ${describe(host)}`);
   }
@@ -87,8 +184,56 @@ export function resolveOptions(options: CallOptions | undefined): ResolvedOption
     signal,
     // Bound at the call, not import; and never called as a method, which browsers reject.
     fetch: fetchOption ?? ((input, init) => globalThis.fetch(input, init)),
+    builtinFetch: fetchOption === undefined,
     maxLineLength: limit,
+    connectTimeout,
+    readTimeout,
+    totalTimeout,
+    retry,
   };
+}
+
+/** Milliseconds, with 0 and Infinity both meaning "no limit" (stored as 0). */
+function timeout(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (value === Infinity) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_DELAY_MS) {
+    throw new RangeError(
+      `options.${name} must be a number of milliseconds from 0 to ${MAX_DELAY_MS} (0 or Infinity turns it off), ` +
+        `got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function resolveRetry(value: unknown): ResolvedRetry {
+  const policy: RetryPolicy = typeof value === 'number'
+    ? { retries: value }
+    : value === false
+      ? { retries: 0 }
+      : value === undefined || value === true
+        ? {}
+        : typeof value === 'object' && value !== null && !Array.isArray(value)
+          ? value
+          : invalid(value);
+  const retries = count(policy.retries ?? 2, 'options.retry.retries');
+  const baseDelay = delayValue(policy.baseDelay ?? 1000, 'options.retry.baseDelay');
+  const maxDelay = delayValue(policy.maxDelay ?? 8000, 'options.retry.maxDelay');
+  const maxRetryAfter = delayValue(policy.maxRetryAfter ?? 60_000, 'options.retry.maxRetryAfter');
+  const codes = policy.statusCodes ?? DEFAULT_STATUS_CODES;
+  if (!Array.isArray(codes) || !codes.every((code) => Number.isInteger(code) && code >= 100 && code <= 599)) {
+    throw new RangeError(`options.retry.statusCodes must be an array of HTTP statuses (100-599), got ${describe(codes)}`);
+  }
+  if (policy.onRetry !== undefined && typeof policy.onRetry !== 'function') {
+    throw new TypeError(`options.retry.onRetry must be a function, got ${describe(policy.onRetry)}`);
+  }
+  return { retries, baseDelay, maxDelay, maxRetryAfter, statusCodes: new Set(codes), onRetry: policy.onRetry };
+}
+
+function invalid(value: unknown): never {
+  throw new TypeError(
+    `options.retry must be a number of retries, true, false, or an object such as { retries: 2 }, got ${describe(value)}`,
+  );
 }
 
 function isSignal(value: unknown): value is AbortSignal {

@@ -1,8 +1,11 @@
 import { readJson } from './body.ts';
-import { connectionError } from './connection-error.ts';
+import { connectionError, failureCode } from './connection-error.ts';
 import { isOllamaError } from './errors.ts';
 import { httpError } from './http-error.ts';
+import { watchIdle } from './idle.ts';
 import type { ResolvedOptions } from './options.ts';
+import { connectTimeoutError, readTimeoutError } from './timeout-error.ts';
+import { transportFor } from './transport.ts';
 import { VERSION } from './version.ts';
 
 export interface Exchange {
@@ -19,6 +22,9 @@ export interface Exchange {
 /** An answered request whose body is still to be read. */
 export interface OpenExchange {
   response: Response;
+  /** The response body, to be read instead of `response.body`: it is watched by the read
+   * timeout. */
+  body: ReadableStream<Uint8Array> | null;
   url: string;
   /** Turns a failure met while reading the body into what the caller should see. */
   failure(error: unknown, received: number): unknown;
@@ -27,11 +33,15 @@ export interface OpenExchange {
   close(finished: boolean): void;
 }
 
+/** Marks the exchange's own abort when the read timer ran out, to tell it from any other. */
+const SILENT = Symbol('read timeout');
+
 /**
- * Sends one request and waits for its status. A fetch failure becomes a `connection` error,
- * a non-2xx status an `http` error, and a user abort rejects with the signal's own reason.
- * The exchange has its own controller so that leaving a stream early can abort it without
- * touching the caller's signal.
+ * One attempt: sends one request and waits for its status. A fetch failure becomes a
+ * `connection` error (or a timeout), a non-2xx status an `http` error, and an abort of
+ * `options.signal` rejects with the signal's own reason. The exchange has its own controller,
+ * so that leaving a stream early or a timer running out can abort it without touching the
+ * caller's signal.
  */
 export async function open(exchange: Exchange, options: ResolvedOptions): Promise<OpenExchange> {
   const url = options.base + exchange.path;
@@ -47,8 +57,15 @@ export async function open(exchange: Exchange, options: ResolvedOptions): Promis
   if (exchange.body !== undefined) headers.set('Content-Type', 'application/json');
   if (options.authorization !== undefined) headers.set('Authorization', options.authorization);
   options.headers.forEach((value, name) => headers.set(name, value));
-  const init: RequestInit = { method: exchange.method, headers, signal: controller.signal };
+  const transport = transportFor(options.connectTimeout, options.readTimeout, options.builtinFetch);
+  const init: RequestInit = { ...transport.init, method: exchange.method, headers, signal: controller.signal };
   if (exchange.body !== undefined) init.body = JSON.stringify(exchange.body);
+
+  // Where the runtime cannot time the connection apart, one deadline covers connecting and
+  // waiting for the headers together; otherwise the runtime times both phases itself.
+  const { connectTimeout, readTimeout } = options;
+  const deadline = !transport.timesConnect && readTimeout > 0 ? connectTimeout + readTimeout : 0;
+  const headerTimer = deadline > 0 ? setTimeout(() => controller.abort(SILENT), deadline) : undefined;
 
   // Called as a plain function: browsers reject a fetch invoked as a method of another object.
   const send = options.fetch;
@@ -58,22 +75,52 @@ export async function open(exchange: Exchange, options: ResolvedOptions): Promis
   } catch (error) {
     unlink();
     if (user?.aborted === true) throw user.reason;
+    if (controller.signal.reason === SILENT) {
+      throw readTimeoutError(context, { limit: deadline, received: undefined, connectIncluded: connectTimeout }, error);
+    }
+    const code = failureCode(error);
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+      throw connectTimeoutError(context, transport.timesConnect ? connectTimeout : undefined, error);
+    }
+    if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+      throw readTimeoutError(context, { limit: transport.timesConnect ? readTimeout : undefined, received: undefined }, error);
+    }
     throw connectionError(error, context);
+  } finally {
+    clearTimeout(headerTimer);
   }
+
+  const body = response.body !== null && readTimeout > 0
+    ? watchIdle(response.body, readTimeout, () => {
+      controller.abort(SILENT);
+      return SILENT;
+    })
+    : response.body;
+  const failure = (error: unknown, received: number | undefined): unknown => {
+    if (user?.aborted === true) return user.reason;
+    if (controller.signal.reason === SILENT) return readTimeoutError(context, { limit: readTimeout, received: received ?? 0 });
+    if (isOllamaError(error)) return error;
+    if (failureCode(error) === 'UND_ERR_BODY_TIMEOUT') return readTimeoutError(context, { limit: undefined, received: received ?? 0 }, error);
+    return connectionError(error, { ...context, received });
+  };
+
   if (!response.ok) {
+    let error: unknown;
     try {
-      throw await httpError(response, { method: exchange.method, url, model: exchange.model });
+      error = await httpError(response, body, { method: exchange.method, url, model: exchange.model });
+    } catch (failed) {
+      error = failure(failed, undefined);
     } finally {
       unlink();
     }
+    if (user?.aborted === true) throw user.reason;
+    throw error;
   }
   return {
     response,
+    body,
     url,
-    failure(error, received) {
-      if (user?.aborted === true) return user.reason;
-      return isOllamaError(error) ? error : connectionError(error, { ...context, received });
-    },
+    failure,
     close(finished) {
       unlink();
       if (!finished) controller.abort();
@@ -81,12 +128,12 @@ export async function open(exchange: Exchange, options: ResolvedOptions): Promis
   };
 }
 
-/** A call whose answer is one JSON object (embed, the model listing). */
+/** One attempt at a call whose answer is one JSON object (embed, the model listing). */
 export async function fetchJson(exchange: Exchange, options: ResolvedOptions): Promise<unknown> {
   const opened = await open(exchange, options);
   let finished = false;
   try {
-    const value = await readJson(opened.response.body, options.maxLineLength, opened.url);
+    const value = await readJson(opened.body, options.maxLineLength, opened.url);
     finished = true;
     return value;
   } catch (error) {

@@ -7,7 +7,8 @@ import { open, type Exchange } from './request.ts';
 type Chunk = Record<string, unknown>;
 
 /**
- * The objects of a streaming endpoint, each yielded as soon as its line is complete.
+ * The objects of one attempt at a streaming endpoint, each yielded as soon as its line is
+ * complete.
  * It enforces what Ollama promises: every chunk is a JSON object, an `{"error": …}` chunk
  * ends the stream with a `stream` error (what came before stays delivered), and the stream
  * ends with a chunk for which `isLast` holds, or else with a `protocol` error, never with a
@@ -20,17 +21,17 @@ export async function* streamObjects(
   isLast: (chunk: Chunk) => boolean,
 ): AsyncGenerator<Chunk, void, undefined> {
   const opened = await open(exchange, options);
-  const { response, url } = opened;
+  const { response, body, url } = opened;
   const where = `${exchange.method} ${url}`;
   let received = 0;
   let last = false;
   let ended = false;
   try {
-    const source = response.body === null
+    const source = body === null
       ? none()
       : (response.headers.get('content-type') ?? '').includes('application/json')
-        ? single(readJson(response.body, options.maxLineLength, url))
-        : readNdjson(response.body, { url, maxLineLength: options.maxLineLength });
+        ? single(readJson(body, options.maxLineLength, url))
+        : readNdjson(body, { url, maxLineLength: options.maxLineLength });
     for await (const value of source) {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         throw new OllamaError({

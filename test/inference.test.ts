@@ -191,12 +191,13 @@ describe('errors inside and around the stream', () => {
 
   test('a connection closed mid-body (FIN without the last chunk): kind connection', async () => {
     fake.script({ closeAfter: 2 });
-    await assert.rejects(chat(hello, { host }), failsWith('connection'));
+    // chat() would retry this (nothing had reached the caller); one attempt shows the error.
+    await assert.rejects(chat(hello, { host, retry: false }), failsWith('connection'));
   });
 
   test('a reset before any byte: kind connection naming the host', async () => {
     fake.script({ resetAfter: 0 });
-    await assert.rejects(chat(hello, { host }), failsWith('connection', (error) => {
+    await assert.rejects(chat(hello, { host, retry: false }), failsWith('connection', (error) => {
       assert.ok(error.message.includes(host));
     }));
   });
@@ -224,7 +225,7 @@ describe('HTTP errors say what happened and what to do', () => {
   test('an HTML 502 from a proxy is summarised by its title, not dumped whole', async () => {
     const page = `<!DOCTYPE html><html><head><title>502 Bad Gateway</title><style>body{color:red}</style></head><body>${'<p>nginx details</p>'.repeat(500)}</body></html>`;
     fake.script({ respond: { status: 502, headers: { 'content-type': 'text/html' }, body: page } });
-    await assert.rejects(chat(hello, { host }), failsWith('http', (error) => {
+    await assert.rejects(chat(hello, { host, retry: false }), failsWith('http', (error) => {
       assert.equal(error.status, 502);
       assert.ok(error.message.includes('502 Bad Gateway'));
       assert.ok(!error.message.includes('<p>'), 'no markup in the message');
@@ -252,11 +253,15 @@ describe('HTTP errors say what happened and what to do', () => {
     const closed = await startFakeOllama();
     const deadHost = closed.url;
     await closed.close();
-    await assert.rejects(chat(hello, { host: deadHost }), failsWith('connection', (error) => {
+    await assert.rejects(chat(hello, { host: deadHost, retry: { baseDelay: 10 } }), failsWith('connection', (error) => {
       assert.ok(error.message.includes(deadHost));
       assert.match(error.message, /connection refused/);
       assert.match(error.message, /ollama serve/);
       assert.equal(error.status, undefined);
+      assert.equal(error.code, 'ECONNREFUSED');
+      // Ollama restarting refuses for a moment, so a refusal is retried before it is reported.
+      assert.equal(error.attempts, 3);
+      assert.match(error.message, /Gave up after 3 attempts\./);
     }));
   });
 });

@@ -1,0 +1,129 @@
+import { isOllamaError, withAttempts, type OllamaError } from './errors.ts';
+import type { ResolvedOptions } from './options.ts';
+import type { Exchange } from './request.ts';
+import { retry, type RetryInfo } from './retry.ts';
+import { retryDelay } from './retry-policy.ts';
+import { totalTimeoutError } from './timeout-error.ts';
+
+/**
+ * One call, from its first attempt to its end: the caller's signal joined with the
+ * `totalTimeout` timer into the one signal every attempt and every wait obeys, and the count
+ * of attempts every error reports. Disposing of it clears the timer and the link, so nothing
+ * of the call outlives it.
+ */
+class Call {
+  readonly options: ResolvedOptions;
+  attempts = 0;
+  private readonly controller = new AbortController();
+  private readonly user: AbortSignal | undefined;
+  private readonly forward = (): void => this.controller.abort(this.user?.reason);
+  private readonly timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly deadline: number | undefined;
+  private readonly expired: OllamaError | undefined;
+  private readonly context: { method: string; url: string; base: string };
+
+  constructor(exchange: Exchange, options: ResolvedOptions) {
+    this.user = options.signal;
+    this.options = { ...options, signal: this.controller.signal };
+    this.context = { method: exchange.method, url: options.base + exchange.path, base: options.base };
+    if (this.user?.aborted === true) this.controller.abort(this.user.reason);
+    else this.user?.addEventListener('abort', this.forward, { once: true });
+    if (options.totalTimeout > 0) {
+      this.deadline = performance.now() + options.totalTimeout;
+      const expired = totalTimeoutError(this.context, options.totalTimeout);
+      this.expired = expired;
+      this.timer = setTimeout(() => this.controller.abort(expired), options.totalTimeout);
+    }
+  }
+
+  /** Runs `attempt` under the retry policy; every attempt gets the call's own options. */
+  run<T>(attempt: (options: ResolvedOptions) => Promise<T>): Promise<T> {
+    const policy = this.options.retry;
+    const { onRetry } = policy;
+    return retry(
+      () => {
+        this.attempts++;
+        return attempt(this.options);
+      },
+      {
+        retries: policy.retries,
+        baseDelay: policy.baseDelay,
+        maxDelay: policy.maxDelay,
+        signal: this.controller.signal,
+        shouldRetry: (error, info) => {
+          const delay = retryDelay(error, info.delay, policy);
+          if (delay !== false && this.deadline !== undefined && performance.now() + delay >= this.deadline) {
+            throw totalTimeoutError(this.context, this.options.totalTimeout, error as OllamaError);
+          }
+          return delay;
+        },
+        onRetry: onRetry === undefined
+          ? undefined
+          : (info: RetryInfo) => onRetry({ ...info, error: this.settle(info.error) }),
+      },
+    );
+  }
+
+  /** What the caller sees: the caller's own abort reason as it is, any other error with the
+   * number of attempts made. */
+  settle(error: unknown): unknown {
+    if (this.user?.aborted === true) return this.user.reason;
+    if (this.expired !== undefined && this.controller.signal.reason === this.expired) {
+      return withAttempts(this.expired, this.attempts);
+    }
+    return isOllamaError(error) ? withAttempts(error, this.attempts) : error;
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.user?.removeEventListener('abort', this.forward);
+  }
+}
+
+/** A call answered as a whole (chat, generate, embed): an attempt is retried whenever it fails
+ * in a retryable way, since nothing reaches the caller before the call returns. */
+export async function callOnce<T>(
+  exchange: Exchange,
+  options: ResolvedOptions,
+  attempt: (options: ResolvedOptions) => Promise<T>,
+): Promise<T> {
+  const call = new Call(exchange, options);
+  try {
+    return await call.run(attempt);
+  } catch (error) {
+    throw call.settle(error);
+  } finally {
+    call.dispose();
+  }
+}
+
+/**
+ * A streaming call: attempts are retried until one yields its first item; from then on the
+ * items are the caller's and a failure ends the stream, so no item is ever repeated.
+ */
+export async function* callStream<T>(
+  exchange: Exchange,
+  options: ResolvedOptions,
+  attempt: (options: ResolvedOptions) => AsyncGenerator<T, void, undefined>,
+): AsyncGenerator<T, void, undefined> {
+  const call = new Call(exchange, options);
+  let items: AsyncGenerator<T, void, undefined> | undefined;
+  try {
+    const first = await call.run(async (attemptOptions) => {
+      const candidate = attempt(attemptOptions);
+      const result = await candidate.next();
+      items = candidate;
+      return result;
+    });
+    if (first.done === true) return;
+    yield first.value;
+    yield* items as AsyncGenerator<T, void, undefined>;
+  } catch (error) {
+    throw call.settle(error);
+  } finally {
+    // Leaving between the first item and the rest: the attempt's own cleanup closes the
+    // connection. (Already finished generators ignore this.)
+    await items?.return();
+    call.dispose();
+  }
+}

@@ -1,0 +1,140 @@
+// A retry loop for any async function. It knows nothing of HTTP or Ollama: what is worth
+// another attempt, and how long to wait, are the caller's to say through `shouldRetry`.
+
+/** What an attempt is told about itself. */
+export interface RetryContext {
+  /** This attempt, counting from 1. */
+  readonly attemptNumber: number;
+  /** How many more attempts may follow this one. */
+  readonly retriesLeft: number;
+}
+
+/** What `shouldRetry` and `onRetry` are told about a failed attempt. */
+export interface RetryInfo extends RetryContext {
+  /** The error the attempt failed with. */
+  readonly error: unknown;
+  /** The wait before the next attempt, in milliseconds: the jittered backoff for
+   * `shouldRetry`, the wait actually chosen for `onRetry`. */
+  readonly delay: number;
+}
+
+export interface RetryOptions {
+  /**
+   * How many times to try again after the first attempt fails.
+   * @default 2
+   */
+  retries?: number | undefined;
+  /**
+   * The backoff before the first retry, doubled for each one after it.
+   * @default 1000
+   */
+  baseDelay?: number | undefined;
+  /**
+   * The longest backoff. Jitter spreads each wait over the upper half of its doubled value, so
+   * no wait is ever longer than this.
+   * @default 8000
+   */
+  maxDelay?: number | undefined;
+  /**
+   * Decides after each failure: `false` gives up with that error, `true` waits `info.delay`, a
+   * number waits exactly that many milliseconds. A throw gives up with what it throws.
+   * @default every error is retried
+   */
+  shouldRetry?: ((error: unknown, info: RetryInfo) => boolean | number) | undefined;
+  /**
+   * Called before each wait, with the attempt that failed, the wait and the error. The wait
+   * starts when it returns (or when its promise settles); a throw gives up with what it throws.
+   * @default none
+   */
+  onRetry?: ((info: RetryInfo) => unknown) | undefined;
+  /**
+   * Stops the loop: before an attempt, and during a wait, which ends at once. The loop then
+   * rejects with `signal.reason`. An attempt in flight must watch the signal itself.
+   * @default none
+   */
+  signal?: AbortSignal | undefined;
+  /** A source of numbers in [0, 1) for the jitter; tests pass a fixed one. @default Math.random */
+  random?: (() => number) | undefined;
+}
+
+/** 2^31 − 1: setTimeout's ceiling; a longer delay would fire at once. */
+export const MAX_DELAY_MS = 2_147_483_647;
+
+/**
+ * Runs `attempt` until it succeeds, `shouldRetry` says no, or the retries run out; rejects
+ * with the last error. No timer outlives the loop: a wait cut short by the signal is cleared.
+ */
+export async function retry<T>(
+  attempt: (context: RetryContext) => T | PromiseLike<T>,
+  options: RetryOptions = {},
+): Promise<T> {
+  const retries = count(options.retries ?? 2, 'retries');
+  const baseDelay = delayValue(options.baseDelay ?? 1000, 'baseDelay');
+  const maxDelay = delayValue(options.maxDelay ?? 8000, 'maxDelay');
+  const { shouldRetry, onRetry, signal } = options;
+  const random = options.random ?? Math.random;
+  for (let attemptNumber = 1; ; attemptNumber++) {
+    signal?.throwIfAborted();
+    const retriesLeft = retries - attemptNumber + 1;
+    try {
+      return await attempt({ attemptNumber, retriesLeft });
+    } catch (error) {
+      if (signal?.aborted === true) throw signal.reason;
+      if (retriesLeft <= 0) throw error;
+      const proposed = backoff(attemptNumber, baseDelay, maxDelay, random);
+      const verdict = shouldRetry === undefined ? true : shouldRetry(error, { attemptNumber, retriesLeft, error, delay: proposed });
+      if (verdict === false) throw error;
+      const delay = verdict === true ? proposed : delayValue(verdict, 'the delay shouldRetry returned');
+      if (onRetry !== undefined) await onRetry({ attemptNumber, retriesLeft, error, delay });
+      await sleep(delay, signal);
+    }
+  }
+}
+
+/**
+ * The wait before retry number `attemptNumber`: `baseDelay · 2^(n−1)`, capped at `maxDelay`,
+ * then spread at random over its upper half ("equal jitter"), so that clients failing together
+ * do not come back together, yet none comes back at once.
+ */
+export function backoff(attemptNumber: number, baseDelay: number, maxDelay: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxDelay, baseDelay * 2 ** Math.min(attemptNumber - 1, 30));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/**
+ * Resolves after `ms`, or rejects with `signal.reason` as soon as the signal aborts; the timer
+ * and the listener are removed either way.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason);
+      return;
+    }
+    const stop = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', stop, { once: true });
+  });
+}
+
+/** A whole number of retries, at least 0. */
+export function count(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${name} must be a whole number, 0 or more, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** A wait in milliseconds that setTimeout can honour. */
+export function delayValue(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_DELAY_MS) {
+    throw new RangeError(`${name} must be a number of milliseconds from 0 to ${MAX_DELAY_MS}, got ${String(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,74 @@
+// What each runtime's fetch needs to be told so that the library's timeouts, and no hidden
+// timer of the runtime, decide when a call fails. Found by feature detection at each call;
+// nothing here is required, and a runtime that offers none of it gets the portable timers.
+
+/** Members to add to one request's `RequestInit`, and what they take care of. */
+export interface Transport {
+  /** Non-standard `RequestInit` members (`dispatcher` on Node, `timeout` on Bun). */
+  init: Record<string, unknown>;
+  /**
+   * The runtime itself enforces `connectTimeout` on the connection and `readTimeout` until the
+   * response headers (Node, through its bundled undici). When false, the library can only set
+   * one deadline for both phases together.
+   */
+  timesConnect: boolean;
+}
+
+type AgentClass = new (options: object) => object;
+
+/** Agents by class, then by their two timeouts, so that connections stay pooled across calls. */
+const agents = new WeakMap<AgentClass, Map<string, object>>();
+/** A caller that varies its timeouts call by call must not grow the cache without end. */
+const MAX_AGENTS = 16;
+
+export function transportFor(connectTimeout: number, readTimeout: number, builtinFetch: boolean): Transport {
+  // A `fetch` of the caller's own may be any implementation: give it nothing it might misread.
+  if (!builtinFetch) return { init: {}, timesConnect: false };
+  const Agent = undiciAgent();
+  if (Agent !== undefined) {
+    return { init: { dispatcher: agentFor(Agent, connectTimeout, readTimeout) }, timesConnect: true };
+  }
+  // Bun's socket idle timer (5 minutes by default) would cut a slow model load short; `false`
+  // turns it off and leaves the library's timers in charge.
+  if (typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined') return { init: { timeout: false }, timesConnect: false };
+  return { init: {}, timesConnect: false };
+}
+
+/**
+ * The `Agent` class of the undici that Node bundles for its fetch: the constructor of the global
+ * dispatcher, which Node keeps under a registered symbol (`.2` since Node 26, `.1` before; Node
+ * 26 puts a wrapper at `.1`). Only a constructor named `Agent` is used, so that a proxy or mock
+ * dispatcher the application installed is never copied without its settings.
+ */
+function undiciAgent(): AgentClass | undefined {
+  // Node loads its undici, and sets the symbol, the first time a fetch class is touched.
+  if (typeof Headers === 'function') new Headers();
+  const holder = globalThis as unknown as Record<symbol, unknown>;
+  for (const slot of ['undici.globalDispatcher.2', 'undici.globalDispatcher.1']) {
+    const dispatcher = holder[Symbol.for(slot)] as { constructor?: unknown } | undefined;
+    const constructor = dispatcher?.constructor;
+    if (typeof constructor === 'function' && constructor.name === 'Agent') return constructor as AgentClass;
+  }
+  return undefined;
+}
+
+function agentFor(Agent: AgentClass, connectTimeout: number, readTimeout: number): object {
+  let byTimeouts = agents.get(Agent);
+  if (byTimeouts === undefined) agents.set(Agent, (byTimeouts = new Map()));
+  const key = `${connectTimeout}/${readTimeout}`;
+  let agent = byTimeouts.get(key);
+  if (agent === undefined) {
+    // undici's own connect timeout is exact about the connect phase; its headers timeout starts
+    // when the request is on the wire, which is the read timeout's first phase. Its 300 s body
+    // timer is lifted (0): the library's idle timer watches the body. 0 turns a timer off.
+    agent = new Agent({ connect: { timeout: connectTimeout }, headersTimeout: readTimeout, bodyTimeout: 0 });
+    if (byTimeouts.size >= MAX_AGENTS) {
+      const [oldestKey, oldest] = byTimeouts.entries().next().value as [string, { close?: () => Promise<void> }];
+      byTimeouts.delete(oldestKey);
+      // Graceful: requests still running on it finish first.
+      oldest.close?.().catch(() => {});
+    }
+    byTimeouts.set(key, agent);
+  }
+  return agent;
+}
