@@ -6,13 +6,14 @@ export interface TimeoutContext {
   base: string;
 }
 
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+/** In the option's own unit, so the number can be found in the caller's code. */
+function millis(ms: number): string {
+  return `${ms} ms`;
 }
 
 /** The connection was not established in time. */
 export function connectTimeoutError(context: TimeoutContext, limit: number | undefined, cause: unknown): OllamaError {
-  const within = limit === undefined ? 'before the fetch implementation\'s own connect timer ran out' : `within connectTimeout (${seconds(limit)})`;
+  const within = limit === undefined ? 'before the fetch implementation\'s own connect timer ran out' : `within connectTimeout (${millis(limit)})`;
   return new OllamaError({
     kind: 'connect-timeout',
     message: `Could not connect to Ollama at ${context.base} ${within} for ${context.method} ${context.url}. ` +
@@ -38,8 +39,8 @@ export function readTimeoutError(context: TimeoutContext, facts: SilenceFacts, c
   const limitText = limit === undefined
     ? 'the fetch implementation\'s own timer'
     : connectIncluded === undefined
-      ? `readTimeout (${seconds(limit)})`
-      : `connectTimeout + readTimeout (${seconds(connectIncluded)} + ${seconds(limit - connectIncluded)}; ` +
+      ? `readTimeout (${millis(limit)})`
+      : `connectTimeout + readTimeout (${millis(connectIncluded)} + ${millis(limit - connectIncluded)}; ` +
         'this runtime\'s fetch cannot time the connection on its own)';
   const message = received === undefined
     ? `Ollama at ${context.base} sent no response to ${context.method} ${context.url} within ${limitText}. ` +
@@ -61,7 +62,7 @@ export function totalTimeoutError(context: TimeoutContext, limit: number, last?:
       'one could not start before the deadline.';
   return new OllamaError({
     kind: 'total-timeout',
-    message: `${context.method} ${context.url} did not complete within totalTimeout (${seconds(limit)}).${why} ` +
+    message: `${context.method} ${context.url} did not complete within totalTimeout (${millis(limit)}).${why} ` +
       'Raise totalTimeout if the call needs longer.',
     status: last?.status,
     url: context.url,

@@ -120,6 +120,20 @@ export function behaviourHeader(behaviour: Behaviour): Record<string, string> {
   return { [BEHAVIOUR_HEADER]: json };
 }
 
+/** Ollama's own answer when its queue is full (OLLAMA_MAX_QUEUE), status 503. */
+export const BUSY_TEXT = 'server busy, please try again.  maximum pending requests exceeded';
+
+/**
+ * One scripted status answer, for a sequence such as 503, 503, then a normal reply:
+ * `fake.script(statusReply(503, '1'), statusReply(503, '1'), {})`. `retryAfter` is sent as the
+ * `Retry-After` header exactly as given (seconds, or an HTTP date).
+ */
+export function statusReply(status: number, retryAfter?: string, text: string = BUSY_TEXT): Behaviour {
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+  if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
+  return { respond: { status, headers, body: JSON.stringify({ error: text }) } };
+}
+
 export const FAKE_OLLAMA_VERSION = '0.12.0';
 
 // ------------------------------------------------------------------------------------------------
