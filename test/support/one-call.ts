@@ -1,0 +1,57 @@
+// Run as a child process by exit.test.ts: makes one call against the stand-in whose URL is
+// argv[2], in the way argv[3] names, then writes one line saying how it settled. The parent
+// measures how long the process lives after that line: no timer or socket of the library may
+// keep it running.
+
+import { chat, chatStream, isOllamaError } from '../../lib/index.ts';
+
+const [host, scenario] = process.argv.slice(2);
+if (host === undefined || scenario === undefined) throw new Error('usage: one-call.js <host> <scenario>');
+
+const hello = { model: 'llama3.2', messages: [{ role: 'user' as const, content: 'Hi there, llama' }] };
+/** Long timers everywhere, so that one left behind would show. */
+const patient = { host, readTimeout: 120_000, connectTimeout: 60_000, totalTimeout: 600_000 };
+
+async function run(): Promise<string> {
+  switch (scenario) {
+    case 'success':
+      return (await chat(hello, patient)).done === true ? 'ok' : 'not done';
+    case 'http-error':
+      await chat({ ...hello, model: 'no-such-model' }, patient);
+      return 'no error';
+    case 'read-timeout':
+      await chat(hello, { ...patient, readTimeout: 1000, headers: { 'x-fake-behaviour': '{"headersDelayMs":60000}' } });
+      return 'no error';
+    case 'abort': {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new Error('stopped')), 300);
+      await chat(hello, { ...patient, signal: controller.signal, headers: { 'x-fake-behaviour': '{"headersDelayMs":60000}' } });
+      return 'no error';
+    }
+    case 'break': {
+      const stream = chatStream(hello, { ...patient, headers: { 'x-fake-behaviour': '{"chunkDelayMs":300}' } });
+      for await (const chunk of stream) {
+        void chunk;
+        break;
+      }
+      return 'ok';
+    }
+    case 'retry-wait-abort': {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new Error('stopped')), 500);
+      await chat(hello, {
+        ...patient,
+        signal: controller.signal,
+        headers: { 'x-fake-behaviour': '{"respond":{"status":503,"headers":{"retry-after":"30"}}}' },
+      });
+      return 'no error';
+    }
+    default:
+      throw new Error(`unknown scenario ${scenario}`);
+  }
+}
+
+run().then(
+  (outcome) => process.stdout.write(`settled ${outcome}\n`),
+  (error: unknown) => process.stdout.write(`settled ${isOllamaError(error) ? error.kind : (error as Error).message}\n`),
+);
