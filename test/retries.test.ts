@@ -7,11 +7,10 @@ import { describe, test } from 'node:test';
 import { chat, chatStream, embed, OllamaError, type ChatRequest, type ChatResponse, type RetryInfo } from '../lib/index.ts';
 import { retryDelay } from '../lib/retry-policy.ts';
 import { resolveOptions } from '../lib/options.ts';
-import { failsWith } from './support/assertions.ts';
+import { failsWith, TIMER_SLACK as SLACK } from './support/assertions.ts';
 import { collect } from './support/chunks.ts';
 import { startFakeOllama, statusReply, type FakeOllama } from './support/fake-ollama.ts';
 
-const SLACK = 1500;
 const hello: ChatRequest = { model: 'llama3.2', messages: [{ role: 'user', content: 'Hi there, llama' }] };
 
 async function withFake(run: (fake: FakeOllama) => Promise<void>): Promise<void> {

@@ -2,14 +2,14 @@
 // Node 20's undici rounds its timers up by as much as a second, hence SLACK.
 
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { chat, chatStream, type ChatRequest, type ChatResponse, type RetryInfo } from '../lib/index.ts';
-import { failsWith } from './support/assertions.ts';
+import { chat, chatStream, embed, type ChatRequest, type ChatResponse, type RetryInfo } from '../lib/index.ts';
+import { failsWith, TIMER_SLACK as SLACK } from './support/assertions.ts';
 import { collect } from './support/chunks.ts';
 import { startDeadHost, type DeadHost } from './support/dead-host.ts';
 import { behaviourHeader, startFakeOllama, type Behaviour, type FakeOllama } from './support/fake-ollama.ts';
 
-const SLACK = 1500;
 const hello: ChatRequest = { model: 'llama3.2', messages: [{ role: 'user', content: 'Hi there, llama' }] };
 /** 29 content chunks and the final one: 30 chunks. */
 const tokens = Array.from({ length: 29 }, (_, i) => `t${i} `);
@@ -204,5 +204,52 @@ describe('totalTimeout: the whole call', { concurrency: true }, () => {
     const { ms, result } = await timed(() => chat(hello, { host: fake.url, headers, totalTimeout: 1000 }));
     assert.ok(failsWith('total-timeout')(rejection(result)));
     assert.ok(ms >= 950 && ms < 1000 + SLACK, `failed after ${Math.round(ms)} ms`);
+  });
+});
+
+describe('Node\'s own undici Agent carries the timeouts', () => {
+  /** A bare server answering every request with one embedding, counting its connections. */
+  async function counting(): Promise<{ server: Server; host: string; connections: () => number }> {
+    let connections = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        res.end('{"model":"m","embeddings":[[1,0]]}');
+      });
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    return { server, host: `http://127.0.0.1:${port}`, connections: () => connections };
+  }
+
+  test('the agents are cached, so successive calls reuse one connection', async () => {
+    const { server, host, connections } = await counting();
+    try {
+      for (let i = 0; i < 5; i++) {
+        await embed({ model: 'm', input: 'x' }, { host, connectTimeout: 4321, readTimeout: 8765 });
+        // undici returns a socket to its pool a moment after the body ends.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      // A new agent per call would have meant a new connection per call.
+      assert.ok(connections() <= 2, `${connections()} connections for 5 calls`);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  test('calls with many different timeouts all work; the cache stays bounded', async () => {
+    const { server, host } = await counting();
+    try {
+      for (let i = 0; i < 20; i++) {
+        const reply = await embed({ model: 'm', input: 'x' }, { host, connectTimeout: 1000 + i, readTimeout: 5000 + i });
+        assert.deepEqual(reply.embeddings, [[1, 0]]);
+      }
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });

@@ -10,3 +10,6 @@ export function failsWith(kind: OllamaErrorKind, check: (error: OllamaError) => 
     return true;
   };
 }
+
+/** How late a timer may fire on Node 20+, where undici rounds its timers up by up to a second. */
+export const TIMER_SLACK = 1500;
