@@ -11,6 +11,8 @@ export function watchIdle(
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** Cancelled by the consumer: a read still under way must not touch the closed stream. */
+  let cancelled = false;
   const stop = (): void => {
     clearTimeout(timer);
     timer = undefined;
@@ -28,14 +30,14 @@ export function watchIdle(
           }, ms);
           reader.read().then(
             ({ done, value }) => {
-              if (idle) return;
+              if (idle || cancelled) return resolve();
               stop();
               if (done) controller.close();
               else controller.enqueue(value);
               resolve();
             },
             (error: unknown) => {
-              if (idle) return;
+              if (idle || cancelled) return resolve();
               stop();
               controller.error(error);
               resolve();
@@ -44,6 +46,7 @@ export function watchIdle(
         });
       },
       cancel(reason) {
+        cancelled = true;
         stop();
         return reader.cancel(reason);
       },
