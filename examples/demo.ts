@@ -67,13 +67,14 @@ try {
   const nobody = `http://127.0.0.1:${await closedPort()}`;
   for (const [step, what, call] of [
     [4, 'a model that is not installed', () => chat({ model: 'no-such-model', messages: [question] }, { host })],
-    [5, 'a port where nothing listens', () => chat({ model, messages: [question] }, { host: nobody })],
+    // Refused connections are retried (Ollama may be restarting); short waits keep the demo quick.
+    [5, 'a port where nothing listens', () => chat({ model, messages: [question] }, { host: nobody, retry: { baseDelay: 200 } })],
   ] as const) {
     try {
       await call();
     } catch (error) {
       if (!(error instanceof OllamaError)) throw error;
-      console.log(`${step}. ${what}: OllamaError kind=${error.kind} status=${error.status ?? '-'}\n   ${error.message}`);
+      console.log(`${step}. ${what}: OllamaError kind=${error.kind} status=${error.status ?? '-'} attempts=${error.attempts}\n   ${error.message}`);
     }
   }
 } finally {

@@ -36,7 +36,8 @@ test('demo: with no Ollama at OLLAMA_HOST it runs every step against the stand-i
   assert.match(stdout, /2\. chat, one aggregated answer/);
   assert.match(stdout, /3\. break after a few tokens/);
   assert.match(stdout, /4\. a model that is not installed: OllamaError kind=http status=404[\s\S]*ollama pull no-such-model/);
-  assert.match(stdout, /5\. a port where nothing listens: OllamaError kind=connection[\s\S]*ollama serve/);
+  assert.match(stdout, /4\. a model that is not installed: OllamaError kind=http status=404 attempts=1/);
+  assert.match(stdout, /5\. a port where nothing listens: OllamaError kind=connection status=- attempts=3[\s\S]*ollama serve[\s\S]*Gave up after 3 attempts/);
 });
 
 test('demo: when an Ollama answers at OLLAMA_HOST it uses that server and its first chat model', async () => {
