@@ -1,4 +1,5 @@
 import { isOllamaError, withAttempts, type OllamaError } from './errors.ts';
+import { follow } from './follow.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { Exchange } from './request.ts';
 import { retry, type RetryInfo } from './retry.ts';
@@ -16,7 +17,7 @@ class Call {
   attempts = 0;
   private readonly controller = new AbortController();
   private readonly user: AbortSignal | undefined;
-  private readonly forward = (): void => this.controller.abort(this.user?.reason);
+  private readonly unlink: () => void;
   private readonly timer: ReturnType<typeof setTimeout> | undefined;
   private readonly deadline: number | undefined;
   private readonly expired: OllamaError | undefined;
@@ -26,8 +27,7 @@ class Call {
     this.user = options.signal;
     this.options = { ...options, signal: this.controller.signal };
     this.context = { method: exchange.method, url: options.base + exchange.path, base: options.base };
-    if (this.user?.aborted === true) this.controller.abort(this.user.reason);
-    else this.user?.addEventListener('abort', this.forward, { once: true });
+    this.unlink = follow(this.user, this.controller);
     if (options.totalTimeout > 0) {
       this.deadline = performance.now() + options.totalTimeout;
       const expired = totalTimeoutError(this.context, options.totalTimeout);
@@ -76,7 +76,7 @@ class Call {
 
   dispose(): void {
     clearTimeout(this.timer);
-    this.user?.removeEventListener('abort', this.forward);
+    this.unlink();
   }
 }
 

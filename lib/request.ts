@@ -1,6 +1,7 @@
 import { readJson } from './body.ts';
 import { connectionError, failureCode } from './connection-error.ts';
 import { isOllamaError } from './errors.ts';
+import { follow } from './follow.ts';
 import { httpError } from './http-error.ts';
 import { watchIdle } from './idle.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -48,9 +49,7 @@ export async function open(exchange: Exchange, options: ResolvedOptions): Promis
   const user = options.signal;
   user?.throwIfAborted();
   const controller = new AbortController();
-  const forward = (): void => controller.abort(user?.reason);
-  user?.addEventListener('abort', forward, { once: true });
-  const unlink = (): void => user?.removeEventListener('abort', forward);
+  const unlink = follow(user, controller);
   const context = { method: exchange.method, url, base: options.base, local: options.local };
 
   const headers = new Headers({ Accept: exchange.accept, 'User-Agent': `ollama-fetch/${VERSION}` });
