@@ -1,7 +1,7 @@
 import { readEnv } from './env.ts';
 import { parseHost } from './host.ts';
 import { DEFAULT_MAX_LINE_LENGTH } from './lines.ts';
-import { count, delayValue, MAX_DELAY_MS, type RetryInfo } from './retry.ts';
+import { count, delayValue, isDelay, MAX_DELAY_MS, type RetryInfo } from './retry.ts';
 
 /** The shape of `fetch` the library needs; the runtime's own `fetch` fits it. */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -197,7 +197,7 @@ export function resolveOptions(options: CallOptions | undefined): ResolvedOption
 function timeout(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (value === Infinity) return 0;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_DELAY_MS) {
+  if (!isDelay(value)) {
     throw new RangeError(
       `options.${name} must be a number of milliseconds from 0 to ${MAX_DELAY_MS} (0 or Infinity turns it off), ` +
         `got ${describe(value)}`,

@@ -131,9 +131,14 @@ export function count(value: unknown, name: string): number {
   return value;
 }
 
-/** A wait in milliseconds that setTimeout can honour. */
+/** Whether `value` is a wait in milliseconds that setTimeout can honour. */
+export function isDelay(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_DELAY_MS;
+}
+
+/** `value`, checked to be a wait setTimeout can honour. */
 export function delayValue(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_DELAY_MS) {
+  if (!isDelay(value)) {
     throw new RangeError(`${name} must be a number of milliseconds from 0 to ${MAX_DELAY_MS}, got ${String(value)}`);
   }
   return value;
