@@ -3,7 +3,7 @@ import { callOnce, callStream } from './call.ts';
 import { resolveOptions, type CallOptions } from './options.ts';
 import { encodeMessages, requireModel } from './request-body.ts';
 import type { Exchange } from './request.ts';
-import { isDone, streamObjects } from './stream.ts';
+import { DONE, streamObjects } from './stream.ts';
 import type { ChatRequest, ChatResponse } from './types.ts';
 
 /**
@@ -13,7 +13,7 @@ import type { ChatRequest, ChatResponse } from './types.ts';
  */
 export function chatStream(request: ChatRequest, options?: CallOptions): AsyncGenerator<ChatResponse, void, undefined> {
   const exchange = chatExchange('chatStream', request);
-  return callStream(exchange, resolveOptions(options), (attempt) => streamObjects(exchange, attempt, isDone)) as
+  return callStream(exchange, resolveOptions(options), (attempt) => streamObjects(exchange, attempt, DONE)) as
     AsyncGenerator<ChatResponse, void, undefined>;
 }
 
@@ -24,7 +24,7 @@ export function chatStream(request: ChatRequest, options?: CallOptions): AsyncGe
 export async function chat(request: ChatRequest, options?: CallOptions): Promise<ChatResponse> {
   const exchange = chatExchange('chat', request);
   return callOnce(exchange, resolveOptions(options), (attempt) =>
-    aggregateChat(streamObjects(exchange, attempt, isDone) as AsyncIterable<ChatResponse>));
+    aggregateChat(streamObjects(exchange, attempt, DONE) as AsyncIterable<ChatResponse>));
 }
 
 function chatExchange(call: string, request: ChatRequest): Exchange {

@@ -3,7 +3,7 @@ import { callOnce, callStream } from './call.ts';
 import { resolveOptions, type CallOptions } from './options.ts';
 import { encodeImages, requireModel } from './request-body.ts';
 import type { Exchange } from './request.ts';
-import { isDone, streamObjects } from './stream.ts';
+import { DONE, streamObjects } from './stream.ts';
 import type { GenerateRequest, GenerateResponse } from './types.ts';
 
 /** POST /api/generate, one chunk at a time, each exactly as Ollama sent it. Leaving the loop
@@ -13,7 +13,7 @@ export function generateStream(
   options?: CallOptions,
 ): AsyncGenerator<GenerateResponse, void, undefined> {
   const exchange = generateExchange('generateStream', request);
-  return callStream(exchange, resolveOptions(options), (attempt) => streamObjects(exchange, attempt, isDone)) as
+  return callStream(exchange, resolveOptions(options), (attempt) => streamObjects(exchange, attempt, DONE)) as
     AsyncGenerator<GenerateResponse, void, undefined>;
 }
 
@@ -22,7 +22,7 @@ export function generateStream(
 export async function generate(request: GenerateRequest, options?: CallOptions): Promise<GenerateResponse> {
   const exchange = generateExchange('generate', request);
   return callOnce(exchange, resolveOptions(options), (attempt) =>
-    aggregateGenerate(streamObjects(exchange, attempt, isDone) as AsyncIterable<GenerateResponse>));
+    aggregateGenerate(streamObjects(exchange, attempt, DONE) as AsyncIterable<GenerateResponse>));
 }
 
 function generateExchange(call: string, request: GenerateRequest): Exchange {

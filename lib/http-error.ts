@@ -7,6 +7,8 @@ export interface HttpContext {
   method: string;
   url: string;
   model: string | undefined;
+  /** What to suggest when the model is not found, in place of pulling it. */
+  notFound?: string | undefined;
 }
 
 /** A non-2xx answer as an error: the server's own words, the status, the URL, and a next
@@ -79,6 +81,7 @@ function summarise(body: string, type: string): string {
 
 function hint(status: number, serverText: string | undefined, body: string, context: HttpContext): string {
   if (status === 404 && serverText !== undefined && /not found/i.test(serverText) && context.model !== undefined) {
+    if (context.notFound !== undefined) return context.notFound;
     return `The model "${context.model}" is not on that server: run \`ollama pull ${context.model}\` ` +
       '(or pick one that `ollama list` shows) and try again.';
   }

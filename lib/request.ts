@@ -1,4 +1,4 @@
-import { readJson } from './body.ts';
+import { readJson, readText } from './body.ts';
 import { connectionError, failureCode } from './connection-error.ts';
 import { isOllamaError } from './errors.ts';
 import { follow } from './follow.ts';
@@ -15,8 +15,12 @@ export interface Exchange {
   path: string;
   /** Sent as JSON when present. */
   body?: unknown;
-  /** The model the request names, for the `ollama pull` hint of a 404. */
+  /** Sent as it is, as `application/octet-stream` (a blob upload). */
+  bytes?: Uint8Array | Blob | undefined;
+  /** The model the request names, for the hint of a 404. */
   model?: string | undefined;
+  /** The next step to suggest when that model is not found, when `ollama pull` is not it. */
+  notFound?: string | undefined;
   accept: 'application/x-ndjson' | 'application/json';
 }
 
@@ -54,11 +58,13 @@ export async function open(exchange: Exchange, options: ResolvedOptions): Promis
 
   const headers = new Headers({ Accept: exchange.accept, 'User-Agent': `ollama-fetch/${VERSION}` });
   if (exchange.body !== undefined) headers.set('Content-Type', 'application/json');
+  if (exchange.bytes !== undefined) headers.set('Content-Type', 'application/octet-stream');
   if (options.authorization !== undefined) headers.set('Authorization', options.authorization);
   options.headers.forEach((value, name) => headers.set(name, value));
   const transport = transportFor(options.connectTimeout, options.readTimeout, options.builtinFetch);
   const init: RequestInit = { ...transport.init, method: exchange.method, headers, signal: controller.signal };
   if (exchange.body !== undefined) init.body = JSON.stringify(exchange.body);
+  if (exchange.bytes !== undefined) init.body = exchange.bytes as BodyInit;
 
   // Where the runtime cannot time the connection apart, one deadline covers connecting and
   // waiting for the headers together; otherwise the runtime times both phases itself.
@@ -106,7 +112,7 @@ export async function open(exchange: Exchange, options: ResolvedOptions): Promis
   if (!response.ok) {
     let error: unknown;
     try {
-      error = await httpError(response, body, { method: exchange.method, url, model: exchange.model });
+      error = await httpError(response, body, { method: exchange.method, url, model: exchange.model, notFound: exchange.notFound });
     } catch (failed) {
       error = failure(failed, undefined);
     } finally {
@@ -128,11 +134,25 @@ export async function open(exchange: Exchange, options: ResolvedOptions): Promis
 }
 
 /** One attempt at a call whose answer is one JSON object (embed, the model listing). */
-export async function fetchJson(exchange: Exchange, options: ResolvedOptions): Promise<unknown> {
+export function fetchJson(exchange: Exchange, options: ResolvedOptions): Promise<unknown> {
+  return fetchWhole(exchange, options, (body, url) => readJson(body, options.maxLineLength, url));
+}
+
+/** One attempt at a call answered with text or nothing (`/`, copy, delete, blobs). A body over
+ * `maxLineLength` is cut there: nothing such an answer says needs more. */
+export function fetchText(exchange: Exchange, options: ResolvedOptions): Promise<string> {
+  return fetchWhole(exchange, options, async (body) => (await readText(body, options.maxLineLength)).text);
+}
+
+async function fetchWhole<T>(
+  exchange: Exchange,
+  options: ResolvedOptions,
+  read: (body: ReadableStream<Uint8Array> | null, url: string) => Promise<T>,
+): Promise<T> {
   const opened = await open(exchange, options);
   let finished = false;
   try {
-    const value = await readJson(opened.body, options.maxLineLength, opened.url);
+    const value = await read(opened.body, opened.url);
     finished = true;
     return value;
   } catch (error) {

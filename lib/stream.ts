@@ -6,19 +6,31 @@ import { open, type Exchange } from './request.ts';
 
 type Chunk = Record<string, unknown>;
 
+/** The chunk that ends a stream, and how an error message names it. */
+export interface FinalChunk {
+  is(chunk: Chunk): boolean;
+  name: string;
+}
+
+/** The end of a chat or generate stream. */
+export const DONE: FinalChunk = { is: (chunk) => chunk.done === true, name: '"done": true' };
+
+/** The end of a pull, push or create. */
+export const SUCCESS: FinalChunk = { is: (chunk) => chunk.status === 'success', name: '"status": "success"' };
+
 /**
  * The objects of one attempt at a streaming endpoint, each yielded as soon as its line is
  * complete.
  * It enforces what Ollama promises: every chunk is a JSON object, an `{"error": …}` chunk
  * ends the stream with a `stream` error (what came before stays delivered), and the stream
- * ends with a chunk for which `isLast` holds, or else with a `protocol` error, never with a
+ * ends with its `final` chunk, or else with a `protocol` error, never with a
  * silent early end. Ollama answers load and unload requests with one plain JSON object;
  * that arrives as a stream of one.
  */
 export async function* streamObjects(
   exchange: Exchange,
   options: ResolvedOptions,
-  isLast: (chunk: Chunk) => boolean,
+  final: FinalChunk,
 ): AsyncGenerator<Chunk, void, undefined> {
   const opened = await open(exchange, options);
   const { response, body, url } = opened;
@@ -60,7 +72,7 @@ export async function* streamObjects(
         });
       }
       received++;
-      last = isLast(chunk);
+      last = final.is(chunk);
       yield chunk;
     }
     ended = true;
@@ -72,17 +84,12 @@ export async function* streamObjects(
   if (!last) {
     throw new OllamaError({
       kind: 'protocol',
-      message: `The stream of ${where} ended after ${received} chunk(s) without its final chunk ("done": true); ` +
+      message: `The stream of ${where} ended after ${received} chunk(s) without its final chunk (${final.name}); ` +
         'the answer is incomplete. The server or a proxy closed it early.',
       status: response.status,
       url,
     });
   }
-}
-
-/** The end of a chat or generate stream. */
-export function isDone(chunk: Chunk): boolean {
-  return chunk.done === true;
 }
 
 async function* single(value: Promise<unknown>): AsyncGenerator<unknown, void, undefined> {
