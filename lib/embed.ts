@@ -1,18 +1,88 @@
 import { callOnce } from './call.ts';
-import { resolveOptions, type CallOptions } from './options.ts';
+import { OllamaError } from './errors.ts';
+import { inBatches } from './batches.ts';
+import { resolveOptions, type CallOptions, type ResolvedOptions } from './options.ts';
 import { requireModel } from './request-body.ts';
-import { fetchJson } from './request.ts';
+import { fetchJson, type Exchange } from './request.ts';
 import type { EmbeddingsRequest, EmbeddingsResponse, EmbedRequest, EmbedResponse } from './types.ts';
 
-/** POST /api/embed: one L2-normalised vector per input, in input order. */
-export async function embed(request: EmbedRequest, options?: CallOptions): Promise<EmbedResponse> {
+/** Options of `embed`. */
+export interface EmbedOptions extends CallOptions {
+  /**
+   * The most inputs sent in one request. A longer `input` is split into requests of this many,
+   * and the vectors come back in input order as if it had been one.
+   * @default 512
+   */
+  batchSize?: number | undefined;
+  /**
+   * The most batch requests in flight at once. Ollama embeds one request at a time per model
+   * unless `OLLAMA_NUM_PARALLEL` says otherwise, so more mostly queues on the server.
+   * @default 2
+   */
+  concurrency?: number | undefined;
+}
+
+/**
+ * POST /api/embed: one L2-normalised vector per input, in input order. An `input` longer
+ * than `batchSize` goes out in several requests, at most `concurrency` at a time; their
+ * counters are summed, and the first batch to fail aborts the others. `totalTimeout` and
+ * `signal` cover the whole call; each batch retries on its own.
+ */
+export async function embed(request: EmbedRequest, options?: EmbedOptions): Promise<EmbedResponse> {
   const model = requireModel('embed', request);
   const { input } = request;
   if (typeof input !== 'string' && !(Array.isArray(input) && input.every((item) => typeof item === 'string'))) {
     throw new TypeError('embed: request.input must be a string or an array of strings');
   }
-  const exchange = { method: 'POST', path: '/api/embed', body: request, model, accept: 'application/json' } as const;
-  return (await callOnce(exchange, resolveOptions(options), (attempt) => fetchJson(exchange, attempt))) as EmbedResponse;
+  const resolved = resolveOptions(options);
+  const batchSize = whole(options?.batchSize, 'batchSize', 512);
+  const concurrency = whole(options?.concurrency, 'concurrency', 2);
+  if (typeof input === 'string' || input.length <= batchSize) return embedOnce(request, model, resolved);
+
+  const count = Math.ceil(input.length / batchSize);
+  const context = { method: 'POST', url: `${resolved.base}/api/embed`, base: resolved.base };
+  const parts = await inBatches(count, concurrency, resolved, context, (index, batchOptions) =>
+    embedOnce({ ...request, input: input.slice(index * batchSize, (index + 1) * batchSize) }, model, batchOptions),
+  );
+  const first = parts[0] as EmbedResponse;
+  const merged: EmbedResponse = { ...first, embeddings: [] };
+  for (const part of parts) {
+    for (const vector of part.embeddings) merged.embeddings.push(vector);
+  }
+  for (const counter of ['total_duration', 'load_duration', 'prompt_eval_count'] as const) {
+    if (parts.some((part) => typeof part[counter] === 'number')) {
+      merged[counter] = parts.reduce((sum, part) => sum + (part[counter] ?? 0), 0);
+    }
+  }
+  return merged;
+}
+
+/** One request; the answer must hold one vector per input sent (Ollama embeds `""` alone as
+ * none), or the vectors could no longer be matched to their texts. */
+async function embedOnce(request: EmbedRequest, model: string, options: ResolvedOptions): Promise<EmbedResponse> {
+  const exchange: Exchange = { method: 'POST', path: '/api/embed', body: request, model, accept: 'application/json' };
+  const answer = (await callOnce(exchange, options, (attempt) => fetchJson(exchange, attempt))) as EmbedResponse;
+  const sent = typeof request.input === 'string' ? (request.input === '' ? 0 : 1) : request.input.length;
+  const got = Array.isArray(answer?.embeddings) ? answer.embeddings.length : undefined;
+  if (got !== sent) {
+    const url = options.base + exchange.path;
+    throw new OllamaError({
+      kind: 'protocol',
+      message: `POST ${url} was sent ${sent} input(s) and answered with ${got ?? 'no list of'} vector(s), ` +
+        'so they cannot be matched to their inputs. The server or a proxy in front of it is at fault.',
+      status: 200,
+      url,
+    });
+  }
+  return answer;
+}
+
+function whole(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || (value as number) < 1) {
+    throw new RangeError(`embed: options.${name} must be a whole number from 1, got ${String(value)}`);
+  }
+  return value as number;
 }
 
 /** POST /api/embeddings, Ollama's older endpoint: one prompt, one vector, not normalised. */

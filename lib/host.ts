@@ -1,4 +1,5 @@
 import { toBase64 } from './base64.ts';
+import { readEnv } from './env.ts';
 
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PORT = 11434;
@@ -10,6 +11,19 @@ export interface ParsedHost {
   authorization: string | undefined;
   /** Loopback or unspecified address: a refused connection means Ollama is not started. */
   local: boolean;
+  /** `https://ollama.com` itself, the one host `OLLAMA_API_KEY` is sent to unasked. */
+  cloud: boolean;
+}
+
+/**
+ * The base URL a call would use for `value`, or, without one, for the `OLLAMA_HOST`
+ * environment variable (else `http://127.0.0.1:11434`), by the rules of the official
+ * clients: `example.com` → `http://example.com:11434`, `:8080` → `http://127.0.0.1:8080`,
+ * `https://example.com/ollama/` → `https://example.com:443/ollama`. Credentials in the value
+ * are left out of the result.
+ */
+export function resolveHost(value?: string): string {
+  return parseHost(value ?? readEnv('OLLAMA_HOST')).base;
 }
 
 /**
@@ -31,6 +45,10 @@ export function parseHost(value: string | undefined): ParsedHost {
     }
     port = scheme === 'https' ? 443 : 80;
     rest = rest.slice(schemeMatch[0].length);
+  } else if (/^ollama\.com\/?$/i.test(rest)) {
+    // As the server itself reads it: the bare name of the cloud means its https endpoint.
+    scheme = 'https';
+    port = 443;
   }
   const slash = rest.indexOf('/');
   let authority = slash === -1 ? rest : rest.slice(0, slash);
@@ -65,6 +83,7 @@ export function parseHost(value: string | undefined): ParsedHost {
     base: `${scheme}://${hostname}:${port}${path}`,
     authorization,
     local: isLocal(hostname),
+    cloud: scheme === 'https' && hostname.toLowerCase() === 'ollama.com' && port === 443,
   };
 }
 

@@ -4,7 +4,8 @@
 
 export { chat, chatStream } from './chat.ts';
 export { generate, generateStream } from './generate.ts';
-export { embed, embeddings } from './embed.ts';
+export { embed, embeddings, type EmbedOptions } from './embed.ts';
+export { resolveHost } from './host.ts';
 export { OllamaError, isOllamaError, type OllamaErrorKind } from './errors.ts';
 export { LineSplitter, DEFAULT_MAX_LINE_LENGTH, type LineSplitterOptions } from './lines.ts';
 export { readNdjson, type ReadNdjsonOptions } from './ndjson.ts';

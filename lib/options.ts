@@ -18,6 +18,13 @@ export interface CallOptions {
    */
   host?: string | undefined;
   /**
+   * Sent as `Authorization: Bearer <apiKey>`, for ollama.com or a proxy that wants a key. It
+   * takes the place of credentials in `host`; an `Authorization` in `headers` beats both.
+   * @default the `OLLAMA_API_KEY` environment variable, but only when the host is
+   * `https://ollama.com`: a key is never sent to any other host unless you pass it here
+   */
+  apiKey?: string | undefined;
+  /**
    * Extra request headers, merged over the library's defaults (`Content-Type`, `Accept`,
    * `User-Agent`); where both name a header, yours wins.
    * @default none
@@ -175,11 +182,20 @@ export function resolveOptions(options: CallOptions | undefined): ResolvedOption
   } catch (error) {
     throw new TypeError(`options.headers is not a valid set of headers: ${(error as Error).message}`, { cause: error });
   }
+  const { apiKey } = options ?? {};
+  if (apiKey !== undefined && (typeof apiKey !== 'string' || apiKey.trim() === '' || /[\r\n]/.test(apiKey))) {
+    throw new TypeError('options.apiKey must be a non-empty string on one line, such as the key from ollama.com/settings/keys');
+  }
   const parsed = parseHost(host ?? readEnv('OLLAMA_HOST'));
+  let authorization = apiKey === undefined ? parsed.authorization : `Bearer ${apiKey.trim()}`;
+  if (authorization === undefined && parsed.cloud) {
+    const key = readEnv('OLLAMA_API_KEY')?.trim();
+    if (key !== undefined && key !== '') authorization = `Bearer ${key}`;
+  }
   return {
     base: parsed.base,
     local: parsed.local,
-    authorization: parsed.authorization,
+    authorization,
     headers: merged,
     signal,
     // Bound at the call, not import; and never called as a method, which browsers reject.

@@ -197,3 +197,146 @@ export interface EmbeddingsRequest {
 export interface EmbeddingsResponse {
   embedding: number[];
 }
+
+/** The `details` Ollama gives for a model in listings, `show` and `ps`. */
+export interface ModelDetails {
+  parent_model?: string;
+  format?: string;
+  family?: string;
+  families?: string[] | null;
+  parameter_size?: string;
+  quantization_level?: string;
+  context_length?: number;
+  embedding_length?: number;
+}
+
+/** One installed model, as GET /api/tags lists it. */
+export interface ModelEntry {
+  name: string;
+  model: string;
+  modified_at: string;
+  size: number;
+  digest: string;
+  details: ModelDetails;
+  capabilities?: string[];
+  /** Cloud models only. */
+  remote_model?: string;
+  remote_host?: string;
+}
+
+export interface ListResponse {
+  /** Empty, never null, when nothing is installed. */
+  models: ModelEntry[];
+}
+
+/** One loaded model, as GET /api/ps lists it (latest `expires_at` first). */
+export interface RunningModel {
+  name: string;
+  model: string;
+  size: number;
+  digest: string;
+  details: ModelDetails;
+  expires_at: string;
+  size_vram: number;
+  context_length?: number;
+}
+
+export interface RunningResponse {
+  models: RunningModel[];
+}
+
+export interface ShowRequest {
+  model: string;
+  /** Also return the large arrays of `model_info` (the tokenizer's vocabulary) and `tensors`. */
+  verbose?: boolean;
+  system?: string;
+  template?: string;
+  options?: ModelOptions;
+}
+
+export interface ShowResponse {
+  license?: string;
+  modelfile?: string;
+  parameters?: string;
+  template?: string;
+  system?: string;
+  renderer?: string;
+  parser?: string;
+  details?: ModelDetails;
+  messages?: Message[];
+  model_info: { [key: string]: unknown };
+  projector_info?: { [key: string]: unknown };
+  tensors?: Array<{ name: string; type: string; shape: number[] }>;
+  capabilities?: string[];
+  modified_at?: string;
+  requires?: string;
+  remote_model?: string;
+  remote_host?: string;
+}
+
+export interface VersionResponse {
+  /** The server's version, such as `0.12.0`. */
+  version: string;
+}
+
+export interface CopyRequest {
+  source: string;
+  destination: string;
+}
+
+export interface DeleteRequest {
+  model: string;
+}
+
+export interface PullRequest {
+  model: string;
+  /** Allow a registry without TLS. */
+  insecure?: boolean;
+  /** Ignored: progress always streams on the wire, so the read timeout stays meaningful. */
+  stream?: boolean;
+}
+
+export type PushRequest = PullRequest;
+
+export interface CreateRequest {
+  model: string;
+  /** An existing model to build on. */
+  from?: string;
+  /** File names mapped to the digests `pushBlob` returned: `{ 'model.gguf': 'sha256:…' }`. */
+  files?: { [filename: string]: string };
+  adapters?: { [filename: string]: string };
+  template?: string;
+  license?: string | string[];
+  system?: string;
+  parameters?: { [name: string]: unknown };
+  messages?: Message[];
+  /** Quantize a float16/float32 model, such as `q4_K_M`. */
+  quantize?: string;
+  renderer?: string;
+  parser?: string;
+  requires?: string;
+  info?: { [key: string]: unknown };
+  remote_host?: string;
+  draft_files?: { [filename: string]: string };
+  draft_quantize?: string;
+  /** Ignored: progress always streams on the wire. */
+  stream?: boolean;
+}
+
+/** One progress line of a pull, push or create, as Ollama sent it. */
+export interface ProgressResponse {
+  status: string;
+  digest?: string;
+  total?: number;
+  completed?: number;
+}
+
+/** A progress line, plus how far the whole operation is. */
+export interface ProgressEvent extends ProgressResponse {
+  /**
+   * From 0 to 1: bytes done over bytes announced, across every layer announced so far; it
+   * never goes down, and is 1 at `success`. Absent until a line has carried a `total`
+   * (`create` without files may never have one).
+   */
+  fraction?: number;
+}

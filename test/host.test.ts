@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { toBase64 } from '../lib/base64.ts';
 import { parseHost } from '../lib/host.ts';
+import { resolveHost } from '../lib/index.ts';
 
-// The official clients' column of ollama-protocol.md §10 (JS and Python agree on each row),
-// plus the server's own trimming of quotes and spaces and its bare IPv6 rule.
-const rows: Array<[string | undefined, string]> = [
-  [undefined, 'http://127.0.0.1:11434'],
+// Every row of ollama-protocol.md §10's table, by the official clients' column (JS and Python
+// agree on each row), then the server's own rules from the same section: quotes and spaces
+// trimmed, a bare IPv6 literal, an invalid port, and the bare name `ollama.com`.
+const rows: Array<[string, string]> = [
   ['', 'http://127.0.0.1:11434'],
   ['1.2.3.4', 'http://1.2.3.4:11434'],
   [':56789', 'http://127.0.0.1:56789'],
@@ -22,13 +23,40 @@ const rows: Array<[string | undefined, string]> = [
   ['  "http://localhost:11434/"  ', 'http://localhost:11434'],
   ["'127.0.0.1:99999'", 'http://127.0.0.1:11434'],
   ['HTTP://Example.com:8000', 'http://Example.com:8000'],
+  ['ollama.com', 'https://ollama.com:443'],
+  ['http://ollama.com', 'http://ollama.com:80'],
 ];
 
 for (const [input, expected] of rows) {
-  test(`host ${JSON.stringify(input)} → ${expected}`, () => {
-    assert.equal(parseHost(input).base, expected);
+  test(`resolveHost(${JSON.stringify(input)}) → ${expected}`, () => {
+    assert.equal(resolveHost(input), expected);
   });
 }
+
+test('resolveHost() reads OLLAMA_HOST when called, trimmed, and falls back to the default', () => {
+  const saved = process.env.OLLAMA_HOST;
+  try {
+    delete process.env.OLLAMA_HOST;
+    assert.equal(resolveHost(), 'http://127.0.0.1:11434');
+    process.env.OLLAMA_HOST = ' "example.com:56789" ';
+    assert.equal(resolveHost(), 'http://example.com:56789');
+    assert.equal(resolveHost(':1234'), 'http://127.0.0.1:1234', 'an explicit value wins over the environment');
+  } finally {
+    if (saved === undefined) delete process.env.OLLAMA_HOST;
+    else process.env.OLLAMA_HOST = saved;
+  }
+});
+
+test('resolveHost leaves credentials out of the URL it returns', () => {
+  assert.equal(resolveHost('https://ada:secret@proxy.example/ollama/'), 'https://proxy.example:443/ollama');
+});
+
+test('only https://ollama.com itself counts as the cloud', () => {
+  for (const host of ['ollama.com', 'https://ollama.com', 'https://OLLAMA.com:443/']) assert.equal(parseHost(host).cloud, true, host);
+  for (const host of ['http://ollama.com', 'https://ollama.com:8443', 'https://ollama.com.evil.example', 'evil-ollama.com', '127.0.0.1']) {
+    assert.equal(parseHost(host).cloud, false, host);
+  }
+});
 
 test('credentials leave the URL and become a Basic authorization', () => {
   const parsed = parseHost('http://ada:s%C3%A9cret@127.0.0.1:9000/prefix');
