@@ -5,6 +5,9 @@
 export { chat, chatStream } from './chat.ts';
 export { generate, generateStream } from './generate.ts';
 export { embed, embeddings, type EmbedOptions } from './embed.ts';
+export { listModels, showModel, listRunning, version, copyModel, deleteModel } from './models.ts';
+export { pullModel, pushModel, createModel, type ProgressOptions } from './transfer.ts';
+export { isRunning } from './running.ts';
 export { resolveHost } from './host.ts';
 export { OllamaError, isOllamaError, type OllamaErrorKind } from './errors.ts';
 export { LineSplitter, DEFAULT_MAX_LINE_LENGTH, type LineSplitterOptions } from './lines.ts';
