@@ -7,6 +7,7 @@ export { generate, generateStream } from './generate.ts';
 export { embed, embeddings, type EmbedOptions } from './embed.ts';
 export { listModels, showModel, listRunning, version, copyModel, deleteModel } from './models.ts';
 export { pullModel, pushModel, createModel, type ProgressOptions } from './transfer.ts';
+export { pushBlob, type BlobOptions } from './blob.ts';
 export { isRunning } from './running.ts';
 export { resolveHost } from './host.ts';
 export { OllamaError, isOllamaError, type OllamaErrorKind } from './errors.ts';
