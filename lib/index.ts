@@ -9,6 +9,7 @@ export { listModels, showModel, listRunning, version, copyModel, deleteModel } f
 export { pullModel, pushModel, createModel, type ProgressOptions } from './transfer.ts';
 export { pushBlob, type BlobOptions } from './blob.ts';
 export { isRunning } from './running.ts';
+export { createClient, type ClientOptions, type OllamaClient } from './client.ts';
 export { resolveHost } from './host.ts';
 export { OllamaError, isOllamaError, type OllamaErrorKind } from './errors.ts';
 export { LineSplitter, DEFAULT_MAX_LINE_LENGTH, type LineSplitterOptions } from './lines.ts';

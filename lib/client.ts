@@ -1,0 +1,94 @@
+import { pushBlob, type BlobOptions } from './blob.ts';
+import { chat, chatStream } from './chat.ts';
+import { embed, embeddings, type EmbedOptions } from './embed.ts';
+import { generate, generateStream } from './generate.ts';
+import { copyModel, deleteModel, listModels, listRunning, showModel, version } from './models.ts';
+import { resolveOptions, type CallOptions, type RetryPolicy } from './options.ts';
+import { isRunning } from './running.ts';
+import { createModel, pullModel, pushModel, type ProgressOptions } from './transfer.ts';
+import type {
+  ChatRequest,
+  CopyRequest,
+  CreateRequest,
+  DeleteRequest,
+  EmbeddingsRequest,
+  EmbedRequest,
+  GenerateRequest,
+  PullRequest,
+  PushRequest,
+  ShowRequest,
+} from './types.ts';
+
+/**
+ * What a client holds: any option a call takes, except `signal`, which belongs to one call
+ * (a client-wide signal would be silently replaced by the first call that passes its own).
+ */
+export type ClientOptions = Omit<EmbedOptions & ProgressOptions, 'signal'>;
+
+/**
+ * Every call of the library with `defaults` under each call's own options: a call's option
+ * replaces the default of the same name, except `headers`, merged header by header (the
+ * call's win), and a `retry` object, merged field by field over a default `retry` object.
+ * The client keeps nothing but a copy of `defaults`; `createClient()` is a client for
+ * `OLLAMA_HOST`, read at each call.
+ */
+export function createClient(defaults: ClientOptions = {}) {
+  if (typeof defaults !== 'object' || defaults === null || Array.isArray(defaults)) {
+    throw new TypeError("createClient: defaults must be an object such as { host: 'http://127.0.0.1:11434' }");
+  }
+  if ((defaults as CallOptions).signal !== undefined) {
+    throw new TypeError('createClient: a signal cannot be a default; pass it to each call (options.signal)');
+  }
+  resolveOptions(defaults); // a bad default fails here, not at the first call
+  const fixed: ClientOptions = { ...defaults };
+  if (defaults.headers !== undefined) fixed.headers = new Headers(defaults.headers);
+  const own = <O extends CallOptions>(options: O | undefined): O => merge(fixed, options);
+
+  return Object.freeze({
+    chat: (request: ChatRequest, options?: CallOptions) => chat(request, own(options)),
+    chatStream: (request: ChatRequest, options?: CallOptions) => chatStream(request, own(options)),
+    generate: (request: GenerateRequest, options?: CallOptions) => generate(request, own(options)),
+    generateStream: (request: GenerateRequest, options?: CallOptions) => generateStream(request, own(options)),
+    embed: (request: EmbedRequest, options?: EmbedOptions) => embed(request, own(options)),
+    embeddings: (request: EmbeddingsRequest, options?: CallOptions) => embeddings(request, own(options)),
+    listModels: (options?: CallOptions) => listModels(own(options)),
+    showModel: (request: ShowRequest, options?: CallOptions) => showModel(request, own(options)),
+    listRunning: (options?: CallOptions) => listRunning(own(options)),
+    version: (options?: CallOptions) => version(own(options)),
+    copyModel: (request: CopyRequest, options?: CallOptions) => copyModel(request, own(options)),
+    deleteModel: (request: DeleteRequest, options?: CallOptions) => deleteModel(request, own(options)),
+    pullModel: (request: PullRequest, options?: ProgressOptions) => pullModel(request, own(options)),
+    pushModel: (request: PushRequest, options?: ProgressOptions) => pushModel(request, own(options)),
+    createModel: (request: CreateRequest, options?: ProgressOptions) => createModel(request, own(options)),
+    pushBlob: (bytes: Uint8Array | ArrayBuffer | Blob, options?: BlobOptions) => pushBlob(bytes, own(options)),
+    isRunning: (options?: CallOptions) => isRunning(own(options)),
+  });
+}
+
+/** The object `createClient` returns. */
+export type OllamaClient = ReturnType<typeof createClient>;
+
+function merge<O extends CallOptions>(defaults: ClientOptions, options: O | undefined): O {
+  // Anything but an object is left for the call to reject with its own message.
+  if (options === undefined) return defaults as O;
+  if (typeof options !== 'object' || options === null) return options;
+  const merged: Record<string, unknown> = { ...defaults };
+  for (const [name, value] of Object.entries(options)) {
+    if (value !== undefined) merged[name] = value;
+  }
+  if (defaults.headers !== undefined && options.headers !== undefined) {
+    try {
+      const headers = new Headers(defaults.headers);
+      new Headers(options.headers).forEach((value, name) => headers.set(name, value));
+      merged.headers = headers;
+    } catch {
+      // Invalid headers: the call reports them.
+    }
+  }
+  if (isPolicy(defaults.retry) && isPolicy(options.retry)) merged.retry = { ...defaults.retry, ...options.retry };
+  return merged as O;
+}
+
+function isPolicy(value: unknown): value is RetryPolicy {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
