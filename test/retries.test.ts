@@ -10,17 +10,9 @@ import { resolveOptions } from '../lib/options.ts';
 import { failsWith, TIMER_SLACK as SLACK } from './support/assertions.ts';
 import { collect } from './support/chunks.ts';
 import { startFakeOllama, statusReply, type FakeOllama } from './support/fake-ollama.ts';
+import { withFake } from './support/with-fake.ts';
 
 const hello: ChatRequest = { model: 'llama3.2', messages: [{ role: 'user', content: 'Hi there, llama' }] };
-
-async function withFake(run: (fake: FakeOllama) => Promise<void>): Promise<void> {
-  const fake = await startFakeOllama();
-  try {
-    await run(fake);
-  } finally {
-    await fake.close();
-  }
-}
 
 /** Every onRetry call, and when it came. */
 function recorder(): { waits: Array<RetryInfo & { at: number }>; onRetry: (info: RetryInfo) => void } {
