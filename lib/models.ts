@@ -14,23 +14,23 @@ import type {
 } from './types.ts';
 
 /** GET /api/tags: the models installed on the server. */
-export function listModels(options?: CallOptions): Promise<ListResponse> {
+export async function listModels(options?: CallOptions): Promise<ListResponse> {
   return json({ method: 'GET', path: '/api/tags', accept: 'application/json' }, options, 'models');
 }
 
 /** GET /api/ps: the models loaded in memory now, the one to unload first last. */
-export function listRunning(options?: CallOptions): Promise<RunningResponse> {
+export async function listRunning(options?: CallOptions): Promise<RunningResponse> {
   return json({ method: 'GET', path: '/api/ps', accept: 'application/json' }, options, 'models');
 }
 
 /** GET /api/version: the server's version. */
-export function version(options?: CallOptions): Promise<VersionResponse> {
+export async function version(options?: CallOptions): Promise<VersionResponse> {
   return json({ method: 'GET', path: '/api/version', accept: 'application/json' }, options, 'version');
 }
 
 /** POST /api/show: a model's Modelfile, template, parameters, details and capabilities;
  * `verbose: true` adds the tokenizer's arrays and the tensors (megabytes for a large vocabulary). */
-export function showModel(request: ShowRequest, options?: CallOptions): Promise<ShowResponse> {
+export async function showModel(request: ShowRequest, options?: CallOptions): Promise<ShowResponse> {
   const model = requireModel('showModel', request);
   return json({ method: 'POST', path: '/api/show', body: request, model, accept: 'application/json' }, options, 'model_info');
 }

@@ -86,3 +86,16 @@ test('changing the defaults object after createClient does not change the client
   await client.listModels();
   assert.equal(fake.requests[0]?.headers['x-team'], 'search');
 }));
+
+test('every promise-returning call rejects on bad arguments instead of throwing where it is called', async () => {
+  const generators = new Set(['chatStream', 'generateStream']);
+  for (const [name, call] of Object.entries(createClient())) {
+    if (generators.has(name)) continue;
+    let result: unknown;
+    assert.doesNotThrow(() => {
+      result = (call as (...args: unknown[]) => unknown)(null, 'not options');
+    }, name);
+    assert.ok(result instanceof Promise, name);
+    await assert.rejects(result as Promise<unknown>, TypeError, name);
+  }
+});
