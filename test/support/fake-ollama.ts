@@ -63,6 +63,12 @@ export interface Behaviour {
   toolCallCount?: number;
   /** /api/embed and /api/embeddings: return this many fewer vectors than inputs. */
   dropVectors?: number;
+  /**
+   * /api/pull, /api/push and a create that pulls its `from`: how many `pulling <digest>` (or
+   * `pushing <digest>`) lines to send, across all the layers; default 6. A pull then sends
+   * 1 + progressUpdates + 3 lines in all, a push 1 + progressUpdates + 2.
+   */
+  progressUpdates?: number;
 }
 
 export interface RecordedRequest {
@@ -80,6 +86,11 @@ export interface RecordedRequest {
   closedAt?: number;
   /** The client went away before the response was complete. */
   clientDisconnected: boolean;
+  /**
+   * Requests to the same path in flight when this one's body had been received, this one
+   * included. A request is in flight from its arrival until its response or connection closes.
+   */
+  concurrent: number;
   /** NDJSON objects written (content and final chunks), not counting garbage, error or blank lines. */
   chunksWritten: number;
   /**
@@ -95,7 +106,17 @@ export interface FakeOllama {
   readonly url: string;
   readonly port: number;
   readonly requests: RecordedRequest[];
-  /** Queue behaviours; each request to chat, generate, embed or embeddings takes the next one. */
+  /**
+   * The blobs uploaded with POST /api/blobs/:digest, by `sha256:<64 hex>`. Layers of pulled or
+   * created models are known to the server (HEAD finds them) but hold no bytes here.
+   */
+  readonly blobs: Map<string, Buffer>;
+  /** The installed models (names as /api/tags lists them, in its order: most recent first). */
+  models(): string[];
+  /**
+   * Queue behaviours; each request to chat, generate, embed, embeddings, show, copy, delete, pull,
+   * push, create or blobs without an x-fake-behaviour header takes the next one.
+   */
   script(...behaviours: Behaviour[]): void;
   /** What a stream:false request with this body would answer, computed without a request. */
   expected(path: '/api/chat' | '/api/generate', body: object, behaviour?: Behaviour): Promise<unknown>;
@@ -168,37 +189,268 @@ const MODELS: readonly InstalledModel[] = [
   },
 ];
 
-// Ollama resolves `name` to `name:latest` and compares case-insensitively; the default
-// registry/namespace prefix is optional.
-function findModel(requested: string): InstalledModel | undefined {
-  let name = requested.toLowerCase();
-  for (const prefix of ['registry.ollama.ai/library/', 'library/']) {
-    if (name.startsWith(prefix)) name = name.slice(prefix.length);
-  }
-  if (!name.slice(name.lastIndexOf('/') + 1).includes(':')) name += ':latest';
-  return MODELS.find((m) => m.name === name);
+// Models the stand-in's registry offers to /api/pull besides the installed ones.
+const PULLABLE_EXTRA: readonly InstalledModel[] = [
+  {
+    name: 'tinyllama:latest', family: 'llama', parameterSize: '1B', quantization: 'Q4_0',
+    format: 'gguf', size: 637700138, modifiedAt: '', capabilities: ['completion'],
+  },
+  {
+    name: 'all-minilm:latest', family: 'bert', parameterSize: '23M', quantization: 'F16',
+    format: 'gguf', size: 45960996, modifiedAt: '', capabilities: ['embedding'],
+  },
+];
+
+// What the GGUF header of each model would say, for /api/show's model_info and tensors.
+interface ModelFacts {
+  architecture: string;
+  contextLength: number;
+  embeddingLength: number;
+  blockCount: number;
+  headCount: number;
+  parameterCount: number;
+  /** general.file_type: 1 F16, 2 Q4_0, 15 Q4_K_M... */
+  fileType: number;
+  vocabularySize: number;
+  tokenizer: 'gpt2' | 'bert';
+  template: string;
+  license: string;
+  parameters: Record<string, unknown>;
 }
 
-const fullName = (m: InstalledModel): string => `registry.ollama.ai/library/${m.name}`;
-const can = (m: InstalledModel, capability: string): boolean => m.capabilities.includes(capability);
+const LLAMA_TEMPLATE = '{{- if .System }}<|start_header_id|>system<|end_header_id|>\n\n{{ .System }}<|eot_id|>{{ end }}' +
+  '{{- range .Messages }}<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n{{ .Content }}<|eot_id|>{{ end }}' +
+  '{{- if .Tools }}{{ .Tools }}{{ end }}<|start_header_id|>assistant<|end_header_id|>\n\n';
+const QWEN_TEMPLATE = '{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}' +
+  '{{- if .Tools }}<tools>{{ .Tools }}</tools>{{ end }}<|im_start|>assistant\n<think>\n';
+const ZEPHYR_TEMPLATE = '<|system|>\n{{ .System }}</s>\n<|user|>\n{{ .Prompt }}</s>\n<|assistant|>\n';
+const APACHE = 'Apache License\nVersion 2.0, January 2004\nhttp://www.apache.org/licenses/';
 
-function tagsBody(): string {
+const FACTS: Record<string, ModelFacts> = {
+  'llama3.2:latest': {
+    architecture: 'llama', contextLength: 131072, embeddingLength: 3072, blockCount: 28, headCount: 24,
+    parameterCount: 3212749888, fileType: 15, vocabularySize: 128256, tokenizer: 'gpt2', template: LLAMA_TEMPLATE,
+    license: 'LLAMA 3.2 COMMUNITY LICENSE AGREEMENT\nLlama 3.2 Version Release Date: September 25, 2024',
+    parameters: { stop: ['<|start_header_id|>', '<|end_header_id|>', '<|eot_id|>'] },
+  },
+  'qwen3:latest': {
+    architecture: 'qwen3', contextLength: 40960, embeddingLength: 4096, blockCount: 36, headCount: 32,
+    parameterCount: 8190735360, fileType: 15, vocabularySize: 151936, tokenizer: 'gpt2', template: QWEN_TEMPLATE,
+    license: APACHE, parameters: { repeat_penalty: 1, stop: ['<|im_start|>', '<|im_end|>'], temperature: 0.6, top_k: 20, top_p: 0.95 },
+  },
+  'nomic-embed-text:latest': {
+    architecture: 'nomic-bert', contextLength: 2048, embeddingLength: 768, blockCount: 12, headCount: 12,
+    parameterCount: 136727040, fileType: 1, vocabularySize: 30522, tokenizer: 'bert', template: '{{ .Prompt }}',
+    license: APACHE, parameters: { num_ctx: 8192 },
+  },
+  'tinyllama:latest': {
+    architecture: 'llama', contextLength: 2048, embeddingLength: 2048, blockCount: 22, headCount: 32,
+    parameterCount: 1100048384, fileType: 2, vocabularySize: 32000, tokenizer: 'gpt2', template: ZEPHYR_TEMPLATE,
+    license: APACHE, parameters: { stop: ['<|system|>', '<|user|>', '<|assistant|>', '</s>'] },
+  },
+  'all-minilm:latest': {
+    architecture: 'bert', contextLength: 512, embeddingLength: 384, blockCount: 6, headCount: 12,
+    parameterCount: 22565376, fileType: 1, vocabularySize: 30522, tokenizer: 'bert', template: '{{ .Prompt }}',
+    license: APACHE, parameters: { num_ctx: 256 },
+  },
+};
+
+// An imported GGUF is not really read; a created model gets these plausible facts instead.
+const IMPORTED_FACTS: ModelFacts = {
+  architecture: 'llama', contextLength: 4096, embeddingLength: 2048, blockCount: 16, headCount: 32,
+  parameterCount: 1235814400, fileType: 1, vocabularySize: 32000, tokenizer: 'gpt2', template: '{{ .Prompt }}',
+  license: '', parameters: {},
+};
+
+const MEDIA_PREFIX = 'application/vnd.ollama.image.';
+// Where a Linux install keeps its models; only used to word errors that name a file.
+const MODELS_DIR = '/usr/share/ollama/.ollama/models';
+
+interface Layer {
+  mediaType: string;
+  /** sha256:<64 hex> */
+  digest: string;
+  size: number;
+}
+
+interface RegisteredModel extends InstalledModel {
+  /** Every part filled in, case as given: registry.ollama.ai/library/llama3.2:latest. */
+  full: string;
+  /** The manifest's digest (64 hex), as /api/tags and /api/ps show it. */
+  digest: string;
+  /** The manifest's layers, the weights first as in real manifests. */
+  layers: Layer[];
+  /** Higher is more recent: /api/tags lists the most recently written manifest first. */
+  order: number;
+  parentModel: string;
+  facts: ModelFacts;
+  template: string;
+  system: string;
+  licenses: string[];
+  parameters: Record<string, unknown>;
+  messages: Array<{ role: string; content: string }>;
+}
+
+type Registry = Map<string, RegisteredModel>;
+
+// ------------------------------------------------------------------------------------------------
+// Model names
+
+interface ModelName {
+  host: string;
+  namespace: string;
+  model: string;
+  tag: string;
+}
+
+type NamePart = 'host' | 'namespace' | 'model' | 'tag';
+
+// model.ParseName's rules: each part 1-80 bytes (the host up to 350), starting with a letter, digit
+// or underscore, then also '-' and '.' (not in the namespace) and ':' (host only, for a port).
+function validPart(kind: NamePart, s: string): boolean {
+  if (s.length < 1 || s.length > (kind === 'host' ? 350 : 80)) return false;
+  const rest = kind === 'host' ? /^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/ : kind === 'namespace'
+    ? /^[A-Za-z0-9_][A-Za-z0-9_-]*$/
+    : /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+  return rest.test(s);
+}
+
+// `[scheme://][host/][namespace/]model[:tag]` with registry.ollama.ai, library and latest filled
+// in; undefined when any part is invalid (which is what "invalid model name" means).
+function parseModelName(s: string): ModelName | undefined {
+  let rest = s.replace(/^https?:\/\//i, '');
+  let tag = 'latest';
+  const colon = rest.lastIndexOf(':');
+  if (colon > rest.lastIndexOf('/')) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+  }
+  const parts = rest.split('/');
+  if (parts.length > 3) return undefined;
+  const model = parts.pop() ?? '';
+  const namespace = parts.pop() ?? 'library';
+  const host = parts.pop() ?? 'registry.ollama.ai';
+  const name = { host, namespace, model, tag };
+  const valid = validPart('host', host) && validPart('namespace', namespace) && validPart('model', model) &&
+    validPart('tag', tag);
+  return valid ? name : undefined;
+}
+
+const fullNameOf = (n: ModelName): string => `${n.host}/${n.namespace}/${n.model}:${n.tag}`;
+// Ollama matches names case-insensitively (getExistingName).
+const nameKey = (n: ModelName): string => fullNameOf(n).toLowerCase();
+
+// Name.DisplayShortest: the default host and namespace are left out, the tag never is.
+function shortName(n: ModelName): string {
+  const defaultHost = n.host.toLowerCase() === 'registry.ollama.ai';
+  if (defaultHost && n.namespace.toLowerCase() === 'library') return `${n.model}:${n.tag}`;
+  return defaultHost ? `${n.namespace}/${n.model}:${n.tag}` : fullNameOf(n);
+}
+
+function findModel(registry: Registry, requested: string): RegisteredModel | undefined {
+  const name = parseModelName(requested);
+  return name === undefined ? undefined : registry.get(nameKey(name));
+}
+
+const can = (m: InstalledModel, capability: string): boolean => m.capabilities.includes(capability);
+const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
+// Go's json.Encoder, as Ollama writes a params layer: map keys sorted, a newline at the end.
+const paramsBlob = (p: Record<string, unknown>): string => goJson(sortedKeys(p)) + '\n';
+
+function sortedKeys(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+// Real manifests carry more layers (licenses, config...); the weights plus template and params,
+// three of very different sizes, are enough for a client's progress handling. Those two are
+// addressed by their content, so a create that writes the same text finds them already there.
+function textLayers(template: string, params: Record<string, unknown>): Layer[] {
+  const layers: Layer[] = [];
+  if (template !== '') layers.push(contentLayer('template', template));
+  if (Object.keys(params).length > 0) layers.push(contentLayer('params', paramsBlob(params)));
+  return layers;
+}
+
+const contentLayer = (kind: string, content: string): Layer =>
+  ({ mediaType: MEDIA_PREFIX + kind, digest: `sha256:${sha256Hex(content)}`, size: Buffer.byteLength(content) });
+
+// A catalogue model as it is once installed. The sizes add up to what /api/tags reports.
+function register(m: InstalledModel, order: number, modifiedAt: string): RegisteredModel {
+  const facts = FACTS[m.name] ?? IMPORTED_FACTS;
+  const small = textLayers(facts.template, facts.parameters);
+  const weights = m.size - small.reduce((sum, l) => sum + l.size, 0);
+  const name = parseModelName(m.name) as ModelName;
+  return {
+    ...m,
+    modifiedAt,
+    full: fullNameOf(name),
+    digest: sha256Hex(m.name),
+    layers: [{ mediaType: MEDIA_PREFIX + 'model', digest: `sha256:${sha256Hex(`${m.name} weights`)}`, size: weights }, ...small],
+    order,
+    parentModel: '',
+    facts,
+    template: facts.template,
+    system: '',
+    licenses: facts.license === '' ? [] : [facts.license],
+    parameters: facts.parameters,
+    messages: [],
+  };
+}
+
+function findPullable(name: ModelName): InstalledModel | undefined {
+  const key = nameKey(name);
+  return [...MODELS, ...PULLABLE_EXTRA].find((m) => nameKey(parseModelName(m.name) as ModelName) === key);
+}
+
+// /api/tags sorts by modification time, the latest first.
+const listed = (registry: Registry): RegisteredModel[] => [...registry.values()].sort((a, b) => b.order - a.order);
+
+function detailsOf(m: RegisteredModel, parentModel: string): Record<string, unknown> {
+  return {
+    parent_model: parentModel,
+    format: m.format,
+    family: m.family,
+    families: [m.family],
+    parameter_size: m.parameterSize,
+    quantization_level: m.quantization,
+  };
+}
+
+function tagsBody(registry: Registry): string {
   return goJson({
-    models: MODELS.map((m) => ({
+    models: listed(registry).map((m) => ({
       name: m.name,
       model: m.name,
       modified_at: m.modifiedAt,
       size: m.size,
-      digest: createHash('sha256').update(m.name).digest('hex'),
-      details: {
-        parent_model: '',
-        format: m.format,
-        family: m.family,
-        families: [m.family],
-        parameter_size: m.parameterSize,
-        quantization_level: m.quantization,
-      },
+      digest: m.digest,
+      // ListHandler never fills parent_model; only /api/show does.
+      details: detailsOf(m, ''),
       capabilities: m.capabilities,
+    })),
+  });
+}
+
+interface RunningModel {
+  model: RegisteredModel;
+  size: number;
+  expiresAt: string;
+  contextLength: number;
+}
+
+function psBody(running: readonly RunningModel[]): string {
+  return goJson({
+    models: running.map((r) => ({
+      name: r.model.name,
+      model: r.model.name,
+      size: r.size,
+      digest: r.model.digest,
+      details: detailsOf(r.model, ''),
+      expires_at: r.expiresAt,
+      // Entirely on the GPU.
+      size_vram: r.size,
+      context_length: r.contextLength,
     })),
   });
 }
@@ -399,10 +651,11 @@ function decodeGoJson(raw: Buffer): Decoded {
 
 // Field types of the request structs, enough to reproduce Go's unmarshal errors for the fields a
 // client is likely to get wrong.
-type FieldRule = 'string' | 'bool' | 'int' | 'ints' | 'object' | 'messages' | 'tools' | 'duration' | 'think' | 'any';
+type FieldRule =
+  | 'string' | 'bool' | 'int' | 'ints' | 'object' | 'stringMap' | 'messages' | 'tools' | 'duration' | 'think' | 'any';
 
 const GO_TYPE: Record<FieldRule, string> = {
-  string: 'string', bool: 'bool', int: 'int', ints: '[]int', object: 'map[string]interface {}',
+  string: 'string', bool: 'bool', int: 'int', ints: '[]int', object: 'map[string]interface {}', stringMap: 'map[string]string',
   messages: '[]api.Message', tools: 'api.Tools', duration: 'api.Duration', think: 'api.ThinkValue', any: 'interface {}',
 };
 
@@ -430,6 +683,25 @@ const EMBED_RULE: StructRule = {
 const EMBEDDINGS_RULE: StructRule = {
   goName: 'EmbeddingRequest',
   fields: { model: 'string', prompt: 'string', keep_alive: 'duration', options: 'object' },
+};
+const SHOW_RULE: StructRule = {
+  goName: 'ShowRequest',
+  fields: { model: 'string', name: 'string', system: 'string', template: 'string', verbose: 'bool', options: 'object' },
+};
+const COPY_RULE: StructRule = { goName: 'CopyRequest', fields: { source: 'string', destination: 'string' } };
+const DELETE_RULE: StructRule = { goName: 'DeleteRequest', fields: { model: 'string', name: 'string' } };
+const TRANSFER_FIELDS: Record<string, FieldRule> = {
+  model: 'string', name: 'string', insecure: 'bool', stream: 'bool', username: 'string', password: 'string',
+};
+const PULL_RULE: StructRule = { goName: 'PullRequest', fields: TRANSFER_FIELDS };
+const PUSH_RULE: StructRule = { goName: 'PushRequest', fields: TRANSFER_FIELDS };
+const CREATE_RULE: StructRule = {
+  goName: 'CreateRequest',
+  fields: {
+    model: 'string', name: 'string', from: 'string', files: 'stringMap', adapters: 'stringMap', template: 'string',
+    system: 'string', parameters: 'object', license: 'any', messages: 'messages', quantize: 'string',
+    quantization: 'string', stream: 'bool',
+  },
 };
 
 function jsonKind(v: unknown): string {
@@ -465,6 +737,10 @@ function checkField(struct: string, key: string, rule: FieldRule, v: unknown): s
       return undefined;
     case 'object':
       return isRecord(v) ? undefined : mismatch();
+    case 'stringMap':
+      if (!isRecord(v)) return mismatch();
+      for (const e of Object.values(v)) if (e !== null && typeof e !== 'string') return mismatch(jsonKind(e), 'string');
+      return undefined;
     case 'tools':
       if (!Array.isArray(v)) return mismatch();
       for (const e of v) if (e !== null && !isRecord(e)) return mismatch(jsonKind(e), 'api.Tool');
@@ -807,16 +1083,33 @@ function aggregate(plan: Plan): Record<string, unknown> {
 
 const JSON_UTF8 = 'application/json; charset=utf-8';
 
+interface Failure {
+  status: number;
+  message: string;
+}
+
 type Reply =
   | {
     kind: 'single';
     status: number;
+    /** '' for an empty answer without a Content-Type, as Go sends for c.Status(). */
     contentType: string;
     body: string;
     /** How many chunks the model works through before this answer (0: none, so no model knob applies). */
     work: number;
+    /** Content-Type of an error scripted by errorAfter; default application/json; charset=utf-8. */
+    errorType?: string;
+    /** The request's effect on the server's models, applied just before the answer is written. */
+    commit?: () => void;
   }
-  | { kind: 'stream'; lines: string[] };
+  | {
+    kind: 'stream';
+    lines: string[];
+    /** An error the handler itself sends after the lines: in-band, or in place of the stream if no line went out. */
+    failure?: Failure;
+    /** Applied just before the last line is written, if the script gets that far. */
+    commit?: () => void;
+  };
 
 const single = (status: number, body: object, work: number): Reply =>
   ({ kind: 'single', status, contentType: JSON_UTF8, body: goJson(body), work });
@@ -836,7 +1129,7 @@ function resolveThink(m: InstalledModel, asSent: string, think: unknown): boolea
   return false;
 }
 
-function chatReply(raw: Buffer, b: Behaviour): Reply {
+function chatReply(raw: Buffer, b: Behaviour, registry: Registry): Reply {
   const bound = bindRequest(raw, CHAT_RULE);
   if (!bound.ok) return failure(bound.status, bound.message);
   const req = bound.req;
@@ -844,7 +1137,7 @@ function chatReply(raw: Buffer, b: Behaviour): Reply {
   if (top < 0 || top > 20) return failure(400, 'top_logprobs must be between 0 and 20');
   const name = str(req['model']);
   if (name === '') return failure(400, 'model is required');
-  const m = findModel(name);
+  const m = findModel(registry, name);
   if (m === undefined) return failure(404, `model '${name}' not found`);
   const messages = Array.isArray(req['messages']) ? req['messages'].filter(isRecord) : [];
   const unloadOrLoad = (reason: string, work: number): Reply => single(200, {
@@ -856,7 +1149,7 @@ function chatReply(raw: Buffer, b: Behaviour): Reply {
   if (typeof think !== 'boolean') return think;
   const tools = parseTools(req['tools']);
   if (!can(m, 'completion')) return failure(400, `${goQuote(name)} does not support chat`);
-  if (tools.length > 0 && !can(m, 'tools')) return failure(400, `${fullName(m)} does not support tools`);
+  if (tools.length > 0 && !can(m, 'tools')) return failure(400, `${m.full} does not support tools`);
   if (messages.length === 0) return unloadOrLoad('load', 1);
 
   const lastUser = [...messages].reverse().find((msg) => str(msg['role']).toLowerCase() === 'user');
@@ -873,14 +1166,14 @@ function chatReply(raw: Buffer, b: Behaviour): Reply {
   }, req['stream'] !== false, b);
 }
 
-function generateReply(raw: Buffer, b: Behaviour): Reply {
+function generateReply(raw: Buffer, b: Behaviour, registry: Registry): Reply {
   const bound = bindRequest(raw, GENERATE_RULE);
   if (!bound.ok) return failure(bound.status, bound.message);
   const req = bound.req;
   const top = int(req['top_logprobs']);
   if (top < 0 || top > 20) return failure(400, 'top_logprobs must be between 0 and 20');
   const name = str(req['model']);
-  const m = name === '' ? undefined : findModel(name);
+  const m = name === '' ? undefined : findModel(registry, name);
   if (m === undefined) return failure(404, `model '${name}' not found`);
   const prompt = str(req['prompt']);
   const unloadOrLoad = (reason: string, work: number): Reply => single(200, {
@@ -896,7 +1189,7 @@ function generateReply(raw: Buffer, b: Behaviour): Reply {
   const think = resolveThink(m, name, req['think']);
   if (typeof think !== 'boolean') return think;
   if (!can(m, 'completion')) return failure(400, `${goQuote(name)} does not support generate`);
-  if (str(req['suffix']) !== '') return failure(400, `${fullName(m)} does not support insert`);
+  if (str(req['suffix']) !== '') return failure(400, `${m.full} does not support insert`);
   if (prompt === '') return unloadOrLoad('load', 1);
 
   return runReply({
@@ -932,7 +1225,7 @@ function normalised(v: number[]): number[] {
   return v.map((x) => float32Json(x * scale));
 }
 
-function embedReply(raw: Buffer, b: Behaviour): Reply {
+function embedReply(raw: Buffer, b: Behaviour, registry: Registry): Reply {
   const bound = bindRequest(raw, EMBED_RULE);
   if (!bound.ok) return failure(bound.status, bound.message);
   const req = bound.req;
@@ -946,7 +1239,7 @@ function embedReply(raw: Buffer, b: Behaviour): Reply {
     inputs = input;
   } else if (input === undefined || input === null) inputs = [];
   else return failure(400, 'invalid input type');
-  if (findModel(name) === undefined) return failure(404, `model ${goQuote(name)} not found, try pulling it first`);
+  if (findModel(registry, name) === undefined) return failure(404, `model ${goQuote(name)} not found, try pulling it first`);
   if (inputs.length === 0) return single(200, { model: name, embeddings: [] }, 1);
 
   const requested = int(req['dimensions']);
@@ -963,13 +1256,13 @@ function embedReply(raw: Buffer, b: Behaviour): Reply {
   }, 1);
 }
 
-function embeddingsReply(raw: Buffer, b: Behaviour): Reply {
+function embeddingsReply(raw: Buffer, b: Behaviour, registry: Registry): Reply {
   const bound = bindRequest(raw, EMBEDDINGS_RULE);
   if (!bound.ok) return failure(bound.status, bound.message);
   const req = bound.req;
   const name = str(req['model']);
   if (name === '') return failure(400, 'model is required');
-  if (findModel(name) === undefined) return failure(404, `model ${goQuote(name)} not found, try pulling it first`);
+  if (findModel(registry, name) === undefined) return failure(404, `model ${goQuote(name)} not found, try pulling it first`);
   const prompt = str(req['prompt']);
   // The legacy endpoint returns the runner's float32 values widened to float64, unnormalised.
   const embedding = prompt === '' || (b.dropVectors ?? 0) > 0 ? [] : rawVector(prompt, BASE_DIMENSIONS);
@@ -978,7 +1271,7 @@ function embeddingsReply(raw: Buffer, b: Behaviour): Reply {
 
 type ModelPath = '/api/chat' | '/api/generate' | '/api/embed' | '/api/embeddings';
 
-const MODEL_ENDPOINTS: Record<ModelPath, (raw: Buffer, b: Behaviour) => Reply> = {
+const MODEL_ENDPOINTS: Record<ModelPath, (raw: Buffer, b: Behaviour, registry: Registry) => Reply> = {
   '/api/chat': chatReply,
   '/api/generate': generateReply,
   '/api/embed': embedReply,
@@ -986,6 +1279,542 @@ const MODEL_ENDPOINTS: Record<ModelPath, (raw: Buffer, b: Behaviour) => Reply> =
 };
 
 const isModelPath = (p: string): p is ModelPath => Object.hasOwn(MODEL_ENDPOINTS, p);
+
+// ------------------------------------------------------------------------------------------------
+// Model management: show, copy, delete, pull, push, create and blobs, also free of I/O. Their
+// effect on the server's models is a commit the transport applies only when the answer is really
+// going out, so a scripted 503, reset or error leaves the models as they were.
+
+/** What the management endpoints read and change. */
+interface Store {
+  registry: Registry;
+  blobs: Map<string, Buffer>;
+  running: RunningModel[];
+  /** Manifests written so far: their modification times and their order in /api/tags. */
+  writes: number;
+}
+
+interface Call {
+  raw: Buffer;
+  b: Behaviour;
+  store: Store;
+  method: string;
+  /** The :digest of /api/blobs/:digest, URL-decoded as gin hands it over. */
+  param: string;
+}
+
+const INVALID_NAME = 'invalid model name';
+// manifest.BlobsPath accepts both separators; what it stores is always sha256-<hex>.
+const DIGEST_RE = /^sha256[:-]([0-9a-fA-F]{64})$/;
+const DEFAULT_PROGRESS_UPDATES = 6;
+const MAX_PROGRESS_UPDATES = 100_000;
+
+// c.Status(code) in Go: no body, no Content-Type, Content-Length 0.
+function emptyAnswer(status: number, commit?: () => void): Reply {
+  return { kind: 'single', status, contentType: '', body: '', work: 1, ...(commit === undefined ? {} : { commit }) };
+}
+
+// api.ProgressResponse: digest, total and completed are omitempty.
+function progressJson(status: string, digest = '', total = 0, completed = 0): string {
+  const out: Record<string, unknown> = { status };
+  if (digest !== '') out['digest'] = digest;
+  if (total !== 0) out['total'] = total;
+  if (completed !== 0) out['completed'] = completed;
+  return goJson(out);
+}
+
+function progressUpdates(b: Behaviour): number {
+  const n = b.progressUpdates;
+  if (typeof n !== 'number' || !Number.isFinite(n)) return DEFAULT_PROGRESS_UPDATES;
+  return Math.min(MAX_PROGRESS_UPDATES, Math.max(0, Math.trunc(n)));
+}
+
+// `pulling <12 hex>` or `pushing <12 hex>` lines, progressUpdates of them in all. The small layers
+// get one line each (a real transfer finishes them within one 60 ms progress tick), the weights
+// the rest, with `completed` growing to `total`. With fewer updates than layers only the first
+// layers appear. `completed` is never 0 so that it is never left out (omitempty).
+function transferLines(verb: 'pulling' | 'pushing', layers: readonly Layer[], b: Behaviour): string[] {
+  const updates = progressUpdates(b);
+  const counts = layers.map((_, i) =>
+    updates >= layers.length ? (i === 0 ? updates - layers.length + 1 : 1) : (i < updates ? 1 : 0));
+  const lines: string[] = [];
+  layers.forEach((layer, i) => {
+    const count = counts[i] ?? 0;
+    for (let k = 0; k < count; k++) {
+      const share = k === count - 1 ? layer.size : Math.max(1, Math.floor((layer.size * (k + 1)) / count));
+      lines.push(progressJson(`${verb} ${layer.digest.slice(7, 19)}`, layer.digest, layer.size, Math.min(share, layer.size)));
+    }
+  });
+  return lines;
+}
+
+// PullModel's sequence, `success` included (a create that pulls its base sends it mid-stream).
+const pullLines = (layers: readonly Layer[], b: Behaviour): string[] => [
+  progressJson('pulling manifest'),
+  ...transferLines('pulling', layers, b),
+  progressJson('verifying sha256 digest'),
+  progressJson('writing manifest'),
+  progressJson('success'),
+];
+
+// omitDone: the final `success` line is left out, the stream still ends cleanly.
+const finalLines = (lines: string[], b: Behaviour): string[] => (b.omitDone === true ? lines.slice(0, -1) : lines);
+
+// streamResponse, or for stream:false waitForStream: after the work, the last progress object or
+// the error, both as a bare application/json.
+function progressReply(lines: string[], fault: Failure | undefined, stream: boolean, commit?: () => void): Reply {
+  const effect = commit === undefined || fault !== undefined ? {} : { commit };
+  if (stream) return { kind: 'stream', lines, ...(fault === undefined ? {} : { failure: fault }), ...effect };
+  return {
+    kind: 'single',
+    status: fault?.status ?? 200,
+    contentType: 'application/json',
+    // With no progress at all Go marshals a zero api.ProgressResponse.
+    body: fault === undefined ? (lines.at(-1) ?? goJson({ status: '' })) : goJson({ error: fault.message }),
+    work: lines.length,
+    errorType: 'application/json',
+    ...effect,
+  };
+}
+
+// A manifest written now: a fresh modification time, listed first.
+function install(store: Store, m: RegisteredModel): void {
+  store.writes++;
+  store.registry.set(m.full.toLowerCase(), { ...m, order: 1000 + store.writes, modifiedAt: createdAt(store.writes * 1000) });
+}
+
+function layerSize(store: Store, digest: string): number | undefined {
+  const blob = store.blobs.get(digest);
+  if (blob !== undefined) return blob.length;
+  for (const m of store.registry.values()) {
+    for (const l of m.layers) if (l.digest === digest) return l.size;
+  }
+  return undefined;
+}
+
+const canonicalDigest = (digest: string): string => `sha256:${digest.slice(7)}`;
+const blobPath = (digest: string): string => `${MODELS_DIR}/blobs/sha256-${digest.slice(7)}`;
+
+// ---- show
+
+const VERBOSE_VOCABULARY = 256;
+
+// Only the verbose answer carries the long arrays, abridged here to a few hundred entries.
+function vocabulary(tokenizer: 'gpt2' | 'bert'): string[] {
+  const special = tokenizer === 'gpt2' ? ['<s>', '</s>', '<unk>'] : ['[PAD]', '[UNK]', '[CLS]'];
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  const rest = Array.from({ length: VERBOSE_VOCABULARY - special.length }, (_, i) =>
+    i < 94 ? String.fromCharCode(33 + i) : `${letters.charAt(Math.floor((i - 94) / 26) % 26)}${letters.charAt((i - 94) % 26)}`);
+  return [...special, ...rest];
+}
+
+function modelInfo(m: RegisteredModel, verbose: boolean): Record<string, unknown> {
+  const f = m.facts;
+  const a = f.architecture;
+  const gpt2 = f.tokenizer === 'gpt2';
+  const info: Record<string, unknown> = {
+    'general.architecture': a,
+    'general.file_type': f.fileType,
+    'general.parameter_count': f.parameterCount,
+    'general.quantization_version': 2,
+    [`${a}.attention.head_count`]: f.headCount,
+    [`${a}.block_count`]: f.blockCount,
+    [`${a}.context_length`]: f.contextLength,
+    [`${a}.embedding_length`]: f.embeddingLength,
+    'tokenizer.ggml.bos_token_id': gpt2 ? 1 : 101,
+    'tokenizer.ggml.eos_token_id': gpt2 ? 2 : 102,
+    'tokenizer.ggml.model': f.tokenizer,
+  };
+  if (verbose) {
+    const tokens = vocabulary(f.tokenizer);
+    info['tokenizer.ggml.tokens'] = tokens;
+    info['tokenizer.ggml.token_type'] = tokens.map((_, i) => (i < 3 ? 3 : 1));
+    if (gpt2) info['tokenizer.ggml.merges'] = tokens.slice(3, 67).map((t, i) => `${t} ${tokens[(i * 7) % 60 + 3] ?? ''}`);
+  }
+  // Go writes map keys sorted.
+  return sortedKeys(info);
+}
+
+const TENSOR_TYPE: Record<string, string> = { Q4_K_M: 'Q4_K', Q4_K_S: 'Q4_K', Q4_0: 'Q4_0', Q8_0: 'Q8_0', F16: 'F16', F32: 'F32', BF16: 'BF16' };
+
+function tensorList(m: RegisteredModel): Array<{ name: string; type: string; shape: number[] }> {
+  const f = m.facts;
+  const e = f.embeddingLength;
+  const q = TENSOR_TYPE[m.quantization] ?? 'F16';
+  const out = [{ name: 'token_embd.weight', type: q, shape: [e, f.vocabularySize] }];
+  for (let k = 0; k < f.blockCount; k++) {
+    out.push({ name: `blk.${k}.attn_norm.weight`, type: 'F32', shape: [e] });
+    for (const part of ['attn_q', 'attn_k', 'attn_v', 'attn_output']) out.push({ name: `blk.${k}.${part}.weight`, type: q, shape: [e, e] });
+    out.push({ name: `blk.${k}.ffn_norm.weight`, type: 'F32', shape: [e] });
+    for (const part of ['ffn_gate', 'ffn_up']) out.push({ name: `blk.${k}.${part}.weight`, type: q, shape: [e, 4 * e] });
+    out.push({ name: `blk.${k}.ffn_down.weight`, type: q, shape: [4 * e, e] });
+  }
+  out.push({ name: 'output_norm.weight', type: 'F32', shape: [e] });
+  return out;
+}
+
+// `%-30s %#v`, one line per element of an array value (GetModelInfo).
+function parametersText(p: Record<string, unknown>): string {
+  const lines: string[] = [];
+  for (const [k, v] of Object.entries(sortedKeys(p))) {
+    for (const x of Array.isArray(v) ? v : [v]) lines.push(`${k.padEnd(30)} ${typeof x === 'string' ? goQuote(x) : String(x)}`);
+  }
+  return lines.join('\n');
+}
+
+// The Modelfile parser quotes an argument that would not survive being read back unquoted.
+const modelfileArg = (s: string): string => (/[\s"]/.test(s) ? goQuote(s) : s);
+
+function modelfileText(m: RegisteredModel, system: string): string {
+  const out = ['# Modelfile generated by "ollama show"', '# To build a new Modelfile based on this, replace FROM with:', `# FROM ${m.name}`, ''];
+  for (const l of m.layers) {
+    if (l.mediaType === MEDIA_PREFIX + 'model') out.push(`FROM ${blobPath(l.digest)}`);
+    if (l.mediaType === MEDIA_PREFIX + 'adapter') out.push(`ADAPTER ${blobPath(l.digest)}`);
+  }
+  if (m.template !== '') out.push(`TEMPLATE """${m.template}"""`);
+  if (system !== '') out.push(`SYSTEM """${system}"""`);
+  for (const [k, v] of Object.entries(sortedKeys(m.parameters))) {
+    for (const x of Array.isArray(v) ? v : [v]) out.push(`PARAMETER ${k} ${modelfileArg(String(x))}`);
+  }
+  for (const l of m.licenses) out.push(`LICENSE """${l}"""`);
+  for (const msg of m.messages) out.push(`MESSAGE ${msg.role} ${modelfileArg(msg.content)}`);
+  return out.join('\n') + '\n';
+}
+
+// api.ShowResponse in field order; everything but details and model_info is omitempty. Unlike the
+// real server (which always sends `tensors` for a GGUF model and keeps the long arrays' keys with
+// empty values), the plain answer here leaves them out altogether, so that a client can tell a
+// verbose answer by its content.
+function showBody(m: RegisteredModel, verbose: boolean, systemOverride: string): Record<string, unknown> {
+  const system = systemOverride !== '' ? systemOverride : m.system;
+  const out: Record<string, unknown> = {};
+  const license = m.licenses.join('\n');
+  if (license !== '') out['license'] = license;
+  out['modelfile'] = modelfileText(m, system);
+  const parameters = parametersText(m.parameters);
+  if (parameters !== '') out['parameters'] = parameters;
+  if (m.template !== '') out['template'] = m.template;
+  if (system !== '') out['system'] = system;
+  out['details'] = detailsOf(m, m.parentModel);
+  if (m.messages.length > 0) out['messages'] = m.messages;
+  out['model_info'] = modelInfo(m, verbose);
+  if (verbose) out['tensors'] = tensorList(m);
+  out['capabilities'] = m.capabilities;
+  out['modified_at'] = m.modifiedAt;
+  return out;
+}
+
+function showReply(c: Call): Reply {
+  const bound = bindRequest(c.raw, SHOW_RULE);
+  if (!bound.ok) return failure(bound.status, bound.message);
+  const req = bound.req;
+  const asSent = str(req['model']) || str(req['name']);
+  if (asSent === '') return failure(400, 'model is required');
+  const name = parseModelName(asSent);
+  if (name === undefined) return failure(400, INVALID_NAME);
+  const m = c.store.registry.get(nameKey(name));
+  if (m === undefined) return failure(404, `model '${asSent}' not found`);
+  return single(200, showBody(m, req['verbose'] === true, str(req['system'])), 1);
+}
+
+// ---- copy and delete
+
+function copyReply(c: Call): Reply {
+  const bound = bindRequest(c.raw, COPY_RULE);
+  if (!bound.ok) return failure(bound.status, bound.message);
+  const source = str(bound.req['source']);
+  const destination = str(bound.req['destination']);
+  const from = parseModelName(source);
+  if (from === undefined) return failure(400, `source ${goQuote(source)} is invalid`);
+  const to = parseModelName(destination);
+  if (to === undefined) return failure(400, `destination ${goQuote(destination)} is invalid`);
+  const m = c.store.registry.get(nameKey(from));
+  if (m === undefined) return failure(404, `model ${goQuote(source)} not found`);
+  // The same manifest bytes under a second name (so the same digest); copying onto itself is a no-op.
+  return emptyAnswer(200, () => {
+    if (nameKey(from) !== nameKey(to)) install(c.store, { ...m, name: shortName(to), full: fullNameOf(to) });
+  });
+}
+
+function deleteReply(c: Call): Reply {
+  const bound = bindRequest(c.raw, DELETE_RULE);
+  if (!bound.ok) return failure(bound.status, bound.message);
+  const asSent = str(bound.req['model']) || str(bound.req['name']);
+  const name = parseModelName(asSent);
+  if (name === undefined) return failure(400, `name ${goQuote(asSent)} is invalid`);
+  const key = nameKey(name);
+  const m = c.store.registry.get(key);
+  if (m === undefined) return failure(404, `model '${asSent}' not found`);
+  return emptyAnswer(200, () => {
+    c.store.registry.delete(key);
+    // The manifest goes, then every layer of it that no other model uses.
+    const used = new Set([...c.store.registry.values()].flatMap((o) => o.layers.map((l) => l.digest)));
+    for (const l of m.layers) if (!used.has(l.digest)) c.store.blobs.delete(l.digest);
+  });
+}
+
+// ---- pull and push
+
+function pullReply(c: Call): Reply {
+  const bound = bindRequest(c.raw, PULL_RULE);
+  if (!bound.ok) return failure(bound.status, bound.message);
+  const req = bound.req;
+  const name = parseModelName(str(req['model']) || str(req['name']));
+  if (name === undefined) return failure(400, INVALID_NAME);
+  const stream = req['stream'] !== false;
+  const source = findPullable(name);
+  if (source === undefined) {
+    // The registry answers 404 to the manifest request after the first line has gone out.
+    return progressReply([progressJson('pulling manifest')], { status: 500, message: 'pull model manifest: file does not exist' }, stream);
+  }
+  // A re-pull of an installed model is a full pull here too, so that progressUpdates stays exact.
+  const pulled = register(source, 0, '');
+  return progressReply(finalLines(pullLines(pulled.layers, c.b), c.b), undefined, stream, () => install(c.store, pulled));
+}
+
+function pushReply(c: Call): Reply {
+  const bound = bindRequest(c.raw, PUSH_RULE);
+  if (!bound.ok) return failure(bound.status, bound.message);
+  const req = bound.req;
+  const asSent = str(req['model']) || str(req['name']);
+  if (asSent === '') return failure(400, 'model is required');
+  const stream = req['stream'] !== false;
+  const lines = [progressJson('retrieving manifest')];
+  const name = parseModelName(asSent);
+  // The push runs in the background goroutine, so everything below arrives after the first line.
+  // For an unparsable name the real wording depends on deep internals; this one is a plausible stand-in.
+  if (name === undefined) return progressReply(lines, { status: 500, message: INVALID_NAME }, stream);
+  const m = c.store.registry.get(nameKey(name));
+  if (m === undefined) {
+    // PushModel: GetManifest fails on the missing manifest file.
+    lines.push(progressJson("couldn't retrieve manifest"));
+    const path = `${MODELS_DIR}/manifests/${name.host}/${name.namespace}/${name.model}/${name.tag}`;
+    return progressReply(lines, { status: 500, message: `open ${path}: no such file or directory` }, stream);
+  }
+  lines.push(...transferLines('pushing', m.layers, c.b), progressJson('pushing manifest'), progressJson('success'));
+  return progressReply(finalLines(lines, c.b), undefined, stream);
+}
+
+// ---- create
+
+interface NewLayer extends Layer {
+  /** The progress line createModel sends for it. */
+  note: string;
+}
+
+const QUANTIZE_TO: Record<string, string> = { F32: 'F32', F16: 'F16', Q8_0: 'Q8_0', Q4_K_S: 'Q4_K_S', Q4_K_M: 'Q4_K_M', Q4_K: 'Q4_K_M', BF16: 'BF16' };
+const FILE_TYPE: Record<string, number> = { F32: 0, F16: 1, Q8_0: 7, Q4_K_S: 14, Q4_K_M: 15, BF16: 32 };
+const BITS: Record<string, number> = { F32: 32, F16: 16, BF16: 16, Q8_0: 8.5, Q4_K_S: 4.6, Q4_K_M: 4.9, Q4_0: 4.5 };
+
+const stringsOf = (v: unknown): Record<string, string> | undefined =>
+  isRecord(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typeof x === 'string' ? x : ''])) : undefined;
+
+const noted = (store: Store, layer: Layer): NewLayer =>
+  ({ ...layer, note: `${layerSize(store, layer.digest) === undefined ? 'creating new' : 'using existing'} layer ${layer.digest}` });
+
+// convertModelFromFiles: the type comes from the file names; each GGUF is opened and checked.
+function importFiles(store: Store, files: Record<string, string>, adapter: boolean, lines: string[]): NewLayer[] | Failure {
+  const names = Object.keys(files);
+  const type = names.map((n) => (n.endsWith('.safetensors') ? 'safetensors' : /\.(gguf|bin)$/.test(n) ? 'gguf' : ''))
+    .find((t) => t !== '') ?? '';
+  if (type === '') return { status: 400, message: 'unknown type' };
+  if (adapter && names.length > 1) return { status: 400, message: 'only one adapter is currently supported' };
+  const mediaType = MEDIA_PREFIX + (adapter ? 'adapter' : 'model');
+  const missing = Object.values(files).find((d) => layerSize(store, canonicalDigest(d)) === undefined);
+  if (type === 'safetensors') {
+    lines.push(progressJson(adapter ? 'converting adapter' : 'converting model'));
+    if (missing !== undefined) return { status: 500, message: `open ${blobPath(missing)}: no such file or directory` };
+    const size = Object.values(files).reduce((sum, d) => sum + (layerSize(store, canonicalDigest(d)) ?? 0), 0);
+    return [noted(store, { mediaType, digest: `sha256:${sha256Hex(Object.values(files).join('\n'))}`, size })];
+  }
+  const layers: NewLayer[] = [];
+  for (const d of Object.values(files)) {
+    lines.push(progressJson('parsing GGUF'));
+    const digest = canonicalDigest(d);
+    const size = layerSize(store, digest);
+    if (size === undefined) return { status: 500, message: `open ${blobPath(d)}: no such file or directory` };
+    // detectContentType looks for the GGUF magic; only uploaded bytes can be looked at.
+    const bytes = store.blobs.get(digest);
+    if (bytes !== undefined && bytes.subarray(0, 4).toString('latin1') !== 'GGUF') {
+      return { status: 400, message: 'supplied file was not in GGUF format' };
+    }
+    layers.push({ mediaType, digest, size, note: `using existing layer ${digest}` });
+  }
+  return layers;
+}
+
+// What a model imported from a GGUF looks like, before the request's own settings.
+function importedBase(): RegisteredModel {
+  return {
+    name: '', family: 'llama', parameterSize: '1.2B', quantization: 'F16', format: 'gguf', size: 0, modifiedAt: '',
+    capabilities: ['completion'], full: '', digest: '', layers: [], order: 0, parentModel: '', facts: IMPORTED_FACTS,
+    template: IMPORTED_FACTS.template, system: '', licenses: [], parameters: {}, messages: [],
+  };
+}
+
+function createReply(c: Call): Reply {
+  const bound = bindRequest(c.raw, CREATE_RULE);
+  if (!bound.ok) return failure(bound.status, bound.message);
+  const req = bound.req;
+  const name = parseModelName(str(req['model']) || str(req['name']));
+  if (name === undefined) return failure(400, INVALID_NAME);
+  const files = stringsOf(req['files']);
+  const adapters = stringsOf(req['adapters']);
+  for (const digest of [...Object.values(files ?? {}), ...Object.values(adapters ?? {})]) {
+    if (!DIGEST_RE.test(digest)) return failure(400, 'invalid digest format');
+  }
+  const stream = req['stream'] !== false;
+  const store = c.store;
+  const lines: string[] = [];
+  const fail = (status: number, message: string): Reply => progressReply(lines, { status, message }, stream);
+
+  const installs: RegisteredModel[] = [];
+  let base: RegisteredModel;
+  let layers: NewLayer[];
+  const from = str(req['from']);
+  if (from !== '') {
+    const fromName = parseModelName(from);
+    if (fromName === undefined) return fail(400, INVALID_NAME);
+    let source = store.registry.get(nameKey(fromName));
+    if (source === undefined) {
+      // parseFromModel pulls a missing base first, with the whole pull progress, its `success` too.
+      const pullable = findPullable(fromName);
+      if (pullable === undefined) {
+        lines.push(progressJson('pulling manifest'));
+        return fail(500, 'pull model manifest: file does not exist');
+      }
+      source = register(pullable, 0, '');
+      installs.push(source);
+      lines.push(...pullLines(source.layers, c.b));
+    }
+    base = { ...source, parentModel: source.name };
+    layers = source.layers.map((l) => ({ ...l, note: `using existing layer ${l.digest}` }));
+  } else if (files !== undefined) {
+    const imported = importFiles(store, files, false, lines);
+    if (!Array.isArray(imported)) return fail(imported.status, imported.message);
+    base = importedBase();
+    layers = imported;
+  } else {
+    return fail(400, "neither 'from' or 'files' was specified");
+  }
+  if (adapters !== undefined) {
+    const imported = importFiles(store, adapters, true, lines);
+    // Every adapter problem is a 400 in CreateHandler.
+    if (!Array.isArray(imported)) return fail(400, imported.message);
+    layers.push(...imported);
+  }
+
+  const quantize = (str(req['quantize']) || str(req['quantization'])).toUpperCase();
+  const weightsAt = layers.findIndex((l) => l.mediaType === MEDIA_PREFIX + 'model');
+  const weights = layers[weightsAt];
+  if (quantize !== '' && weights !== undefined) {
+    const want = QUANTIZE_TO[quantize];
+    if (want === undefined) {
+      return fail(500, `unsupported quantization type ${quantize} - supported types are F32, F16, Q4_K_S, Q4_K_M, Q8_0`);
+    }
+    if (base.quantization !== 'F16' && base.quantization !== 'F32') {
+      return fail(500, 'quantization is only supported for F16 and F32 models');
+    }
+    if (want !== base.quantization) {
+      lines.push(progressJson(`quantizing ${base.quantization} model to ${quantize}`));
+      const size = Math.round((weights.size * (BITS[want] ?? 16)) / (BITS[base.quantization] ?? 16));
+      layers[weightsAt] = noted(store, { ...weights, digest: `sha256:${sha256Hex(`${weights.digest} as ${want}`)}`, size });
+      base = { ...base, quantization: want, facts: { ...base.facts, fileType: FILE_TYPE[want] ?? base.facts.fileType } };
+    }
+  }
+
+  // setTemplate, setSystem and setMessages replace their layer, setLicense adds one, setParameters
+  // merges the request's values over the base's and writes a new layer.
+  const replace = (kind: string, content: string): void => {
+    layers = layers.filter((l) => l.mediaType !== MEDIA_PREFIX + kind);
+    layers.push(noted(store, contentLayer(kind, content)));
+  };
+  let { template, system, licenses, parameters, messages, capabilities } = base;
+  if (str(req['template']) !== '') {
+    template = str(req['template']);
+    replace('template', template);
+    // Capabilities follow the template's variables.
+    if (capabilities.includes('completion')) {
+      capabilities = [
+        ...capabilities.filter((cap) => cap !== 'tools' && cap !== 'insert'),
+        ...(/\.Tools\b/.test(template) ? ['tools'] : []),
+        ...(/\.Suffix\b/.test(template) ? ['insert'] : []),
+      ];
+    }
+  }
+  if (str(req['system']) !== '') {
+    system = str(req['system']);
+    replace('system', system);
+  }
+  const license = req['license'];
+  for (const text of Array.isArray(license) ? license.map(String) : typeof license === 'string' ? [license] : []) {
+    if (text === '') continue;
+    licenses = [...licenses, text];
+    layers.push(noted(store, contentLayer('license', text)));
+  }
+  if (isRecord(req['parameters']) && Object.keys(req['parameters']).length > 0) {
+    parameters = { ...parameters, ...req['parameters'] };
+    replace('params', paramsBlob(parameters));
+  }
+  if (Array.isArray(req['messages']) && req['messages'].length > 0) {
+    messages = req['messages'].filter(isRecord).map((m) => ({ role: str(m['role']), content: str(m['content']) }));
+    replace('messages', goJson(messages) + '\n');
+  }
+
+  for (const l of layers) lines.push(progressJson(l.note));
+  lines.push(progressJson('writing manifest'), progressJson('success'));
+  const manifestLayers: Layer[] = layers.map(({ mediaType, digest, size }) => ({ mediaType, digest, size }));
+  const created: RegisteredModel = {
+    ...base,
+    name: shortName(name),
+    full: fullNameOf(name),
+    size: manifestLayers.reduce((sum, l) => sum + l.size, 0),
+    digest: sha256Hex(manifestLayers.map((l) => l.digest).join('\n')),
+    layers: manifestLayers,
+    template,
+    system,
+    licenses,
+    parameters,
+    messages,
+    capabilities,
+  };
+  return progressReply(finalLines(lines, c.b), undefined, stream, () => {
+    for (const m of installs) install(store, m);
+    install(store, created);
+  });
+}
+
+// ---- blobs
+
+function blobReply(c: Call): Reply {
+  const match = DIGEST_RE.exec(c.param);
+  if (match === null) return failure(400, 'invalid digest format');
+  const key = `sha256:${match[1] ?? ''}`;
+  const exists = layerSize(c.store, key) !== undefined;
+  if (c.method === 'HEAD') return exists ? emptyAnswer(200) : failure(404, `blob ${goQuote(c.param)} not found`);
+  // CreateBlobHandler answers 200 for a blob it has without reading the body.
+  if (exists) return emptyAnswer(200);
+  // The digest must match as sent: `sha256-<hex>` never equals the computed `sha256:<hex>`.
+  const got = `sha256:${sha256Hex(c.raw)}`;
+  if (got !== c.param) return failure(400, `digest mismatch, expected ${goQuote(c.param)}, got ${goQuote(got)}`);
+  return emptyAnswer(201, () => c.store.blobs.set(key, c.raw));
+}
+
+const BLOB_ROUTE = '/api/blobs/:digest';
+
+type ManagementPath = '/api/show' | '/api/copy' | '/api/delete' | '/api/pull' | '/api/push' | '/api/create' | typeof BLOB_ROUTE;
+
+const MANAGEMENT_ENDPOINTS: Record<ManagementPath, (c: Call) => Reply> = {
+  '/api/show': showReply,
+  '/api/copy': copyReply,
+  '/api/delete': deleteReply,
+  '/api/pull': pullReply,
+  '/api/push': pushReply,
+  '/api/create': createReply,
+  [BLOB_ROUTE]: blobReply,
+};
+
+const isManagementPath = (p: string): p is ManagementPath => Object.hasOwn(MANAGEMENT_ENDPOINTS, p);
 
 // ------------------------------------------------------------------------------------------------
 // Transport: one Exchange per request
@@ -1095,14 +1924,16 @@ type Step =
   | { kind: 'chunk'; index: number }
   | { kind: 'line'; text: string }
   | { kind: 'blank' }
-  | { kind: 'fail' }
+  | { kind: 'fail'; status: number; message: string }
   | { kind: 'reset' }
   | { kind: 'close' };
 
-// Turns the chunk list and the knobs into the exact sequence of things to do.
-function streamSteps(count: number, b: Behaviour): Step[] {
+// Turns the chunk list and the knobs into the exact sequence of things to do. A handler's own
+// failure comes after its chunks, unless a knob has ended the stream before.
+function streamSteps(count: number, b: Behaviour, handlerFailure?: Failure): Step[] {
   const steps: Step[] = [];
-  const errorLine = goJson({ error: b.errorText ?? DEFAULT_ERROR });
+  const errorText = b.errorText ?? DEFAULT_ERROR;
+  const errorLine = goJson({ error: errorText });
   let wroteLine = false;
   for (let k = 0; k <= count; k++) {
     if (b.stallAfter === k) steps.push(b.stallMs === undefined ? { kind: 'wait' } : { kind: 'wait', ms: b.stallMs });
@@ -1112,18 +1943,26 @@ function streamSteps(count: number, b: Behaviour): Step[] {
       steps.push({ kind: 'line', text: GARBAGE_LINE });
       wroteLine = true;
     }
-    if (b.errorAfter === k) return [...steps, wroteLine ? { kind: 'line', text: errorLine } : { kind: 'fail' }];
+    if (b.errorAfter === k) {
+      return [...steps, wroteLine ? { kind: 'line', text: errorLine } : { kind: 'fail', status: b.errorStatus ?? 500, message: errorText }];
+    }
     if (k === count) break;
     if (k > 0 && (b.chunkDelayMs ?? 0) > 0) steps.push({ kind: 'wait', ms: b.chunkDelayMs ?? 0 });
     if (b.blankLines === true) steps.push({ kind: 'blank' });
     steps.push({ kind: 'chunk', index: k });
     wroteLine = true;
   }
+  if (handlerFailure !== undefined) {
+    steps.push(wroteLine
+      ? { kind: 'line', text: goJson({ error: handlerFailure.message }) }
+      : { kind: 'fail', status: handlerFailure.status, message: handlerFailure.message });
+  }
   return steps;
 }
 
-async function playStream(ex: Exchange, lines: string[], b: Behaviour): Promise<void> {
-  const steps = streamSteps(lines.length, b);
+async function playStream(ex: Exchange, reply: Extract<Reply, { kind: 'stream' }>, b: Behaviour): Promise<void> {
+  const lines = reply.lines;
+  const steps = streamSteps(lines.length, b, reply.failure);
   const eol = b.crlf === true ? '\r\n' : '\n';
   let lastLine = -1;
   steps.forEach((s, at) => {
@@ -1146,6 +1985,9 @@ async function playStream(ex: Exchange, lines: string[], b: Behaviour): Promise<
         await emit(ex, step.text + ending(at));
         break;
       case 'chunk':
+        // The work is done by the time its last line goes out (the manifest is written before
+        // `success`), so the models change here, and only if the script gets this far.
+        if (step.index === lines.length - 1) reply.commit?.();
         if (await emit(ex, (lines[step.index] ?? '') + ending(at))) {
           ex.record.chunksWritten++;
           ex.record.pendingChunks--;
@@ -1165,9 +2007,9 @@ async function playStream(ex: Exchange, lines: string[], b: Behaviour): Promise<
       case 'fail':
         // Nothing is out yet, so the server can still pick a status; streamResponse then sets a
         // bare application/json.
-        ex.res.statusCode = b.errorStatus ?? 500;
+        ex.res.statusCode = step.status;
         ex.res.setHeader('Content-Type', 'application/json');
-        await emit(ex, goJson({ error: b.errorText ?? DEFAULT_ERROR }));
+        await emit(ex, goJson({ error: step.message }));
         finish(ex);
         return;
     }
@@ -1194,14 +2036,19 @@ async function playSingle(ex: Exchange, reply: Extract<Reply, { kind: 'single' }
     return;
   }
   if (fires(b.errorAfter)) {
-    await sendWhole(ex, b.errorStatus ?? 500, { 'Content-Type': JSON_UTF8 }, goJson({ error: b.errorText ?? DEFAULT_ERROR }));
+    const type = reply.errorType ?? JSON_UTF8;
+    await sendWhole(ex, b.errorStatus ?? 500, { 'Content-Type': type }, goJson({ error: b.errorText ?? DEFAULT_ERROR }));
   } else {
     const generation = (b.chunkDelayMs ?? 0) * Math.max(0, reply.work - 1);
     if (generation > 0) {
       await pause(ex.life, generation);
       if (ex.life.dead) return;
     }
-    await sendWhole(ex, reply.status, { 'Content-Type': reply.contentType }, reply.body);
+    reply.commit?.();
+    const headers: Record<string, string> = reply.contentType === ''
+      ? { 'Content-Length': '0' }
+      : { 'Content-Type': reply.contentType };
+    await sendWhole(ex, reply.status, headers, reply.body);
   }
   if (!ex.life.dead) ex.record.pendingChunks = 0;
 }
@@ -1209,7 +2056,7 @@ async function playSingle(ex: Exchange, reply: Extract<Reply, { kind: 'single' }
 const chunkSteps = (steps: Step[]): number => steps.filter((s) => s.kind === 'chunk').length;
 
 async function deliver(ex: Exchange, reply: Reply, b: Behaviour): Promise<void> {
-  ex.record.pendingChunks = reply.kind === 'stream' ? chunkSteps(streamSteps(reply.lines.length, b)) : 1;
+  ex.record.pendingChunks = reply.kind === 'stream' ? chunkSteps(streamSteps(reply.lines.length, b, reply.failure)) : 1;
   if ((b.headersDelayMs ?? 0) > 0) {
     await pause(ex.life, b.headersDelayMs);
     if (ex.life.dead) return;
@@ -1226,7 +2073,7 @@ async function deliver(ex: Exchange, reply: Reply, b: Behaviour): Promise<void> 
     else closeConnection(ex);
     return;
   }
-  if (reply.kind === 'stream') await playStream(ex, reply.lines, b);
+  if (reply.kind === 'stream') await playStream(ex, reply, b);
   else await playSingle(ex, reply, b);
 }
 
@@ -1238,17 +2085,47 @@ interface State {
   queue: Behaviour[];
   live: Set<Exchange>;
   closing: boolean;
+  store: Store;
+  /** Requests in flight per path, from arrival until their response or connection closes. */
+  inFlight: Map<string, number>;
 }
 
+// gin's routes; a wrong method on one of them is a 405, anything else a 404.
 const KNOWN_PATHS: Record<string, readonly string[]> = {
   '/': ['GET', 'HEAD'],
   '/api/version': ['GET', 'HEAD'],
   '/api/tags': ['GET', 'HEAD'],
+  '/api/ps': ['GET'],
   '/api/chat': ['POST'],
   '/api/generate': ['POST'],
   '/api/embed': ['POST'],
   '/api/embeddings': ['POST'],
+  '/api/show': ['POST'],
+  '/api/copy': ['POST'],
+  '/api/delete': ['DELETE'],
+  '/api/pull': ['POST'],
+  '/api/push': ['POST'],
+  '/api/create': ['POST'],
+  [BLOB_ROUTE]: ['HEAD', 'POST'],
 };
+
+// The route a path falls under: itself, or /api/blobs/:digest for one non-empty segment after
+// the prefix (gin matches no empty parameter and no further slash).
+function routeOf(path: string): string | undefined {
+  if (Object.hasOwn(KNOWN_PATHS, path)) return path;
+  return /^\/api\/blobs\/[^/]+$/.test(path) ? BLOB_ROUTE : undefined;
+}
+
+// The :digest of /api/blobs/:digest, decoded as gin hands it over; a malformed escape is left as it is.
+function decodedParam(path: string, route: string): string {
+  if (route !== BLOB_ROUTE) return '';
+  const raw = path.slice('/api/blobs/'.length);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
 
 function readBody(req: IncomingMessage, life: Lifeline): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
@@ -1294,33 +2171,42 @@ function configure(ex: Exchange, b: Behaviour): void {
 }
 
 async function serve(state: State, ex: Exchange, method: string, path: string): Promise<void> {
-  const allowed = KNOWN_PATHS[path];
+  const route = routeOf(path);
+  const allowed = route === undefined ? undefined : KNOWN_PATHS[route];
   const plain = (status: number, body: string): Promise<void> =>
     sendWhole(ex, status, { 'Content-Type': 'text/plain' }, body);
   ex.record.pendingChunks = 1;
-  if (allowed === undefined) return plain(404, '404 page not found');
+  if (route === undefined || allowed === undefined) return plain(404, '404 page not found');
   if (!allowed.includes(method)) return plain(405, '405 method not allowed');
 
-  if (isModelPath(path)) {
+  if (isModelPath(route)) {
     const b = pickBehaviour(state, ex.record.headers);
     if (typeof b === 'string') return plain(400, b);
     configure(ex, b);
-    return deliver(ex, MODEL_ENDPOINTS[path](ex.record.rawBody, b), b);
+    return deliver(ex, MODEL_ENDPOINTS[route](ex.record.rawBody, b, state.store.registry), b);
+  }
+  if (isManagementPath(route)) {
+    const b = pickBehaviour(state, ex.record.headers);
+    if (typeof b === 'string') return plain(400, b);
+    configure(ex, b);
+    const call: Call = { raw: ex.record.rawBody, b, store: state.store, method, param: decodedParam(path, route) };
+    return deliver(ex, MANAGEMENT_ENDPOINTS[route](call), b);
   }
 
   const head = method === 'HEAD';
   const fixed: Record<string, [string, string]> = {
     '/': ['text/plain; charset=utf-8', 'Ollama is running'],
     '/api/version': [JSON_UTF8, goJson({ version: FAKE_OLLAMA_VERSION })],
-    '/api/tags': [JSON_UTF8, tagsBody()],
+    '/api/tags': [JSON_UTF8, tagsBody(state.store.registry)],
+    '/api/ps': [JSON_UTF8, psBody(state.store.running)],
   };
   const [contentType, body] = fixed[path] ?? ['text/plain', ''];
   if (head) {
     ex.res.setHeader('Content-Length', Buffer.byteLength(body));
     return sendWhole(ex, 200, { 'Content-Type': contentType }, '');
   }
-  // Only the header applies here: the queue belongs to model requests, so a health check or a
-  // model listing in between does not shift a test's script.
+  // Only the header applies here: the queue belongs to requests that do something, so a health
+  // check or a listing in between does not shift a test's script.
   if (typeof ex.record.headers[BEHAVIOUR_HEADER] === 'string') {
     const b = pickBehaviour(state, ex.record.headers);
     if (typeof b === 'string') return plain(400, b);
@@ -1340,13 +2226,16 @@ async function handle(state: State, req: IncomingMessage, res: ServerResponse): 
     body: undefined,
     receivedAt: 0,
     clientDisconnected: false,
+    concurrent: 0,
     chunksWritten: 0,
     pendingChunks: 0,
   };
   const ex: Exchange = { res, record, life, offset: 0, cuts: [], pieceDelayMs: 15, bomPending: false, droppedByScript: false };
   state.live.add(ex);
+  state.inFlight.set(record.path, (state.inFlight.get(record.path) ?? 0) + 1);
   res.on('error', () => undefined);
   res.on('close', () => {
+    state.inFlight.set(record.path, (state.inFlight.get(record.path) ?? 1) - 1);
     record.closedAt = performance.now();
     record.clientDisconnected = !res.writableFinished && !ex.droppedByScript && !state.closing;
     state.live.delete(ex);
@@ -1358,12 +2247,24 @@ async function handle(state: State, req: IncomingMessage, res: ServerResponse): 
   record.rawBody = raw;
   record.body = parseJsonOrUndefined(raw);
   record.receivedAt = performance.now();
+  record.concurrent = state.inFlight.get(record.path) ?? 1;
   state.requests.push(record);
   await serve(state, ex, record.method, record.path);
 }
 
 export async function startFakeOllama(options: { port?: number; host?: string } = {}): Promise<FakeOllama> {
-  const state: State = { requests: [], queue: [], live: new Set(), closing: false };
+  const registry: Registry = new Map();
+  MODELS.forEach((m, k) => {
+    const entry = register(m, MODELS.length - k, m.modifiedAt);
+    registry.set(entry.full.toLowerCase(), entry);
+  });
+  const loaded = registry.get('registry.ollama.ai/library/llama3.2:latest');
+  // One model loaded, as after a first chat; /api/ps does not follow later requests.
+  const running: RunningModel[] = loaded === undefined ? [] : [{
+    model: loaded, size: 3281926144, expiresAt: '2026-01-01T01:05:00.123456789+01:00', contextLength: 4096,
+  }];
+  const store: Store = { registry, blobs: new Map(), running, writes: 0 };
+  const state: State = { requests: [], queue: [], live: new Set(), closing: false, store, inFlight: new Map() };
   const sockets = new Set<Socket>();
   const waits = new Set<() => void>();
 
@@ -1401,12 +2302,16 @@ export async function startFakeOllama(options: { port?: number; host?: string } 
     url: `http://${host}:${address.port}`,
     port: address.port,
     requests: state.requests,
+    blobs: store.blobs,
+    models(): string[] {
+      return listed(store.registry).map((m) => m.name);
+    },
     script(...behaviours: Behaviour[]): void {
       state.queue.push(...behaviours);
     },
     expected(path: '/api/chat' | '/api/generate', body: object, behaviour: Behaviour = {}): Promise<unknown> {
       const raw = Buffer.from(JSON.stringify({ ...body, stream: false }), 'utf8');
-      const reply = MODEL_ENDPOINTS[path](raw, sanitise(behaviour));
+      const reply = MODEL_ENDPOINTS[path](raw, sanitise(behaviour), store.registry);
       return Promise.resolve(reply.kind === 'single' ? (JSON.parse(reply.body) as unknown) : undefined);
     },
     waitFor(pred: (r: RecordedRequest[]) => boolean, timeoutMs: number): Promise<void> {
