@@ -6,17 +6,20 @@ import { open, type Exchange } from './request.ts';
 
 type Chunk = Record<string, unknown>;
 
-/** The chunk that ends a stream, and how an error message names it. */
+/** The chunk that ends a stream, how an error message names it, and whether anything may
+ * follow one. */
 export interface FinalChunk {
   is(chunk: Chunk): boolean;
   name: string;
+  terminal: boolean;
 }
 
-/** The end of a chat or generate stream. */
-export const DONE: FinalChunk = { is: (chunk) => chunk.done === true, name: '"done": true' };
+/** The end of a chat or generate stream: nothing may follow it. */
+export const DONE: FinalChunk = { is: (chunk) => chunk.done === true, name: '"done": true', terminal: true };
 
-/** The end of a pull, push or create. */
-export const SUCCESS: FinalChunk = { is: (chunk) => chunk.status === 'success', name: '"status": "success"' };
+/** The end of a pull, push or create. Only the last line counts: a create whose base model must
+ * be pulled first carries the pull's own success line in the middle. */
+export const SUCCESS: FinalChunk = { is: (chunk) => chunk.status === 'success', name: '"status": "success"', terminal: false };
 
 /**
  * The objects of one attempt at a streaming endpoint, each yielded as soon as its line is
@@ -63,7 +66,7 @@ export async function* streamObjects(
           url,
         });
       }
-      if (last) {
+      if (last && final.terminal) {
         throw new OllamaError({
           kind: 'protocol',
           message: `${where} sent more data after its final chunk: ${preview(JSON.stringify(chunk), 120)}.`,
