@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +9,7 @@ import { startFakeOllama, type FakeOllama } from './support/fake-ollama.ts';
 
 const run = promisify(execFile);
 const examples = join(dirname(fileURLToPath(import.meta.url)), '..', 'examples');
+const root = join(examples, '..', '..');
 
 let fake: FakeOllama;
 let closedHost: string;
@@ -63,4 +65,48 @@ test('quick-start: with no server it reports the connection error and exits 1', 
     assert.match(error.stderr ?? '', /^connection: .*ollama serve/);
     return true;
   });
+});
+
+test('models: pulls with progress, shows, copies and deletes against the stand-in', async () => {
+  const mark = fake.requests.length;
+  const { stdout } = await example('models', fake.url);
+  const lines = stdout.trim().split('\n');
+  assert.match(lines[0] ?? '', /^installed: llama3\.2:latest, /);
+  assert.equal(lines.filter((line) => line === 'pulling manifest').length, 1);
+  const percents = lines.map((line) => /(\d+)%$/.exec(line)?.[1]).filter((p) => p !== undefined).map(Number);
+  assert.ok(percents.length >= 2, stdout);
+  assert.deepEqual(percents, [...percents].sort((a, b) => a - b), 'the shown fraction never goes back');
+  assert.ok(lines.includes('success 100%'), stdout);
+  assert.ok(lines.includes('pull: success'), stdout);
+  assert.match(stdout, /\ncopied and deleted all-minilm-copy\nloaded now: /);
+  const paths = fake.requests.slice(mark).map((r) => `${r.method} ${r.path}`);
+  assert.deepEqual(paths, ['GET /', 'GET /api/tags', 'POST /api/pull', 'POST /api/show', 'POST /api/copy', 'DELETE /api/delete', 'GET /api/ps']);
+});
+
+test('embeddings: 1,200 texts in 3 batches, then the 3 closest', async () => {
+  const mark = fake.requests.length;
+  const { stdout } = await example('embeddings', fake.url);
+  const lines = stdout.trim().split('\n');
+  assert.match(lines[0] ?? '', /^1200 vectors of \d+ dimensions$/);
+  assert.equal(lines.length, 4);
+  for (const line of lines.slice(1)) assert.match(line, /^-?\d\.\d{3} {2}Note \d+: llamas/);
+  assert.equal(fake.requests.slice(mark).filter((r) => r.path === '/api/embed').length, 4);
+});
+
+test('client: one client\'s defaults reach the server with every call', async () => {
+  const mark = fake.requests.length;
+  const { stdout } = await example('client', fake.url);
+  assert.match(stdout, new RegExp(`^Ollama 0\\.12\\.0 at ${fake.url}: You said: `));
+  const sent = fake.requests.slice(mark);
+  assert.deepEqual(sent.map((r) => r.path), ['/api/version', '/api/chat']);
+  for (const request of sent) assert.equal(request.headers['x-request-source'], 'nightly-report');
+});
+
+test('the README shows each of these examples exactly as the file has it', async () => {
+  const readme = await readFile(join(root, 'README.md'), 'utf8');
+  for (const name of ['models', 'embeddings', 'client']) {
+    const source = await readFile(join(root, 'examples', `${name}.ts`), 'utf8');
+    const body = source.split('\n').filter((_, i, all) => !all.slice(0, i + 1).every((l) => l.startsWith('//'))).join('\n').trim();
+    assert.ok(readme.includes('```ts\n' + body + '\n```'), `README block for examples/${name}.ts differs from the file`);
+  }
 });
