@@ -23,7 +23,7 @@ export interface ParsedHost {
  * are left out of the result.
  */
 export function resolveHost(value?: string): string {
-  return parseHost(value ?? readEnv('OLLAMA_HOST')).base;
+  return parseHost(value).base;
 }
 
 /**
@@ -31,10 +31,10 @@ export function resolveHost(value?: string): string {
  * and port 11434; an explicit `http://` or `https://` defaults to 80 or 443; `:port` alone
  * means 127.0.0.1; a path prefix is kept (reverse proxies); one trailing slash goes; an IPv6
  * literal may come with or without brackets; surrounding spaces and quotes are trimmed as
- * the server itself trims them.
+ * the server itself trims them. Without a value, `OLLAMA_HOST` is read, at the call.
  */
 export function parseHost(value: string | undefined): ParsedHost {
-  let rest = (value ?? '').replace(/^["'\s]+|["'\s]+$/g, '');
+  let rest = (value ?? readEnv('OLLAMA_HOST') ?? '').replace(/^["'\s]+|["'\s]+$/g, '');
   let scheme = 'http';
   let port = DEFAULT_PORT;
   const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\//i.exec(rest);

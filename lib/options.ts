@@ -186,7 +186,7 @@ export function resolveOptions(options: CallOptions | undefined): ResolvedOption
   if (apiKey !== undefined && (typeof apiKey !== 'string' || apiKey.trim() === '' || /[\r\n]/.test(apiKey))) {
     throw new TypeError('options.apiKey must be a non-empty string on one line, such as the key from ollama.com/settings/keys');
   }
-  const parsed = parseHost(host ?? readEnv('OLLAMA_HOST'));
+  const parsed = parseHost(host);
   let authorization = apiKey === undefined ? parsed.authorization : `Bearer ${apiKey.trim()}`;
   if (authorization === undefined && parsed.cloud) {
     const key = readEnv('OLLAMA_API_KEY')?.trim();
