@@ -47,6 +47,15 @@ describe('pullModel', { concurrency: true }, () => {
       }
       assert.ok(byLayer.size >= 2, 'several layers');
       assert.equal((fake.requests[0]?.body as { stream?: boolean }).stream, true);
+
+      // The same pull read raw: the callback saw exactly these lines, in this order.
+      const raw = await fetch(`${fake.url}/api/pull`, {
+        method: 'POST',
+        headers: behaviourHeader({ progressUpdates: 196 }),
+        body: JSON.stringify({ model: 'tinyllama' }),
+      });
+      const sent = (await raw.text()).trim().split('\n').map((line) => JSON.parse(line) as unknown);
+      assert.deepEqual(events.map(({ fraction: _, ...line }) => line), sent);
     }));
 
   test('an unknown model: the in-band error of the 200 stream rejects with kind stream', () => withFake(async (fake) => {
