@@ -102,11 +102,13 @@ test('client: one client\'s defaults reach the server with every call', async ()
   for (const request of sent) assert.equal(request.headers['x-request-source'], 'nightly-report');
 });
 
-test('the README shows each of these examples exactly as the file has it', async () => {
+test('the README shows each of these examples exactly as the file has it, but for the import path', async () => {
   const readme = await readFile(join(root, 'README.md'), 'utf8');
   for (const name of ['models', 'embeddings', 'client']) {
     const source = await readFile(join(root, 'examples', `${name}.ts`), 'utf8');
     const body = source.split('\n').filter((_, i, all) => !all.slice(0, i + 1).every((l) => l.startsWith('//'))).join('\n').trim();
-    assert.ok(readme.includes('```ts\n' + body + '\n```'), `README block for examples/${name}.ts differs from the file`);
+    // The README imports the package by name; the file imports the sources beside it.
+    const shown = body.replace("from '../lib/index.ts'", "from 'ollama-fetch'");
+    assert.ok(readme.includes('```ts\n' + shown + '\n```'), `README block for examples/${name}.ts differs from the file`);
   }
 });
