@@ -2,6 +2,7 @@ import { callOnce } from './call.ts';
 import { OllamaError } from './errors.ts';
 import { inBatches } from './batches.ts';
 import { resolveOptions, type CallOptions, type ResolvedOptions } from './options.ts';
+import { count } from './retry.ts';
 import { requireModel } from './request-body.ts';
 import { fetchJson, type Exchange } from './request.ts';
 import type { EmbeddingsRequest, EmbeddingsResponse, EmbedRequest, EmbedResponse } from './types.ts';
@@ -35,13 +36,13 @@ export async function embed(request: EmbedRequest, options?: EmbedOptions): Prom
     throw new TypeError('embed: request.input must be a string or an array of strings');
   }
   const resolved = resolveOptions(options);
-  const batchSize = whole(options?.batchSize, 'batchSize', 512);
-  const concurrency = whole(options?.concurrency, 'concurrency', 2);
+  const batchSize = count(options?.batchSize ?? 512, 'embed: options.batchSize', 1);
+  const concurrency = count(options?.concurrency ?? 2, 'embed: options.concurrency', 1);
   if (typeof input === 'string' || input.length <= batchSize) return embedOnce(request, model, resolved);
 
-  const count = Math.ceil(input.length / batchSize);
+  const batches = Math.ceil(input.length / batchSize);
   const context = { method: 'POST', url: `${resolved.base}/api/embed`, base: resolved.base };
-  const parts = await inBatches(count, concurrency, resolved, context, (index, batchOptions) =>
+  const parts = await inBatches(batches, concurrency, resolved, context, (index, batchOptions) =>
     embedOnce({ ...request, input: input.slice(index * batchSize, (index + 1) * batchSize) }, model, batchOptions),
   );
   const first = parts[0] as EmbedResponse;
@@ -75,14 +76,6 @@ async function embedOnce(request: EmbedRequest, model: string, options: Resolved
     });
   }
   return answer;
-}
-
-function whole(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || (value as number) < 1) {
-    throw new RangeError(`embed: options.${name} must be a whole number from 1, got ${String(value)}`);
-  }
-  return value as number;
 }
 
 /** POST /api/embeddings, Ollama's older endpoint: one prompt, one vector, not normalised. */

@@ -124,9 +124,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** A whole number of retries, at least 0. */
-export function count(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`${name} must be a whole number, 0 or more, got ${String(value)}`);
+export function count(value: unknown, name: string, min = 0): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`${name} must be a whole number, ${min} or more, got ${String(value)}`);
   }
   return value;
 }
