@@ -866,6 +866,8 @@ function splitTokens(text: string): string[] {
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+// The management endpoints still accept the legacy `name` where `model` is absent.
+const modelOrName = (req: Record<string, unknown>): string => str(req['model']) || str(req['name']);
 const int = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) ? v : 0);
 
 interface ToolSpec {
@@ -1508,7 +1510,7 @@ function showReply(c: Call): Reply {
   const bound = bindRequest(c.raw, SHOW_RULE);
   if (!bound.ok) return failure(bound.status, bound.message);
   const req = bound.req;
-  const asSent = str(req['model']) || str(req['name']);
+  const asSent = modelOrName(req);
   if (asSent === '') return failure(400, 'model is required');
   const name = parseModelName(asSent);
   if (name === undefined) return failure(400, INVALID_NAME);
@@ -1539,7 +1541,7 @@ function copyReply(c: Call): Reply {
 function deleteReply(c: Call): Reply {
   const bound = bindRequest(c.raw, DELETE_RULE);
   if (!bound.ok) return failure(bound.status, bound.message);
-  const asSent = str(bound.req['model']) || str(bound.req['name']);
+  const asSent = modelOrName(bound.req);
   const name = parseModelName(asSent);
   if (name === undefined) return failure(400, `name ${goQuote(asSent)} is invalid`);
   const key = nameKey(name);
@@ -1559,7 +1561,7 @@ function pullReply(c: Call): Reply {
   const bound = bindRequest(c.raw, PULL_RULE);
   if (!bound.ok) return failure(bound.status, bound.message);
   const req = bound.req;
-  const name = parseModelName(str(req['model']) || str(req['name']));
+  const name = parseModelName(modelOrName(req));
   if (name === undefined) return failure(400, INVALID_NAME);
   const stream = req['stream'] !== false;
   const source = findPullable(name);
@@ -1576,7 +1578,7 @@ function pushReply(c: Call): Reply {
   const bound = bindRequest(c.raw, PUSH_RULE);
   if (!bound.ok) return failure(bound.status, bound.message);
   const req = bound.req;
-  const asSent = str(req['model']) || str(req['name']);
+  const asSent = modelOrName(req);
   if (asSent === '') return failure(400, 'model is required');
   const stream = req['stream'] !== false;
   const lines = [progressJson('retrieving manifest')];
@@ -1656,7 +1658,7 @@ function createReply(c: Call): Reply {
   const bound = bindRequest(c.raw, CREATE_RULE);
   if (!bound.ok) return failure(bound.status, bound.message);
   const req = bound.req;
-  const name = parseModelName(str(req['model']) || str(req['name']));
+  const name = parseModelName(modelOrName(req));
   if (name === undefined) return failure(400, INVALID_NAME);
   const files = stringsOf(req['files']);
   const adapters = stringsOf(req['adapters']);
