@@ -35,6 +35,11 @@ export interface OllamaErrorInit {
 /** The one error class of the library. Every failure of a call rejects with it, except a
  * user abort, which rejects with the signal's own `reason` exactly as `fetch` does. */
 export class OllamaError extends Error {
+  // The published build is minified, which renames classes; a stack trace or `util.inspect`
+  // should still say OllamaError.
+  static {
+    Object.defineProperty(this, 'name', { value: 'OllamaError' });
+  }
   override readonly name = 'OllamaError';
   readonly kind: OllamaErrorKind;
   /** The HTTP status, when a response was received (200 for an error inside a stream). */
