@@ -406,6 +406,63 @@ test('cuts split the body exactly where asked, even inside a character', async (
   assert.ok(singlePieces.length >= 3);
 });
 
+test('splitCharacters: no multi-byte character arrives whole in one read', async (t) => {
+  const f = await fake(t);
+  const body = { model: 'llama3.2', messages: userSays('Grüße 🦙 日本') };
+  const plain = Buffer.from(await (await post(f, '/api/chat', body)).arrayBuffer());
+  const pieces = await reads(await post(f, '/api/chat', body, { splitCharacters: true, pieceDelayMs: 5 }));
+  assert.deepEqual(Buffer.concat(pieces), plain);
+  // Every piece but the first starts with a continuation byte (10xxxxxx) or right after a cut of ours.
+  const leads = [...plain].filter((b) => b >= 0xc0).length;
+  assert.ok(leads >= 6, `the reply holds ${leads} multi-byte characters`);
+  assert.ok(pieces.length > leads, `${pieces.length} reads for ${leads} split characters`);
+  for (const piece of pieces.slice(0, -1)) {
+    const last = piece[piece.length - 1] ?? 0;
+    assert.ok(last < 0x80 || last >= 0xc0 || piece.length === 0, 'a read ended inside a character other than after its lead byte');
+  }
+});
+
+test('a sequence header answers its n-th request with its n-th behaviour, then repeats the last', async (t) => {
+  const f = await fake(t);
+  const sequence: Behaviour = { sequence: [statusReply(503), statusReply(500), {}], tag: 'seq-1' };
+  const statuses: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const res = await post(f, '/api/chat', { model: 'llama3.2', stream: false, messages: userSays('x') }, sequence);
+    statuses.push(res.status);
+    await res.arrayBuffer();
+  }
+  assert.deepEqual(statuses, [503, 500, 200, 200]);
+  // Another tag is another sequence.
+  const other = await post(f, '/api/chat', { model: 'llama3.2', stream: false, messages: userSays('x') }, { ...sequence, tag: 'seq-2' });
+  assert.equal(other.status, 503);
+  await other.arrayBuffer();
+  const bad = await post(f, '/api/chat', { model: 'llama3.2', messages: userSays('x') }, { sequence: [] });
+  assert.equal(bad.status, 400);
+  assert.match(await bad.text(), /sequence must be a non-empty array/);
+});
+
+test('GET /_fake/requests tells another process what the server saw, by tag; files are served as given', async (t) => {
+  const f = await startFakeOllama({ files: { '/page.html': { type: 'text/html', body: '<p>hi</p>' } } });
+  t.after(() => f.close());
+  const page = await fetch(`${f.url}/page.html`);
+  assert.equal(page.headers.get('content-type'), 'text/html');
+  assert.equal(await page.text(), '<p>hi</p>');
+  const controller = new AbortController();
+  const res = await post(f, '/api/chat', { model: 'llama3.2', messages: userSays('x') }, { tag: 'left', chunkDelayMs: 200 }, controller.signal);
+  const reader = res.body?.getReader();
+  await reader?.read();
+  controller.abort();
+  await f.waitFor((r) => r[0]?.closedAt !== undefined, 2000);
+  const mine = await (await fetch(`${f.url}/_fake/requests?tag=left`)).json() as Json[];
+  assert.equal(mine.length, 1);
+  assert.deepEqual({ ...mine[0], chunksWritten: undefined }, {
+    method: 'POST', path: '/api/chat', tag: 'left', chunksWritten: undefined, closed: true, clientDisconnected: true,
+  });
+  assert.deepEqual(await (await fetch(`${f.url}/_fake/requests?tag=other`)).json(), []);
+  // Neither the page nor the queries were recorded.
+  assert.equal(f.requests.length, 1);
+});
+
 test('crlf, blankLines, bom and noFinalNewline', async (t) => {
   const f = await fake(t);
   const body = { model: 'llama3.2', prompt: 'x' };

@@ -20,6 +20,11 @@ export interface Behaviour {
   chunkDelayMs?: number;
   /** Byte offsets into the whole response body where it is split into separate writes. */
   cuts?: number[];
+  /**
+   * Also cut inside every multi-byte UTF-8 character, right after its first byte, so that no
+   * character arrives whole in one read.
+   */
+  splitCharacters?: boolean;
   /** Pause between the pieces made by `cuts`; default 15. */
   pieceDelayMs?: number;
   /** End lines with \r\n. */
@@ -69,6 +74,14 @@ export interface Behaviour {
    * 1 + progressUpdates + 3 lines in all, a push 1 + progressUpdates + 2.
    */
   progressUpdates?: number;
+  /**
+   * Header only: the n-th request that carries this exact header gets the n-th behaviour, and
+   * the last one repeats. With a `tag`, one scenario's sequence is its own even when several
+   * run against the same server.
+   */
+  sequence?: Behaviour[];
+  /** Changes nothing in the reply; names the request for GET /_fake/requests?tag=. */
+  tag?: string;
 }
 
 export interface RecordedRequest {
@@ -1858,6 +1871,7 @@ interface Exchange {
   offset: number;
   cuts: number[];
   pieceDelayMs: number;
+  splitCharacters: boolean;
   bomPending: boolean;
   /** The script itself dropped the connection, so its closing is not the client's doing. */
   droppedByScript: boolean;
@@ -1880,8 +1894,17 @@ async function emit(ex: Exchange, text: string | Buffer): Promise<boolean> {
   const start = ex.offset;
   const end = start + data.length;
   if (start > 0 && ex.cuts.includes(start)) await pause(ex.life, ex.pieceDelayMs);
+  let cuts = ex.cuts;
+  if (ex.splitCharacters) {
+    const inside: number[] = [];
+    // A lead byte is 11xxxxxx; cutting after it leaves the rest of the character for the next read.
+    data.forEach((byte, i) => {
+      if (byte >= 0xc0 && i + 1 < data.length) inside.push(start + i + 1);
+    });
+    cuts = [...new Set([...cuts, ...inside])].sort((x, y) => x - y);
+  }
   let from = 0;
-  for (const cut of ex.cuts) {
+  for (const cut of cuts) {
     if (cut <= start || cut >= end) continue;
     rawWrite(ex, data.subarray(from, cut - start));
     from = cut - start;
@@ -2085,6 +2108,9 @@ async function deliver(ex: Exchange, reply: Reply, b: Behaviour): Promise<void> 
 interface State {
   requests: RecordedRequest[];
   queue: Behaviour[];
+  /** How many requests each sequence header has served. */
+  sequences: Map<string, number>;
+  files: ReadonlyMap<string, StaticFile>;
   live: Set<Exchange>;
   closing: boolean;
   store: Store;
@@ -2129,6 +2155,49 @@ function decodedParam(path: string, route: string): string {
   }
 }
 
+/** The tag inside a request's behaviour header, if any. */
+function tagOf(headers: IncomingHttpHeaders): string | undefined {
+  const header = headers[BEHAVIOUR_HEADER];
+  if (typeof header !== 'string') return undefined;
+  try {
+    const parsed = JSON.parse(header) as unknown;
+    return isRecord(parsed) && typeof parsed['tag'] === 'string' ? parsed['tag'] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Requests that are not part of the protocol: the static files, and GET /_fake/requests, which
+ * lets a client in another process (another runtime, a browser) see what the server saw: the
+ * requests carrying a tag, and whether their client went away. Neither is recorded.
+ */
+function serveOutOfBand(state: State, req: IncomingMessage, res: ServerResponse): boolean {
+  const [path = '/', query = ''] = (req.url ?? '/').split('?');
+  if (req.method !== 'GET') return false;
+  const file = state.files.get(path);
+  if (file !== undefined) {
+    res.writeHead(200, { 'Content-Type': file.type, 'Cache-Control': 'no-store' });
+    res.end(file.body);
+    return true;
+  }
+  if (path !== '/_fake/requests') return false;
+  const tag = new URLSearchParams(query).get('tag');
+  const seen = state.requests
+    .filter((r) => tag === null || tagOf(r.headers) === tag)
+    .map((r) => ({
+      method: r.method,
+      path: r.path,
+      tag: tagOf(r.headers) ?? null,
+      chunksWritten: r.chunksWritten,
+      closed: r.closedAt !== undefined,
+      clientDisconnected: r.clientDisconnected,
+    }));
+  res.writeHead(200, { 'Content-Type': JSON_UTF8, 'Cache-Control': 'no-store' });
+  res.end(JSON.stringify(seen));
+  return true;
+}
+
 function readBody(req: IncomingMessage, life: Lifeline): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
     const parts: Buffer[] = [];
@@ -2158,7 +2227,15 @@ function pickBehaviour(state: State, headers: IncomingHttpHeaders): Behaviour | 
   if (typeof header === 'string') {
     try {
       const parsed = JSON.parse(header) as unknown;
-      return isRecord(parsed) ? sanitise(parsed as Behaviour) : `${BEHAVIOUR_HEADER} must be a JSON object`;
+      if (!isRecord(parsed)) return `${BEHAVIOUR_HEADER} must be a JSON object`;
+      const sequence = (parsed as Behaviour).sequence;
+      if (sequence === undefined) return sanitise(parsed as Behaviour);
+      if (!Array.isArray(sequence) || sequence.length === 0 || !sequence.every(isRecord)) {
+        return `${BEHAVIOUR_HEADER}: sequence must be a non-empty array of objects`;
+      }
+      const seen = state.sequences.get(header) ?? 0;
+      state.sequences.set(header, seen + 1);
+      return sanitise(sequence[Math.min(seen, sequence.length - 1)] as Behaviour);
     } catch (err) {
       return `${BEHAVIOUR_HEADER} is not valid JSON: ${(err as Error).message}`;
     }
@@ -2169,6 +2246,7 @@ function pickBehaviour(state: State, headers: IncomingHttpHeaders): Behaviour | 
 function configure(ex: Exchange, b: Behaviour): void {
   ex.cuts = b.cuts ?? [];
   ex.pieceDelayMs = b.pieceDelayMs ?? 15;
+  ex.splitCharacters = b.splitCharacters === true;
   ex.bomPending = b.bom === true;
 }
 
@@ -2219,6 +2297,7 @@ async function serve(state: State, ex: Exchange, method: string, path: string): 
 }
 
 async function handle(state: State, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (serveOutOfBand(state, req, res)) return;
   const life: Lifeline = { dead: false, wakers: new Set() };
   const record: RecordedRequest = {
     method: req.method ?? 'GET',
@@ -2232,7 +2311,7 @@ async function handle(state: State, req: IncomingMessage, res: ServerResponse): 
     chunksWritten: 0,
     pendingChunks: 0,
   };
-  const ex: Exchange = { res, record, life, offset: 0, cuts: [], pieceDelayMs: 15, bomPending: false, droppedByScript: false };
+  const ex: Exchange = { res, record, life, offset: 0, cuts: [], pieceDelayMs: 15, splitCharacters: false, bomPending: false, droppedByScript: false };
   state.live.add(ex);
   state.inFlight.set(record.path, (state.inFlight.get(record.path) ?? 0) + 1);
   res.on('error', () => undefined);
@@ -2254,7 +2333,22 @@ async function handle(state: State, req: IncomingMessage, res: ServerResponse): 
   await serve(state, ex, record.method, record.path);
 }
 
-export async function startFakeOllama(options: { port?: number; host?: string } = {}): Promise<FakeOllama> {
+export interface FakeOllamaOptions {
+  port?: number;
+  host?: string;
+  /**
+   * Files served on GET at these paths, from the server's own origin, so that a browser page
+   * can call the API without CORS. They are not recorded in `requests`.
+   */
+  files?: Record<string, StaticFile>;
+}
+
+export interface StaticFile {
+  type: string;
+  body: string | Uint8Array;
+}
+
+export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<FakeOllama> {
   const registry: Registry = new Map();
   MODELS.forEach((m, k) => {
     const entry = register(m, MODELS.length - k, m.modifiedAt);
@@ -2266,7 +2360,10 @@ export async function startFakeOllama(options: { port?: number; host?: string } 
     model: loaded, size: 3281926144, expiresAt: '2026-01-01T01:05:00.123456789+01:00', contextLength: 4096,
   }];
   const store: Store = { registry, blobs: new Map(), running, writes: 0 };
-  const state: State = { requests: [], queue: [], live: new Set(), closing: false, store, inFlight: new Map() };
+  const files = new Map(Object.entries(options.files ?? {}));
+  const state: State = {
+    requests: [], queue: [], sequences: new Map(), files, live: new Set(), closing: false, store, inFlight: new Map(),
+  };
   const sockets = new Set<Socket>();
   const waits = new Set<() => void>();
 
