@@ -1,0 +1,43 @@
+// The conformance suite on the Node that runs `npm test`, in process, against the library's
+// sources: a scenario that is wrong fails here first, with coverage, before the runtime matrix
+// (`npm run test:runtimes`) runs it everywhere else.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import * as lib from '../lib/index.ts';
+import { runSuite, scenarios, type SuiteContext } from './conformance/suite.ts';
+import { startDeadHost, type DeadHost } from './support/dead-host.ts';
+import { startFakeOllama, type FakeOllama } from './support/fake-ollama.ts';
+
+let fake: FakeOllama;
+let dead: DeadHost;
+let ctx: SuiteContext;
+before(async () => {
+  fake = await startFakeOllama();
+  dead = await startDeadHost();
+  const closed = await startFakeOllama();
+  await closed.close();
+  ctx = { lib, runtime: 'node', url: fake.url, refusedUrl: closed.url, deadUrl: dead.url };
+});
+after(async () => {
+  await fake.close();
+  await dead.close();
+});
+
+for (const scenario of scenarios) {
+  test(`conformance: ${scenario.name}`, async () => {
+    const [outcome] = await runSuite(ctx, undefined, (s) => s === scenario);
+    assert.ok(outcome, 'the scenario did not run');
+    assert.equal(outcome.error, undefined);
+    assert.equal(outcome.ok, true);
+  });
+}
+
+test('conformance: a scenario whose demand is not met is reported failed, with the reason', async () => {
+  // The suite's own verdicts must be able to fail: the same 404 scenario, against a library whose
+  // chat resolves, has to come out red.
+  const liar = { ...lib, chat: async () => ({}) } as unknown as typeof lib;
+  const [outcome] = await runSuite({ ...ctx, lib: liar }, undefined, (s) => s.name.startsWith('HTTP 404'));
+  assert.equal(outcome?.ok, false);
+  assert.match(outcome?.error ?? '', /resolved, but it should have failed/);
+});

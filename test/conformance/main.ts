@@ -1,0 +1,23 @@
+// Runs the conformance suite in whatever runtime executes this file, and prints one JSON line
+// per scenario on stdout for the runtime matrix (test/runtimes/matrix.ts) to read:
+//
+//   <runtime> main.ts <runtime kind> <library module URL> <stand-in URL> <refused URL> [<dead URL>]
+//
+// The library is imported by URL so that each runtime can be handed what it should load: the
+// TypeScript sources under Node 22+, Deno and Bun, the published bundle under Node 18 and 20.
+// The process must then end by itself: a timer or socket left behind would keep it alive, and
+// the matrix counts that as a failure.
+
+import { runSuite, type LibraryModule, type RuntimeKind } from './suite.ts';
+
+const scope = globalThis as { Deno?: { args: string[] }; process?: { argv: string[] } };
+const args = scope.Deno?.args ?? scope.process?.argv.slice(2) ?? [];
+const [runtime, libraryUrl, url, refusedUrl, deadUrl] = args;
+if (runtime === undefined || libraryUrl === undefined || url === undefined || refusedUrl === undefined) {
+  throw new Error('usage: main.ts <node|deno|bun> <library module URL> <stand-in URL> <refused URL> [<dead URL>]');
+}
+const lib = (await import(libraryUrl)) as LibraryModule;
+await runSuite(
+  { lib, runtime: runtime as RuntimeKind, url, refusedUrl, deadUrl },
+  (outcome) => console.log(JSON.stringify(outcome)),
+);
