@@ -63,13 +63,20 @@ async function importProbe(target: string, ownDir: string): Promise<{ touched: s
 }
 
 test('importing the package makes no request, starts no timer, reads no environment and adds no global', async () => {
-  // By its package name, so the `exports` map is exercised too.
-  const result = await importProbe('ollama-fetch', join(root, 'dist', 'lib'));
-  assert.deepEqual(result.touched, []);
-  assert.deepEqual(result.added, []);
-  for (const name of ['chat', 'chatStream', 'generate', 'generateStream', 'embed', 'embeddings', 'OllamaError', 'LineSplitter', 'readNdjson']) {
-    assert.ok(result.exports.includes(name), `missing export ${name}`);
+  // By its package name, so the `exports` map is exercised too: it resolves to the bundle.
+  const bundle = await importProbe('ollama-fetch', join(root, 'dist', 'ollama-fetch.js'));
+  // And the per-file output the tests run, which is what a vendored copy of lib/ becomes.
+  const files = await importProbe(pathToFileURL(join(root, 'dist', 'lib', 'index.js')).href, join(root, 'dist', 'lib'));
+  for (const result of [bundle, files]) {
+    assert.deepEqual(result.touched, []);
+    assert.deepEqual(result.added, []);
+    for (const name of ['chat', 'chatStream', 'generate', 'generateStream', 'embed', 'embeddings', 'OllamaError', 'LineSplitter', 'readNdjson']) {
+      assert.ok(result.exports.includes(name), `missing export ${name}`);
+    }
   }
+  assert.deepEqual(bundle.exports, files.exports, 'the bundle exports what lib/index.ts exports');
+  const published = await readFile(join(root, 'dist', 'ollama-fetch.js'), 'utf8');
+  assert.doesNotMatch(published, /from\s*['"]node:|import\(\s*['"]node:|require\(/, 'the bundle imports a Node module');
 });
 
 test('the same probe does see a module that touches globals at import', async () => {
