@@ -1,0 +1,53 @@
+// The byte budget of the runtime JavaScript (`npm run size` prints it with timings; this
+// checks the same rule without them), so a bundle that grows past it turns `npm test` red.
+import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { checkBudget, RUNTIME_BUDGET_BYTES, runtimeEntry } from './bench/size-budget.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..'); // dist/test -> the repository
+const packageJson: unknown = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+
+test('the bundle a consumer loads is within the byte budget', async () => {
+  const entry = runtimeEntry(packageJson);
+  const verdict = checkBudget(entry, await readFile(join(root, entry)));
+  assert.equal(RUNTIME_BUDGET_BYTES, 40_000);
+  assert.ok(verdict.ok, verdict.reason);
+  // Minified code compresses to about a third; a gzip size near the raw one would mean the
+  // measurement compressed something else (or nothing).
+  assert.ok(verdict.gzip9 > 0 && verdict.gzip9 < verdict.raw / 2, `gzip -9 gave ${verdict.gzip9} of ${verdict.raw} bytes`);
+});
+
+test('the budget check fails one byte over the limit and passes exactly at it', () => {
+  // Without this, a check that never fails would keep the test above green forever.
+  const over = checkBudget('synthetic.js', new Uint8Array(RUNTIME_BUDGET_BYTES + 1));
+  assert.equal(over.ok, false);
+  assert.equal(over.raw, 40_001);
+  assert.match(over.reason, /^synthetic\.js is 40,001 bytes, over the 40,000-byte budget by 1$/);
+  assert.equal(checkBudget('synthetic.js', new Uint8Array(RUNTIME_BUDGET_BYTES)).ok, true);
+  assert.equal(checkBudget('small.js', new Uint8Array(10), 9).ok, false);
+});
+
+test('the budgeted file is the whole runtime: alone in an empty directory it imports with every export', async () => {
+  // If the bundle imported a sibling file, its own size would understate what a consumer loads.
+  const entry = runtimeEntry(packageJson);
+  const dir = await mkdtemp(join(tmpdir(), 'ollama-fetch-bundle-'));
+  try {
+    const copy = join(dir, 'alone.mjs');
+    await copyFile(join(root, entry), copy);
+    const alone = (await import(pathToFileURL(copy).href)) as Record<string, unknown>;
+    const perFile = (await import(pathToFileURL(join(root, 'dist', 'lib', 'index.js')).href)) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(alone).sort(), Object.keys(perFile).sort());
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('runtimeEntry reads exports["."].default and refuses a package.json without one', () => {
+  assert.equal(runtimeEntry({ exports: { '.': { types: './a.d.ts', default: './a.js' } } }), './a.js');
+  assert.throws(() => runtimeEntry({ exports: './a.js' }), /exports\["\."\]\.default/);
+  assert.throws(() => runtimeEntry({}), /exports\["\."\]\.default/);
+});
