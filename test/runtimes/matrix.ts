@@ -63,7 +63,7 @@ async function suiteColumn(runtime: Runtime, deadUrl: string, vendored: Awaited<
 
     const runsSources = runtime.loads === 'sources';
     if (runsSources || vendored.compile.ok) {
-      const [vfile, vargs] = command(root, runtime, runsSources ? vendored.script : vendored.compiled, [fake.url], vendored.dir);
+      const [vfile, vargs] = command(root, runtime, runsSources ? vendored.script : vendored.compiled, [fake.url]);
       const v = await run(vfile, vargs, { cwd: vendored.dir, timeout: 60_000, env: childEnv() });
       const problem = v.code !== 0 ? `exit code ${v.code}; stderr: ${v.stderr.trim().slice(-1500)}` : checkVendoredOutput(v.stdout);
       cells.set(VENDORED, { scenario: VENDORED, ok: problem === undefined, ms: Math.round(v.ms), ...(problem === undefined ? {} : { error: problem }) });

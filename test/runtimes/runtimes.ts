@@ -54,16 +54,18 @@ export function binary(root: string, runtime: Runtime): string {
 }
 
 /**
- * The command line that runs `script` (with `args`) in this runtime. `readable` is the one
- * folder Deno may read besides the script's own; nothing but loopback may be reached.
+ * The command line that runs `script` (with `args`) in this runtime. Deno may reach loopback and
+ * nothing else, and read only `readable`, when given: a script's static imports need no
+ * permission, a dynamic import does.
  */
-export function command(root: string, runtime: Runtime, script: string, args: string[], readable: string): [string, string[]] {
+export function command(root: string, runtime: Runtime, script: string, args: string[], readable?: string): [string, string[]] {
   const bin = binary(root, runtime);
   switch (runtime.kind) {
     case 'deno':
       // --no-config: the repository's package.json is not Deno's business, and must not make it
       // look for npm packages.
-      return [bin, ['run', '--no-config', '--no-lock', '--no-prompt', '--allow-net=127.0.0.1', `--allow-read=${readable}`, script, ...args]];
+      const read = readable === undefined ? [] : [`--allow-read=${readable}`];
+      return [bin, ['run', '--no-config', '--no-lock', '--no-prompt', '--allow-net=127.0.0.1', ...read, script, ...args]];
     case 'bun':
       return [bin, [script, ...args]];
     case 'node':
