@@ -5,7 +5,9 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { handler, SAFETY_MARGIN_MS } from '../examples/lambda.ts';
 import { startFakeOllama, type FakeOllama } from './support/fake-ollama.ts';
+import { withFake } from './support/with-fake.ts';
 
 const run = promisify(execFile);
 const examples = join(dirname(fileURLToPath(import.meta.url)), '..', 'examples');
@@ -100,6 +102,98 @@ test('client: one client\'s defaults reach the server with every call', async ()
   const sent = fake.requests.slice(mark);
   assert.deepEqual(sent.map((r) => r.path), ['/api/version', '/api/chat']);
   for (const request of sent) assert.equal(request.headers['x-request-source'], 'nightly-report');
+});
+
+/** Calls the Lambda handler in this process, configured as a function would be: OLLAMA_HOST set, no
+ * OLLAMA_MODEL. `remaining` is the invocation's time left, counting down from now as Lambda's does. */
+async function invoke(host: string, event: unknown, remaining = 60_000) {
+  const saved = { host: process.env.OLLAMA_HOST, model: process.env.OLLAMA_MODEL };
+  const deadline = performance.now() + remaining;
+  const context = { getRemainingTimeInMillis: () => Math.max(0, Math.floor(deadline - performance.now())) };
+  process.env.OLLAMA_HOST = host;
+  delete process.env.OLLAMA_MODEL;
+  const started = performance.now();
+  try {
+    const result = await handler(event, context);
+    return { ...result, json: JSON.parse(result.body) as LambdaBody, elapsed: performance.now() - started };
+  } finally {
+    for (const [name, value] of [['OLLAMA_HOST', saved.host], ['OLLAMA_MODEL', saved.model]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
+interface LambdaBody {
+  model?: string;
+  response?: string;
+  error?: { kind: string; message: string; status?: number; attempts?: number };
+}
+
+test('lambda: answers a prompt given as the event or as an API Gateway body', async () => {
+  const direct = await invoke(fake.url, { prompt: 'Hi there' });
+  assert.equal(direct.statusCode, 200, direct.body);
+  assert.equal(direct.headers['content-type'], 'application/json');
+  assert.deepEqual(direct.json, { model: 'llama3.2', response: 'You said: Hi there. é 漢字 🦙 done' });
+
+  const mark = fake.requests.length;
+  const gateway = await invoke(fake.url, { httpMethod: 'POST', body: JSON.stringify({ prompt: 'Hello', model: 'qwen3' }) });
+  assert.equal(gateway.statusCode, 200, gateway.body);
+  assert.equal(gateway.json.response, 'You said: Hello. é 漢字 🦙 done');
+  const sent = fake.requests.slice(mark);
+  assert.deepEqual(sent.map((r) => r.path), ['/api/generate']);
+  assert.deepEqual({ ...(sent[0]?.body as object), stream: undefined }, { model: 'qwen3', prompt: 'Hello', stream: undefined });
+});
+
+test('lambda: an event without a usable prompt is a 400 and sends nothing to Ollama', async () => {
+  const mark = fake.requests.length;
+  const events: unknown[] = [null, 'Hi', {}, { prompt: '  ' }, { prompt: 42 }, { prompt: 'Hi', model: 7 }, { body: '{"prompt":' }, { body: '[]' }];
+  for (const event of events) {
+    const result = await invoke(fake.url, event);
+    assert.equal(result.statusCode, 400, `${JSON.stringify(event)}: ${result.body}`);
+    assert.equal(result.json.error?.kind, 'bad-request');
+    assert.match(result.json.error?.message ?? '', /prompt|JSON/);
+  }
+  assert.equal(fake.requests.length, mark);
+});
+
+test('lambda: Ollama unreachable, or refusing the model, is a 502 whose body says why', async () => {
+  const refused = await invoke(closedHost, { prompt: 'Hi' });
+  assert.equal(refused.statusCode, 502, refused.body);
+  assert.equal(refused.json.error?.kind, 'connection');
+  assert.equal(refused.json.error?.attempts, 3);
+  assert.match(refused.json.error?.message ?? '', /ollama serve/);
+
+  const missing = await invoke(fake.url, { prompt: 'Hi', model: 'llama9' });
+  assert.equal(missing.statusCode, 502, missing.body);
+  assert.deepEqual({ ...missing.json.error, message: undefined }, { kind: 'http', status: 404, attempts: 1, message: undefined });
+  assert.match(missing.json.error?.message ?? '', /ollama pull llama9/);
+});
+
+test('lambda: with less time left than the model takes, it answers 504 before Lambda would kill it', async () => {
+  await withFake(async (slow) => {
+    slow.script({ headersDelayMs: 10_000 });
+    const remaining = 3000;
+    const result = await invoke(slow.url, { prompt: 'Hi' }, remaining);
+    assert.equal(result.statusCode, 504, result.body);
+    assert.equal(result.json.error?.kind, 'total-timeout');
+    assert.equal(result.json.error?.attempts, 1);
+    assert.ok(result.elapsed < remaining, `answered after ${result.elapsed} ms, past the ${remaining} ms deadline`);
+    // The budget is the time left minus the margin, not some shorter guess.
+    assert.ok(result.elapsed > remaining - SAFETY_MARGIN_MS - 100, `gave up after only ${result.elapsed} ms`);
+    // And Ollama hears that nobody is waiting any more.
+    await slow.waitFor((r) => r[0]?.clientDisconnected === true, 2000);
+  });
+});
+
+test('lambda: with no more time left than the margin, it answers 504 at once instead of waiting without a limit', async () => {
+  await withFake(async (slow) => {
+    slow.script({ headersDelayMs: 10_000 });
+    const result = await invoke(slow.url, { prompt: 'Hi' }, SAFETY_MARGIN_MS / 2);
+    assert.equal(result.statusCode, 504, result.body);
+    assert.equal(result.json.error?.kind, 'total-timeout');
+    assert.ok(result.elapsed < SAFETY_MARGIN_MS / 2, `answered after ${result.elapsed} ms`);
+  });
 });
 
 test('the README shows each of these examples exactly as the file has it, but for the import path', async () => {
