@@ -24,10 +24,10 @@ before(async () => {
 after(() => fake.close());
 
 /** Runs an example with OLLAMA_HOST set; only loopback is ever named. */
-function example(name: string, ollamaHost: string) {
+function example(name: string, ollamaHost: string, args: string[] = []) {
   const env: NodeJS.ProcessEnv = { ...process.env, OLLAMA_HOST: ollamaHost };
   delete env.OLLAMA_MODEL;
-  return run(process.execPath, [join(examples, `${name}.js`)], {
+  return run(process.execPath, [join(examples, `${name}.js`), ...args], {
     env,
     timeout: 30_000,
   });
@@ -193,6 +193,59 @@ test('lambda: with no more time left than the margin, it answers 504 at once ins
     assert.equal(result.statusCode, 504, result.body);
     assert.equal(result.json.error?.kind, 'total-timeout');
     assert.ok(result.elapsed < SAFETY_MARGIN_MS / 2, `answered after ${result.elapsed} ms`);
+  });
+});
+
+test('chat: streams each reply, and sends the whole conversation so far with the next question', async () => {
+  const mark = fake.requests.length;
+  const pending = example('chat', fake.url);
+  pending.child.stdin?.end('Hello llama\nWhat did I just say?\n');
+  const { stdout } = await pending;
+  assert.equal(stdout, '>>> You said: Hello llama. é 漢字 🦙 done\n>>> You said: What did I just say?. é 漢字 🦙 done\n>>> ');
+  const chats = fake.requests.slice(mark).filter((r) => r.path === '/api/chat');
+  assert.equal(chats.length, 2);
+  assert.deepEqual((chats[1]?.body as { messages: unknown }).messages, [
+    { role: 'user', content: 'Hello llama' },
+    { role: 'assistant', content: 'You said: Hello llama. é 漢字 🦙 done' },
+    { role: 'user', content: 'What did I just say?' },
+  ]);
+});
+
+test('chat: /bye ends it while the input is still open, and what follows is never sent', async () => {
+  const mark = fake.requests.length;
+  const pending = example('chat', fake.url);
+  pending.child.stdin?.write('Hi\n/bye\nNot this one\n');
+  try {
+    const { stdout } = await pending;
+    assert.equal(stdout, '>>> You said: Hi. é 漢字 🦙 done\n>>> ');
+  } finally {
+    pending.child.stdin?.destroy();
+  }
+  assert.equal(fake.requests.slice(mark).filter((r) => r.path === '/api/chat').length, 1);
+});
+
+test('chat: SIGINT during a reply stops that reply, closes its connection, and the chat goes on', async () => {
+  await withFake(async (slow) => {
+    slow.script({ chunkDelayMs: 200 });
+    const pending = example('chat', slow.url);
+    pending.child.stdin?.write('Tell me a long story\n');
+    await slow.waitFor((r) => (r[0]?.chunksWritten ?? 0) >= 3, 10_000);
+    pending.child.kill('SIGINT');
+    await slow.waitFor((r) => r[0]?.closedAt !== undefined, 5000);
+    pending.child.stdin?.end('And now?\n');
+    const { stdout, stderr } = await pending;
+
+    const [story, next] = slow.requests;
+    assert.equal(story?.clientDisconnected, true);
+    assert.ok((story?.pendingChunks ?? 0) > 0, 'the reply was cut short');
+    assert.equal(stderr, '\n[stopped]');
+    assert.match(stdout, /\n>>> You said: And now\?\. é 漢字 🦙 done\n>>> $/);
+    const messages = (next?.body as { messages: Array<{ role: string; content: string }> }).messages;
+    assert.deepEqual(messages.map((m) => m.role), ['user', 'assistant', 'user']);
+    const partial = messages[1]?.content ?? '';
+    const full = 'You said: Tell me a long story. é 漢字 🦙 done';
+    assert.ok(partial !== '' && partial.length < full.length && full.startsWith(partial), partial);
+    assert.ok(stdout.startsWith(`>>> ${partial}\n`), stdout);
   });
 });
 
