@@ -249,6 +249,52 @@ test('chat: SIGINT during a reply stops that reply, closes its connection, and t
   });
 });
 
+test('script: streams the answer to the prompt in its arguments, or on stdin', async () => {
+  const mark = fake.requests.length;
+  const { stdout, stderr } = await example('script', fake.url, ['Why is the sky', 'blue?']);
+  assert.equal(stdout, 'You said: Why is the sky blue?. é 漢字 🦙 done\n');
+  assert.equal(stderr, '');
+
+  const piped = example('script', fake.url);
+  piped.child.stdin?.end('Summarise this:\nline one\n');
+  assert.match((await piped).stdout, /^You said: Summarise this:\nline one\n\. é/);
+  const prompts = fake.requests.slice(mark).map((r) => (r.body as { prompt: string }).prompt);
+  assert.deepEqual(prompts, ['Why is the sky blue?', 'Summarise this:\nline one\n']);
+});
+
+test('script: a failure is its message on stderr and exit code 1; no prompt at all is exit code 2', async () => {
+  await assert.rejects(example('script', closedHost, ['Hi']), (error: { code?: number; stdout?: string; stderr?: string }) => {
+    assert.equal(error.code, 1);
+    assert.equal(error.stdout, '');
+    assert.match(error.stderr ?? '', /^Could not get an answer from Ollama at .*ollama serve.*Gave up after 3 attempts\.\n$/);
+    return true;
+  });
+
+  const mark = fake.requests.length;
+  const empty = example('script', fake.url);
+  empty.child.stdin?.end();
+  await assert.rejects(empty, (error: { code?: number; stderr?: string }) => {
+    assert.equal(error.code, 2);
+    assert.match(error.stderr ?? '', /^usage: /);
+    return true;
+  });
+  assert.equal(fake.requests.length, mark);
+});
+
+test('script: a reader that stops early (| head) ends the generation, quietly and with exit code 0', async () => {
+  await withFake(async (slow) => {
+    slow.script({ chunkDelayMs: 200 });
+    const pending = example('script', slow.url, ['Tell me a long story']);
+    await slow.waitFor((r) => (r[0]?.chunksWritten ?? 0) >= 2, 10_000);
+    pending.child.stdout?.destroy();
+    const { stderr } = await pending;
+    assert.equal(stderr, '');
+    await slow.waitFor((r) => r[0]?.closedAt !== undefined, 5000);
+    assert.equal(slow.requests[0]?.clientDisconnected, true);
+    assert.ok((slow.requests[0]?.pendingChunks ?? 0) > 0, 'the answer was cut short');
+  });
+});
+
 test('the README shows each of these examples exactly as the file has it, but for the import path', async () => {
   const readme = await readFile(join(root, 'README.md'), 'utf8');
   for (const name of ['models', 'embeddings', 'client']) {
