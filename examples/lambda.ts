@@ -2,7 +2,8 @@
 // itself or as the JSON body of an API Gateway or function URL request. Set OLLAMA_HOST on the function.
 import { generate, isOllamaError } from '../lib/index.ts';
 
-// No AWS package: these are the only parts of Lambda's event, context and result the handler uses.
+// No AWS package: these are the only parts of Lambda's context and result the handler uses. The event is
+// `unknown` because it comes from outside and is checked before use.
 interface LambdaContext {
   getRemainingTimeInMillis(): number;
 }

@@ -297,7 +297,7 @@ test('script: a reader that stops early (| head) ends the generation, quietly an
 
 test('the README shows each of these examples exactly as the file has it, but for the import path', async () => {
   const readme = await readFile(join(root, 'README.md'), 'utf8');
-  for (const name of ['models', 'embeddings', 'client']) {
+  for (const name of ['models', 'embeddings', 'client', 'chat', 'script', 'lambda']) {
     const source = await readFile(join(root, 'examples', `${name}.ts`), 'utf8');
     const body = source.split('\n').filter((_, i, all) => !all.slice(0, i + 1).every((l) => l.startsWith('//'))).join('\n').trim();
     // The README imports the package by name; the file imports the sources beside it.
