@@ -5,7 +5,9 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { handler, SAFETY_MARGIN_MS } from '../examples/lambda.ts';
 import { startFakeOllama, type FakeOllama } from './support/fake-ollama.ts';
+import { withFake } from './support/with-fake.ts';
 
 const run = promisify(execFile);
 const examples = join(dirname(fileURLToPath(import.meta.url)), '..', 'examples');
@@ -22,10 +24,10 @@ before(async () => {
 after(() => fake.close());
 
 /** Runs an example with OLLAMA_HOST set; only loopback is ever named. */
-function example(name: string, ollamaHost: string) {
+function example(name: string, ollamaHost: string, args: string[] = []) {
   const env: NodeJS.ProcessEnv = { ...process.env, OLLAMA_HOST: ollamaHost };
   delete env.OLLAMA_MODEL;
-  return run(process.execPath, [join(examples, `${name}.js`)], {
+  return run(process.execPath, [join(examples, `${name}.js`), ...args], {
     env,
     timeout: 30_000,
   });
@@ -102,9 +104,200 @@ test('client: one client\'s defaults reach the server with every call', async ()
   for (const request of sent) assert.equal(request.headers['x-request-source'], 'nightly-report');
 });
 
+/** Calls the Lambda handler in this process, configured as a function would be: OLLAMA_HOST set, no
+ * OLLAMA_MODEL. `remaining` is the invocation's time left, counting down from now as Lambda's does. */
+async function invoke(host: string, event: unknown, remaining = 60_000) {
+  const saved = { host: process.env.OLLAMA_HOST, model: process.env.OLLAMA_MODEL };
+  const deadline = performance.now() + remaining;
+  const context = { getRemainingTimeInMillis: () => Math.max(0, Math.floor(deadline - performance.now())) };
+  process.env.OLLAMA_HOST = host;
+  delete process.env.OLLAMA_MODEL;
+  const started = performance.now();
+  try {
+    const result = await handler(event, context);
+    return { ...result, json: JSON.parse(result.body) as LambdaBody, elapsed: performance.now() - started };
+  } finally {
+    for (const [name, value] of [['OLLAMA_HOST', saved.host], ['OLLAMA_MODEL', saved.model]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
+interface LambdaBody {
+  model?: string;
+  response?: string;
+  error?: { kind: string; message: string; status?: number; attempts?: number };
+}
+
+test('lambda: answers a prompt given as the event or as an API Gateway body', async () => {
+  const direct = await invoke(fake.url, { prompt: 'Hi there' });
+  assert.equal(direct.statusCode, 200, direct.body);
+  assert.equal(direct.headers['content-type'], 'application/json');
+  assert.deepEqual(direct.json, { model: 'llama3.2', response: 'You said: Hi there. é 漢字 🦙 done' });
+
+  const mark = fake.requests.length;
+  const gateway = await invoke(fake.url, { httpMethod: 'POST', body: JSON.stringify({ prompt: 'Hello', model: 'qwen3' }) });
+  assert.equal(gateway.statusCode, 200, gateway.body);
+  assert.equal(gateway.json.response, 'You said: Hello. é 漢字 🦙 done');
+  const sent = fake.requests.slice(mark);
+  assert.deepEqual(sent.map((r) => r.path), ['/api/generate']);
+  assert.deepEqual({ ...(sent[0]?.body as object), stream: undefined }, { model: 'qwen3', prompt: 'Hello', stream: undefined });
+});
+
+test('lambda: an event without a usable prompt is a 400 and sends nothing to Ollama', async () => {
+  const mark = fake.requests.length;
+  const events: unknown[] = [null, 'Hi', {}, { prompt: '  ' }, { prompt: 42 }, { prompt: 'Hi', model: 7 }, { body: '{"prompt":' }, { body: '[]' }];
+  for (const event of events) {
+    const result = await invoke(fake.url, event);
+    assert.equal(result.statusCode, 400, `${JSON.stringify(event)}: ${result.body}`);
+    assert.equal(result.json.error?.kind, 'bad-request');
+    assert.match(result.json.error?.message ?? '', /prompt|JSON/);
+  }
+  assert.equal(fake.requests.length, mark);
+});
+
+test('lambda: Ollama unreachable, or refusing the model, is a 502 whose body says why', async () => {
+  const refused = await invoke(closedHost, { prompt: 'Hi' });
+  assert.equal(refused.statusCode, 502, refused.body);
+  assert.equal(refused.json.error?.kind, 'connection');
+  assert.equal(refused.json.error?.attempts, 3);
+  assert.match(refused.json.error?.message ?? '', /ollama serve/);
+
+  const missing = await invoke(fake.url, { prompt: 'Hi', model: 'llama9' });
+  assert.equal(missing.statusCode, 502, missing.body);
+  assert.deepEqual({ ...missing.json.error, message: undefined }, { kind: 'http', status: 404, attempts: 1, message: undefined });
+  assert.match(missing.json.error?.message ?? '', /ollama pull llama9/);
+});
+
+test('lambda: with less time left than the model takes, it answers 504 before Lambda would kill it', async () => {
+  await withFake(async (slow) => {
+    slow.script({ headersDelayMs: 10_000 });
+    const remaining = 3000;
+    const result = await invoke(slow.url, { prompt: 'Hi' }, remaining);
+    assert.equal(result.statusCode, 504, result.body);
+    assert.equal(result.json.error?.kind, 'total-timeout');
+    assert.equal(result.json.error?.attempts, 1);
+    assert.ok(result.elapsed < remaining, `answered after ${result.elapsed} ms, past the ${remaining} ms deadline`);
+    // The budget is the time left minus the margin, not some shorter guess.
+    assert.ok(result.elapsed > remaining - SAFETY_MARGIN_MS - 100, `gave up after only ${result.elapsed} ms`);
+    // And Ollama hears that nobody is waiting any more.
+    await slow.waitFor((r) => r[0]?.clientDisconnected === true, 2000);
+  });
+});
+
+test('lambda: with no more time left than the margin, it answers 504 at once instead of waiting without a limit', async () => {
+  await withFake(async (slow) => {
+    slow.script({ headersDelayMs: 10_000 });
+    const result = await invoke(slow.url, { prompt: 'Hi' }, SAFETY_MARGIN_MS / 2);
+    assert.equal(result.statusCode, 504, result.body);
+    assert.equal(result.json.error?.kind, 'total-timeout');
+    assert.ok(result.elapsed < SAFETY_MARGIN_MS / 2, `answered after ${result.elapsed} ms`);
+  });
+});
+
+test('chat: streams each reply, and sends the whole conversation so far with the next question', async () => {
+  const mark = fake.requests.length;
+  const pending = example('chat', fake.url);
+  pending.child.stdin?.end('Hello llama\nWhat did I just say?\n');
+  const { stdout } = await pending;
+  assert.equal(stdout, '>>> You said: Hello llama. é 漢字 🦙 done\n>>> You said: What did I just say?. é 漢字 🦙 done\n>>> ');
+  const chats = fake.requests.slice(mark).filter((r) => r.path === '/api/chat');
+  assert.equal(chats.length, 2);
+  assert.deepEqual((chats[1]?.body as { messages: unknown }).messages, [
+    { role: 'user', content: 'Hello llama' },
+    { role: 'assistant', content: 'You said: Hello llama. é 漢字 🦙 done' },
+    { role: 'user', content: 'What did I just say?' },
+  ]);
+});
+
+test('chat: /bye ends it while the input is still open, and what follows is never sent', async () => {
+  const mark = fake.requests.length;
+  const pending = example('chat', fake.url);
+  pending.child.stdin?.write('Hi\n/bye\nNot this one\n');
+  try {
+    const { stdout } = await pending;
+    assert.equal(stdout, '>>> You said: Hi. é 漢字 🦙 done\n>>> ');
+  } finally {
+    pending.child.stdin?.destroy();
+  }
+  assert.equal(fake.requests.slice(mark).filter((r) => r.path === '/api/chat').length, 1);
+});
+
+test('chat: SIGINT during a reply stops that reply, closes its connection, and the chat goes on', async () => {
+  await withFake(async (slow) => {
+    slow.script({ chunkDelayMs: 200 });
+    const pending = example('chat', slow.url);
+    pending.child.stdin?.write('Tell me a long story\n');
+    await slow.waitFor((r) => (r[0]?.chunksWritten ?? 0) >= 3, 10_000);
+    pending.child.kill('SIGINT');
+    await slow.waitFor((r) => r[0]?.closedAt !== undefined, 5000);
+    pending.child.stdin?.end('And now?\n');
+    const { stdout, stderr } = await pending;
+
+    const [story, next] = slow.requests;
+    assert.equal(story?.clientDisconnected, true);
+    assert.ok((story?.pendingChunks ?? 0) > 0, 'the reply was cut short');
+    assert.equal(stderr, '\n[stopped]');
+    assert.match(stdout, /\n>>> You said: And now\?\. é 漢字 🦙 done\n>>> $/);
+    const messages = (next?.body as { messages: Array<{ role: string; content: string }> }).messages;
+    assert.deepEqual(messages.map((m) => m.role), ['user', 'assistant', 'user']);
+    const partial = messages[1]?.content ?? '';
+    const full = 'You said: Tell me a long story. é 漢字 🦙 done';
+    assert.ok(partial !== '' && partial.length < full.length && full.startsWith(partial), partial);
+    assert.ok(stdout.startsWith(`>>> ${partial}\n`), stdout);
+  });
+});
+
+test('script: streams the answer to the prompt in its arguments, or on stdin', async () => {
+  const mark = fake.requests.length;
+  const { stdout, stderr } = await example('script', fake.url, ['Why is the sky', 'blue?']);
+  assert.equal(stdout, 'You said: Why is the sky blue?. é 漢字 🦙 done\n');
+  assert.equal(stderr, '');
+
+  const piped = example('script', fake.url);
+  piped.child.stdin?.end('Summarise this:\nline one\n');
+  assert.match((await piped).stdout, /^You said: Summarise this:\nline one\n\. é/);
+  const prompts = fake.requests.slice(mark).map((r) => (r.body as { prompt: string }).prompt);
+  assert.deepEqual(prompts, ['Why is the sky blue?', 'Summarise this:\nline one\n']);
+});
+
+test('script: a failure is its message on stderr and exit code 1; no prompt at all is exit code 2', async () => {
+  await assert.rejects(example('script', closedHost, ['Hi']), (error: { code?: number; stdout?: string; stderr?: string }) => {
+    assert.equal(error.code, 1);
+    assert.equal(error.stdout, '');
+    assert.match(error.stderr ?? '', /^Could not get an answer from Ollama at .*ollama serve.*Gave up after 3 attempts\.\n$/);
+    return true;
+  });
+
+  const mark = fake.requests.length;
+  const empty = example('script', fake.url);
+  empty.child.stdin?.end();
+  await assert.rejects(empty, (error: { code?: number; stderr?: string }) => {
+    assert.equal(error.code, 2);
+    assert.match(error.stderr ?? '', /^usage: /);
+    return true;
+  });
+  assert.equal(fake.requests.length, mark);
+});
+
+test('script: a reader that stops early (| head) ends the generation, quietly and with exit code 0', async () => {
+  await withFake(async (slow) => {
+    slow.script({ chunkDelayMs: 200 });
+    const pending = example('script', slow.url, ['Tell me a long story']);
+    await slow.waitFor((r) => (r[0]?.chunksWritten ?? 0) >= 2, 10_000);
+    pending.child.stdout?.destroy();
+    const { stderr } = await pending;
+    assert.equal(stderr, '');
+    await slow.waitFor((r) => r[0]?.closedAt !== undefined, 5000);
+    assert.equal(slow.requests[0]?.clientDisconnected, true);
+    assert.ok((slow.requests[0]?.pendingChunks ?? 0) > 0, 'the answer was cut short');
+  });
+});
+
 test('the README shows each of these examples exactly as the file has it, but for the import path', async () => {
   const readme = await readFile(join(root, 'README.md'), 'utf8');
-  for (const name of ['models', 'embeddings', 'client']) {
+  for (const name of ['models', 'embeddings', 'client', 'chat', 'script', 'lambda']) {
     const source = await readFile(join(root, 'examples', `${name}.ts`), 'utf8');
     const body = source.split('\n').filter((_, i, all) => !all.slice(0, i + 1).every((l) => l.startsWith('//'))).join('\n').trim();
     // The README imports the package by name; the file imports the sources beside it.
