@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startFakeOllama } from '../support/fake-ollama.ts';
 import type { Outcome } from '../conformance/suite.ts';
-import { chromiumPath } from './chromium.ts';
-import { RUNTIMES, binary, ensure, run, type Cell, type Column } from './runtimes.ts';
+import { chromiumPath, chromiumVersion } from './chromium.ts';
+import { RUNTIMES, binary, cell, ensure, run, type Cell, type Column } from './runtimes.ts';
 
 export const BROWSER = 'chromium';
 
@@ -34,7 +34,7 @@ const EXPRESSION = `(async () => {
 })()`;
 
 function failedColumn(version: string, error: string, rows: readonly string[]): Column {
-  return { id: BROWSER, version, cells: new Map(rows.map((row) => [row, { scenario: row, ok: false, ms: 0, error }])) };
+  return { id: BROWSER, version, cells: new Map(rows.map((row) => [row, cell(row, 0, error)])) };
 }
 
 export async function browserOutcomes(
@@ -49,7 +49,7 @@ export async function browserOutcomes(
   if (executable === undefined) {
     return failedColumn('not installed', 'Chromium is missing: `apt-get install -y chromium` (.ci/run does this when it is missing)', meaningful);
   }
-  const version = (await run(executable, ['--version'], { timeout: 30_000 })).stdout.trim();
+  const version = chromiumVersion(executable) ?? 'version unknown';
   // The driver needs a global WebSocket, which Node 20 lacks; the matrix's Node 22 has one.
   const node22 = RUNTIMES.find((r) => r.id === 'node22');
   if (node22 === undefined) throw new Error('the matrix has no node22 to drive Chromium with');

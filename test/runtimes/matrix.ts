@@ -13,7 +13,7 @@ import { startDeadHost } from '../support/dead-host.ts';
 import { startFakeOllama } from '../support/fake-ollama.ts';
 import { scenarios, type Outcome } from '../conformance/suite.ts';
 import { browserOutcomes, BROWSER } from './browser.ts';
-import { RUNTIMES, binary, command, ensure, fileUrl, run, type Column, type Runtime } from './runtimes.ts';
+import { RUNTIMES, binary, cell, command, ensure, fileUrl, run, type Column, type Runtime } from './runtimes.ts';
 import { checkVendoredOutput, vendor } from './vendoring.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'); // dist/test/runtimes → repo
@@ -58,22 +58,26 @@ async function suiteColumn(runtime: Runtime, deadUrl: string, vendored: Awaited<
     const [file, args] = command(root, runtime, script, [runtime.kind, fileUrl(library), fake.url, await refusedUrl(), deadUrl], root);
     const result = await run(file, args, { cwd: root, timeout: 180_000, env: childEnv() });
     for (const outcome of parseOutcomes(result.stdout)) cells.set(outcome.scenario, outcome);
-    const detail = result.code === 0 ? undefined : `exit code ${result.code ?? 'none (killed after 180 s)'}; stderr: ${result.stderr.trim().slice(-1500)}`;
-    cells.set(EXITED, { scenario: EXITED, ok: detail === undefined, ms: Math.round(result.ms), ...(detail === undefined ? {} : { error: detail }) });
+    cells.set(EXITED, cell(EXITED, result.ms, exitProblem(result, 180)));
 
     const runsSources = runtime.loads === 'sources';
     if (runsSources || vendored.compile.ok) {
       const [vfile, vargs] = command(root, runtime, runsSources ? vendored.script : vendored.compiled, [fake.url]);
       const v = await run(vfile, vargs, { cwd: vendored.dir, timeout: 60_000, env: childEnv() });
-      const problem = v.code !== 0 ? `exit code ${v.code}; stderr: ${v.stderr.trim().slice(-1500)}` : checkVendoredOutput(v.stdout);
-      cells.set(VENDORED, { scenario: VENDORED, ok: problem === undefined, ms: Math.round(v.ms), ...(problem === undefined ? {} : { error: problem }) });
+      cells.set(VENDORED, cell(VENDORED, v.ms, exitProblem(v, 60) ?? checkVendoredOutput(v.stdout)));
     } else {
-      cells.set(VENDORED, { scenario: VENDORED, ok: false, ms: 0, error: `the strict compile failed:\n${vendored.compile.output}` });
+      cells.set(VENDORED, cell(VENDORED, 0, `the strict compile failed:\n${vendored.compile.output}`));
     }
   } finally {
     await fake.close();
   }
   return { id: runtime.id, version, cells };
+}
+
+/** Why a child process did not end well, or undefined when it exited 0. */
+function exitProblem(result: { code: number | null; stderr: string }, limitSeconds: number): string | undefined {
+  if (result.code === 0) return undefined;
+  return `exit code ${result.code ?? `none (killed after ${limitSeconds} s)`}; stderr: ${result.stderr.trim().slice(-1500)}`;
 }
 
 /** The runtimes see no OLLAMA_HOST or proxy of the machine's: every address is given to them. */

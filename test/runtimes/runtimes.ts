@@ -35,6 +35,12 @@ export interface Cell extends Outcome {
   notApplicable?: boolean;
 }
 
+/** A row's cell: passed unless there is a problem to report. */
+export function cell(row: string, ms: number, problem: string | undefined): Cell {
+  const base = { scenario: row, ms: Math.round(ms) };
+  return problem === undefined ? { ...base, ok: true } : { ...base, ok: false, error: problem };
+}
+
 export const RUNTIMES: readonly Runtime[] = [
   { id: 'node18', spec: 'node@18.20.8', kind: 'node', loads: 'bundle' },
   { id: 'node20', spec: 'node@20.20.2', kind: 'node', loads: 'bundle' },

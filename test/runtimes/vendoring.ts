@@ -6,7 +6,7 @@
 import { copyFile, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, parse } from 'node:path';
+import { dirname, join } from 'node:path';
 import { run } from './runtimes.ts';
 
 export interface VendoredCopy {
@@ -35,7 +35,7 @@ function insideAPackage(dir: string): string | undefined {
   for (let current = dir, n = 0; n < 64; n++) {
     for (const name of ['package.json', 'node_modules']) if (existsSync(join(current, name))) return join(current, name);
     const up = dirname(current);
-    if (up === current || current === parse(current).root) return undefined;
+    if (up === current) return undefined; // the root
     current = up;
   }
   return undefined;
