@@ -19,7 +19,9 @@ async function findOllama(base: string): Promise<Target | undefined> {
     const { models = [] } = (await response.json()) as { models?: Array<{ name: string }> };
     const model = process.env.OLLAMA_MODEL || models.find((m) => !/embed/i.test(m.name))?.name; // '' counts as unset
     if (model === undefined) {
-      console.log(`Ollama answers at ${base} but has no chat model (try \`ollama pull llama3.2\`); using the stand-in.`);
+      console.log(
+        `Ollama answers at ${base} but has no chat model (try \`ollama pull llama3.2\`); using the stand-in.`,
+      );
       return undefined;
     }
     return { host: base, model };
@@ -41,9 +43,11 @@ const { base } = parseHost(process.env.OLLAMA_HOST);
 const real = await findOllama(base);
 const standIn = real === undefined ? await startFakeOllama() : undefined;
 const { host, model } = real ?? { host: standIn!.url, model: 'llama3.2' };
-console.log(real !== undefined
-  ? `ollama-fetch demo: Ollama at ${host}, model ${model}\n`
-  : `ollama-fetch demo: no Ollama answered at ${base}; using the bundled stand-in at ${host}\n`);
+console.log(
+  real !== undefined
+    ? `ollama-fetch demo: Ollama at ${host}, model ${model}\n`
+    : `ollama-fetch demo: no Ollama answered at ${base}; using the bundled stand-in at ${host}\n`,
+);
 
 try {
   const question = { role: 'user' as const, content: 'In one short sentence: why is the sky blue?' };
@@ -68,13 +72,19 @@ try {
   for (const [step, what, call] of [
     [4, 'a model that is not installed', () => chat({ model: 'no-such-model', messages: [question] }, { host })],
     // Refused connections are retried (Ollama may be restarting); short waits keep the demo quick.
-    [5, 'a port where nothing listens', () => chat({ model, messages: [question] }, { host: nobody, retry: { baseDelay: 200 } })],
+    [
+      5,
+      'a port where nothing listens',
+      () => chat({ model, messages: [question] }, { host: nobody, retry: { baseDelay: 200 } }),
+    ],
   ] as const) {
     try {
       await call();
     } catch (error) {
       if (!(error instanceof OllamaError)) throw error;
-      console.log(`${step}. ${what}: OllamaError kind=${error.kind} status=${error.status ?? '-'} attempts=${error.attempts}\n   ${error.message}`);
+      console.log(
+        `${step}. ${what}: OllamaError kind=${error.kind} status=${error.status ?? '-'} attempts=${error.attempts}\n   ${error.message}`,
+      );
     }
   }
 } finally {

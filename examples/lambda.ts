@@ -43,8 +43,12 @@ function readEvent(event: unknown): { model: string; prompt: string } | string {
       return 'The request body is not valid JSON.';
     }
   }
-  if (!isRecord(input) || typeof input.prompt !== 'string' || input.prompt.trim() === '' ||
-    (input.model !== undefined && typeof input.model !== 'string')) {
+  if (
+    !isRecord(input) ||
+    typeof input.prompt !== 'string' ||
+    input.prompt.trim() === '' ||
+    (input.model !== undefined && typeof input.model !== 'string')
+  ) {
     return 'Expected {"prompt": "…"} with an optional "model" string.';
   }
   return { model: input.model ?? (process.env.OLLAMA_MODEL || 'llama3.2'), prompt: input.prompt };

@@ -19,9 +19,10 @@ export async function inBatches<T>(
 ): Promise<T[]> {
   const controller = new AbortController();
   const unlink = follow(options.signal, controller);
-  const timer = options.totalTimeout > 0
-    ? setTimeout(() => controller.abort(totalTimeoutError(context, options.totalTimeout)), options.totalTimeout)
-    : undefined;
+  const timer =
+    options.totalTimeout > 0
+      ? setTimeout(() => controller.abort(totalTimeoutError(context, options.totalTimeout)), options.totalTimeout)
+      : undefined;
   const shared: ResolvedOptions = { ...options, signal: controller.signal, totalTimeout: 0 };
   const results: T[] = new Array<T>(count);
   let next = 0;

@@ -37,7 +37,8 @@ export async function readJson(body: ReadableStream<Uint8Array> | null, limit: n
   if (truncated) {
     throw new OllamaError({
       kind: 'protocol',
-      message: `The response from ${url} is larger than the limit of ${limit} bytes. Raise maxLineLength if ` +
+      message:
+        `The response from ${url} is larger than the limit of ${limit} bytes. Raise maxLineLength if ` +
         'such a large answer is expected.',
       url,
     });

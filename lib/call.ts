@@ -57,9 +57,8 @@ class Call {
           }
           return delay;
         },
-        onRetry: onRetry === undefined
-          ? undefined
-          : (info: RetryInfo) => onRetry({ ...info, error: this.settle(info.error) }),
+        onRetry:
+          onRetry === undefined ? undefined : (info: RetryInfo) => onRetry({ ...info, error: this.settle(info.error) }),
       },
     );
   }

@@ -13,8 +13,9 @@ import type { ChatRequest, ChatResponse } from './types.ts';
  */
 export function chatStream(request: ChatRequest, options?: CallOptions): AsyncGenerator<ChatResponse, void, undefined> {
   const exchange = chatExchange('chatStream', request);
-  return callStream(exchange, resolveOptions(options), (attempt) => streamObjects(exchange, attempt, DONE)) as
-    AsyncGenerator<ChatResponse, void, undefined>;
+  return callStream(exchange, resolveOptions(options), (attempt) =>
+    streamObjects(exchange, attempt, DONE),
+  ) as AsyncGenerator<ChatResponse, void, undefined>;
 }
 
 /**
@@ -24,7 +25,8 @@ export function chatStream(request: ChatRequest, options?: CallOptions): AsyncGe
 export async function chat(request: ChatRequest, options?: CallOptions): Promise<ChatResponse> {
   const exchange = chatExchange('chat', request);
   return callOnce(exchange, resolveOptions(options), (attempt) =>
-    aggregateChat(streamObjects(exchange, attempt, DONE) as AsyncIterable<ChatResponse>));
+    aggregateChat(streamObjects(exchange, attempt, DONE) as AsyncIterable<ChatResponse>),
+  );
 }
 
 function chatExchange(call: string, request: ChatRequest): Exchange {

@@ -79,7 +79,9 @@ function merge<O extends CallOptions>(defaults: ClientOptions, options: O | unde
   if (defaults.headers !== undefined && options.headers !== undefined) {
     try {
       const headers = new Headers(defaults.headers);
-      new Headers(options.headers).forEach((value, name) => headers.set(name, value));
+      new Headers(options.headers).forEach((value, name) => {
+        headers.set(name, value);
+      });
       merged.headers = headers;
     } catch {
       // Invalid headers: the call reports them.

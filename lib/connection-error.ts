@@ -51,11 +51,12 @@ export interface ConnectionContext {
 export function connectionError(error: unknown, context: ConnectionContext): OllamaError {
   const code = failureCode(error);
   const what = (code === undefined ? undefined : BY_CODE[code]) ?? innermostMessage(error);
-  const where = context.received === undefined
-    ? `Could not get an answer from Ollama at ${context.base} for ${context.method} ${context.url} (${what}).`
-    : `The connection to Ollama at ${context.base} failed while reading the answer to ${context.method} ` +
-      `${context.url}${context.received > 0 ? ` after ${context.received} chunk(s)` : ''} (${what}); the answer ` +
-      'is incomplete.';
+  const where =
+    context.received === undefined
+      ? `Could not get an answer from Ollama at ${context.base} for ${context.method} ${context.url} (${what}).`
+      : `The connection to Ollama at ${context.base} failed while reading the answer to ${context.method} ` +
+        `${context.url}${context.received > 0 ? ` after ${context.received} chunk(s)` : ''} (${what}); the answer ` +
+        'is incomplete.';
   return new OllamaError({
     kind: 'connection',
     message: `${where} ${advice(code, context, what)}`,
@@ -83,19 +84,25 @@ function innermostMessage(error: unknown): string {
 
 function advice(code: string | undefined, context: ConnectionContext, what: string): string {
   if (/bad port/i.test(what)) {
-    return 'fetch refuses to connect to this port (it is on the Fetch standard\'s list of blocked ports); ' +
-      'Ollama listens on 11434 unless told otherwise.';
+    return (
+      "fetch refuses to connect to this port (it is on the Fetch standard's list of blocked ports); " +
+      'Ollama listens on 11434 unless told otherwise.'
+    );
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return 'Check the host name in OLLAMA_HOST or the host option.';
   }
   if (code === 'ECONNREFUSED' && context.local) {
-    return 'Is Ollama running? Start it with `ollama serve` (or open the Ollama app), or point OLLAMA_HOST ' +
-      'or the host option at the address it listens on.';
+    return (
+      'Is Ollama running? Start it with `ollama serve` (or open the Ollama app), or point OLLAMA_HOST ' +
+      'or the host option at the address it listens on.'
+    );
   }
   if (code === 'ECONNREFUSED') {
-    return 'Check that Ollama runs on that machine and listens on a reachable address (OLLAMA_HOST=0.0.0.0 ' +
-      'on the server), and that no firewall blocks the port.';
+    return (
+      'Check that Ollama runs on that machine and listens on a reachable address (OLLAMA_HOST=0.0.0.0 ' +
+      'on the server), and that no firewall blocks the port.'
+    );
   }
   if (context.received !== undefined) {
     return 'Ollama may have crashed or restarted, or a proxy cut the stream; its log says which.';

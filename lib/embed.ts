@@ -69,7 +69,8 @@ async function embedOnce(request: EmbedRequest, model: string, options: Resolved
     const url = options.base + exchange.path;
     throw new OllamaError({
       kind: 'protocol',
-      message: `POST ${url} was sent ${sent} input(s) and answered with ${got ?? 'no list of'} vector(s), ` +
+      message:
+        `POST ${url} was sent ${sent} input(s) and answered with ${got ?? 'no list of'} vector(s), ` +
         'so they cannot be matched to their inputs. The server or a proxy in front of it is at fault.',
       status: 200,
       url,
@@ -81,7 +82,14 @@ async function embedOnce(request: EmbedRequest, model: string, options: Resolved
 /** POST /api/embeddings, Ollama's older endpoint: one prompt, one vector, not normalised. */
 export async function embeddings(request: EmbeddingsRequest, options?: CallOptions): Promise<EmbeddingsResponse> {
   const model = requireModel('embeddings', request);
-  const exchange = { method: 'POST', path: '/api/embeddings', body: request, model, accept: 'application/json' } as const;
-  return (await callOnce(exchange, resolveOptions(options), (attempt) => fetchJson(exchange, attempt))) as
-    EmbeddingsResponse;
+  const exchange = {
+    method: 'POST',
+    path: '/api/embeddings',
+    body: request,
+    model,
+    accept: 'application/json',
+  } as const;
+  return (await callOnce(exchange, resolveOptions(options), (attempt) =>
+    fetchJson(exchange, attempt),
+  )) as EmbeddingsResponse;
 }

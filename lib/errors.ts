@@ -38,7 +38,7 @@ export class OllamaError extends Error {
   // The published build is minified, which renames classes; a stack trace or `util.inspect`
   // should still say OllamaError.
   static {
-    Object.defineProperty(this, 'name', { value: 'OllamaError' });
+    Object.defineProperty(OllamaError, 'name', { value: 'OllamaError' });
   }
   override readonly name = 'OllamaError';
   readonly kind: OllamaErrorKind;
@@ -76,8 +76,12 @@ export class OllamaError extends Error {
 export function isOllamaError(value: unknown): value is OllamaError {
   if (value instanceof OllamaError) return true;
   const candidate = value as { name?: unknown; kind?: unknown } | null;
-  return typeof candidate === 'object' && candidate !== null &&
-    candidate.name === 'OllamaError' && typeof candidate.kind === 'string';
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    candidate.name === 'OllamaError' &&
+    typeof candidate.kind === 'string'
+  );
 }
 
 /** The same error seen from a known URL: the pure line splitter has no URL to name. */

@@ -13,8 +13,9 @@ export function generateStream(
   options?: CallOptions,
 ): AsyncGenerator<GenerateResponse, void, undefined> {
   const exchange = generateExchange('generateStream', request);
-  return callStream(exchange, resolveOptions(options), (attempt) => streamObjects(exchange, attempt, DONE)) as
-    AsyncGenerator<GenerateResponse, void, undefined>;
+  return callStream(exchange, resolveOptions(options), (attempt) =>
+    streamObjects(exchange, attempt, DONE),
+  ) as AsyncGenerator<GenerateResponse, void, undefined>;
 }
 
 /** POST /api/generate, answered as one object: exactly what Ollama answers for
@@ -22,7 +23,8 @@ export function generateStream(
 export async function generate(request: GenerateRequest, options?: CallOptions): Promise<GenerateResponse> {
   const exchange = generateExchange('generate', request);
   return callOnce(exchange, resolveOptions(options), (attempt) =>
-    aggregateGenerate(streamObjects(exchange, attempt, DONE) as AsyncIterable<GenerateResponse>));
+    aggregateGenerate(streamObjects(exchange, attempt, DONE) as AsyncIterable<GenerateResponse>),
+  );
 }
 
 function generateExchange(call: string, request: GenerateRequest): Exchange {

@@ -95,6 +95,12 @@ function portOr(text: string, fallback: number): number {
 
 function isLocal(hostname: string): boolean {
   const name = hostname.toLowerCase();
-  return name === 'localhost' || name.endsWith('.localhost') || name.startsWith('127.') ||
-    name === '[::1]' || name === '0.0.0.0' || name === '[::]';
+  return (
+    name === 'localhost' ||
+    name.endsWith('.localhost') ||
+    name.startsWith('127.') ||
+    name === '[::1]' ||
+    name === '0.0.0.0' ||
+    name === '[::]'
+  );
 }

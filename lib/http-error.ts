@@ -26,13 +26,15 @@ export async function httpError(
   }
   const serverText = errorField(body);
   const type = response.headers.get('content-type') ?? '';
-  const said = serverText !== undefined
-    ? `: ${serverText}`
-    : body.trim() === ''
-      ? ' with an empty body'
-      : `: ${summarise(body, type)}`;
+  const said =
+    serverText !== undefined
+      ? `: ${serverText}`
+      : body.trim() === ''
+        ? ' with an empty body'
+        : `: ${summarise(body, type)}`;
   const status = `${response.status}${response.statusText === '' ? '' : ` ${response.statusText}`}`;
-  const message = `Ollama answered HTTP ${status} to ${context.method} ${context.url}${said}. ` +
+  const message =
+    `Ollama answered HTTP ${status} to ${context.method} ${context.url}${said}. ` +
     hint(response.status, serverText, body, context);
   return new OllamaError({
     kind: 'http',
@@ -70,11 +72,14 @@ function errorField(body: string): string | undefined {
 function summarise(body: string, type: string): string {
   if (/html/i.test(type) || /^\s*</.test(body)) {
     const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1];
-    const text = title !== undefined && title.trim() !== ''
-      ? title
-      : body.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
-    return `an HTML page "${preview(text, 100)}" (${body.length} characters) — a proxy or another server ` +
-      'answered, not Ollama';
+    const text =
+      title !== undefined && title.trim() !== ''
+        ? title
+        : body.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
+    return (
+      `an HTML page "${preview(text, 100)}" (${body.length} characters) — a proxy or another server ` +
+      'answered, not Ollama'
+    );
   }
   return `"${preview(body, 200)}"`;
 }
@@ -82,16 +87,22 @@ function summarise(body: string, type: string): string {
 function hint(status: number, serverText: string | undefined, body: string, context: HttpContext): string {
   if (status === 404 && serverText !== undefined && /not found/i.test(serverText) && context.model !== undefined) {
     if (context.notFound !== undefined) return context.notFound;
-    return `The model "${context.model}" is not on that server: run \`ollama pull ${context.model}\` ` +
-      '(or pick one that `ollama list` shows) and try again.';
+    return (
+      `The model "${context.model}" is not on that server: run \`ollama pull ${context.model}\` ` +
+      '(or pick one that `ollama list` shows) and try again.'
+    );
   }
   if (status === 404 && /404 page not found/.test(body)) {
-    return 'That path does not exist on the server: check that the host is an Ollama server and that ' +
-      'its path prefix, if any, is right.';
+    return (
+      'That path does not exist on the server: check that the host is an Ollama server and that ' +
+      'its path prefix, if any, is right.'
+    );
   }
   if (status === 401 || status === 403) {
-    return 'The server refused the request: check the credentials or API key, and, from a browser, that ' +
-      'OLLAMA_ORIGINS on the server allows this origin.';
+    return (
+      'The server refused the request: check the credentials or API key, and, from a browser, that ' +
+      'OLLAMA_ORIGINS on the server allows this origin.'
+    );
   }
   if (status >= 502 && status <= 504 && serverText === undefined) {
     return 'A proxy or gateway could not reach Ollama: check that Ollama is running behind it.';

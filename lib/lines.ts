@@ -125,7 +125,7 @@ export class LineSplitter {
     this.#push(lines, this.#carry.length === 0 ? first : this.#carry + first);
     this.#carry = '';
     let start = newline + 1;
-    while ((newline = text.indexOf('\n', start)) !== -1) {
+    for (newline = text.indexOf('\n', start); newline !== -1; newline = text.indexOf('\n', start)) {
       this.#push(lines, text.slice(start, newline));
       start = newline + 1;
     }
@@ -154,7 +154,8 @@ export class LineSplitter {
     this.#held = NO_BYTES;
     throw new OllamaError({
       kind: 'protocol',
-      message: `A line of the stream grew past the limit of ${this.#max} bytes (at least ${length} so far) ` +
+      message:
+        `A line of the stream grew past the limit of ${this.#max} bytes (at least ${length} so far) ` +
         'without a line break. Raise maxLineLength if such a long line is expected; otherwise the server ' +
         'is not sending NDJSON.',
     });

@@ -32,18 +32,33 @@ export async function version(options?: CallOptions): Promise<VersionResponse> {
  * `verbose: true` adds the tokenizer's arrays and the tensors (megabytes for a large vocabulary). */
 export async function showModel(request: ShowRequest, options?: CallOptions): Promise<ShowResponse> {
   const model = requireModel('showModel', request);
-  return json({ method: 'POST', path: '/api/show', body: request, model, accept: 'application/json' }, options, 'model_info');
+  return json(
+    { method: 'POST', path: '/api/show', body: request, model, accept: 'application/json' },
+    options,
+    'model_info',
+  );
 }
 
 /** POST /api/copy: the same model under another name as well. Resolves when it exists. */
 export async function copyModel(request: CopyRequest, options?: CallOptions): Promise<void> {
   const { source, destination } = (request ?? {}) as Partial<CopyRequest>;
-  for (const [field, value] of [['source', source], ['destination', destination]] as const) {
+  for (const [field, value] of [
+    ['source', source],
+    ['destination', destination],
+  ] as const) {
     if (typeof value !== 'string' || value.trim() === '') {
-      throw new TypeError(`copyModel: request.${field} must name a model, such as 'llama3.2' (got ${JSON.stringify(value) ?? 'undefined'})`);
+      throw new TypeError(
+        `copyModel: request.${field} must name a model, such as 'llama3.2' (got ${JSON.stringify(value) ?? 'undefined'})`,
+      );
     }
   }
-  const exchange: Exchange = { method: 'POST', path: '/api/copy', body: { source, destination }, model: source, accept: 'application/json' };
+  const exchange: Exchange = {
+    method: 'POST',
+    path: '/api/copy',
+    body: { source, destination },
+    model: source,
+    accept: 'application/json',
+  };
   await callOnce(exchange, resolveOptions(options), (attempt) => fetchText(exchange, attempt));
 }
 
@@ -70,7 +85,8 @@ async function json<T>(exchange: Exchange, options: CallOptions | undefined, fie
     const url = resolved.base + exchange.path;
     throw new OllamaError({
       kind: 'protocol',
-      message: `The answer of ${exchange.method} ${url} has no "${field}" field, so it is not Ollama's: ` +
+      message:
+        `The answer of ${exchange.method} ${url} has no "${field}" field, so it is not Ollama's: ` +
         `${preview(JSON.stringify(value), 120)}. Check that the host is an Ollama server.`,
       status: 200,
       url,

@@ -29,7 +29,8 @@ export async function* readNdjson<T = unknown>(
     } catch (error) {
       throw new OllamaError({
         kind: 'protocol',
-        message: `Line ${parsed + 1} of the stream${options.url === undefined ? '' : ` from ${options.url}`} ` +
+        message:
+          `Line ${parsed + 1} of the stream${options.url === undefined ? '' : ` from ${options.url}`} ` +
           `is not JSON: "${preview(line, 120)}". The server is not speaking Ollama's NDJSON, or a proxy ` +
           'rewrote the response.',
         url: options.url,

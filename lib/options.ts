@@ -156,7 +156,9 @@ export interface ResolvedOptions {
 
 export function resolveOptions(options: CallOptions | undefined): ResolvedOptions {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new TypeError(`options must be an object such as { host: 'http://127.0.0.1:11434' }, got ${describe(options)}`);
+    throw new TypeError(
+      `options must be an object such as { host: 'http://127.0.0.1:11434' }, got ${describe(options)}`,
+    );
   }
   const { host, headers, signal, fetch: fetchOption, maxLineLength } = options ?? {};
   const connectTimeout = timeout(options?.connectTimeout, 'connectTimeout', DEFAULT_CONNECT_TIMEOUT);
@@ -167,7 +169,9 @@ export function resolveOptions(options: CallOptions | undefined): ResolvedOption
     throw new TypeError(`options.host must be a string such as 'http://127.0.0.1:11434', got ${describe(host)}`);
   }
   if (signal !== undefined && !isSignal(signal)) {
-    throw new TypeError(`options.signal must be an AbortSignal (e.g. AbortSignal.timeout(5000)), got ${describe(signal)}`);
+    throw new TypeError(
+      `options.signal must be an AbortSignal (e.g. AbortSignal.timeout(5000)), got ${describe(signal)}`,
+    );
   }
   if (fetchOption !== undefined && typeof fetchOption !== 'function') {
     throw new TypeError(`options.fetch must be a function with the signature of fetch, got ${describe(fetchOption)}`);
@@ -184,7 +188,9 @@ export function resolveOptions(options: CallOptions | undefined): ResolvedOption
   }
   const { apiKey } = options ?? {};
   if (apiKey !== undefined && (typeof apiKey !== 'string' || apiKey.trim() === '' || /[\r\n]/.test(apiKey))) {
-    throw new TypeError('options.apiKey must be a non-empty string on one line, such as the key from ollama.com/settings/keys');
+    throw new TypeError(
+      'options.apiKey must be a non-empty string on one line, such as the key from ollama.com/settings/keys',
+    );
   }
   const parsed = parseHost(host);
   let authorization = apiKey === undefined ? parsed.authorization : `Bearer ${apiKey.trim()}`;
@@ -223,22 +229,25 @@ function timeout(value: unknown, name: string, fallback: number): number {
 }
 
 function resolveRetry(value: unknown): ResolvedRetry {
-  const policy: RetryPolicy = typeof value === 'number'
-    ? { retries: value }
-    : value === false
-      ? { retries: 0 }
-      : value === undefined || value === true
-        ? {}
-        : typeof value === 'object' && value !== null && !Array.isArray(value)
-          ? value
-          : invalid(value);
+  const policy: RetryPolicy =
+    typeof value === 'number'
+      ? { retries: value }
+      : value === false
+        ? { retries: 0 }
+        : value === undefined || value === true
+          ? {}
+          : typeof value === 'object' && value !== null && !Array.isArray(value)
+            ? value
+            : invalid(value);
   const retries = count(policy.retries ?? 2, 'options.retry.retries');
   const baseDelay = delayValue(policy.baseDelay ?? 1000, 'options.retry.baseDelay');
   const maxDelay = delayValue(policy.maxDelay ?? 8000, 'options.retry.maxDelay');
   const maxRetryAfter = delayValue(policy.maxRetryAfter ?? 60_000, 'options.retry.maxRetryAfter');
   const codes = policy.statusCodes ?? DEFAULT_STATUS_CODES;
   if (!Array.isArray(codes) || !codes.every((code) => Number.isInteger(code) && code >= 100 && code <= 599)) {
-    throw new RangeError(`options.retry.statusCodes must be an array of HTTP statuses (100-599), got ${describe(codes)}`);
+    throw new RangeError(
+      `options.retry.statusCodes must be an array of HTTP statuses (100-599), got ${describe(codes)}`,
+    );
   }
   if (policy.onRetry !== undefined && typeof policy.onRetry !== 'function') {
     throw new TypeError(`options.retry.onRetry must be a function, got ${describe(policy.onRetry)}`);
@@ -253,8 +262,12 @@ function invalid(value: unknown): never {
 }
 
 function isSignal(value: unknown): value is AbortSignal {
-  return typeof value === 'object' && value !== null && typeof (value as AbortSignal).aborted === 'boolean' &&
-    typeof (value as AbortSignal).addEventListener === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function'
+  );
 }
 
 function describe(value: unknown): string {

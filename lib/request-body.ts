@@ -9,7 +9,9 @@ export function requireModel(call: string, request: unknown): string {
   }
   const { model } = request as { model?: unknown };
   if (typeof model !== 'string' || model.trim() === '') {
-    throw new TypeError(`${call}: request.model must name a model, such as 'llama3.2' (got ${JSON.stringify(model) ?? 'undefined'})`);
+    throw new TypeError(
+      `${call}: request.model must name a model, such as 'llama3.2' (got ${JSON.stringify(model) ?? 'undefined'})`,
+    );
   }
   return model;
 }
@@ -31,5 +33,6 @@ export function encodeMessages(call: string, messages: Message[] | undefined): M
   if (messages === undefined) return undefined;
   if (!Array.isArray(messages)) throw new TypeError(`${call}: request.messages must be an array of messages`);
   return messages.map((message) =>
-    message?.images === undefined ? message : { ...message, images: encodeImages(call, message.images)! });
+    message?.images === undefined ? message : { ...message, images: encodeImages(call, message.images)! },
+  );
 }

@@ -60,7 +60,9 @@ export async function open(exchange: Exchange, options: ResolvedOptions): Promis
   if (exchange.body !== undefined) headers.set('Content-Type', 'application/json');
   if (exchange.bytes !== undefined) headers.set('Content-Type', 'application/octet-stream');
   if (options.authorization !== undefined) headers.set('Authorization', options.authorization);
-  options.headers.forEach((value, name) => headers.set(name, value));
+  options.headers.forEach((value, name) => {
+    headers.set(name, value);
+  });
   const transport = transportFor(options.connectTimeout, options.readTimeout, options.builtinFetch);
   const init: RequestInit = { ...transport.init, method: exchange.method, headers, signal: controller.signal };
   if (exchange.body !== undefined) init.body = JSON.stringify(exchange.body);
@@ -88,31 +90,43 @@ export async function open(exchange: Exchange, options: ResolvedOptions): Promis
       throw connectTimeoutError(context, transport.timesConnect ? connectTimeout : undefined, error);
     }
     if (code === 'UND_ERR_HEADERS_TIMEOUT') {
-      throw readTimeoutError(context, { limit: transport.timesConnect ? readTimeout : undefined, received: undefined }, error);
+      throw readTimeoutError(
+        context,
+        { limit: transport.timesConnect ? readTimeout : undefined, received: undefined },
+        error,
+      );
     }
     throw connectionError(error, context);
   } finally {
     clearTimeout(headerTimer);
   }
 
-  const body = response.body !== null && readTimeout > 0
-    ? watchIdle(response.body, readTimeout, () => {
-      controller.abort(SILENT);
-      return SILENT;
-    })
-    : response.body;
+  const body =
+    response.body !== null && readTimeout > 0
+      ? watchIdle(response.body, readTimeout, () => {
+          controller.abort(SILENT);
+          return SILENT;
+        })
+      : response.body;
   const failure = (error: unknown, received: number | undefined): unknown => {
     if (user?.aborted === true) return user.reason;
-    if (controller.signal.reason === SILENT) return readTimeoutError(context, { limit: readTimeout, received: received ?? 0 });
+    if (controller.signal.reason === SILENT)
+      return readTimeoutError(context, { limit: readTimeout, received: received ?? 0 });
     if (isOllamaError(error)) return error;
-    if (failureCode(error) === 'UND_ERR_BODY_TIMEOUT') return readTimeoutError(context, { limit: undefined, received: received ?? 0 }, error);
+    if (failureCode(error) === 'UND_ERR_BODY_TIMEOUT')
+      return readTimeoutError(context, { limit: undefined, received: received ?? 0 }, error);
     return connectionError(error, { ...context, received });
   };
 
   if (!response.ok) {
     let error: unknown;
     try {
-      error = await httpError(response, body, { method: exchange.method, url, model: exchange.model, notFound: exchange.notFound });
+      error = await httpError(response, body, {
+        method: exchange.method,
+        url,
+        model: exchange.model,
+        notFound: exchange.notFound,
+      });
     } catch (failed) {
       error = failure(failed, undefined);
     } finally {

@@ -82,7 +82,8 @@ export async function retry<T>(
       if (signal?.aborted === true) throw signal.reason;
       if (retriesLeft <= 0) throw error;
       const proposed = backoff(attemptNumber, baseDelay, maxDelay, random);
-      const verdict = shouldRetry === undefined ? true : shouldRetry(error, { attemptNumber, retriesLeft, error, delay: proposed });
+      const verdict =
+        shouldRetry === undefined ? true : shouldRetry(error, { attemptNumber, retriesLeft, error, delay: proposed });
       if (verdict === false) throw error;
       const delay = verdict === true ? proposed : delayValue(verdict, 'the delay shouldRetry returned');
       if (onRetry !== undefined) await onRetry({ attemptNumber, retriesLeft, error, delay });
@@ -96,7 +97,12 @@ export async function retry<T>(
  * then spread at random over its upper half ("equal jitter"), so that clients failing together
  * do not come back together, yet none comes back at once.
  */
-export function backoff(attemptNumber: number, baseDelay: number, maxDelay: number, random: () => number = Math.random): number {
+export function backoff(
+  attemptNumber: number,
+  baseDelay: number,
+  maxDelay: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(maxDelay, baseDelay * 2 ** Math.min(attemptNumber - 1, 30));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }

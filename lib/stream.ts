@@ -19,7 +19,11 @@ export const DONE: FinalChunk = { is: (chunk) => chunk.done === true, name: '"do
 
 /** The end of a pull, push or create. Only the last line counts: a create whose base model must
  * be pulled first carries the pull's own success line in the middle. */
-export const SUCCESS: FinalChunk = { is: (chunk) => chunk.status === 'success', name: '"status": "success"', terminal: false };
+export const SUCCESS: FinalChunk = {
+  is: (chunk) => chunk.status === 'success',
+  name: '"status": "success"',
+  terminal: false,
+};
 
 /**
  * The objects of one attempt at a streaming endpoint, each yielded as soon as its line is
@@ -42,11 +46,12 @@ export async function* streamObjects(
   let last = false;
   let ended = false;
   try {
-    const source = body === null
-      ? none()
-      : (response.headers.get('content-type') ?? '').includes('application/json')
-        ? single(readJson(body, options.maxLineLength, url))
-        : readNdjson(body, { url, maxLineLength: options.maxLineLength });
+    const source =
+      body === null
+        ? none()
+        : (response.headers.get('content-type') ?? '').includes('application/json')
+          ? single(readJson(body, options.maxLineLength, url))
+          : readNdjson(body, { url, maxLineLength: options.maxLineLength });
     for await (const value of source) {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         throw new OllamaError({
@@ -87,7 +92,8 @@ export async function* streamObjects(
   if (!last) {
     throw new OllamaError({
       kind: 'protocol',
-      message: `The stream of ${where} ended after ${received} chunk(s) without its final chunk (${final.name}); ` +
+      message:
+        `The stream of ${where} ended after ${received} chunk(s) without its final chunk (${final.name}); ` +
         'the answer is incomplete. The server or a proxy closed it early.',
       status: response.status,
       url,

@@ -52,7 +52,13 @@ async function progressCall(
   if (onProgress !== undefined && typeof onProgress !== 'function') {
     throw new TypeError(`${call}: options.onProgress must be a function, got ${typeof onProgress}`);
   }
-  const exchange: Exchange = { method: 'POST', path, body: { ...request, stream: true }, model, accept: 'application/x-ndjson' };
+  const exchange: Exchange = {
+    method: 'POST',
+    path,
+    body: { ...request, stream: true },
+    model,
+    accept: 'application/x-ndjson',
+  };
   const tracker = new ProgressTracker();
   let last: ProgressResponse | undefined;
   try {
@@ -64,7 +70,10 @@ async function progressCall(
     }
   } catch (error) {
     if (isOllamaError(error) && error.kind === 'stream' && /file does not exist/.test(error.message)) {
-      throw withNote(error, `The registry has no model "${model}": check its name and tag (https://ollama.com/library lists the public ones).`);
+      throw withNote(
+        error,
+        `The registry has no model "${model}": check its name and tag (https://ollama.com/library lists the public ones).`,
+      );
     }
     throw error;
   }

@@ -30,7 +30,8 @@ export function transportFor(connectTimeout: number, readTimeout: number, builti
   }
   // Bun's socket idle timer (5 minutes by default) would cut a slow model load short; `false`
   // turns it off and leaves the library's timers in charge.
-  if (typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined') return { init: { timeout: false }, timesConnect: false };
+  if (typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined')
+    return { init: { timeout: false }, timesConnect: false };
   return { init: {}, timesConnect: false };
 }
 
@@ -46,15 +47,18 @@ function undiciAgent(): AgentClass | undefined {
   const holder = globalThis as unknown as Record<symbol, unknown>;
   for (const slot of ['undici.globalDispatcher.2', 'undici.globalDispatcher.1']) {
     const dispatcher = holder[Symbol.for(slot)] as { constructor?: unknown } | undefined;
-    const constructor = dispatcher?.constructor;
-    if (typeof constructor === 'function' && constructor.name === 'Agent') return constructor as AgentClass;
+    const maker = dispatcher?.constructor;
+    if (typeof maker === 'function' && maker.name === 'Agent') return maker as AgentClass;
   }
   return undefined;
 }
 
 function agentFor(Agent: AgentClass, connectTimeout: number, readTimeout: number): object {
   let byTimeouts = agents.get(Agent);
-  if (byTimeouts === undefined) agents.set(Agent, (byTimeouts = new Map()));
+  if (byTimeouts === undefined) {
+    byTimeouts = new Map();
+    agents.set(Agent, byTimeouts);
+  }
   const key = `${connectTimeout}/${readTimeout}`;
   let agent = byTimeouts.get(key);
   if (agent === undefined) {

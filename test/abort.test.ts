@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { chat, chatStream, type ChatRequest } from '../lib/index.ts';
 import { startDeadHost, type DeadHost } from './support/dead-host.ts';
-import { behaviourHeader, startFakeOllama, statusReply, type Behaviour, type FakeOllama } from './support/fake-ollama.ts';
+import {
+  behaviourHeader,
+  startFakeOllama,
+  statusReply,
+  type Behaviour,
+  type FakeOllama,
+} from './support/fake-ollama.ts';
 
 /** How soon after abort() the call must have rejected. */
 const PROMPT = 200;
@@ -21,9 +27,12 @@ after(() => dead.close());
 type Run = (options: { host: string; signal: AbortSignal; retry: object }) => Promise<unknown>;
 const calls: Array<[string, Run]> = [
   ['chat', (options) => chat(hello, options)],
-  ['chatStream', async (options) => {
-    for await (const chunk of chatStream(hello, options)) void chunk;
-  }],
+  [
+    'chatStream',
+    async (options) => {
+      for await (const chunk of chatStream(hello, options)) void chunk;
+    },
+  ],
 ];
 
 /**
@@ -34,8 +43,15 @@ async function abortedAt(run: Run, host: string, when: (controller: AbortControl
   const controller = new AbortController();
   const reason = new Error('the user pressed stop');
   let retries = 0;
-  const call = run({ host, signal: controller.signal, retry: { retries: 5, baseDelay: 10, onRetry: () => void retries++ } });
-  const settled = call.then(() => performance.now(), () => performance.now());
+  const call = run({
+    host,
+    signal: controller.signal,
+    retry: { retries: 5, baseDelay: 10, onRetry: () => void retries++ },
+  });
+  const settled = call.then(
+    () => performance.now(),
+    () => performance.now(),
+  );
   await when(controller);
   const abortedAt = performance.now();
   controller.abort(reason);
@@ -63,7 +79,11 @@ for (const [name, run] of calls) {
     });
 
     test('while connecting to a host that never answers the handshake', async () => {
-      await abortedAt((options) => run({ ...options, connectTimeout: 10_000 } as never), dead.url, () => sleep(500));
+      await abortedAt(
+        (options) => run({ ...options, connectTimeout: 10_000 } as never),
+        dead.url,
+        () => sleep(500),
+      );
     });
 
     test('while waiting for the first byte', async () => {
@@ -94,7 +114,15 @@ for (const [name, run] of calls) {
       const controller = new AbortController();
       const reason = new Error('the user pressed stop');
       let waitStarted = 0;
-      const call = run({ host: fake.url, signal: controller.signal, retry: { onRetry: () => void (waitStarted = performance.now()) } } as never);
+      const call = run({
+        host: fake.url,
+        signal: controller.signal,
+        retry: {
+          onRetry: () => {
+            waitStarted = performance.now();
+          },
+        },
+      } as never);
       await fake.waitFor((r) => r.length === 1, 2000);
       await sleep(500);
       assert.ok(waitStarted > 0, 'the call is waiting to retry');
@@ -114,8 +142,14 @@ test('a signal already aborted: rejects with its reason and sends nothing', asyn
   const fake = await startFakeOllama();
   try {
     const reason = new Error('already stopped');
-    await assert.rejects(chat(hello, { host: fake.url, signal: AbortSignal.abort(reason) }), (error) => error === reason);
-    await assert.rejects(chatStream(hello, { host: fake.url, signal: AbortSignal.abort(reason) }).next(), (error) => error === reason);
+    await assert.rejects(
+      chat(hello, { host: fake.url, signal: AbortSignal.abort(reason) }),
+      (error) => error === reason,
+    );
+    await assert.rejects(
+      chatStream(hello, { host: fake.url, signal: AbortSignal.abort(reason) }).next(),
+      (error) => error === reason,
+    );
     assert.equal(fake.requests.length, 0);
   } finally {
     await fake.close();

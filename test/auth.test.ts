@@ -24,55 +24,69 @@ async function withEnv(vars: Record<string, string>, body: () => Promise<void>):
   }
 }
 
-test('user:password in the host becomes a Basic header, and an error for that host names neither', () => withFake(async (fake) => {
-  const host = fake.url.replace('http://', 'http://ada:s%C3%A9cr%40t@') + '/';
-  await listModels({ host });
-  assert.equal(fake.requests[0]?.headers.authorization, basic('ada:sécr@t'));
+test('user:password in the host becomes a Basic header, and an error for that host names neither', () =>
+  withFake(async (fake) => {
+    const host = fake.url.replace('http://', 'http://ada:s%C3%A9cr%40t@') + '/';
+    await listModels({ host });
+    assert.equal(fake.requests[0]?.headers.authorization, basic('ada:sécr@t'));
 
-  await assert.rejects(showModel({ model: 'no-such-model' }, { host }), failsWith('http', (error) => {
-    assert.equal(error.status, 404);
-    for (const text of [error.message, error.url ?? '', error.stack ?? '']) {
-      assert.doesNotMatch(text, /ada|s%C3%A9cr|sécr/, text);
-    }
+    await assert.rejects(
+      showModel({ model: 'no-such-model' }, { host }),
+      failsWith('http', (error) => {
+        assert.equal(error.status, 404);
+        for (const text of [error.message, error.url ?? '', error.stack ?? '']) {
+          assert.doesNotMatch(text, /ada|s%C3%A9cr|sécr/, text);
+        }
+      }),
+    );
   }));
-}));
 
 test('a refused connection to a host with credentials names neither the user nor the password', async () => {
   const fake = await startFakeOllama();
   const port = fake.port;
   await fake.close();
-  await assert.rejects(listModels({ host: `http://ada:hunter2@127.0.0.1:${port}`, retry: false }), failsWith('connection', (error) => {
-    assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
-    assert.doesNotMatch(`${error.message} ${error.url ?? ''}`, /ada|hunter2/);
-  }));
+  await assert.rejects(
+    listModels({ host: `http://ada:hunter2@127.0.0.1:${port}`, retry: false }),
+    failsWith('connection', (error) => {
+      assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+      assert.doesNotMatch(`${error.message} ${error.url ?? ''}`, /ada|hunter2/);
+    }),
+  );
 });
 
-test('apiKey is sent as a Bearer token and takes the place of host credentials', () => withFake(async (fake) => {
-  await listModels({ host: fake.url, apiKey: 'key-123' });
-  await listModels({ host: fake.url.replace('http://', 'http://ada:pw@'), apiKey: 'key-456' });
-  assert.deepEqual(fake.requests.map((r) => r.headers.authorization), ['Bearer key-123', 'Bearer key-456']);
-}));
+test('apiKey is sent as a Bearer token and takes the place of host credentials', () =>
+  withFake(async (fake) => {
+    await listModels({ host: fake.url, apiKey: 'key-123' });
+    await listModels({ host: fake.url.replace('http://', 'http://ada:pw@'), apiKey: 'key-456' });
+    assert.deepEqual(
+      fake.requests.map((r) => r.headers.authorization),
+      ['Bearer key-123', 'Bearer key-456'],
+    );
+  }));
 
-test('an Authorization header of the caller wins over apiKey', () => withFake(async (fake) => {
-  await listModels({ host: fake.url, apiKey: 'key-123', headers: { authorization: 'Token mine' } });
-  assert.equal(fake.requests[0]?.headers.authorization, 'Token mine');
-}));
+test('an Authorization header of the caller wins over apiKey', () =>
+  withFake(async (fake) => {
+    await listModels({ host: fake.url, apiKey: 'key-123', headers: { authorization: 'Token mine' } });
+    assert.equal(fake.requests[0]?.headers.authorization, 'Token mine');
+  }));
 
-test('a malformed apiKey is refused before anything is sent', () => withFake(async (fake) => {
-  for (const apiKey of ['', '  ', 'a\nb', 42]) {
-    await assert.rejects(listModels({ host: fake.url, apiKey: apiKey as string }), TypeError);
-  }
-  assert.equal(fake.requests.length, 0);
-}));
+test('a malformed apiKey is refused before anything is sent', () =>
+  withFake(async (fake) => {
+    for (const apiKey of ['', '  ', 'a\nb', 42]) {
+      await assert.rejects(listModels({ host: fake.url, apiKey: apiKey as string }), TypeError);
+    }
+    assert.equal(fake.requests.length, 0);
+  }));
 
-test('OLLAMA_API_KEY is not sent to a loopback host', () => withFake(async (fake) => {
-  await withEnv({ OLLAMA_API_KEY: 'env-secret' }, async () => {
-    await listModels({ host: fake.url });
-    await listModels({ host: fake.url.replace('127.0.0.1', 'localhost') });
-  });
-  assert.equal(fake.requests.length, 2);
-  for (const request of fake.requests) assert.equal(request.headers.authorization, undefined);
-}));
+test('OLLAMA_API_KEY is not sent to a loopback host', () =>
+  withFake(async (fake) => {
+    await withEnv({ OLLAMA_API_KEY: 'env-secret' }, async () => {
+      await listModels({ host: fake.url });
+      await listModels({ host: fake.url.replace('127.0.0.1', 'localhost') });
+    });
+    assert.equal(fake.requests.length, 2);
+    for (const request of fake.requests) assert.equal(request.headers.authorization, undefined);
+  }));
 
 test('OLLAMA_API_KEY is sent to https://ollama.com (a fetch option carries the request to the stand-in instead)', () =>
   withFake(async (fake) => {
@@ -87,5 +101,8 @@ test('OLLAMA_API_KEY is sent to https://ollama.com (a fetch option carries the r
       await listModels({ host: 'https://ollama.com', fetch: redirect, apiKey: 'explicit' });
     });
     assert.deepEqual(urls, ['https://ollama.com:443/api/tags', 'https://ollama.com:443/api/tags']);
-    assert.deepEqual(fake.requests.map((r) => r.headers.authorization), ['Bearer env-secret', 'Bearer explicit']);
+    assert.deepEqual(
+      fake.requests.map((r) => r.headers.authorization),
+      ['Bearer env-secret', 'Bearer explicit'],
+    );
   }));

@@ -32,67 +32,90 @@ describe('batched embed', { concurrency: true }, () => {
       assert.equal(batched.load_duration, 3 * (whole.load_duration ?? 0));
     }));
 
-  test('concurrency 1 sends the batches one after another', () => withFake(async (fake) => {
-    await embed({ model, input: texts(10) }, { host: fake.url, batchSize: 3, concurrency: 1 });
-    assert.equal(fake.requests.length, 4);
-    assert.deepEqual(fake.requests.map((r) => r.concurrent), [1, 1, 1, 1]);
-    assert.deepEqual(fake.requests.map((r) => (r.body as { input: string[] }).input[0]),
-      ['text number 0', 'text number 3', 'text number 6', 'text number 9']);
-  }));
+  test('concurrency 1 sends the batches one after another', () =>
+    withFake(async (fake) => {
+      await embed({ model, input: texts(10) }, { host: fake.url, batchSize: 3, concurrency: 1 });
+      assert.equal(fake.requests.length, 4);
+      assert.deepEqual(
+        fake.requests.map((r) => r.concurrent),
+        [1, 1, 1, 1],
+      );
+      assert.deepEqual(
+        fake.requests.map((r) => (r.body as { input: string[] }).input[0]),
+        ['text number 0', 'text number 3', 'text number 6', 'text number 9'],
+      );
+    }));
 
-  test('a batch answered with one vector too few: kind protocol, naming the batch', () => withFake(async (fake) => {
-    fake.script({}, { dropVectors: 1 }, {});
-    await assert.rejects(embed({ model, input: texts(30) }, { host: fake.url, batchSize: 10, concurrency: 1 }),
-      failsWith('protocol', (error) => {
-        assert.match(error.message, /sent 10 input\(s\) and answered with 9 vector/);
-        assert.match(error.message, /batch 2 of 3/);
-      }));
-    assert.equal(fake.requests.length, 2, 'the third batch is not sent');
-  }));
+  test('a batch answered with one vector too few: kind protocol, naming the batch', () =>
+    withFake(async (fake) => {
+      fake.script({}, { dropVectors: 1 }, {});
+      await assert.rejects(
+        embed({ model, input: texts(30) }, { host: fake.url, batchSize: 10, concurrency: 1 }),
+        failsWith('protocol', (error) => {
+          assert.match(error.message, /sent 10 input\(s\) and answered with 9 vector/);
+          assert.match(error.message, /batch 2 of 3/);
+        }),
+      );
+      assert.equal(fake.requests.length, 2, 'the third batch is not sent');
+    }));
 
-  test('an unbatched request answered with too few vectors is a protocol error too', () => withFake(async (fake) => {
-    fake.script({ dropVectors: 1 }, { dropVectors: 1 });
-    await assert.rejects(embed({ model, input: ['a', 'b'] }, { host: fake.url }), failsWith('protocol'));
-    await assert.rejects(embed({ model, input: 'a' }, { host: fake.url }), failsWith('protocol'));
-  }));
+  test('an unbatched request answered with too few vectors is a protocol error too', () =>
+    withFake(async (fake) => {
+      fake.script({ dropVectors: 1 }, { dropVectors: 1 });
+      await assert.rejects(embed({ model, input: ['a', 'b'] }, { host: fake.url }), failsWith('protocol'));
+      await assert.rejects(embed({ model, input: 'a' }, { host: fake.url }), failsWith('protocol'));
+    }));
 
-  test('the first failing batch aborts the one in flight and stops the rest', () => withFake(async (fake) => {
-    // Whichever of the first two arrives first fails at once; the other is slow.
-    fake.script({ errorAfter: 0, errorStatus: 400, errorText: 'the input length exceeds the context length' }, { headersDelayMs: 5000 });
-    const started = performance.now();
-    await assert.rejects(embed({ model, input: texts(30) }, { host: fake.url, batchSize: 10, concurrency: 2 }),
-      failsWith('http', (error) => {
-        assert.equal(error.status, 400);
-        assert.match(error.message, /exceeds the context length/);
-        assert.match(error.message, /batch [12] of 3/);
-      }));
-    assert.ok(performance.now() - started < 2000, 'it did not wait for the slow batch');
-    await fake.waitFor((requests) => requests.some((r) => r.clientDisconnected), 2000);
-    assert.equal(fake.requests.length, 2, 'the third batch was never sent');
-  }));
+  test('the first failing batch aborts the one in flight and stops the rest', () =>
+    withFake(async (fake) => {
+      // Whichever of the first two arrives first fails at once; the other is slow.
+      fake.script(
+        { errorAfter: 0, errorStatus: 400, errorText: 'the input length exceeds the context length' },
+        { headersDelayMs: 5000 },
+      );
+      const started = performance.now();
+      await assert.rejects(
+        embed({ model, input: texts(30) }, { host: fake.url, batchSize: 10, concurrency: 2 }),
+        failsWith('http', (error) => {
+          assert.equal(error.status, 400);
+          assert.match(error.message, /exceeds the context length/);
+          assert.match(error.message, /batch [12] of 3/);
+        }),
+      );
+      assert.ok(performance.now() - started < 2000, 'it did not wait for the slow batch');
+      await fake.waitFor((requests) => requests.some((r) => r.clientDisconnected), 2000);
+      assert.equal(fake.requests.length, 2, 'the third batch was never sent');
+    }));
 
-  test('totalTimeout covers all the batches together', () => withFake(async (fake) => {
-    fake.script({ headersDelayMs: 600 }, { headersDelayMs: 600 }, { headersDelayMs: 600 });
-    await assert.rejects(embed({ model, input: texts(30) }, { host: fake.url, batchSize: 10, concurrency: 1, totalTimeout: 1000 }),
-      failsWith('total-timeout', (error) => assert.match(error.message, /totalTimeout \(1000 ms\)/)));
-    assert.equal(fake.requests.length, 2);
-  }));
+  test('totalTimeout covers all the batches together', () =>
+    withFake(async (fake) => {
+      fake.script({ headersDelayMs: 600 }, { headersDelayMs: 600 }, { headersDelayMs: 600 });
+      await assert.rejects(
+        embed({ model, input: texts(30) }, { host: fake.url, batchSize: 10, concurrency: 1, totalTimeout: 1000 }),
+        failsWith('total-timeout', (error) => assert.match(error.message, /totalTimeout \(1000 ms\)/)),
+      );
+      assert.equal(fake.requests.length, 2);
+    }));
 
-  test('an abort stops every batch and rejects with the signal\'s reason', () => withFake(async (fake) => {
-    fake.script({ headersDelayMs: 5000 }, { headersDelayMs: 5000 });
-    const controller = new AbortController();
-    const reason = new Error('user left');
-    setTimeout(() => controller.abort(reason), 200);
-    await assert.rejects(embed({ model, input: texts(30) }, { host: fake.url, batchSize: 10, signal: controller.signal }),
-      (error) => error === reason);
-    await fake.waitFor((requests) => requests.filter((r) => r.clientDisconnected).length === 2, 2000);
-    assert.equal(fake.requests.length, 2);
-  }));
+  test("an abort stops every batch and rejects with the signal's reason", () =>
+    withFake(async (fake) => {
+      fake.script({ headersDelayMs: 5000 }, { headersDelayMs: 5000 });
+      const controller = new AbortController();
+      const reason = new Error('user left');
+      setTimeout(() => controller.abort(reason), 200);
+      await assert.rejects(
+        embed({ model, input: texts(30) }, { host: fake.url, batchSize: 10, signal: controller.signal }),
+        (error) => error === reason,
+      );
+      await fake.waitFor((requests) => requests.filter((r) => r.clientDisconnected).length === 2, 2000);
+      assert.equal(fake.requests.length, 2);
+    }));
 
-  test('batchSize and concurrency must be whole numbers from 1, checked before sending', () => withFake(async (fake) => {
-    for (const bad of [{ batchSize: 0 }, { batchSize: 1.5 }, { concurrency: 0 }, { concurrency: Number.NaN }]) {
-      await assert.rejects(embed({ model, input: ['a'] }, { host: fake.url, ...bad }), RangeError);
-    }
-    assert.equal(fake.requests.length, 0);
-  }));
+  test('batchSize and concurrency must be whole numbers from 1, checked before sending', () =>
+    withFake(async (fake) => {
+      for (const bad of [{ batchSize: 0 }, { batchSize: 1.5 }, { concurrency: 0 }, { concurrency: Number.NaN }]) {
+        await assert.rejects(embed({ model, input: ['a'] }, { host: fake.url, ...bad }), RangeError);
+      }
+      assert.equal(fake.requests.length, 0);
+    }));
 });

@@ -23,15 +23,39 @@ describe('how each runtime reports a failed connection is recognised', () => {
   // The shapes measured in runtime-feasibility.md §1.3: undici puts the code on `cause`,
   // Bun on the error itself, Deno only says it in words.
   const cases: Array<[string, unknown, string]> = [
-    ['undici refused', Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) }), 'ECONNREFUSED'],
+    [
+      'undici refused',
+      Object.assign(new TypeError('fetch failed'), {
+        cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      }),
+      'ECONNREFUSED',
+    ],
     ['Bun reset', Object.assign(new TypeError('socket closed'), { code: 'ECONNRESET' }), 'ECONNRESET'],
-    ['Deno refused', new TypeError('error sending request: tcp connect error: Connection refused (os error 111)'), 'ECONNREFUSED'],
-    ['Deno reset', new TypeError('error reading a body from connection: Connection reset by peer (os error 104)'), 'ECONNRESET'],
+    [
+      'Deno refused',
+      new TypeError('error sending request: tcp connect error: Connection refused (os error 111)'),
+      'ECONNREFUSED',
+    ],
+    [
+      'Deno reset',
+      new TypeError('error reading a body from connection: Connection reset by peer (os error 104)'),
+      'ECONNRESET',
+    ],
     ['Deno closed', new TypeError('client error: connection closed before message completed'), 'UND_ERR_SOCKET'],
-    ['Deno DNS', new TypeError('dns error: failed to lookup address information: Name or service not known'), 'ENOTFOUND'],
+    [
+      'Deno DNS',
+      new TypeError('dns error: failed to lookup address information: Name or service not known'),
+      'ENOTFOUND',
+    ],
     ['Deno DNS temporary', new TypeError('dns error: Temporary failure in name resolution'), 'EAI_AGAIN'],
     ['Deno timeout', new TypeError('tcp connect error: Connection timed out (os error 110)'), 'ETIMEDOUT'],
-    ['undici socket', Object.assign(new TypeError('terminated'), { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) }), 'UND_ERR_SOCKET'],
+    [
+      'undici socket',
+      Object.assign(new TypeError('terminated'), {
+        cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
+      }),
+      'UND_ERR_SOCKET',
+    ],
   ];
   for (const [name, error, code] of cases) {
     test(`${name} → ${code}`, () => assert.equal(failureCode(error), code));
@@ -39,7 +63,10 @@ describe('how each runtime reports a failed connection is recognised', () => {
 
   test('an unrecognised failure keeps its innermost message', () => {
     const error = connectionError(new TypeError('fetch failed', { cause: new Error('something odd') }), {
-      method: 'POST', url: 'http://h:1/api/chat', base: 'http://h:1', local: false,
+      method: 'POST',
+      url: 'http://h:1/api/chat',
+      base: 'http://h:1',
+      local: false,
     });
     assert.match(error.message, /something odd/);
     assert.equal(failureCode('not an error'), undefined);
@@ -64,66 +91,99 @@ describe('how each runtime reports a failed connection is recognised', () => {
 });
 
 describe('HTTP statuses each get their own next step', () => {
-  test('401 and an empty 403 (Ollama\'s CORS and host checks) point at credentials and OLLAMA_ORIGINS', async () => {
+  test("401 and an empty 403 (Ollama's CORS and host checks) point at credentials and OLLAMA_ORIGINS", async () => {
     answer(401, '{"error":"unauthorized","signin_url":"https://ollama.com/connect"}');
-    await assert.rejects(chat(hello, { host: fake.url }), failsWith('http', (error) => {
-      assert.equal(error.status, 401);
-      assert.match(error.message, /unauthorized.*credentials/s);
-    }));
+    await assert.rejects(
+      chat(hello, { host: fake.url }),
+      failsWith('http', (error) => {
+        assert.equal(error.status, 401);
+        assert.match(error.message, /unauthorized.*credentials/s);
+      }),
+    );
     answer(403, '', 'text/plain');
-    await assert.rejects(chat(hello, { host: fake.url }), failsWith('http', (error) => {
-      assert.match(error.message, /empty body.*OLLAMA_ORIGINS/s);
-    }));
+    await assert.rejects(
+      chat(hello, { host: fake.url }),
+      failsWith('http', (error) => {
+        assert.match(error.message, /empty body.*OLLAMA_ORIGINS/s);
+      }),
+    );
   });
 
-  test('a wrong path prefix gives gin\'s plain 404, explained as a path problem', async () => {
-    await assert.rejects(chat(hello, { host: `${fake.url}/not-ollama` }), failsWith('http', (error) => {
-      assert.equal(error.status, 404);
-      assert.match(error.message, /404 page not found.*path/s);
-      assert.doesNotMatch(error.message, /ollama pull/);
-    }));
+  test("a wrong path prefix gives gin's plain 404, explained as a path problem", async () => {
+    await assert.rejects(
+      chat(hello, { host: `${fake.url}/not-ollama` }),
+      failsWith('http', (error) => {
+        assert.equal(error.status, 404);
+        assert.match(error.message, /404 page not found.*path/s);
+        assert.doesNotMatch(error.message, /ollama pull/);
+      }),
+    );
   });
 
   test('503 server busy, 400 bad request, and the /v1 nested error shape', async () => {
     answer(503, '{"error":"server busy, please try again.  maximum pending requests exceeded"}');
     // One attempt: the message is the subject here, not the retry (retries.test.ts).
-    await assert.rejects(chat(hello, { host: fake.url, retry: false }), failsWith('http', (error) => assert.match(error.message, /server busy.*try again shortly/s)));
+    await assert.rejects(
+      chat(hello, { host: fake.url, retry: false }),
+      failsWith('http', (error) => assert.match(error.message, /server busy.*try again shortly/s)),
+    );
     answer(400, '{"error":"top_logprobs must be between 0 and 20"}');
-    await assert.rejects(chat(hello, { host: fake.url }), failsWith('http', (error) => assert.match(error.message, /top_logprobs.*invalid/s)));
+    await assert.rejects(
+      chat(hello, { host: fake.url }),
+      failsWith('http', (error) => assert.match(error.message, /top_logprobs.*invalid/s)),
+    );
     answer(400, '{"error":{"message":"invalid tool call arguments","type":"invalid_request_error"}}');
-    await assert.rejects(chat(hello, { host: fake.url }), failsWith('http', (error) => assert.match(error.message, /invalid tool call arguments/)));
+    await assert.rejects(
+      chat(hello, { host: fake.url }),
+      failsWith('http', (error) => assert.match(error.message, /invalid tool call arguments/)),
+    );
   });
 
   test('a long plain-text error body is shortened in the message and kept whole on the error', async () => {
     const text = `upstream failure: ${'detail '.repeat(200)}`;
     answer(500, text, 'text/plain');
-    await assert.rejects(chat(hello, { host: fake.url }), failsWith('http', (error) => {
-      assert.ok(error.message.length < 500);
-      assert.equal(error.body, text);
-    }));
+    await assert.rejects(
+      chat(hello, { host: fake.url }),
+      failsWith('http', (error) => {
+        assert.ok(error.message.length < 500);
+        assert.equal(error.body, text);
+      }),
+    );
   });
 
   test('an HTML page without a title is reduced to its words', async () => {
-    answer(504, `<html><body><script>var x = 1;</script><h1>Gateway Timeout</h1>${'<div></div>'.repeat(300)}</body></html>`, 'text/html');
-    await assert.rejects(chat(hello, { host: fake.url, retry: false }), failsWith('http', (error) => {
-      assert.match(error.message, /Gateway Timeout/);
-      assert.doesNotMatch(error.message, /var x|<h1>/);
-    }));
+    answer(
+      504,
+      `<html><body><script>var x = 1;</script><h1>Gateway Timeout</h1>${'<div></div>'.repeat(300)}</body></html>`,
+      'text/html',
+    );
+    await assert.rejects(
+      chat(hello, { host: fake.url, retry: false }),
+      failsWith('http', (error) => {
+        assert.match(error.message, /Gateway Timeout/);
+        assert.doesNotMatch(error.message, /var x|<h1>/);
+      }),
+    );
   });
 });
 
 describe('a 200 answer that is not what Ollama sends', () => {
   test('a JSON value that is not an object is a protocol error', async () => {
     answer(200, '[1,2]\n', 'application/x-ndjson');
-    await assert.rejects(chat(hello, { host: fake.url }), failsWith('protocol', (error) => assert.match(error.message, /not a JSON object/)));
+    await assert.rejects(
+      chat(hello, { host: fake.url }),
+      failsWith('protocol', (error) => assert.match(error.message, /not a JSON object/)),
+    );
   });
 
   test('data after the final done chunk is a protocol error', async () => {
     const done = '{"model":"m","created_at":"t","message":{"role":"assistant","content":""},"done":true}';
     answer(200, `${done}\n${done}\n`, 'application/x-ndjson');
     const chunks: unknown[] = [];
-    await assert.rejects(collect(chatStream(hello, { host: fake.url }), chunks),
-      failsWith('protocol', (error) => assert.match(error.message, /after its final chunk/)));
+    await assert.rejects(
+      collect(chatStream(hello, { host: fake.url }), chunks),
+      failsWith('protocol', (error) => assert.match(error.message, /after its final chunk/)),
+    );
     assert.equal(chunks.length, 1);
   });
 
@@ -134,12 +194,17 @@ describe('a 200 answer that is not what Ollama sends', () => {
 
   test('an {"error"} object as the whole application/json answer is a stream error', async () => {
     answer(200, '{"error":"model runner has unexpectedly stopped"}');
-    await assert.rejects(chat(hello, { host: fake.url }), failsWith('stream', (error) => assert.match(error.message, /unexpectedly stopped/)));
+    await assert.rejects(
+      chat(hello, { host: fake.url }),
+      failsWith('stream', (error) => assert.match(error.message, /unexpectedly stopped/)),
+    );
   });
 
   test('a JSON body over maxLineLength is a protocol error, not unbounded memory', async () => {
-    await assert.rejects(embed({ model: 'nomic-embed-text', input: ['a', 'b', 'c'] }, { host: fake.url, maxLineLength: 50 }),
-      failsWith('protocol', (error) => assert.match(error.message, /larger than the limit of 50 bytes/)));
+    await assert.rejects(
+      embed({ model: 'nomic-embed-text', input: ['a', 'b', 'c'] }, { host: fake.url, maxLineLength: 50 }),
+      failsWith('protocol', (error) => assert.match(error.message, /larger than the limit of 50 bytes/)),
+    );
   });
 });
 
@@ -154,11 +219,20 @@ describe('small guarantees', () => {
   test('readEnv asks Deno only when env access is granted, and never throws', () => {
     const scope = globalThis as { Deno?: unknown };
     try {
-      scope.Deno = { env: { get: (name: string) => `deno:${name}` }, permissions: { querySync: () => ({ state: 'granted' }) } };
+      scope.Deno = {
+        env: { get: (name: string) => `deno:${name}` },
+        permissions: { querySync: () => ({ state: 'granted' }) },
+      };
       assert.equal(readEnv('OLLAMA_HOST'), 'deno:OLLAMA_HOST');
       scope.Deno = { env: { get: () => 'secret' }, permissions: { querySync: () => ({ state: 'prompt' }) } };
       assert.equal(readEnv('OLLAMA_HOST'), undefined);
-      scope.Deno = { env: { get: () => { throw new Error('NotCapable'); } } };
+      scope.Deno = {
+        env: {
+          get: () => {
+            throw new Error('NotCapable');
+          },
+        },
+      };
       assert.equal(readEnv('OLLAMA_HOST'), undefined);
     } finally {
       delete scope.Deno;

@@ -39,9 +39,15 @@ test('demo: with no Ollama at OLLAMA_HOST it runs every step against the stand-i
   assert.match(stdout, /1\. chatStream, token by token: You said: .*🦙/);
   assert.match(stdout, /2\. chat, one aggregated answer/);
   assert.match(stdout, /3\. break after a few tokens/);
-  assert.match(stdout, /4\. a model that is not installed: OllamaError kind=http status=404[\s\S]*ollama pull no-such-model/);
+  assert.match(
+    stdout,
+    /4\. a model that is not installed: OllamaError kind=http status=404[\s\S]*ollama pull no-such-model/,
+  );
   assert.match(stdout, /4\. a model that is not installed: OllamaError kind=http status=404 attempts=1/);
-  assert.match(stdout, /5\. a port where nothing listens: OllamaError kind=connection status=- attempts=3[\s\S]*ollama serve[\s\S]*Gave up after 3 attempts/);
+  assert.match(
+    stdout,
+    /5\. a port where nothing listens: OllamaError kind=connection status=- attempts=3[\s\S]*ollama serve[\s\S]*Gave up after 3 attempts/,
+  );
 });
 
 test('demo: when an Ollama answers at OLLAMA_HOST it uses that server and its first chat model', async () => {
@@ -50,7 +56,7 @@ test('demo: when an Ollama answers at OLLAMA_HOST it uses that server and its fi
   assert.match(stdout, new RegExp(`Ollama at ${fake.url}, model llama3\\.2:latest`));
   const chats = fake.requests.slice(mark).filter((r) => r.path === '/api/chat');
   assert.ok(chats.length >= 3);
-  assert.equal((chats[0]?.body as { model: string }).model, 'llama3.2:latest');
+  assert.equal((chats[0]!.body as { model: string }).model, 'llama3.2:latest');
 });
 
 test('quick-start: streams, then answers in one piece', async () => {
@@ -75,14 +81,29 @@ test('models: pulls with progress, shows, copies and deletes against the stand-i
   const lines = stdout.trim().split('\n');
   assert.match(lines[0] ?? '', /^installed: llama3\.2:latest, /);
   assert.equal(lines.filter((line) => line === 'pulling manifest').length, 1);
-  const percents = lines.map((line) => /(\d+)%$/.exec(line)?.[1]).filter((p) => p !== undefined).map(Number);
+  const percents = lines
+    .map((line) => /(\d+)%$/.exec(line)?.[1])
+    .filter((p) => p !== undefined)
+    .map(Number);
   assert.ok(percents.length >= 2, stdout);
-  assert.deepEqual(percents, [...percents].sort((a, b) => a - b), 'the shown fraction never goes back');
+  assert.deepEqual(
+    percents,
+    [...percents].sort((a, b) => a - b),
+    'the shown fraction never goes back',
+  );
   assert.ok(lines.includes('success 100%'), stdout);
   assert.ok(lines.includes('pull: success'), stdout);
   assert.match(stdout, /\ncopied and deleted all-minilm-copy\nloaded now: /);
   const paths = fake.requests.slice(mark).map((r) => `${r.method} ${r.path}`);
-  assert.deepEqual(paths, ['GET /', 'GET /api/tags', 'POST /api/pull', 'POST /api/show', 'POST /api/copy', 'DELETE /api/delete', 'GET /api/ps']);
+  assert.deepEqual(paths, [
+    'GET /',
+    'GET /api/tags',
+    'POST /api/pull',
+    'POST /api/show',
+    'POST /api/copy',
+    'DELETE /api/delete',
+    'GET /api/ps',
+  ]);
 });
 
 test('embeddings: 1,200 texts in 3 batches, then the 3 closest', async () => {
@@ -95,12 +116,15 @@ test('embeddings: 1,200 texts in 3 batches, then the 3 closest', async () => {
   assert.equal(fake.requests.slice(mark).filter((r) => r.path === '/api/embed').length, 4);
 });
 
-test('client: one client\'s defaults reach the server with every call', async () => {
+test("client: one client's defaults reach the server with every call", async () => {
   const mark = fake.requests.length;
   const { stdout } = await example('client', fake.url);
   assert.match(stdout, new RegExp(`^Ollama 0\\.12\\.0 at ${fake.url}: You said: `));
   const sent = fake.requests.slice(mark);
-  assert.deepEqual(sent.map((r) => r.path), ['/api/version', '/api/chat']);
+  assert.deepEqual(
+    sent.map((r) => r.path),
+    ['/api/version', '/api/chat'],
+  );
   for (const request of sent) assert.equal(request.headers['x-request-source'], 'nightly-report');
 });
 
@@ -117,7 +141,10 @@ async function invoke(host: string, event: unknown, remaining = 60_000) {
     const result = await handler(event, context);
     return { ...result, json: JSON.parse(result.body) as LambdaBody, elapsed: performance.now() - started };
   } finally {
-    for (const [name, value] of [['OLLAMA_HOST', saved.host], ['OLLAMA_MODEL', saved.model]] as const) {
+    for (const [name, value] of [
+      ['OLLAMA_HOST', saved.host],
+      ['OLLAMA_MODEL', saved.model],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
@@ -137,17 +164,35 @@ test('lambda: answers a prompt given as the event or as an API Gateway body', as
   assert.deepEqual(direct.json, { model: 'llama3.2', response: 'You said: Hi there. é 漢字 🦙 done' });
 
   const mark = fake.requests.length;
-  const gateway = await invoke(fake.url, { httpMethod: 'POST', body: JSON.stringify({ prompt: 'Hello', model: 'qwen3' }) });
+  const gateway = await invoke(fake.url, {
+    httpMethod: 'POST',
+    body: JSON.stringify({ prompt: 'Hello', model: 'qwen3' }),
+  });
   assert.equal(gateway.statusCode, 200, gateway.body);
   assert.equal(gateway.json.response, 'You said: Hello. é 漢字 🦙 done');
   const sent = fake.requests.slice(mark);
-  assert.deepEqual(sent.map((r) => r.path), ['/api/generate']);
-  assert.deepEqual({ ...(sent[0]?.body as object), stream: undefined }, { model: 'qwen3', prompt: 'Hello', stream: undefined });
+  assert.deepEqual(
+    sent.map((r) => r.path),
+    ['/api/generate'],
+  );
+  assert.deepEqual(
+    { ...(sent[0]?.body as object), stream: undefined },
+    { model: 'qwen3', prompt: 'Hello', stream: undefined },
+  );
 });
 
 test('lambda: an event without a usable prompt is a 400 and sends nothing to Ollama', async () => {
   const mark = fake.requests.length;
-  const events: unknown[] = [null, 'Hi', {}, { prompt: '  ' }, { prompt: 42 }, { prompt: 'Hi', model: 7 }, { body: '{"prompt":' }, { body: '[]' }];
+  const events: unknown[] = [
+    null,
+    'Hi',
+    {},
+    { prompt: '  ' },
+    { prompt: 42 },
+    { prompt: 'Hi', model: 7 },
+    { body: '{"prompt":' },
+    { body: '[]' },
+  ];
   for (const event of events) {
     const result = await invoke(fake.url, event);
     assert.equal(result.statusCode, 400, `${JSON.stringify(event)}: ${result.body}`);
@@ -166,7 +211,10 @@ test('lambda: Ollama unreachable, or refusing the model, is a 502 whose body say
 
   const missing = await invoke(fake.url, { prompt: 'Hi', model: 'llama9' });
   assert.equal(missing.statusCode, 502, missing.body);
-  assert.deepEqual({ ...missing.json.error, message: undefined }, { kind: 'http', status: 404, attempts: 1, message: undefined });
+  assert.deepEqual(
+    { ...missing.json.error, message: undefined },
+    { kind: 'http', status: 404, attempts: 1, message: undefined },
+  );
   assert.match(missing.json.error?.message ?? '', /ollama pull llama9/);
 });
 
@@ -201,10 +249,13 @@ test('chat: streams each reply, and sends the whole conversation so far with the
   const pending = example('chat', fake.url);
   pending.child.stdin?.end('Hello llama\nWhat did I just say?\n');
   const { stdout } = await pending;
-  assert.equal(stdout, '>>> You said: Hello llama. é 漢字 🦙 done\n>>> You said: What did I just say?. é 漢字 🦙 done\n>>> ');
+  assert.equal(
+    stdout,
+    '>>> You said: Hello llama. é 漢字 🦙 done\n>>> You said: What did I just say?. é 漢字 🦙 done\n>>> ',
+  );
   const chats = fake.requests.slice(mark).filter((r) => r.path === '/api/chat');
   assert.equal(chats.length, 2);
-  assert.deepEqual((chats[1]?.body as { messages: unknown }).messages, [
+  assert.deepEqual((chats[1]!.body as { messages: unknown }).messages, [
     { role: 'user', content: 'Hello llama' },
     { role: 'assistant', content: 'You said: Hello llama. é 漢字 🦙 done' },
     { role: 'user', content: 'What did I just say?' },
@@ -240,8 +291,11 @@ test('chat: SIGINT during a reply stops that reply, closes its connection, and t
     assert.ok((story?.pendingChunks ?? 0) > 0, 'the reply was cut short');
     assert.equal(stderr, '\n[stopped]');
     assert.match(stdout, /\n>>> You said: And now\?\. é 漢字 🦙 done\n>>> $/);
-    const messages = (next?.body as { messages: Array<{ role: string; content: string }> }).messages;
-    assert.deepEqual(messages.map((m) => m.role), ['user', 'assistant', 'user']);
+    const messages = (next!.body as { messages: Array<{ role: string; content: string }> }).messages;
+    assert.deepEqual(
+      messages.map((m) => m.role),
+      ['user', 'assistant', 'user'],
+    );
     const partial = messages[1]?.content ?? '';
     const full = 'You said: Tell me a long story. é 漢字 🦙 done';
     assert.ok(partial !== '' && partial.length < full.length && full.startsWith(partial), partial);
@@ -263,12 +317,18 @@ test('script: streams the answer to the prompt in its arguments, or on stdin', a
 });
 
 test('script: a failure is its message on stderr and exit code 1; no prompt at all is exit code 2', async () => {
-  await assert.rejects(example('script', closedHost, ['Hi']), (error: { code?: number; stdout?: string; stderr?: string }) => {
-    assert.equal(error.code, 1);
-    assert.equal(error.stdout, '');
-    assert.match(error.stderr ?? '', /^Could not get an answer from Ollama at .*ollama serve.*Gave up after 3 attempts\.\n$/);
-    return true;
-  });
+  await assert.rejects(
+    example('script', closedHost, ['Hi']),
+    (error: { code?: number; stdout?: string; stderr?: string }) => {
+      assert.equal(error.code, 1);
+      assert.equal(error.stdout, '');
+      assert.match(
+        error.stderr ?? '',
+        /^Could not get an answer from Ollama at .*ollama serve.*Gave up after 3 attempts\.\n$/,
+      );
+      return true;
+    },
+  );
 
   const mark = fake.requests.length;
   const empty = example('script', fake.url);
@@ -299,9 +359,16 @@ test('the README shows each of these examples exactly as the file has it, but fo
   const readme = await readFile(join(root, 'README.md'), 'utf8');
   for (const name of ['models', 'embeddings', 'client', 'chat', 'script', 'lambda']) {
     const source = await readFile(join(root, 'examples', `${name}.ts`), 'utf8');
-    const body = source.split('\n').filter((_, i, all) => !all.slice(0, i + 1).every((l) => l.startsWith('//'))).join('\n').trim();
+    const body = source
+      .split('\n')
+      .filter((_, i, all) => !all.slice(0, i + 1).every((l) => l.startsWith('//')))
+      .join('\n')
+      .trim();
     // The README imports the package by name; the file imports the sources beside it.
     const shown = body.replace("from '../lib/index.ts'", "from 'ollama-fetch'");
-    assert.ok(readme.includes('```ts\n' + shown + '\n```'), `README block for examples/${name}.ts differs from the file`);
+    assert.ok(
+      readme.includes('```ts\n' + shown + '\n```'),
+      `README block for examples/${name}.ts differs from the file`,
+    );
   }
 });

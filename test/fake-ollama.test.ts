@@ -21,7 +21,13 @@ async function fake(t: TestContext): Promise<FakeOllama> {
   return f;
 }
 
-function post(f: FakeOllama, path: string, body: unknown, behaviour?: Behaviour, signal?: AbortSignal): Promise<Response> {
+function post(
+  f: FakeOllama,
+  path: string,
+  body: unknown,
+  behaviour?: Behaviour,
+  signal?: AbortSignal,
+): Promise<Response> {
   return fetch(f.url + path, {
     method: 'POST',
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -31,7 +37,10 @@ function post(f: FakeOllama, path: string, body: unknown, behaviour?: Behaviour,
 }
 
 const ndjson = (text: string): Json[] =>
-  text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Json);
+  text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Json);
 
 async function streamed(f: FakeOllama, path: string, body: Json, behaviour?: Behaviour): Promise<Json[]> {
   const res = await post(f, path, body, behaviour);
@@ -55,7 +64,8 @@ const message = (chunk: Json | undefined): Json => (chunk?.['message'] ?? {}) as
 // The stream:false answer, rebuilt from the stream the way Ollama's handlers build it.
 function aggregate(chunks: Json[], endpoint: 'chat' | 'generate', hadTools: boolean): Json {
   const last = structuredClone(chunks.at(-1) as Json);
-  const joined = (pick: (c: Json) => unknown): string => chunks.map((c) => (pick(c) as string | undefined) ?? '').join('');
+  const joined = (pick: (c: Json) => unknown): string =>
+    chunks.map((c) => (pick(c) as string | undefined) ?? '').join('');
   const textKey = endpoint === 'chat' ? 'content' : 'response';
   const holder = endpoint === 'chat' ? message(last) : last;
   const part = (c: Json): Json => (endpoint === 'chat' ? message(c) : c);
@@ -81,12 +91,19 @@ const WEATHER = {
   function: {
     name: 'get_weather',
     description: 'Weather for a city',
-    parameters: { type: 'object', required: ['city', 'unit'], properties: { city: { type: 'string' }, unit: { type: 'string' } } },
+    parameters: {
+      type: 'object',
+      required: ['city', 'unit'],
+      properties: { city: { type: 'string' }, unit: { type: 'string' } },
+    },
   },
 };
 const TIME = {
   type: 'function',
-  function: { name: 'get_time', parameters: { type: 'object', required: ['zone'], properties: { zone: { type: 'string' } } } },
+  function: {
+    name: 'get_time',
+    parameters: { type: 'object', required: ['zone'], properties: { zone: { type: 'string' } } },
+  },
 };
 const userSays = (content: string): Json[] => [{ role: 'user', content }];
 
@@ -104,13 +121,22 @@ test('root, version, tags, unknown paths and wrong methods', async (t) => {
   assert.equal(await version.text(), '{"version":"0.12.0"}');
 
   const tags = (await (await fetch(f.url + '/api/tags')).json()) as { models: Json[] };
-  assert.deepEqual(tags.models.map((m) => m['name']), ['llama3.2:latest', 'qwen3:latest', 'nomic-embed-text:latest']);
+  assert.deepEqual(
+    tags.models.map((m) => m['name']),
+    ['llama3.2:latest', 'qwen3:latest', 'nomic-embed-text:latest'],
+  );
   const first = tags.models[0] as Json;
   assert.deepEqual(Object.keys(first), ['name', 'model', 'modified_at', 'size', 'digest', 'details', 'capabilities']);
   assert.match(first['digest'] as string, /^[0-9a-f]{64}$/);
   assert.deepEqual(first['capabilities'], ['completion', 'tools']);
-  assert.deepEqual(Object.keys(first['details'] as Json),
-    ['parent_model', 'format', 'family', 'families', 'parameter_size', 'quantization_level']);
+  assert.deepEqual(Object.keys(first['details'] as Json), [
+    'parent_model',
+    'format',
+    'family',
+    'families',
+    'parameter_size',
+    'quantization_level',
+  ]);
 
   const missing = await fetch(f.url + '/api/nope');
   assert.equal(missing.status, 404);
@@ -130,8 +156,10 @@ test('streaming chat: content type, exact chunks, final metrics, recording', asy
   const text = await res.text();
   assert.ok(text.endsWith('}\n'));
   const lines = text.split('\n').slice(0, -1);
-  assert.equal(lines[0],
-    '{"model":"llama3.2","created_at":"2026-01-01T00:00:00Z","message":{"role":"assistant","content":"You"},"done":false}');
+  assert.equal(
+    lines[0],
+    '{"model":"llama3.2","created_at":"2026-01-01T00:00:00Z","message":{"role":"assistant","content":"You"},"done":false}',
+  );
   const chunks = lines.map((l) => JSON.parse(l) as Json);
   const body = chunks.slice(0, -1);
   assert.equal(body.map((c) => message(c)['content']).join(''), 'You said: hello world. é 漢字 🦙 done');
@@ -143,8 +171,19 @@ test('streaming chat: content type, exact chunks, final metrics, recording', asy
   assert.equal(chunks[1]?.['created_at'], '2026-01-01T00:00:00.001Z');
 
   const final = chunks.at(-1) as Json;
-  assert.deepEqual(Object.keys(final), ['model', 'created_at', 'message', 'done', 'done_reason', 'total_duration',
-    'load_duration', 'prompt_eval_count', 'prompt_eval_duration', 'eval_count', 'eval_duration']);
+  assert.deepEqual(Object.keys(final), [
+    'model',
+    'created_at',
+    'message',
+    'done',
+    'done_reason',
+    'total_duration',
+    'load_duration',
+    'prompt_eval_count',
+    'prompt_eval_duration',
+    'eval_count',
+    'eval_duration',
+  ]);
   assert.deepEqual(message(final), { role: 'assistant', content: '' });
   assert.equal(final['done_reason'], 'stop');
   assert.equal(final['prompt_eval_count'], 2);
@@ -170,11 +209,27 @@ test('stream:false is the stream aggregated as Ollama does it', async (t) => {
     { path: '/api/chat', body: { model: 'llama3.2', messages: userSays('plain') } },
     { path: '/api/chat', body: { model: 'qwen3', messages: userSays('think first') } },
     { path: '/api/chat', body: { model: 'qwen3', think: false, messages: userSays('no thinking') } },
-    { path: '/api/chat', body: { model: 'llama3.2', messages: userSays('tools'), tools: [WEATHER, TIME] }, behaviour: { toolCallCount: 2 } },
-    { path: '/api/chat', body: { model: 'qwen3', messages: userSays('tools'), tools: [WEATHER] }, behaviour: { toolCallsIn: 'final' } },
-    { path: '/api/chat', body: { model: 'llama3.2', messages: userSays('lp'), logprobs: true, top_logprobs: 3 }, behaviour: { finalText: '!' } },
+    {
+      path: '/api/chat',
+      body: { model: 'llama3.2', messages: userSays('tools'), tools: [WEATHER, TIME] },
+      behaviour: { toolCallCount: 2 },
+    },
+    {
+      path: '/api/chat',
+      body: { model: 'qwen3', messages: userSays('tools'), tools: [WEATHER] },
+      behaviour: { toolCallsIn: 'final' },
+    },
+    {
+      path: '/api/chat',
+      body: { model: 'llama3.2', messages: userSays('lp'), logprobs: true, top_logprobs: 3 },
+      behaviour: { finalText: '!' },
+    },
     { path: '/api/generate', body: { model: 'qwen3', prompt: 'why is the sky blue', logprobs: true } },
-    { path: '/api/generate', body: { model: 'llama3.2', prompt: 'raw', raw: true }, behaviour: { tokens: ['a', 'b'], doneReason: 'length' } },
+    {
+      path: '/api/generate',
+      body: { model: 'llama3.2', prompt: 'raw', raw: true },
+      behaviour: { tokens: ['a', 'b'], doneReason: 'length' },
+    },
   ];
   for (const { path, body, behaviour } of cases) {
     const endpoint = path === '/api/chat' ? 'chat' : 'generate';
@@ -189,18 +244,41 @@ test('stream:false is the stream aggregated as Ollama does it', async (t) => {
     assert.deepEqual(await f.expected(path, body, behaviour), single);
   }
 
-  const thinking = await (await post(f, '/api/chat', { model: 'qwen3', stream: false, messages: userSays('x') })).json() as Json;
+  const thinking = (await (
+    await post(f, '/api/chat', { model: 'qwen3', stream: false, messages: userSays('x') })
+  ).json()) as Json;
   assert.deepEqual(Object.keys(message(thinking)), ['role', 'content', 'thinking']);
   assert.equal(message(thinking)['thinking'], 'Let me think about it.');
-  const noThinking = await (await post(f, '/api/chat', { model: 'qwen3', think: false, stream: false, messages: userSays('x') })).json() as Json;
+  const noThinking = (await (
+    await post(f, '/api/chat', { model: 'qwen3', think: false, stream: false, messages: userSays('x') })
+  ).json()) as Json;
   assert.deepEqual(Object.keys(message(noThinking)), ['role', 'content']);
 
-  const generated = await (await post(f, '/api/generate', { model: 'llama3.2', prompt: 'two words', stream: false })).json() as Json;
-  assert.deepEqual(Object.keys(generated), ['model', 'created_at', 'response', 'done', 'done_reason', 'context',
-    'total_duration', 'load_duration', 'prompt_eval_count', 'prompt_eval_duration', 'eval_count', 'eval_duration']);
+  const generated = (await (
+    await post(f, '/api/generate', { model: 'llama3.2', prompt: 'two words', stream: false })
+  ).json()) as Json;
+  assert.deepEqual(Object.keys(generated), [
+    'model',
+    'created_at',
+    'response',
+    'done',
+    'done_reason',
+    'context',
+    'total_duration',
+    'load_duration',
+    'prompt_eval_count',
+    'prompt_eval_duration',
+    'eval_count',
+    'eval_duration',
+  ]);
   const evalCount = generated['eval_count'] as number;
-  assert.deepEqual(generated['context'], Array.from({ length: evalCount + 2 }, (_, k) => k + 1));
-  const raw = await (await post(f, '/api/generate', { model: 'llama3.2', prompt: 'x', raw: true, stream: false })).json() as Json;
+  assert.deepEqual(
+    generated['context'],
+    Array.from({ length: evalCount + 2 }, (_, k) => k + 1),
+  );
+  const raw = (await (
+    await post(f, '/api/generate', { model: 'llama3.2', prompt: 'x', raw: true, stream: false })
+  ).json()) as Json;
   assert.equal(raw['context'], undefined);
 });
 
@@ -217,35 +295,58 @@ test('thinking, tool calls and logprobs in the stream', async (t) => {
   assert.equal(await refused.text(), '{"error":"\\"llama3.2\\" does not support thinking"}');
   assert.equal((await post(f, '/api/chat', { model: 'llama3.2', think: false, messages: userSays('x') })).status, 200);
 
-  const middle = await streamed(f, '/api/chat', { model: 'llama3.2', messages: userSays('x'), tools: [WEATHER, TIME] }, { toolCallCount: 3 });
+  const middle = await streamed(
+    f,
+    '/api/chat',
+    { model: 'llama3.2', messages: userSays('x'), tools: [WEATHER, TIME] },
+    { toolCallCount: 3 },
+  );
   const callChunks = middle.filter((c) => message(c)['tool_calls'] !== undefined);
   assert.equal(callChunks.length, 3);
   assert.ok(callChunks.every((c) => c['done'] === false && message(c)['content'] === ''));
   const calls = callChunks.flatMap((c) => message(c)['tool_calls'] as Json[]);
-  assert.deepEqual(calls.map((c) => c['function']), [
-    { index: 0, name: 'get_weather', arguments: { city: 'value-city', unit: 'value-unit' } },
-    { index: 1, name: 'get_time', arguments: { zone: 'value-zone' } },
-    { index: 2, name: 'get_weather', arguments: { city: 'value-city', unit: 'value-unit' } },
-  ]);
+  assert.deepEqual(
+    calls.map((c) => c['function']),
+    [
+      { index: 0, name: 'get_weather', arguments: { city: 'value-city', unit: 'value-unit' } },
+      { index: 1, name: 'get_time', arguments: { zone: 'value-zone' } },
+      { index: 2, name: 'get_weather', arguments: { city: 'value-city', unit: 'value-unit' } },
+    ],
+  );
   for (const c of calls) assert.match(c['id'] as string, /^call_[a-z0-9]{8}$/);
   assert.notEqual(calls[0]?.['id'], calls[2]?.['id']);
   assert.equal(middle.indexOf(callChunks[0] as Json), middle.length - 4, 'after the content, before the done chunk');
 
-  const final = await streamed(f, '/api/chat', { model: 'llama3.2', messages: userSays('x'), tools: [WEATHER] }, { toolCallsIn: 'final' });
+  const final = await streamed(
+    f,
+    '/api/chat',
+    { model: 'llama3.2', messages: userSays('x'), tools: [WEATHER] },
+    { toolCallsIn: 'final' },
+  );
   assert.ok(final.slice(0, -1).every((c) => message(c)['tool_calls'] === undefined));
   assert.equal((message(final.at(-1))['tool_calls'] as Json[]).length, 1);
 
-  const withLogprobs = await streamed(f, '/api/chat', { model: 'llama3.2', messages: userSays('é'), logprobs: true, top_logprobs: 2 });
+  const withLogprobs = await streamed(f, '/api/chat', {
+    model: 'llama3.2',
+    messages: userSays('é'),
+    logprobs: true,
+    top_logprobs: 2,
+  });
   for (const c of withLogprobs.slice(0, -1)) {
     const [entry] = c['logprobs'] as Json[];
     const token = message(c)['content'] as string;
     assert.equal(entry?.['token'], token);
     assert.ok((entry?.['logprob'] as number) < 0);
     assert.deepEqual(entry?.['bytes'], [...Buffer.from(token)]);
-    assert.equal((entry?.['top_logprobs'] as Json[]).length, 2);
+    assert.equal((entry!['top_logprobs'] as Json[]).length, 2);
   }
   assert.equal(withLogprobs.at(-1)?.['logprobs'], undefined);
-  const outOfRange = await post(f, '/api/chat', { model: 'llama3.2', messages: userSays('x'), logprobs: true, top_logprobs: 21 });
+  const outOfRange = await post(f, '/api/chat', {
+    model: 'llama3.2',
+    messages: userSays('x'),
+    logprobs: true,
+    top_logprobs: 21,
+  });
   assert.equal(outOfRange.status, 400);
   assert.deepEqual(await outOfRange.json(), { error: 'top_logprobs must be between 0 and 20' });
 });
@@ -258,10 +359,20 @@ test('load and unload answer one JSON object whatever stream says', async (t) =>
     assert.equal(await res.text(), JSON.stringify(expected));
   };
   const at = '2026-01-01T00:00:00Z';
-  const chatLoaded = (model: string, reason: string): Json =>
-    ({ model, created_at: at, message: { role: 'assistant', content: '' }, done: true, done_reason: reason });
-  const generateLoaded = (model: string, reason: string): Json =>
-    ({ model, created_at: at, response: '', done: true, done_reason: reason });
+  const chatLoaded = (model: string, reason: string): Json => ({
+    model,
+    created_at: at,
+    message: { role: 'assistant', content: '' },
+    done: true,
+    done_reason: reason,
+  });
+  const generateLoaded = (model: string, reason: string): Json => ({
+    model,
+    created_at: at,
+    response: '',
+    done: true,
+    done_reason: reason,
+  });
   await check('/api/chat', { model: 'llama3.2' }, chatLoaded('llama3.2', 'load'));
   await check('/api/chat', { model: 'llama3.2', messages: [], stream: true }, chatLoaded('llama3.2', 'load'));
   await check('/api/chat', { model: 'qwen3', messages: [], keep_alive: 0 }, chatLoaded('qwen3', 'unload'));
@@ -271,7 +382,7 @@ test('load and unload answer one JSON object whatever stream says', async (t) =>
   await check('/api/generate', { model: 'llama3.2', keep_alive: '5m' }, generateLoaded('llama3.2', 'load'));
 });
 
-test('validation and not-found errors have Ollama\'s status and text', async (t) => {
+test("validation and not-found errors have Ollama's status and text", async (t) => {
   const f = await fake(t);
   const table: Array<[string, string, number, string]> = [
     ['/api/chat', '', 400, 'missing request body'],
@@ -279,10 +390,19 @@ test('validation and not-found errors have Ollama\'s status and text', async (t)
     ['/api/chat', 'xyz', 400, "invalid character 'x' looking for beginning of value"],
     ['/api/chat', '{"model":', 400, 'unexpected EOF'],
     ['/api/chat', '{"model" "x"}', 400, "invalid character '\"' after object key"],
-    ['/api/chat', '{"model":1}', 400, 'json: cannot unmarshal number into Go struct field ChatRequest.model of type string'],
+    [
+      '/api/chat',
+      '{"model":1}',
+      400,
+      'json: cannot unmarshal number into Go struct field ChatRequest.model of type string',
+    ],
     ['/api/chat', '{"model":"qwen3","keep_alive":"300"}', 400, 'time: missing unit in duration "300"'],
-    ['/api/chat', '{"model":"qwen3","think":"hard"}', 400,
-      'invalid think value: "hard" (must be "high", "medium", "low", "max", true, or false)'],
+    [
+      '/api/chat',
+      '{"model":"qwen3","think":"hard"}',
+      400,
+      'invalid think value: "hard" (must be "high", "medium", "low", "max", true, or false)',
+    ],
     ['/api/chat', '{"model":""}', 400, 'model is required'],
     ['/api/chat', '{"messages":[{"role":"user","content":"x"}]}', 400, 'model is required'],
     ['/api/generate', '{"model":"","prompt":"x"}', 404, "model '' not found"],
@@ -292,12 +412,25 @@ test('validation and not-found errors have Ollama\'s status and text', async (t)
     ['/api/embed', '{"model":"mistral","input":"x"}', 404, 'model "mistral" not found, try pulling it first'],
     ['/api/embeddings', '{"model":"","prompt":"x"}', 400, 'model is required'],
     ['/api/embeddings', '{"model":"mistral","prompt":"x"}', 404, 'model "mistral" not found, try pulling it first'],
-    ['/api/chat', '{"model":"nomic-embed-text","messages":[{"role":"user","content":"x"}]}', 400,
-      '"nomic-embed-text" does not support chat'],
+    [
+      '/api/chat',
+      '{"model":"nomic-embed-text","messages":[{"role":"user","content":"x"}]}',
+      400,
+      '"nomic-embed-text" does not support chat',
+    ],
     ['/api/generate', '{"model":"nomic-embed-text","prompt":"x"}', 400, '"nomic-embed-text" does not support generate'],
-    ['/api/generate', '{"model":"llama3.2","prompt":"x","raw":true,"system":"s"}', 400,
-      'raw mode does not support template, system, or context'],
-    ['/api/generate', '{"model":"llama3.2","prompt":"x","top_logprobs":-1}', 400, 'top_logprobs must be between 0 and 20'],
+    [
+      '/api/generate',
+      '{"model":"llama3.2","prompt":"x","raw":true,"system":"s"}',
+      400,
+      'raw mode does not support template, system, or context',
+    ],
+    [
+      '/api/generate',
+      '{"model":"llama3.2","prompt":"x","top_logprobs":-1}',
+      400,
+      'top_logprobs must be between 0 and 20',
+    ],
     ['/api/embed', '{"model":"nomic-embed-text","input":["a",1]}', 400, 'invalid input type'],
     ['/api/embed', '{"model":"nomic-embed-text","input":7}', 400, 'invalid input type'],
   ];
@@ -324,7 +457,7 @@ test('embed and embeddings', async (t) => {
   const f = await fake(t);
   const res = await post(f, '/api/embed', { model: 'nomic-embed-text', input: ['first text', 'second'] });
   assert.equal(res.headers.get('content-type'), JSON_UTF8);
-  const embed = await res.json() as Json;
+  const embed = (await res.json()) as Json;
   assert.deepEqual(Object.keys(embed), ['model', 'embeddings', 'total_duration', 'load_duration', 'prompt_eval_count']);
   const vectors = embed['embeddings'] as number[][];
   assert.equal(vectors.length, 2);
@@ -333,24 +466,35 @@ test('embed and embeddings', async (t) => {
     assert.ok(Math.abs(Math.hypot(...v) - 1) < 1e-5);
   }
   assert.notDeepEqual(vectors[0], vectors[1]);
-  const again = await (await post(f, '/api/embed', { model: 'nomic-embed-text:latest', input: 'first text' })).json() as Json;
+  const again = (await (
+    await post(f, '/api/embed', { model: 'nomic-embed-text:latest', input: 'first text' })
+  ).json()) as Json;
   assert.deepEqual((again['embeddings'] as number[][])[0], vectors[0], 'deterministic');
-  const short = await (await post(f, '/api/embed', { model: 'nomic-embed-text', input: 'x', dimensions: 4 })).json() as Json;
+  const short = (await (
+    await post(f, '/api/embed', { model: 'nomic-embed-text', input: 'x', dimensions: 4 })
+  ).json()) as Json;
   assert.equal((short['embeddings'] as number[][])[0]?.length, 4);
 
   for (const input of ['', [], undefined]) {
     const empty = await post(f, '/api/embed', { model: 'nomic-embed-text', input });
     assert.equal(await empty.text(), '{"model":"nomic-embed-text","embeddings":[]}');
   }
-  const dropped = await (await post(f, '/api/embed', { model: 'nomic-embed-text', input: ['a', 'b', 'c'] }, { dropVectors: 1 })).json() as Json;
+  const dropped = (await (
+    await post(f, '/api/embed', { model: 'nomic-embed-text', input: ['a', 'b', 'c'] }, { dropVectors: 1 })
+  ).json()) as Json;
   assert.equal((dropped['embeddings'] as unknown[]).length, 2);
 
-  const legacy = await (await post(f, '/api/embeddings', { model: 'nomic-embed-text', prompt: 'first text' })).json() as Json;
+  const legacy = (await (
+    await post(f, '/api/embeddings', { model: 'nomic-embed-text', prompt: 'first text' })
+  ).json()) as Json;
   assert.deepEqual(Object.keys(legacy), ['embedding']);
   const raw = legacy['embedding'] as number[];
   assert.equal(raw.length, 8);
   assert.ok(Math.abs(Math.hypot(...raw) - 1) > 1e-3, 'not normalised');
-  assert.equal(await (await post(f, '/api/embeddings', { model: 'nomic-embed-text', prompt: '' })).text(), '{"embedding":[]}');
+  assert.equal(
+    await (await post(f, '/api/embeddings', { model: 'nomic-embed-text', prompt: '' })).text(),
+    '{"embedding":[]}',
+  );
 });
 
 test('headersDelayMs: not a single byte before the delay', async (t) => {
@@ -361,8 +505,10 @@ test('headersDelayMs: not a single byte before the delay', async (t) => {
   const started = performance.now();
   const firstData = await new Promise<number>((resolve, reject) => {
     const socket = connect(f.port, '127.0.0.1', () => {
-      socket.write(`POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nx-fake-behaviour: ${header}\r\nConnection: close\r\n\r\n${body}`);
+      socket.write(
+        `POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nx-fake-behaviour: ${header}\r\nConnection: close\r\n\r\n${body}`,
+      );
     });
     socket.once('data', () => {
       resolve(performance.now());
@@ -377,7 +523,12 @@ test('headersDelayMs: not a single byte before the delay', async (t) => {
   // fetch resolves with the headers, so it cannot resolve before the delay either; same for stream:false.
   for (const stream of [true, false]) {
     const t0 = performance.now();
-    const res = await post(f, '/api/chat', { model: 'llama3.2', stream, messages: userSays('x') }, { headersDelayMs: 120 });
+    const res = await post(
+      f,
+      '/api/chat',
+      { model: 'llama3.2', stream, messages: userSays('x') },
+      { headersDelayMs: 120 },
+    );
     assert.ok(performance.now() - t0 >= 115);
     assert.equal(res.status, 200);
     await res.text();
@@ -397,11 +548,17 @@ test('cuts split the body exactly where asked, even inside a character', async (
   assert.deepEqual(Buffer.concat(pieces), plain);
   const boundaries = new Set<number>();
   let at = 0;
-  for (const p of pieces) boundaries.add(at += p.length);
-  for (const cut of cuts.slice(0, -1)) assert.ok(boundaries.has(cut), `a read ends at ${cut}: ${[...boundaries].join(',')}`);
+  for (const p of pieces) {
+    at += p.length;
+    boundaries.add(at);
+  }
+  for (const cut of cuts.slice(0, -1))
+    assert.ok(boundaries.has(cut), `a read ends at ${cut}: ${[...boundaries].join(',')}`);
 
   const single = Buffer.from(await (await post(f, '/api/chat', { ...body, stream: false })).arrayBuffer());
-  const singlePieces = await reads(await post(f, '/api/chat', { ...body, stream: false }, { cuts: [3, single.indexOf(Buffer.from('漢')) + 1] }));
+  const singlePieces = await reads(
+    await post(f, '/api/chat', { ...body, stream: false }, { cuts: [3, single.indexOf(Buffer.from('漢')) + 1] }),
+  );
   assert.deepEqual(Buffer.concat(singlePieces), single);
   assert.ok(singlePieces.length >= 3);
 });
@@ -418,7 +575,10 @@ test('splitCharacters: no multi-byte character arrives whole in one read', async
   assert.ok(pieces.length > leads, `${pieces.length} reads for ${leads} split characters`);
   for (const piece of pieces.slice(0, -1)) {
     const last = piece[piece.length - 1] ?? 0;
-    assert.ok(last < 0x80 || last >= 0xc0 || piece.length === 0, 'a read ended inside a character other than after its lead byte');
+    assert.ok(
+      last < 0x80 || last >= 0xc0 || piece.length === 0,
+      'a read ended inside a character other than after its lead byte',
+    );
   }
 });
 
@@ -433,7 +593,12 @@ test('a sequence header answers its n-th request with its n-th behaviour, then r
   }
   assert.deepEqual(statuses, [503, 500, 200, 200]);
   // Another tag is another sequence.
-  const other = await post(f, '/api/chat', { model: 'llama3.2', stream: false, messages: userSays('x') }, { ...sequence, tag: 'seq-2' });
+  const other = await post(
+    f,
+    '/api/chat',
+    { model: 'llama3.2', stream: false, messages: userSays('x') },
+    { ...sequence, tag: 'seq-2' },
+  );
   assert.equal(other.status, 503);
   await other.arrayBuffer();
   const bad = await post(f, '/api/chat', { model: 'llama3.2', messages: userSays('x') }, { sequence: [] });
@@ -448,16 +613,30 @@ test('GET /_fake/requests tells another process what the server saw, by tag; fil
   assert.equal(page.headers.get('content-type'), 'text/html');
   assert.equal(await page.text(), '<p>hi</p>');
   const controller = new AbortController();
-  const res = await post(f, '/api/chat', { model: 'llama3.2', messages: userSays('x') }, { tag: 'left', chunkDelayMs: 200 }, controller.signal);
+  const res = await post(
+    f,
+    '/api/chat',
+    { model: 'llama3.2', messages: userSays('x') },
+    { tag: 'left', chunkDelayMs: 200 },
+    controller.signal,
+  );
   const reader = res.body?.getReader();
   await reader?.read();
   controller.abort();
   await f.waitFor((r) => r[0]?.closedAt !== undefined, 2000);
-  const mine = await (await fetch(`${f.url}/_fake/requests?tag=left`)).json() as Json[];
+  const mine = (await (await fetch(`${f.url}/_fake/requests?tag=left`)).json()) as Json[];
   assert.equal(mine.length, 1);
-  assert.deepEqual({ ...mine[0], chunksWritten: undefined }, {
-    method: 'POST', path: '/api/chat', tag: 'left', chunksWritten: undefined, closed: true, clientDisconnected: true,
-  });
+  assert.deepEqual(
+    { ...mine[0], chunksWritten: undefined },
+    {
+      method: 'POST',
+      path: '/api/chat',
+      tag: 'left',
+      chunksWritten: undefined,
+      closed: true,
+      clientDisconnected: true,
+    },
+  );
   assert.deepEqual(await (await fetch(`${f.url}/_fake/requests?tag=other`)).json(), []);
   // Neither the page nor the queries were recorded.
   assert.equal(f.requests.length, 1);
@@ -469,8 +648,11 @@ test('crlf, blankLines, bom and noFinalNewline', async (t) => {
   const tokens = ['a', 'b'];
   const lines = (await (await post(f, '/api/generate', body, { tokens })).text()).split('\n').slice(0, -1);
   assert.equal(lines.length, 3);
-  const raw = Buffer.from(await (await post(f, '/api/generate', body,
-    { tokens, crlf: true, blankLines: true, bom: true, noFinalNewline: true })).arrayBuffer());
+  const raw = Buffer.from(
+    await (
+      await post(f, '/api/generate', body, { tokens, crlf: true, blankLines: true, bom: true, noFinalNewline: true })
+    ).arrayBuffer(),
+  );
   const expected = Buffer.concat([
     Buffer.from([0xef, 0xbb, 0xbf]),
     Buffer.from(lines.map((l) => `\r\n${l}`).join('\r\n')),
@@ -516,8 +698,12 @@ test('garbageAfter, errorAfter and omitDone', async (t) => {
 test('stall with stallMs pauses, then the stream continues', async (t) => {
   const f = await fake(t);
   const t0 = performance.now();
-  const chunks = await streamed(f, '/api/chat', { model: 'llama3.2', messages: userSays('x') },
-    { tokens: ['a', 'b'], stallAfter: 1, stallMs: 150 });
+  const chunks = await streamed(
+    f,
+    '/api/chat',
+    { model: 'llama3.2', messages: userSays('x') },
+    { tokens: ['a', 'b'], stallAfter: 1, stallMs: 150 },
+  );
   assert.ok(performance.now() - t0 >= 145);
   assert.equal(chunks.length, 3);
   assert.equal(chunks.at(-1)?.['done'], true);
@@ -548,8 +734,18 @@ test('resetAfter and closeAfter break the connection', async (t) => {
 
 test('respond answers exactly what it is given', async (t) => {
   const f = await fake(t);
-  const res = await post(f, '/api/chat', { model: 'llama3.2', messages: userSays('x') },
-    { respond: { status: 502, headers: { 'content-type': 'text/html', 'x-proxy': 'nginx' }, body: '<h1>Bad Gateway</h1>' } });
+  const res = await post(
+    f,
+    '/api/chat',
+    { model: 'llama3.2', messages: userSays('x') },
+    {
+      respond: {
+        status: 502,
+        headers: { 'content-type': 'text/html', 'x-proxy': 'nginx' },
+        body: '<h1>Bad Gateway</h1>',
+      },
+    },
+  );
   assert.equal(res.status, 502);
   assert.equal(res.headers.get('content-type'), 'text/html');
   assert.equal(res.headers.get('x-proxy'), 'nginx');
@@ -560,7 +756,13 @@ test('a client that aborts mid-stream is recorded, and the server stops writing'
   const f = await fake(t);
   const ac = new AbortController();
   const tokens = Array.from({ length: 20 }, (_, k) => `t${k}`);
-  const res = await post(f, '/api/chat', { model: 'llama3.2', messages: userSays('x') }, { tokens, chunkDelayMs: 25 }, ac.signal);
+  const res = await post(
+    f,
+    '/api/chat',
+    { model: 'llama3.2', messages: userSays('x') },
+    { tokens, chunkDelayMs: 25 },
+    ac.signal,
+  );
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   let newlines = 0;
   for (let k = 0; k < 100 && newlines < 2; k++) {
@@ -585,10 +787,12 @@ test('the x-fake-behaviour header wins over the queue and does not consume it', 
   f.script({ tokens: ['queued'] }, { tokens: ['second'] });
   const fromHeader = ndjson(await (await post(f, '/api/chat', body, { tokens: ['header'] })).text());
   assert.equal(message(fromHeader[0])['content'], 'header');
-  assert.equal((await (await fetch(f.url + '/api/version')).json() as Json)['version'], '0.12.0');
+  assert.equal(((await (await fetch(f.url + '/api/version')).json()) as Json)['version'], '0.12.0');
   const queued = ndjson(await (await post(f, '/api/chat', body)).text());
   assert.equal(message(queued[0])['content'], 'queued');
-  const second = await (await post(f, '/api/generate', { model: 'llama3.2', prompt: 'x', stream: false })).json() as Json;
+  const second = (await (
+    await post(f, '/api/generate', { model: 'llama3.2', prompt: 'x', stream: false })
+  ).json()) as Json;
   assert.equal(second['response'], 'second');
   const unscripted = ndjson(await (await post(f, '/api/chat', body)).text());
   assert.equal(message(unscripted[0])['content'], 'You');
@@ -599,7 +803,9 @@ test('the x-fake-behaviour header wins over the queue and does not consume it', 
   assert.ok(performance.now() - t0 >= 55);
   assert.equal(tags.status, 200);
   await tags.json();
-  const broken = await fetch(f.url + '/api/version', { headers: behaviourHeader({ respond: { status: 500, body: 'nope' } }) });
+  const broken = await fetch(f.url + '/api/version', {
+    headers: behaviourHeader({ respond: { status: 500, body: 'nope' } }),
+  });
   assert.equal(await broken.text(), 'nope');
 });
 
@@ -626,15 +832,26 @@ test('close() ends stalled responses, before and after the headers', async (t) =
 test('stream:false honours stall and respond; waitFor explains a timeout', async (t) => {
   const f = await fake(t);
   const t0 = performance.now();
-  const stalled = await post(f, '/api/chat', { model: 'llama3.2', stream: false, messages: userSays('x') },
-    { stallAfter: 3, stallMs: 100 });
+  const stalled = await post(
+    f,
+    '/api/chat',
+    { model: 'llama3.2', stream: false, messages: userSays('x') },
+    { stallAfter: 3, stallMs: 100 },
+  );
   assert.ok(performance.now() - t0 >= 95);
-  assert.equal((await stalled.json() as Json)['done'], true);
-  const answered = await post(f, '/api/generate', { model: 'llama3.2', prompt: 'x', stream: false },
-    { respond: { status: 200, body: 'not json' } });
+  assert.equal(((await stalled.json()) as Json)['done'], true);
+  const answered = await post(
+    f,
+    '/api/generate',
+    { model: 'llama3.2', prompt: 'x', stream: false },
+    { respond: { status: 200, body: 'not json' } },
+  );
   assert.equal(await answered.text(), 'not json');
 
-  await assert.rejects(f.waitFor((r) => r.length > 99, 40), /condition still false after 40 ms.*POST \/api\/chat/);
+  await assert.rejects(
+    f.waitFor((r) => r.length > 99, 40),
+    /condition still false after 40 ms.*POST \/api\/chat/,
+  );
 });
 
 // ------------------------------------------------------------------------------------------------
@@ -645,9 +862,12 @@ const NDJSON = 'application/x-ndjson';
 function send(f: FakeOllama, method: string, path: string, body?: unknown, behaviour?: Behaviour): Promise<Response> {
   return fetch(f.url + path, {
     method,
-    ...(body === undefined ? {} : {
-      body: typeof body === 'string' ? body : body instanceof Uint8Array ? new Uint8Array(body) : JSON.stringify(body),
-    }),
+    ...(body === undefined
+      ? {}
+      : {
+          body:
+            typeof body === 'string' ? body : body instanceof Uint8Array ? new Uint8Array(body) : JSON.stringify(body),
+        }),
     headers: behaviour ? behaviourHeader(behaviour) : {},
   });
 }
@@ -701,7 +921,11 @@ function checkTransfer(lines: Json[], verb: 'pulling' | 'pushing'): string[] {
   }
   const last = layers.at(-1);
   if (last !== undefined) assert.equal(last.completed, last.total);
-  if (layers.length > 1) assert.ok(layers.slice(1).every((l) => l.total < (layers[0]?.total ?? 0)), 'the big layer first');
+  if (layers.length > 1)
+    assert.ok(
+      layers.slice(1).every((l) => l.total < (layers[0]?.total ?? 0)),
+      'the big layer first',
+    );
   return layers.map((l) => l.digest);
 }
 
@@ -713,7 +937,16 @@ test('GET /api/ps: one loaded model; only the header applies', async (t) => {
   const { models } = (await res.json()) as { models: Json[] };
   assert.equal(models.length, 1);
   const loaded = models[0] as Json;
-  assert.deepEqual(Object.keys(loaded), ['name', 'model', 'size', 'digest', 'details', 'expires_at', 'size_vram', 'context_length']);
+  assert.deepEqual(Object.keys(loaded), [
+    'name',
+    'model',
+    'size',
+    'digest',
+    'details',
+    'expires_at',
+    'size_vram',
+    'context_length',
+  ]);
   assert.equal(loaded['name'], 'llama3.2:latest');
   assert.equal(loaded['model'], 'llama3.2:latest');
   assert.match(loaded['digest'] as string, /^[0-9a-f]{64}$/);
@@ -743,15 +976,35 @@ test('POST /api/show: plain and verbose answers, legacy name, errors', async (t)
   const text = await res.text();
   assert.ok(!/[<>]/.test(text), 'the template is escaped the Go way');
   const plain = JSON.parse(text) as Json;
-  assert.deepEqual(Object.keys(plain),
-    ['license', 'modelfile', 'parameters', 'template', 'details', 'model_info', 'capabilities', 'modified_at']);
+  assert.deepEqual(Object.keys(plain), [
+    'license',
+    'modelfile',
+    'parameters',
+    'template',
+    'details',
+    'model_info',
+    'capabilities',
+    'modified_at',
+  ]);
   assert.match(plain['license'] as string, /^LLAMA 3\.2 COMMUNITY LICENSE/);
-  assert.match(plain['modelfile'] as string, /^# Modelfile generated by "ollama show"\n[^]*\nFROM \/\S+\/blobs\/sha256-[0-9a-f]{64}\n/);
-  assert.equal(plain['parameters'], ['stop', 'stop', 'stop'].map((k, i) =>
-    `${k.padEnd(30)} ${JSON.stringify(['<|start_header_id|>', '<|end_header_id|>', '<|eot_id|>'][i])}`).join('\n'));
+  assert.match(
+    plain['modelfile'] as string,
+    /^# Modelfile generated by "ollama show"\n[\s\S]*\nFROM \/\S+\/blobs\/sha256-[0-9a-f]{64}\n/,
+  );
+  assert.equal(
+    plain['parameters'],
+    ['stop', 'stop', 'stop']
+      .map((k, i) => `${k.padEnd(30)} ${JSON.stringify(['<|start_header_id|>', '<|end_header_id|>', '<|eot_id|>'][i])}`)
+      .join('\n'),
+  );
   assert.match(plain['template'] as string, /<\|start_header_id\|>/);
   assert.deepEqual(plain['details'], {
-    parent_model: '', format: 'gguf', family: 'llama', families: ['llama'], parameter_size: '3.2B', quantization_level: 'Q4_K_M',
+    parent_model: '',
+    format: 'gguf',
+    family: 'llama',
+    families: ['llama'],
+    parameter_size: '3.2B',
+    quantization_level: 'Q4_K_M',
   });
   assert.deepEqual(plain['capabilities'], ['completion', 'tools']);
   assert.equal(plain['modified_at'], '2025-12-01T09:15:42.318274913+01:00');
@@ -784,8 +1037,11 @@ test('POST /api/show: plain and verbose answers, legacy name, errors', async (t)
   await errorOf(await post(f, '/api/show', { model: 'bad name!' }), 400, 'invalid model name');
   await errorOf(await post(f, '/api/show', { model: 'llama9' }), 404, "model 'llama9' not found");
   await errorOf(await post(f, '/api/show', ''), 400, 'missing request body');
-  await errorOf(await post(f, '/api/show', { model: 'llama3.2', verbose: 'yes' }), 400,
-    'json: cannot unmarshal string into Go struct field ShowRequest.verbose of type bool');
+  await errorOf(
+    await post(f, '/api/show', { model: 'llama3.2', verbose: 'yes' }),
+    400,
+    'json: cannot unmarshal string into Go struct field ShowRequest.verbose of type bool',
+  );
   assert.equal((await fetch(f.url + '/api/show')).status, 405);
 });
 
@@ -805,15 +1061,31 @@ test('POST /api/copy and DELETE /api/delete: empty 200s, the registry follows, e
 
   await errorOf(await post(f, '/api/copy', { source: 'ghost', destination: 'x' }), 404, 'model "ghost" not found');
   await errorOf(await post(f, '/api/copy', { source: '', destination: 'x' }), 400, 'source "" is invalid');
-  await errorOf(await post(f, '/api/copy', { source: 'llama3.2', destination: 'bad name!' }), 400, 'destination "bad name!" is invalid');
-  await errorOf(await post(f, '/api/copy', { source: 'ghost', destination: 'a:b:c' }), 400, 'destination "a:b:c" is invalid');
+  await errorOf(
+    await post(f, '/api/copy', { source: 'llama3.2', destination: 'bad name!' }),
+    400,
+    'destination "bad name!" is invalid',
+  );
+  await errorOf(
+    await post(f, '/api/copy', { source: 'ghost', destination: 'a:b:c' }),
+    400,
+    'destination "a:b:c" is invalid',
+  );
 
   await emptyOk(await send(f, 'DELETE', '/api/delete', { model: 'alice/llama-copy:v1' }));
   assert.deepEqual(f.models(), ['llama3.2:latest', 'qwen3:latest', 'nomic-embed-text:latest']);
-  await errorOf(await send(f, 'DELETE', '/api/delete', { model: 'alice/llama-copy:v1' }), 404, "model 'alice/llama-copy:v1' not found");
+  await errorOf(
+    await send(f, 'DELETE', '/api/delete', { model: 'alice/llama-copy:v1' }),
+    404,
+    "model 'alice/llama-copy:v1' not found",
+  );
   await emptyOk(await send(f, 'DELETE', '/api/delete', { name: 'QWEN3' }), 200);
   assert.ok(!f.models().includes('qwen3:latest'));
-  await errorOf(await post(f, '/api/chat', { model: 'qwen3', messages: userSays('x') }), 404, "model 'qwen3' not found");
+  await errorOf(
+    await post(f, '/api/chat', { model: 'qwen3', messages: userSays('x') }),
+    404,
+    "model 'qwen3' not found",
+  );
   await errorOf(await send(f, 'DELETE', '/api/delete', { model: 'ghost' }), 404, "model 'ghost' not found");
   await errorOf(await send(f, 'DELETE', '/api/delete', {}), 400, 'name "" is invalid');
   await errorOf(await send(f, 'DELETE', '/api/delete', { model: 'a/b/c/d' }), 400, 'name "a/b/c/d" is invalid');
@@ -821,7 +1093,11 @@ test('POST /api/copy and DELETE /api/delete: empty 200s, the registry follows, e
   assert.equal((await post(f, '/api/delete', { model: 'llama3.2' })).status, 405);
 
   const other = await fake(t);
-  assert.deepEqual(other.models(), ['llama3.2:latest', 'qwen3:latest', 'nomic-embed-text:latest'], 'each server has its own models');
+  assert.deepEqual(
+    other.models(),
+    ['llama3.2:latest', 'qwen3:latest', 'nomic-embed-text:latest'],
+    'each server has its own models',
+  );
 });
 
 test('POST /api/pull: the progress sequence, and exactly progressUpdates pulling lines', async (t) => {
@@ -829,16 +1105,30 @@ test('POST /api/pull: the progress sequence, and exactly progressUpdates pulling
   const lines = await progressOf(f, '/api/pull', { model: 'tinyllama' });
   assert.equal(lines.length, 1 + 6 + 3);
   assert.deepEqual(lines[0], { status: 'pulling manifest' });
-  assert.deepEqual(lines.slice(-3), [{ status: 'verifying sha256 digest' }, { status: 'writing manifest' }, { status: 'success' }]);
+  assert.deepEqual(lines.slice(-3), [
+    { status: 'verifying sha256 digest' },
+    { status: 'writing manifest' },
+    { status: 'success' },
+  ]);
   const layers = checkTransfer(lines.slice(1, -3), 'pulling');
   assert.equal(layers.length, 3);
-  assert.equal(lines.slice(1, -3).filter((l) => l['digest'] === layers[0]).length, 4, 'the weights take most of the lines');
-  assert.equal(lines.slice(1, -3).reduce((sum, l) => sum + (l['digest'] === layers[0] ? 0 : 1), 0), 2);
+  assert.equal(
+    lines.slice(1, -3).filter((l) => l['digest'] === layers[0]).length,
+    4,
+    'the weights take most of the lines',
+  );
+  assert.equal(
+    lines.slice(1, -3).reduce((sum, l) => sum + (l['digest'] === layers[0] ? 0 : 1), 0),
+    2,
+  );
   assert.ok(f.models().includes('tinyllama:latest'));
   const tags = (await (await fetch(f.url + '/api/tags')).json()) as { models: Json[] };
   assert.equal(tags.models[0]?.['name'], 'tinyllama:latest', 'the newest manifest is listed first');
-  assert.equal(tags.models[0]?.['size'], lines.slice(1, -3).reduce((sum, l) =>
-    sum + (l['completed'] === l['total'] ? (l['total'] as number) : 0), 0), 'the layers add up to the listed size');
+  assert.equal(
+    tags.models[0]?.['size'],
+    lines.slice(1, -3).reduce((sum, l) => sum + (l['completed'] === l['total'] ? (l['total'] as number) : 0), 0),
+    'the layers add up to the listed size',
+  );
   assert.equal((await post(f, '/api/generate', { model: 'tinyllama', prompt: 'hi', stream: false })).status, 200);
 
   for (const progressUpdates of [0, 1, 2, 3, 20, 197]) {
@@ -848,7 +1138,10 @@ test('POST /api/pull: the progress sequence, and exactly progressUpdates pulling
     assert.ok(pulling.every((l) => (l['status'] as string).startsWith('pulling ')));
     checkTransfer(pulling, 'pulling');
   }
-  const qualified = await progressOf(f, '/api/pull', { name: 'registry.ollama.ai/library/llama3.2:latest', insecure: true });
+  const qualified = await progressOf(f, '/api/pull', {
+    name: 'registry.ollama.ai/library/llama3.2:latest',
+    insecure: true,
+  });
   assert.equal(qualified.at(-1)?.['status'], 'success');
 
   const single = await post(f, '/api/pull', { model: 'tinyllama', stream: false });
@@ -863,13 +1156,24 @@ test('POST /api/pull: a model the registry lacks, and a bad name', async (t) => 
     const res = await post(f, '/api/pull', { model });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), NDJSON);
-    assert.equal(await res.text(), '{"status":"pulling manifest"}\n{"error":"pull model manifest: file does not exist"}\n');
+    assert.equal(
+      await res.text(),
+      '{"status":"pulling manifest"}\n{"error":"pull model manifest: file does not exist"}\n',
+    );
   }
-  await errorOf(await post(f, '/api/pull', { model: 'mistral', stream: false }), 500,
-    'pull model manifest: file does not exist', 'application/json');
+  await errorOf(
+    await post(f, '/api/pull', { model: 'mistral', stream: false }),
+    500,
+    'pull model manifest: file does not exist',
+    'application/json',
+  );
   await errorOf(await post(f, '/api/pull', {}), 400, 'invalid model name');
   await errorOf(await post(f, '/api/pull', { model: 'bad name!' }), 400, 'invalid model name');
-  await errorOf(await post(f, '/api/pull', { model: 7 }), 400, 'json: cannot unmarshal number into Go struct field PullRequest.model of type string');
+  await errorOf(
+    await post(f, '/api/pull', { model: 7 }),
+    400,
+    'json: cannot unmarshal number into Go struct field PullRequest.model of type string',
+  );
   assert.deepEqual(f.models(), ['llama3.2:latest', 'qwen3:latest', 'nomic-embed-text:latest']);
   const record = await closedRecord(f, 0);
   assert.equal(record.chunksWritten, 1);
@@ -891,7 +1195,12 @@ test('POST /api/pull: the stream knobs apply, and an interrupted pull installs n
   const failed = ndjson(await failing.text());
   assert.deepEqual(failed.at(-1), { error: 'disk full' });
   assert.equal(failed.length, 3);
-  await errorOf(await post(f, '/api/pull', body, { errorAfter: 0, errorStatus: 503 }), 503, DEFAULT_ERROR, 'application/json');
+  await errorOf(
+    await post(f, '/api/pull', body, { errorAfter: 0, errorStatus: 503 }),
+    503,
+    DEFAULT_ERROR,
+    'application/json',
+  );
   await assert.rejects((await post(f, '/api/pull', body, { resetAfter: 3 })).text());
   await assert.rejects(post(f, '/api/pull', body, { closeAfter: 0 }));
   await assert.rejects((await post(f, '/api/pull', body, { closeAfter: 9 })).text());
@@ -939,9 +1248,18 @@ test('management endpoints take the scripted queue when no header is sent: 503, 
   assert.ok(!f.models().includes('all-minilm:latest'));
 
   f.script({ respond: { status: 500, body: 'queued' } });
-  const fromHeader = await post(f, '/api/copy', { source: 'llama3.2', destination: 'x' }, { respond: { status: 418, body: 'header' } });
+  const fromHeader = await post(
+    f,
+    '/api/copy',
+    { source: 'llama3.2', destination: 'x' },
+    { respond: { status: 418, body: 'header' } },
+  );
   assert.equal(await fromHeader.text(), 'header');
-  assert.equal(await (await send(f, 'HEAD', `/api/blobs/sha256:${'0'.repeat(64)}`)).status, 500, 'HEAD takes from the queue too');
+  assert.equal(
+    await (await send(f, 'HEAD', `/api/blobs/sha256:${'0'.repeat(64)}`)).status,
+    500,
+    'HEAD takes from the queue too',
+  );
 });
 
 test('one-object answers: respond, headersDelayMs, stallAfter, resetAfter 0 and closeAfter 0', async (t) => {
@@ -956,7 +1274,9 @@ test('one-object answers: respond, headersDelayMs, stallAfter, resetAfter 0 and 
     ['POST', '/api/pull', { model: 'tinyllama', stream: false }],
   ];
   for (const [method, path, body] of cases) {
-    const answered = await send(f, method, path, body, { respond: { status: 299, headers: { 'x-scripted': 'yes' }, body: '' } });
+    const answered = await send(f, method, path, body, {
+      respond: { status: 299, headers: { 'x-scripted': 'yes' }, body: '' },
+    });
     assert.equal(answered.status, 299, path);
     assert.equal(answered.headers.get('x-scripted'), 'yes');
     await answered.text();
@@ -987,25 +1307,39 @@ test('POST /api/push: progress to success, errors', async (t) => {
   assert.deepEqual(lines.slice(-2), [{ status: 'pushing manifest' }, { status: 'success' }]);
   assert.equal(checkTransfer(lines.slice(1, -2), 'pushing').length, 3);
   for (const progressUpdates of [0, 2, 50]) {
-    assert.equal((await progressOf(f, '/api/push', { name: 'llama3.2' }, { progressUpdates })).length, 1 + progressUpdates + 2);
+    assert.equal(
+      (await progressOf(f, '/api/push', { name: 'llama3.2' }, { progressUpdates })).length,
+      1 + progressUpdates + 2,
+    );
   }
   const single = await post(f, '/api/push', { model: 'llama3.2', stream: false });
   assert.equal(single.headers.get('content-type'), 'application/json');
   assert.equal(await single.text(), '{"status":"success"}');
-  assert.equal((await progressOf(f, '/api/push', { model: 'llama3.2' }, { omitDone: true })).at(-1)?.['status'], 'pushing manifest');
+  assert.equal(
+    (await progressOf(f, '/api/push', { model: 'llama3.2' }, { omitDone: true })).at(-1)?.['status'],
+    'pushing manifest',
+  );
 
   await errorOf(await post(f, '/api/push', {}), 400, 'model is required');
   await errorOf(await post(f, '/api/push', { model: '', name: '' }), 400, 'model is required');
-  const missing = 'open /usr/share/ollama/.ollama/models/manifests/registry.ollama.ai/library/ghost/latest: no such file or directory';
-  assert.deepEqual(await progressOf(f, '/api/push', { model: 'ghost' }),
-    [{ status: 'retrieving manifest' }, { status: "couldn't retrieve manifest" }, { error: missing }]);
+  const missing =
+    'open /usr/share/ollama/.ollama/models/manifests/registry.ollama.ai/library/ghost/latest: no such file or directory';
+  assert.deepEqual(await progressOf(f, '/api/push', { model: 'ghost' }), [
+    { status: 'retrieving manifest' },
+    { status: "couldn't retrieve manifest" },
+    { error: missing },
+  ]);
   await errorOf(await post(f, '/api/push', { model: 'ghost', stream: false }), 500, missing, 'application/json');
 });
 
 test('POST /api/create: from a model, from an uploaded GGUF, and every error', async (t) => {
   const f = await fake(t);
   const fromModel = await progressOf(f, '/api/create', {
-    model: 'alice/terse', from: 'llama3.2', system: 'Be terse.', parameters: { temperature: 0.2 }, license: ['MIT'],
+    model: 'alice/terse',
+    from: 'llama3.2',
+    system: 'Be terse.',
+    parameters: { temperature: 0.2 },
+    license: ['MIT'],
   });
   const notes = statuses(fromModel) as string[];
   assert.deepEqual(notes.slice(-2), ['writing manifest', 'success']);
@@ -1021,9 +1355,15 @@ test('POST /api/create: from a model, from an uploaded GGUF, and every error', a
   assert.equal(parameters.at(-1), `${'temperature'.padEnd(30)} 0.2`);
   assert.match(shown['license'] as string, /\nMIT$/);
   // The same again: every layer now exists.
-  const again = statuses(await progressOf(f, '/api/create', {
-    model: 'alice/terse', from: 'llama3.2', system: 'Be terse.', parameters: { temperature: 0.2 }, license: ['MIT'],
-  })) as string[];
+  const again = statuses(
+    await progressOf(f, '/api/create', {
+      model: 'alice/terse',
+      from: 'llama3.2',
+      system: 'Be terse.',
+      parameters: { temperature: 0.2 },
+      license: ['MIT'],
+    }),
+  ) as string[];
   assert.ok(again.slice(0, -2).every((s) => s.startsWith('using existing layer ')));
 
   const gguf = Buffer.from('GGUF\x03\x00\x00\x00 a tiny fake model');
@@ -1032,14 +1372,23 @@ test('POST /api/create: from a model, from an uploaded GGUF, and every error', a
   // A template no model has yet is a new layer; one that exists (nomic-embed-text's) is reused.
   const template = '{{ .System }} {{ .Prompt }}';
   const fromFile = await progressOf(f, '/api/create', { model: 'imported', files: { 'model.gguf': digest }, template });
-  assert.deepEqual(statuses(fromFile), ['parsing GGUF', `using existing layer ${digest}`,
-    `creating new layer sha256:${createHash('sha256').update(template).digest('hex')}`, 'writing manifest', 'success']);
-  const reused = statuses(await progressOf(f, '/api/create', { model: 'plain', files: { 'm.bin': digest }, template: '{{ .Prompt }}' }));
+  assert.deepEqual(statuses(fromFile), [
+    'parsing GGUF',
+    `using existing layer ${digest}`,
+    `creating new layer sha256:${createHash('sha256').update(template).digest('hex')}`,
+    'writing manifest',
+    'success',
+  ]);
+  const reused = statuses(
+    await progressOf(f, '/api/create', { model: 'plain', files: { 'm.bin': digest }, template: '{{ .Prompt }}' }),
+  );
   assert.match(reused[2] as string, /^using existing layer /);
   const imported = (await (await fetch(f.url + '/api/tags')).json()) as { models: Json[] };
   assert.equal(imported.models[1]?.['name'], 'imported:latest');
   assert.equal(imported.models[1]?.['size'], gguf.length + template.length);
-  const quantized = statuses(await progressOf(f, '/api/create', { model: 'imported:q8', from: 'imported', quantize: 'q8_0' })) as string[];
+  const quantized = statuses(
+    await progressOf(f, '/api/create', { model: 'imported:q8', from: 'imported', quantize: 'q8_0' }),
+  ) as string[];
   assert.equal(quantized[0], 'quantizing F16 model to Q8_0');
   assert.match(quantized[1] ?? '', /^creating new layer /);
   const single = await post(f, '/api/create', { model: 'imported:again', from: 'imported', stream: false });
@@ -1047,24 +1396,66 @@ test('POST /api/create: from a model, from an uploaded GGUF, and every error', a
   assert.equal(await single.text(), '{"status":"success"}');
 
   // A base that is not installed is pulled first, its own `success` included.
-  const pulledBase = statuses(await progressOf(f, '/api/create', { model: 'chatty', from: 'tinyllama', system: 'Hi.' }, { progressUpdates: 2 }));
-  assert.deepEqual(pulledBase.slice(0, 6), ['pulling manifest', pulledBase[1], pulledBase[2],
-    'verifying sha256 digest', 'writing manifest', 'success']);
+  const pulledBase = statuses(
+    await progressOf(f, '/api/create', { model: 'chatty', from: 'tinyllama', system: 'Hi.' }, { progressUpdates: 2 }),
+  );
+  assert.deepEqual(pulledBase.slice(0, 6), [
+    'pulling manifest',
+    pulledBase[1],
+    pulledBase[2],
+    'verifying sha256 digest',
+    'writing manifest',
+    'success',
+  ]);
   assert.ok(f.models().includes('tinyllama:latest') && f.models().includes('chatty:latest'));
 
   await errorOf(await post(f, '/api/create', { from: 'llama3.2' }), 400, 'invalid model name');
   await errorOf(await post(f, '/api/create', { model: 'bad name!', from: 'llama3.2' }), 400, 'invalid model name');
-  await errorOf(await post(f, '/api/create', { model: 'm', files: { 'model.gguf': '' } }), 400, 'invalid digest format');
-  await errorOf(await post(f, '/api/create', { model: 'm', files: { 'model.gguf': 'sha256:xyz' } }), 400, 'invalid digest format');
-  await errorOf(await post(f, '/api/create', { model: 'm', files: { 'model.gguf': 7 } }), 400,
-    'json: cannot unmarshal number into Go struct field CreateRequest.files of type string');
-  await errorOf(await post(f, '/api/create', { model: 'm' }), 400, "neither 'from' or 'files' was specified", 'application/json');
-  await errorOf(await post(f, '/api/create', { model: 'm', from: 'bad name!' }), 400, 'invalid model name', 'application/json');
-  await errorOf(await post(f, '/api/create', { model: 'm', files: { 'notes.txt': digest } }), 400, 'unknown type', 'application/json');
-  await errorOf(await post(f, '/api/create', { model: 'm', from: 'llama3.2', quantize: 'q4_k_m' }), 500,
-    'quantization is only supported for F16 and F32 models', 'application/json');
-  await errorOf(await post(f, '/api/create', { model: 'm', from: 'imported', quantize: 'q2_k' }), 500,
-    'unsupported quantization type Q2_K - supported types are F32, F16, Q4_K_S, Q4_K_M, Q8_0', 'application/json');
+  await errorOf(
+    await post(f, '/api/create', { model: 'm', files: { 'model.gguf': '' } }),
+    400,
+    'invalid digest format',
+  );
+  await errorOf(
+    await post(f, '/api/create', { model: 'm', files: { 'model.gguf': 'sha256:xyz' } }),
+    400,
+    'invalid digest format',
+  );
+  await errorOf(
+    await post(f, '/api/create', { model: 'm', files: { 'model.gguf': 7 } }),
+    400,
+    'json: cannot unmarshal number into Go struct field CreateRequest.files of type string',
+  );
+  await errorOf(
+    await post(f, '/api/create', { model: 'm' }),
+    400,
+    "neither 'from' or 'files' was specified",
+    'application/json',
+  );
+  await errorOf(
+    await post(f, '/api/create', { model: 'm', from: 'bad name!' }),
+    400,
+    'invalid model name',
+    'application/json',
+  );
+  await errorOf(
+    await post(f, '/api/create', { model: 'm', files: { 'notes.txt': digest } }),
+    400,
+    'unknown type',
+    'application/json',
+  );
+  await errorOf(
+    await post(f, '/api/create', { model: 'm', from: 'llama3.2', quantize: 'q4_k_m' }),
+    500,
+    'quantization is only supported for F16 and F32 models',
+    'application/json',
+  );
+  await errorOf(
+    await post(f, '/api/create', { model: 'm', from: 'imported', quantize: 'q2_k' }),
+    500,
+    'unsupported quantization type Q2_K - supported types are F32, F16, Q4_K_S, Q4_K_M, Q8_0',
+    'application/json',
+  );
 
   const absent = '0'.repeat(64);
   assert.deepEqual(await progressOf(f, '/api/create', { model: 'm', files: { 'model.gguf': `sha256:${absent}` } }), [
@@ -1074,17 +1465,30 @@ test('POST /api/create: from a model, from an uploaded GGUF, and every error', a
   const text = Buffer.from('not a gguf file');
   const textDigest = `sha256:${createHash('sha256').update(text).digest('hex')}`;
   assert.equal((await send(f, 'POST', `/api/blobs/${textDigest}`, text)).status, 201);
-  assert.deepEqual(await progressOf(f, '/api/create', { model: 'm', files: { 'model.gguf': textDigest } }),
-    [{ status: 'parsing GGUF' }, { error: 'supplied file was not in GGUF format' }]);
-  await errorOf(await post(f, '/api/create', { model: 'm', files: { 'model.gguf': textDigest }, stream: false }), 400,
-    'supplied file was not in GGUF format', 'application/json');
-  assert.deepEqual(await progressOf(f, '/api/create', { model: 'm', from: 'ghost' }),
-    [{ status: 'pulling manifest' }, { error: 'pull model manifest: file does not exist' }]);
+  assert.deepEqual(await progressOf(f, '/api/create', { model: 'm', files: { 'model.gguf': textDigest } }), [
+    { status: 'parsing GGUF' },
+    { error: 'supplied file was not in GGUF format' },
+  ]);
+  await errorOf(
+    await post(f, '/api/create', { model: 'm', files: { 'model.gguf': textDigest }, stream: false }),
+    400,
+    'supplied file was not in GGUF format',
+    'application/json',
+  );
+  assert.deepEqual(await progressOf(f, '/api/create', { model: 'm', from: 'ghost' }), [
+    { status: 'pulling manifest' },
+    { error: 'pull model manifest: file does not exist' },
+  ]);
   assert.ok(!f.models().includes('m:latest'));
 
   const cut = await post(f, '/api/create', { model: 'late', from: 'llama3.2' }, { resetAfter: 1 });
   await assert.rejects(cut.text());
-  const noDone = await progressOf(f, '/api/create', { model: 'quiet', from: 'llama3.2' }, { omitDone: true, chunkDelayMs: 5 });
+  const noDone = await progressOf(
+    f,
+    '/api/create',
+    { model: 'quiet', from: 'llama3.2' },
+    { omitDone: true, chunkDelayMs: 5 },
+  );
   assert.equal(noDone.at(-1)?.['status'], 'writing manifest');
   await f.waitFor((r) => r.every((x) => x.closedAt !== undefined), 3000);
   assert.ok(!f.models().includes('late:latest'));
@@ -1101,7 +1505,10 @@ test('/api/blobs/:digest: a 3 MB upload, HEAD, mismatch, bad digests, routes', a
   const before = await send(f, 'HEAD', path);
   assert.equal(before.status, 404);
   assert.equal(before.headers.get('content-type'), JSON_UTF8);
-  assert.equal(before.headers.get('content-length'), String(JSON.stringify({ error: `blob "${digest}" not found` }).length));
+  assert.equal(
+    before.headers.get('content-length'),
+    String(JSON.stringify({ error: `blob "${digest}" not found` }).length),
+  );
   assert.equal(await before.text(), '', 'HEAD has no body');
 
   await emptyOk(await send(f, 'POST', path, bytes), 201);
@@ -1117,9 +1524,17 @@ test('/api/blobs/:digest: a 3 MB upload, HEAD, mismatch, bad digests, routes', a
   const small = Buffer.from('adapter weights');
   const smallDigest = `sha256:${createHash('sha256').update(small).digest('hex')}`;
   const wrong = `sha256:${'0'.repeat(64)}`;
-  await errorOf(await send(f, 'POST', `/api/blobs/${wrong}`, small), 400, `digest mismatch, expected "${wrong}", got "${smallDigest}"`);
+  await errorOf(
+    await send(f, 'POST', `/api/blobs/${wrong}`, small),
+    400,
+    `digest mismatch, expected "${wrong}", got "${smallDigest}"`,
+  );
   const dashed = smallDigest.replace(':', '-');
-  await errorOf(await send(f, 'POST', `/api/blobs/${dashed}`, small), 400, `digest mismatch, expected "${dashed}", got "${smallDigest}"`);
+  await errorOf(
+    await send(f, 'POST', `/api/blobs/${dashed}`, small),
+    400,
+    `digest mismatch, expected "${dashed}", got "${smallDigest}"`,
+  );
   assert.equal(f.blobs.size, 1);
   for (const bad of ['sha256:abc', 'md5:' + '0'.repeat(64), 'sha256:' + 'g'.repeat(64), 'sha256:' + '0'.repeat(65)]) {
     await errorOf(await send(f, 'POST', `/api/blobs/${bad}`, small), 400, 'invalid digest format');
@@ -1159,13 +1574,23 @@ test('concurrent: requests to the same path in flight when the body had arrived'
   assert.equal(Math.max(...f.requests.map((r) => r.concurrent)), 2);
 
   const serial = await fake(t);
-  for (let k = 0; k < 3; k++) await (await post(serial, '/api/embed', { model, input: 'x' }, { headersDelayMs: 20 })).json();
-  assert.deepEqual(serial.requests.map((r) => r.concurrent), [1, 1, 1]);
+  for (let k = 0; k < 3; k++)
+    await (await post(serial, '/api/embed', { model, input: 'x' }, { headersDelayMs: 20 })).json();
+  assert.deepEqual(
+    serial.requests.map((r) => r.concurrent),
+    [1, 1, 1],
+  );
 
   // Another path does not count, and a request the client gave up on stops counting once closed.
   const other = await fake(t);
   const ac = new AbortController();
-  const stalled = post(other, '/api/chat', { model: 'llama3.2', messages: userSays('x') }, { stallAfter: 0 }, ac.signal);
+  const stalled = post(
+    other,
+    '/api/chat',
+    { model: 'llama3.2', messages: userSays('x') },
+    { stallAfter: 0 },
+    ac.signal,
+  );
   stalled.catch(() => undefined);
   await other.waitFor((r) => r.length === 1, 2000);
   await (await post(other, '/api/embed', { model, input: 'x' })).json();
@@ -1174,15 +1599,23 @@ test('concurrent: requests to the same path in flight when the body had arrived'
   ac.abort();
   await closedRecord(other, 0);
   await (await post(other, '/api/chat', { model: 'llama3.2', stream: false, messages: userSays('z') })).json();
-  assert.deepEqual(other.requests.map((r) => `${r.path} ${r.concurrent}`),
-    ['/api/chat 1', '/api/embed 1', '/api/chat 2', '/api/chat 1']);
+  assert.deepEqual(
+    other.requests.map((r) => `${r.path} ${r.concurrent}`),
+    ['/api/chat 1', '/api/embed 1', '/api/chat 2', '/api/chat 1'],
+  );
 });
 
 test('the new routes: 405 for a wrong method, 404 for unknown paths', async (t) => {
   const f = await fake(t);
   const wrong: Array<[string, string]> = [
-    ['GET', '/api/show'], ['GET', '/api/copy'], ['POST', '/api/delete'], ['GET', '/api/pull'], ['GET', '/api/push'],
-    ['GET', '/api/create'], ['POST', '/api/ps'], ['PUT', `/api/blobs/sha256:${'0'.repeat(64)}`],
+    ['GET', '/api/show'],
+    ['GET', '/api/copy'],
+    ['POST', '/api/delete'],
+    ['GET', '/api/pull'],
+    ['GET', '/api/push'],
+    ['GET', '/api/create'],
+    ['POST', '/api/ps'],
+    ['PUT', `/api/blobs/sha256:${'0'.repeat(64)}`],
   ];
   for (const [method, path] of wrong) {
     const res = await send(f, method, path);

@@ -52,8 +52,15 @@ test('resolveHost leaves credentials out of the URL it returns', () => {
 });
 
 test('only https://ollama.com itself counts as the cloud', () => {
-  for (const host of ['ollama.com', 'https://ollama.com', 'https://OLLAMA.com:443/']) assert.equal(parseHost(host).cloud, true, host);
-  for (const host of ['http://ollama.com', 'https://ollama.com:8443', 'https://ollama.com.evil.example', 'evil-ollama.com', '127.0.0.1']) {
+  for (const host of ['ollama.com', 'https://ollama.com', 'https://OLLAMA.com:443/'])
+    assert.equal(parseHost(host).cloud, true, host);
+  for (const host of [
+    'http://ollama.com',
+    'https://ollama.com:8443',
+    'https://ollama.com.evil.example',
+    'evil-ollama.com',
+    '127.0.0.1',
+  ]) {
     assert.equal(parseHost(host).cloud, false, host);
   }
 });
@@ -65,7 +72,8 @@ test('credentials leave the URL and become a Basic authorization', () => {
 });
 
 test('loopback and unspecified hosts count as local', () => {
-  for (const host of ['localhost', '127.0.0.2', '[::1]', '0.0.0.0', 'app.localhost']) assert.equal(parseHost(host).local, true, host);
+  for (const host of ['localhost', '127.0.0.2', '[::1]', '0.0.0.0', 'app.localhost'])
+    assert.equal(parseHost(host).local, true, host);
   for (const host of ['example.com', '10.0.0.1', '[2001:db8::1]']) assert.equal(parseHost(host).local, false, host);
 });
 
@@ -76,7 +84,11 @@ test('a scheme other than http or https is refused with a TypeError', () => {
 test('toBase64 matches Buffer for every length around the padding cases and for a large input', () => {
   const data = new Uint8Array(100_003).map((_, i) => (i * 7919) & 255);
   for (let length = 0; length < 70; length++) {
-    assert.equal(toBase64(data.subarray(0, length)), Buffer.from(data.subarray(0, length)).toString('base64'), `length ${length}`);
+    assert.equal(
+      toBase64(data.subarray(0, length)),
+      Buffer.from(data.subarray(0, length)).toString('base64'),
+      `length ${length}`,
+    );
   }
   assert.equal(toBase64(data), Buffer.from(data).toString('base64'));
 });

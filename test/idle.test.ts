@@ -23,7 +23,10 @@ test('a read that waits longer than the limit rejects with what onIdle returns',
   const { stream } = source();
   const idle = new Error('silent');
   let calls = 0;
-  const reader = watchIdle(stream, 100, () => (calls++, idle)).getReader();
+  const reader = watchIdle(stream, 100, () => {
+    calls++;
+    return idle;
+  }).getReader();
   const started = performance.now();
   await assert.rejects(reader.read(), (error) => error === idle);
   assert.ok(performance.now() - started >= 95);

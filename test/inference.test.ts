@@ -2,8 +2,15 @@ import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import {
-  chat, chatStream, embed, embeddings, generate, generateStream,
-  type ChatRequest, type ChatResponse, type GenerateRequest,
+  chat,
+  chatStream,
+  embed,
+  embeddings,
+  generate,
+  generateStream,
+  type ChatRequest,
+  type ChatResponse,
+  type GenerateRequest,
 } from '../lib/index.ts';
 import { failsWith } from './support/assertions.ts';
 import { collect } from './support/chunks.ts';
@@ -57,7 +64,7 @@ describe('chat() equals what Ollama answers for stream:false, field by field', (
       const actual = await chat(request, { host });
       assert.deepStrictEqual(actual, expected);
       // On the wire it streamed, so the read timeout of a long answer stays meaningful.
-      assert.equal((since(mark)[0]?.body as { stream?: unknown }).stream, true);
+      assert.equal((since(mark)[0]!.body as { stream?: unknown }).stream, true);
     });
   }
 
@@ -101,7 +108,10 @@ describe('chat() equals what Ollama answers for stream:false, field by field', (
 describe('chatStream() yields every chunk as Ollama sent it', () => {
   test('the chunks equal the raw NDJSON lines of the stand-in', async () => {
     const raw = await fetch(`${host}/api/chat`, { method: 'POST', body: JSON.stringify(hello) });
-    const expected = (await raw.text()).trim().split('\n').map((line) => JSON.parse(line) as unknown);
+    const expected = (await raw.text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as unknown);
     const chunks = await collect(chatStream(hello, { host }));
     assert.deepStrictEqual(chunks, expected);
     assert.ok(chunks.length > 5);
@@ -109,7 +119,12 @@ describe('chatStream() yields every chunk as Ollama sent it', () => {
 
   test('a 🦙 and a 漢 cut between writes arrive whole, also with CRLF, blank lines and a BOM', async () => {
     const body = new TextEncoder().encode(
-      (await (await fetch(`${host}/api/chat`, { method: 'POST', body: JSON.stringify({ ...hello, messages: [{ role: 'user', content: '🦙漢' }] }) })).text()),
+      await (
+        await fetch(`${host}/api/chat`, {
+          method: 'POST',
+          body: JSON.stringify({ ...hello, messages: [{ role: 'user', content: '🦙漢' }] }),
+        })
+      ).text(),
     );
     // Cut inside the first multi-byte characters of the body: one byte into them.
     const llama = body.findIndex((byte, i) => byte === 0xf0 && i > 0);
@@ -117,11 +132,19 @@ describe('chatStream() yields every chunk as Ollama sent it', () => {
     assert.ok(llama > 0 && kanji > 0);
     const request = { ...hello, messages: [{ role: 'user' as const, content: '🦙漢' }] };
     const plain = await collect(chatStream(request, { host }));
-    for (const behaviour of [{ cuts: [llama + 1, llama + 3, kanji + 2] }, { cuts: [llama + 2], crlf: true, blankLines: true, bom: true }]) {
+    for (const behaviour of [
+      { cuts: [llama + 1, llama + 3, kanji + 2] },
+      { cuts: [llama + 2], crlf: true, blankLines: true, bom: true },
+    ]) {
       fake.script(behaviour);
       assert.deepStrictEqual(await collect(chatStream(request, { host })), plain, JSON.stringify(behaviour));
     }
-    assert.ok(plain.map((c) => c.message.content).join('').includes('🦙漢'));
+    assert.ok(
+      plain
+        .map((c) => c.message.content)
+        .join('')
+        .includes('🦙漢'),
+    );
   });
 
   test('a final line without a line break is delivered', async () => {
@@ -137,27 +160,36 @@ describe('errors inside and around the stream', () => {
   test('{"error"} after 3 chunks: chatStream yields the 3 chunks, then throws kind stream with the server text', async () => {
     fake.script({ errorAfter: 3, errorText: inBand });
     const chunks: ChatResponse[] = [];
-    await assert.rejects(collect(chatStream(hello, { host }), chunks), failsWith('stream', (error) => {
-      assert.equal(error.status, 200);
-      assert.ok(error.message.includes(inBand));
-      assert.equal(error.url, `${host}/api/chat`);
-    }));
+    await assert.rejects(
+      collect(chatStream(hello, { host }), chunks),
+      failsWith('stream', (error) => {
+        assert.equal(error.status, 200);
+        assert.ok(error.message.includes(inBand));
+        assert.equal(error.url, `${host}/api/chat`);
+      }),
+    );
     assert.equal(chunks.length, 3);
     assert.ok(chunks.every((chunk) => chunk.done === false));
   });
 
   test('the same in-band error makes chat() and generate() throw the same kind and text', async () => {
     fake.script({ errorAfter: 3, errorText: inBand }, { errorAfter: 3, errorText: inBand });
-    await assert.rejects(chat(hello, { host }), failsWith('stream', (error) => assert.ok(error.message.includes(inBand))));
+    await assert.rejects(
+      chat(hello, { host }),
+      failsWith('stream', (error) => assert.ok(error.message.includes(inBand))),
+    );
     await assert.rejects(generate({ model: 'llama3.2', prompt: 'x' }, { host }), failsWith('stream'));
   });
 
   test('a stream that ends without done: kind protocol for chatStream and chat, after the chunks it had', async () => {
     fake.script({ omitDone: true }, { omitDone: true });
     const chunks: ChatResponse[] = [];
-    await assert.rejects(collect(chatStream(hello, { host }), chunks), failsWith('protocol', (error) => {
-      assert.match(error.message, /without its final chunk/);
-    }));
+    await assert.rejects(
+      collect(chatStream(hello, { host }), chunks),
+      failsWith('protocol', (error) => {
+        assert.match(error.message, /without its final chunk/);
+      }),
+    );
     assert.ok(chunks.length > 0);
     await assert.rejects(chat(hello, { host }), failsWith('protocol'));
   });
@@ -165,26 +197,35 @@ describe('errors inside and around the stream', () => {
   test('a garbage line: kind protocol, with the line on the error', async () => {
     fake.script({ garbageAfter: 2 });
     const chunks: ChatResponse[] = [];
-    await assert.rejects(collect(chatStream(hello, { host }), chunks), failsWith('protocol', (error) => {
-      assert.equal(error.line, '<html>this is not json</html>');
-    }));
+    await assert.rejects(
+      collect(chatStream(hello, { host }), chunks),
+      failsWith('protocol', (error) => {
+        assert.equal(error.line, '<html>this is not json</html>');
+      }),
+    );
     assert.equal(chunks.length, 2);
   });
 
   test('a line over maxLineLength: kind protocol', async () => {
     fake.script({ tokens: ['x'.repeat(5000)] });
-    await assert.rejects(chat(hello, { host, maxLineLength: 1000 }), failsWith('protocol', (error) => {
-      assert.match(error.message, /limit of 1000 bytes/);
-    }));
+    await assert.rejects(
+      chat(hello, { host, maxLineLength: 1000 }),
+      failsWith('protocol', (error) => {
+        assert.match(error.message, /limit of 1000 bytes/);
+      }),
+    );
   });
 
   test('a connection reset after 2 chunks: kind connection, the 2 chunks stay delivered, one request made', async () => {
     fake.script({ resetAfter: 2 });
     const mark = fake.requests.length;
     const chunks: ChatResponse[] = [];
-    await assert.rejects(collect(chatStream(hello, { host }), chunks), failsWith('connection', (error) => {
-      assert.match(error.message, /after 2 chunk/);
-    }));
+    await assert.rejects(
+      collect(chatStream(hello, { host }), chunks),
+      failsWith('connection', (error) => {
+        assert.match(error.message, /after 2 chunk/);
+      }),
+    );
     assert.equal(chunks.length, 2);
     assert.equal(since(mark).length, 1);
   });
@@ -197,49 +238,77 @@ describe('errors inside and around the stream', () => {
 
   test('a reset before any byte: kind connection naming the host', async () => {
     fake.script({ resetAfter: 0 });
-    await assert.rejects(chat(hello, { host, retry: false }), failsWith('connection', (error) => {
-      assert.ok(error.message.includes(host));
-    }));
+    await assert.rejects(
+      chat(hello, { host, retry: false }),
+      failsWith('connection', (error) => {
+        assert.ok(error.message.includes(host));
+      }),
+    );
   });
 });
 
 describe('HTTP errors say what happened and what to do', () => {
   const missing = 'llama9-missing';
   const endpoints: Array<[string, () => Promise<unknown>, string]> = [
-    ['chat', () => chat({ model: missing, messages: [{ role: 'user', content: 'x' }] }, { host }), `model '${missing}' not found`],
-    ['chatStream', () => collect(chatStream({ model: missing, messages: [{ role: 'user', content: 'x' }] }, { host })), `model '${missing}' not found`],
+    [
+      'chat',
+      () => chat({ model: missing, messages: [{ role: 'user', content: 'x' }] }, { host }),
+      `model '${missing}' not found`,
+    ],
+    [
+      'chatStream',
+      () => collect(chatStream({ model: missing, messages: [{ role: 'user', content: 'x' }] }, { host })),
+      `model '${missing}' not found`,
+    ],
     ['generate', () => generate({ model: missing, prompt: 'x' }, { host }), `model '${missing}' not found`],
-    ['embed', () => embed({ model: missing, input: 'x' }, { host }), `model "${missing}" not found, try pulling it first`],
-    ['embeddings', () => embeddings({ model: missing, prompt: 'x' }, { host }), `model "${missing}" not found, try pulling it first`],
+    [
+      'embed',
+      () => embed({ model: missing, input: 'x' }, { host }),
+      `model "${missing}" not found, try pulling it first`,
+    ],
+    [
+      'embeddings',
+      () => embeddings({ model: missing, prompt: 'x' }, { host }),
+      `model "${missing}" not found, try pulling it first`,
+    ],
   ];
   for (const [name, call, serverText] of endpoints) {
     test(`${name}: a missing model is kind http, 404, with the server's own text and the ollama pull hint`, async () => {
-      await assert.rejects(call(), failsWith('http', (error) => {
-        assert.equal(error.status, 404);
-        assert.ok(error.message.includes(serverText), error.message);
-        assert.ok(error.message.includes(`ollama pull ${missing}`), error.message);
-      }));
+      await assert.rejects(
+        call(),
+        failsWith('http', (error) => {
+          assert.equal(error.status, 404);
+          assert.ok(error.message.includes(serverText), error.message);
+          assert.ok(error.message.includes(`ollama pull ${missing}`), error.message);
+        }),
+      );
     });
   }
 
   test('an HTML 502 from a proxy is summarised by its title, not dumped whole', async () => {
     const page = `<!DOCTYPE html><html><head><title>502 Bad Gateway</title><style>body{color:red}</style></head><body>${'<p>nginx details</p>'.repeat(500)}</body></html>`;
     fake.script({ respond: { status: 502, headers: { 'content-type': 'text/html' }, body: page } });
-    await assert.rejects(chat(hello, { host, retry: false }), failsWith('http', (error) => {
-      assert.equal(error.status, 502);
-      assert.ok(error.message.includes('502 Bad Gateway'));
-      assert.ok(!error.message.includes('<p>'), 'no markup in the message');
-      assert.ok(error.message.length < 500, `message of ${error.message.length} characters`);
-      assert.equal(error.body, page);
-    }));
+    await assert.rejects(
+      chat(hello, { host, retry: false }),
+      failsWith('http', (error) => {
+        assert.equal(error.status, 502);
+        assert.ok(error.message.includes('502 Bad Gateway'));
+        assert.ok(!error.message.includes('<p>'), 'no markup in the message');
+        assert.ok(error.message.length < 500, `message of ${error.message.length} characters`);
+        assert.equal(error.body, page);
+      }),
+    );
   });
 
   test('a 500 with a JSON error before the stream: the server text, status 500', async () => {
     fake.script({ errorAfter: 0, errorText: 'option "stop" must be of type array' });
-    await assert.rejects(chat(hello, { host }), failsWith('http', (error) => {
-      assert.equal(error.status, 500);
-      assert.ok(error.message.includes('option "stop" must be of type array'));
-    }));
+    await assert.rejects(
+      chat(hello, { host }),
+      failsWith('http', (error) => {
+        assert.equal(error.status, 500);
+        assert.ok(error.message.includes('option "stop" must be of type array'));
+      }),
+    );
   });
 
   test('an empty model is refused before any request, with a TypeError naming the fix', async () => {
@@ -253,16 +322,19 @@ describe('HTTP errors say what happened and what to do', () => {
     const closed = await startFakeOllama();
     const deadHost = closed.url;
     await closed.close();
-    await assert.rejects(chat(hello, { host: deadHost, retry: { baseDelay: 10 } }), failsWith('connection', (error) => {
-      assert.ok(error.message.includes(deadHost));
-      assert.match(error.message, /connection refused/);
-      assert.match(error.message, /ollama serve/);
-      assert.equal(error.status, undefined);
-      assert.equal(error.code, 'ECONNREFUSED');
-      // Ollama restarting refuses for a moment, so a refusal is retried before it is reported.
-      assert.equal(error.attempts, 3);
-      assert.match(error.message, /Gave up after 3 attempts\./);
-    }));
+    await assert.rejects(
+      chat(hello, { host: deadHost, retry: { baseDelay: 10 } }),
+      failsWith('connection', (error) => {
+        assert.ok(error.message.includes(deadHost));
+        assert.match(error.message, /connection refused/);
+        assert.match(error.message, /ollama serve/);
+        assert.equal(error.status, undefined);
+        assert.equal(error.code, 'ECONNREFUSED');
+        // Ollama restarting refuses for a moment, so a refusal is retried before it is reported.
+        assert.equal(error.attempts, 3);
+        assert.match(error.message, /Gave up after 3 attempts\./);
+      }),
+    );
   });
 });
 
@@ -286,14 +358,21 @@ describe('cancellation is real', () => {
   test('throwing out of the loop also closes the connection', async () => {
     fake.script({ chunkDelayMs: 100 });
     const mark = fake.requests.length;
-    await assert.rejects((async () => {
-      for await (const _ of generateStream({ model: 'llama3.2', prompt: 'x' }, { host })) throw new Error('consumer failed');
-    })(), /consumer failed/);
+    await assert.rejects(
+      (async () => {
+        for await (const _ of generateStream({ model: 'llama3.2', prompt: 'x' }, { host }))
+          throw new Error('consumer failed');
+      })(),
+      /consumer failed/,
+    );
     await fake.waitFor(() => since(mark)[0]?.clientDisconnected === true, 1000);
   });
 
   test('an abort while the first byte is withheld rejects within 200 ms with the reason, and the stand-in sees it', async () => {
-    for (const call of [(signal: AbortSignal) => chat(hello, { host, signal }), (signal: AbortSignal) => collect(chatStream(hello, { host, signal }))]) {
+    for (const call of [
+      (signal: AbortSignal) => chat(hello, { host, signal }),
+      (signal: AbortSignal) => collect(chatStream(hello, { host, signal })),
+    ]) {
       fake.script({ headersDelayMs: 5000 });
       const mark = fake.requests.length;
       const controller = new AbortController();
@@ -312,12 +391,15 @@ describe('cancellation is real', () => {
     fake.script({ chunkDelayMs: 50 });
     const controller = new AbortController();
     const chunks: ChatResponse[] = [];
-    await assert.rejects((async () => {
-      for await (const chunk of chatStream(hello, { host, signal: controller.signal })) {
-        chunks.push(chunk);
-        if (chunks.length === 2) controller.abort('stop here');
-      }
-    })(), (error) => error === 'stop here');
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of chatStream(hello, { host, signal: controller.signal })) {
+          chunks.push(chunk);
+          if (chunks.length === 2) controller.abort('stop here');
+        }
+      })(),
+      (error) => error === 'stop here',
+    );
     assert.equal(chunks.length, 2);
   });
 
@@ -342,7 +424,10 @@ describe('cancellation is real', () => {
 describe('requests on the wire', () => {
   test('images given as bytes are sent as base64; strings pass unchanged; the caller object is untouched', async () => {
     const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff]);
-    const request: ChatRequest = { model: 'llama3.2', messages: [{ role: 'user', content: 'see', images: [png, png.buffer, 'AAAA'] }] };
+    const request: ChatRequest = {
+      model: 'llama3.2',
+      messages: [{ role: 'user', content: 'see', images: [png, png.buffer, 'AAAA'] }],
+    };
     const mark = fake.requests.length;
     await chat(request, { host });
     const sent = since(mark)[0]?.body as { messages: Array<{ images: string[] }> };
@@ -350,12 +435,21 @@ describe('requests on the wire', () => {
     assert.deepEqual(sent.messages[0]?.images, [b64, b64, 'AAAA']);
     assert.ok(request.messages?.[0]?.images?.[0] instanceof Uint8Array);
     await generate({ model: 'llama3.2', prompt: 'see', images: [png] }, { host });
-    assert.deepEqual((since(mark)[1]?.body as { images: string[] }).images, [b64]);
+    assert.deepEqual((since(mark)[1]!.body as { images: string[] }).images, [b64]);
   });
 
   test('the request body keeps Ollama field names as given', async () => {
     const mark = fake.requests.length;
-    await chat({ ...hello, keep_alive: '5m', options: { num_ctx: 4096, temperature: 0, stop: ['\n'] }, format: 'json', think: false }, { host });
+    await chat(
+      {
+        ...hello,
+        keep_alive: '5m',
+        options: { num_ctx: 4096, temperature: 0, stop: ['\n'] },
+        format: 'json',
+        think: false,
+      },
+      { host },
+    );
     const sent = since(mark)[0]?.body as Record<string, unknown>;
     assert.deepEqual(sent.options, { num_ctx: 4096, temperature: 0, stop: ['\n'] });
     assert.equal(sent.keep_alive, '5m');
@@ -363,7 +457,7 @@ describe('requests on the wire', () => {
     assert.equal(sent.think, false);
   });
 
-  test('default headers, and the caller\'s headers win', async () => {
+  test("default headers, and the caller's headers win", async () => {
     const mark = fake.requests.length;
     await chat(hello, { host, headers: { 'User-Agent': 'my-app/2', 'X-Trace': 'abc' } });
     await embed({ model: 'nomic-embed-text', input: ['a', 'b'] }, { host });
@@ -394,10 +488,13 @@ describe('requests on the wire', () => {
     const withAuth = host.replace('http://', 'http://ada:s3cret@');
     await chat(hello, { host: withAuth });
     assert.equal(since(mark)[0]?.headers.authorization, `Basic ${Buffer.from('ada:s3cret').toString('base64')}`);
-    await assert.rejects(chat({ model: 'nope', messages: [] }, { host: withAuth }), failsWith('http', (error) => {
-      assert.ok(!error.message.includes('s3cret') && !error.message.includes('ada'));
-      assert.ok(!error.url?.includes('s3cret'));
-    }));
+    await assert.rejects(
+      chat({ model: 'nope', messages: [] }, { host: withAuth }),
+      failsWith('http', (error) => {
+        assert.ok(!error.message.includes('s3cret') && !error.message.includes('ada'));
+        assert.ok(!error.url?.includes('s3cret'));
+      }),
+    );
   });
 
   test('a replacement fetch is used, and called as a plain function', async () => {
@@ -441,7 +538,9 @@ describe('embeddings', () => {
   });
 
   test('a non-JSON 200 body is a protocol error', async () => {
-    fake.script({ respond: { status: 200, headers: { 'content-type': 'application/json' }, body: '{"embeddings": [[0.1,' } });
+    fake.script({
+      respond: { status: 200, headers: { 'content-type': 'application/json' }, body: '{"embeddings": [[0.1,' },
+    });
     await assert.rejects(embed({ model: 'nomic-embed-text', input: 'x' }, { host }), failsWith('protocol'));
   });
 });

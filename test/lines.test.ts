@@ -39,7 +39,10 @@ describe('LineSplitter: the bytes it pins down', () => {
 
   test('a BOM that is not at the start of the stream is kept, so the line fails to parse', async () => {
     assert.deepEqual(lines([bytes('{"a":1}\n', [0xef, 0xbb, 0xbf], '{"a":2}\n')]), ['{"a":1}', '\ufeff{"a":2}']);
-    await assert.rejects(collect(readNdjson(streamOf([bytes('{"a":1}\n', [0xef, 0xbb, 0xbf], '{"a":2}\n')]))), isProtocol);
+    await assert.rejects(
+      collect(readNdjson(streamOf([bytes('{"a":1}\n', [0xef, 0xbb, 0xbf], '{"a":2}\n')]))),
+      isProtocol,
+    );
   });
 
   test('`{"a":1}\\n{"a":2}`: a final line without a line break is delivered by end()', () => {
@@ -55,7 +58,9 @@ describe('LineSplitter: the bytes it pins down', () => {
 
   test('`F0 9F` | `A6` | `99`: a four-byte emoji cut twice arrives whole', () => {
     const llama = encoder.encode('🦙');
-    assert.deepEqual(lines([bytes('"', [llama[0]!, llama[1]!]), bytes([llama[2]!]), bytes([llama[3]!], '"\n')]), ['"🦙"']);
+    assert.deepEqual(lines([bytes('"', [llama[0]!, llama[1]!]), bytes([llama[2]!]), bytes([llama[3]!], '"\n')]), [
+      '"🦙"',
+    ]);
   });
 
   test('`FF`: invalid UTF-8 is a protocol error, never a silent U+FFFD', () => {
@@ -63,14 +68,20 @@ describe('LineSplitter: the bytes it pins down', () => {
   });
 
   test('`"E6 BC`<end>: a stream cut inside a character is a protocol error', () => {
-    assert.throws(() => lines([bytes('{"a":"', [0xe6, 0xbc])]), (error) => isProtocol(error) && /multi-byte/.test((error as Error).message));
+    assert.throws(
+      () => lines([bytes('{"a":"', [0xe6, 0xbc])]),
+      (error) => isProtocol(error) && /multi-byte/.test((error as Error).message),
+    );
   });
 
   test('a 10 MB line in 64 KiB chunks comes out whole and parses', () => {
     const payload = 'é漢🦙x'.repeat(10_000_000 / 10);
     const data = encoder.encode(`${JSON.stringify({ response: payload })}\n`);
     assert.ok(data.length >= 10_000_000);
-    const pieces = cut(data, Array.from({ length: Math.floor(data.length / 65536) }, (_, i) => (i + 1) * 65536));
+    const pieces = cut(
+      data,
+      Array.from({ length: Math.floor(data.length / 65536) }, (_, i) => (i + 1) * 65536),
+    );
     const out = lines(pieces);
     assert.equal(out.length, 1);
     assert.equal((JSON.parse(out[0]!) as { response: string }).response, payload);
@@ -120,25 +131,35 @@ describe('readNdjson', () => {
     const seen: unknown[] = [];
     await assert.rejects(
       (async () => {
-        for await (const value of readNdjson(streamOf([bytes('{"a":1}\nnot json\n{"a":3}\n')]), { url: 'http://x/api/chat' })) {
+        for await (const value of readNdjson(streamOf([bytes('{"a":1}\nnot json\n{"a":3}\n')]), {
+          url: 'http://x/api/chat',
+        })) {
           seen.push(value);
         }
       })(),
-      (error) => isProtocol(error) && (error as OllamaError).line === 'not json' &&
-        (error as OllamaError).url === 'http://x/api/chat' && /not JSON/.test((error as Error).message),
+      (error) =>
+        isProtocol(error) &&
+        (error as OllamaError).line === 'not json' &&
+        (error as OllamaError).url === 'http://x/api/chat' &&
+        /not JSON/.test((error as Error).message),
     );
     assert.deepEqual(seen, [{ a: 1 }]);
   });
 
   test('a very long garbage line is cut to 200 characters on the error', async () => {
     const garbage = 'z'.repeat(5000);
-    await assert.rejects(collect(readNdjson(streamOf([bytes(`${garbage}\n`)]))),
-      (error) => isProtocol(error) && (error as OllamaError).line?.length === 200 && (error as Error).message.length < 600);
+    await assert.rejects(
+      collect(readNdjson(streamOf([bytes(`${garbage}\n`)]))),
+      (error) =>
+        isProtocol(error) && (error as OllamaError).line?.length === 200 && (error as Error).message.length < 600,
+    );
   });
 
   test('an oversized line names the URL it came from', async () => {
-    await assert.rejects(collect(readNdjson(streamOf([bytes('x'.repeat(5000))]), { maxLineLength: 100, url: 'http://h/api/generate' })),
-      (error) => isProtocol(error) && (error as OllamaError).url === 'http://h/api/generate');
+    await assert.rejects(
+      collect(readNdjson(streamOf([bytes('x'.repeat(5000))]), { maxLineLength: 100, url: 'http://h/api/generate' })),
+      (error) => isProtocol(error) && (error as OllamaError).url === 'http://h/api/generate',
+    );
   });
 
   test('leaving the loop early cancels the source stream', async () => {
@@ -174,7 +195,11 @@ describe('chunking never changes what comes out', () => {
   test('cut in two at every byte offset, the splitter and the reader yield the same objects', async () => {
     for (let offset = 0; offset <= ndjson.length; offset++) {
       const pieces = cut(ndjson, [offset]);
-      assert.deepEqual(lines(pieces).map((line) => JSON.parse(line) as unknown), objects, `cut at ${offset}`);
+      assert.deepEqual(
+        lines(pieces).map((line) => JSON.parse(line) as unknown),
+        objects,
+        `cut at ${offset}`,
+      );
       assert.deepEqual(await collect(readNdjson(streamOf(pieces))), objects, `reader, cut at ${offset}`);
     }
   });
@@ -183,8 +208,14 @@ describe('chunking never changes what comes out', () => {
     const random = seeded(0x11a3a);
     for (let run = 0; run < 2000; run++) {
       const count = 1 + Math.floor(random() * 80);
-      const offsets = Array.from({ length: count }, () => Math.floor(random() * (ndjson.length + 1))).sort((a, b) => a - b);
-      assert.deepEqual(await collect(readNdjson(streamOf(cut(ndjson, offsets)))), objects, `run ${run}: cuts ${offsets.join(',')}`);
+      const offsets = Array.from({ length: count }, () => Math.floor(random() * (ndjson.length + 1))).sort(
+        (a, b) => a - b,
+      );
+      assert.deepEqual(
+        await collect(readNdjson(streamOf(cut(ndjson, offsets)))),
+        objects,
+        `run ${run}: cuts ${offsets.join(',')}`,
+      );
     }
   });
 
@@ -193,7 +224,9 @@ describe('chunking never changes what comes out', () => {
     const variant = bytes([0xef, 0xbb, 0xbf], text.slice(0, -4));
     const random = seeded(7);
     for (let run = 0; run < 300; run++) {
-      const offsets = Array.from({ length: 1 + Math.floor(random() * 40) }, () => Math.floor(random() * (variant.length + 1))).sort((a, b) => a - b);
+      const offsets = Array.from({ length: 1 + Math.floor(random() * 40) }, () =>
+        Math.floor(random() * (variant.length + 1)),
+      ).sort((a, b) => a - b);
       assert.deepEqual(await collect(readNdjson(streamOf(cut(variant, offsets)))), objects, `run ${run}`);
     }
   });

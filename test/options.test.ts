@@ -46,7 +46,8 @@ describe('invalid values throw a RangeError before any request', () => {
   test('the message names the option, the range, and how to switch it off', async () => {
     await assert.rejects(chat(hello, { host: fake.url, readTimeout: -1 }), {
       name: 'RangeError',
-      message: 'options.readTimeout must be a number of milliseconds from 0 to 2147483647 (0 or Infinity turns it off), got number -1',
+      message:
+        'options.readTimeout must be a number of milliseconds from 0 to 2147483647 (0 or Infinity turns it off), got number -1',
     });
   });
 

@@ -17,8 +17,17 @@ test('no fraction before a line carries a total; bytes done over bytes announced
     { status: 'pulling aaa', digest: 'sha256:aaa', total: 1000, completed: 250 },
     { status: 'pulling aaa', digest: 'sha256:aaa', total: 1000, completed: 500 },
   ]);
-  assert.deepEqual(events.map((e) => e.fraction), [undefined, 0, 0.25, 0.5]);
-  assert.deepEqual(events[2], { status: 'pulling aaa', digest: 'sha256:aaa', total: 1000, completed: 250, fraction: 0.25 });
+  assert.deepEqual(
+    events.map((e) => e.fraction),
+    [undefined, 0, 0.25, 0.5],
+  );
+  assert.deepEqual(events[2], {
+    status: 'pulling aaa',
+    digest: 'sha256:aaa',
+    total: 1000,
+    completed: 250,
+    fraction: 0.25,
+  });
 });
 
 test('a small layer announced after a big one holds the fraction instead of pulling it back', () => {
@@ -43,10 +52,20 @@ test('completed going back or past total, a missing completed, and a zero total 
     { status: 'pulling b', digest: 'sha256:b', total: 200, completed: 50 },
     { status: 'pulling b', digest: 'sha256:b', total: 200, completed: 900 },
   ]);
-  assert.deepEqual(events.map((e) => e.fraction), [undefined, 0.75, 0.75, 0.999]);
+  assert.deepEqual(
+    events.map((e) => e.fraction),
+    [undefined, 0.75, 0.75, 0.999],
+  );
 });
 
 test('success is 1 even when no total was ever given (create without files)', () => {
-  const events = feed([{ status: 'using existing layer sha256:x' }, { status: 'writing manifest' }, { status: 'success' }]);
-  assert.deepEqual(events.map((e) => e.fraction), [undefined, undefined, 1]);
+  const events = feed([
+    { status: 'using existing layer sha256:x' },
+    { status: 'writing manifest' },
+    { status: 'success' },
+  ]);
+  assert.deepEqual(
+    events.map((e) => e.fraction),
+    [undefined, undefined, 1],
+  );
 });

@@ -36,7 +36,10 @@ test('this suite runs under the console guard', () => {
  * instrumented, and reports what code under `ownDir` touched while it loaded (Node's own
  * loader reads a few environment variables during any import; those are not ours).
  */
-async function importProbe(target: string, ownDir: string): Promise<{ touched: string[]; added: string[]; exports: string[] }> {
+async function importProbe(
+  target: string,
+  ownDir: string,
+): Promise<{ touched: string[]; added: string[]; exports: string[] }> {
   const probe = `
     const ownDir = ${JSON.stringify(ownDir)};
     const touched = [];
@@ -70,7 +73,17 @@ test('importing the package makes no request, starts no timer, reads no environm
   for (const result of [bundle, files]) {
     assert.deepEqual(result.touched, []);
     assert.deepEqual(result.added, []);
-    for (const name of ['chat', 'chatStream', 'generate', 'generateStream', 'embed', 'embeddings', 'OllamaError', 'LineSplitter', 'readNdjson']) {
+    for (const name of [
+      'chat',
+      'chatStream',
+      'generate',
+      'generateStream',
+      'embed',
+      'embeddings',
+      'OllamaError',
+      'LineSplitter',
+      'readNdjson',
+    ]) {
       assert.ok(result.exports.includes(name), `missing export ${name}`);
     }
   }
@@ -109,7 +122,10 @@ test('lib/ has no node: import, no console, and no process or Deno access outsid
 });
 
 test('VERSION matches package.json', async () => {
-  const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string; dependencies?: object };
+  const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+    version: string;
+    dependencies?: object;
+  };
   assert.equal(VERSION, pkg.version);
   assert.equal(pkg.dependencies, undefined, 'ollama-fetch has no runtime dependency');
 });

@@ -18,7 +18,10 @@ test('the bundle a consumer loads is within the byte budget', async () => {
   assert.ok(verdict.ok, verdict.reason);
   // Minified code compresses to about a third; a gzip size near the raw one would mean the
   // measurement compressed something else (or nothing).
-  assert.ok(verdict.gzip9 > 0 && verdict.gzip9 < verdict.raw / 2, `gzip -9 gave ${verdict.gzip9} of ${verdict.raw} bytes`);
+  assert.ok(
+    verdict.gzip9 > 0 && verdict.gzip9 < verdict.raw / 2,
+    `gzip -9 gave ${verdict.gzip9} of ${verdict.raw} bytes`,
+  );
 });
 
 test('the budget check fails one byte over the limit and passes exactly at it', () => {
@@ -39,7 +42,10 @@ test('the budgeted file is the whole runtime: alone in an empty directory it imp
     const copy = join(dir, 'alone.mjs');
     await copyFile(join(root, entry), copy);
     const alone = (await import(pathToFileURL(copy).href)) as Record<string, unknown>;
-    const perFile = (await import(pathToFileURL(join(root, 'dist', 'lib', 'index.js')).href)) as Record<string, unknown>;
+    const perFile = (await import(pathToFileURL(join(root, 'dist', 'lib', 'index.js')).href)) as Record<
+      string,
+      unknown
+    >;
     assert.deepEqual(Object.keys(alone).sort(), Object.keys(perFile).sort());
   } finally {
     await rm(dir, { recursive: true, force: true });

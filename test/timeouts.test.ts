@@ -51,25 +51,36 @@ function rejection<T>(result: PromiseSettledResult<T>): unknown {
 }
 
 describe('connectTimeout: the handshake, and nothing else', { concurrency: true }, () => {
-  test('a host that never completes the handshake: connect-timeout at 1500 ms, far before Node\'s own 10 s', async () => {
+  test("a host that never completes the handshake: connect-timeout at 1500 ms, far before Node's own 10 s", async () => {
     const { ms, result } = await timed(() => chat(hello, { host: dead.url, connectTimeout: 1500, retry: false }));
-    assert.ok(failsWith('connect-timeout', (error) => {
-      assert.equal(error.attempts, 1);
-      assert.match(error.message, /within connectTimeout \(1500 ms\)/);
-      assert.ok(error.message.includes(dead.url));
-    })(rejection(result)));
+    assert.ok(
+      failsWith('connect-timeout', (error) => {
+        assert.equal(error.attempts, 1);
+        assert.match(error.message, /within connectTimeout \(1500 ms\)/);
+        assert.ok(error.message.includes(dead.url));
+      })(rejection(result)),
+    );
     assert.ok(ms >= 1400 && ms < 1500 + SLACK, `failed after ${Math.round(ms)} ms`);
   });
 
   test('with the default retry: 3 attempts, and onRetry saw the 2 waits', async () => {
     const waits: RetryInfo[] = [];
     const { ms, result } = await timed(() =>
-      chat(hello, { host: dead.url, connectTimeout: 1500, retry: { onRetry: (info) => void waits.push(info) } }));
-    assert.ok(failsWith('connect-timeout', (error) => {
-      assert.equal(error.attempts, 3);
-      assert.match(error.message, /Gave up after 3 attempts/);
-    })(rejection(result)));
-    assert.deepEqual(waits.map((w) => [w.attemptNumber, w.retriesLeft]), [[1, 2], [2, 1]]);
+      chat(hello, { host: dead.url, connectTimeout: 1500, retry: { onRetry: (info) => void waits.push(info) } }),
+    );
+    assert.ok(
+      failsWith('connect-timeout', (error) => {
+        assert.equal(error.attempts, 3);
+        assert.match(error.message, /Gave up after 3 attempts/);
+      })(rejection(result)),
+    );
+    assert.deepEqual(
+      waits.map((w) => [w.attemptNumber, w.retriesLeft]),
+      [
+        [1, 2],
+        [2, 1],
+      ],
+    );
     for (const wait of waits) assert.ok(failsWith('connect-timeout')(wait.error));
     // Default backoff: 1 s then 2 s, each spread over its upper half.
     assert.ok(waits[0]!.delay >= 500 && waits[0]!.delay <= 1000, `first wait ${waits[0]!.delay}`);
@@ -80,7 +91,9 @@ describe('connectTimeout: the handshake, and nothing else', { concurrency: true 
 
   test('a server that accepts and then stays silent longer than connectTimeout is not a connect timeout', async () => {
     const { headers, count } = as({ headersDelayMs: 4000 });
-    const { ms, result } = await timed(() => chat(hello, { host: fake.url, headers, connectTimeout: 1000, readTimeout: 8000 }));
+    const { ms, result } = await timed(() =>
+      chat(hello, { host: fake.url, headers, connectTimeout: 1000, readTimeout: 8000 }),
+    );
     assert.equal(result.status, 'fulfilled', String((result as PromiseRejectedResult).reason));
     assert.ok(ms >= 3900, `answered after ${Math.round(ms)} ms`);
     assert.equal(count(), 1);
@@ -89,10 +102,13 @@ describe('connectTimeout: the handshake, and nothing else', { concurrency: true 
   test('where fetch cannot time the connection (a fetch option), connect + read make one deadline', async () => {
     const ownFetch = (input: string, init: RequestInit): Promise<Response> => fetch(input, init);
     const { ms, result } = await timed(() =>
-      chat(hello, { host: dead.url, fetch: ownFetch, connectTimeout: 1000, readTimeout: 1000, retry: false }));
-    assert.ok(failsWith('read-timeout', (error) => {
-      assert.match(error.message, /connectTimeout \+ readTimeout \(1000 ms \+ 1000 ms;/);
-    })(rejection(result)));
+      chat(hello, { host: dead.url, fetch: ownFetch, connectTimeout: 1000, readTimeout: 1000, retry: false }),
+    );
+    assert.ok(
+      failsWith('read-timeout', (error) => {
+        assert.match(error.message, /connectTimeout \+ readTimeout \(1000 ms \+ 1000 ms;/);
+      })(rejection(result)),
+    );
     assert.ok(ms >= 1900 && ms < 2000 + SLACK, `failed after ${Math.round(ms)} ms`);
   });
 });
@@ -101,12 +117,14 @@ describe('readTimeout: the longest silence, before the first byte and between ch
   test('headers withheld for good with readTimeout 2000: read-timeout after about 2 s, one attempt', async () => {
     const { headers, count } = as({ headersDelayMs: 60_000 });
     const { ms, result } = await timed(() => chat(hello, { host: fake.url, headers, readTimeout: 2000 }));
-    assert.ok(failsWith('read-timeout', (error) => {
-      assert.equal(error.attempts, 1);
-      assert.match(error.message, /sent no response .* within readTimeout \(2000 ms\)/);
-      assert.match(error.message, /cold start can take minutes/);
-      assert.match(error.message, /readTimeout: 600_000/);
-    })(rejection(result)));
+    assert.ok(
+      failsWith('read-timeout', (error) => {
+        assert.equal(error.attempts, 1);
+        assert.match(error.message, /sent no response .* within readTimeout \(2000 ms\)/);
+        assert.match(error.message, /cold start can take minutes/);
+        assert.match(error.message, /readTimeout: 600_000/);
+      })(rejection(result)),
+    );
     assert.ok(ms >= 1900 && ms < 2000 + SLACK, `failed after ${Math.round(ms)} ms`);
     assert.equal(count(), 1, 'a read timeout is not retried');
   });
@@ -115,7 +133,8 @@ describe('readTimeout: the longest silence, before the first byte and between ch
     const { headers, count } = as({ headersDelayMs: 60_000 });
     const ownFetch = (input: string, init: RequestInit): Promise<Response> => fetch(input, init);
     const { ms, result } = await timed(() =>
-      chat(hello, { host: fake.url, headers, fetch: ownFetch, connectTimeout: 1000, readTimeout: 1500 }));
+      chat(hello, { host: fake.url, headers, fetch: ownFetch, connectTimeout: 1000, readTimeout: 1500 }),
+    );
     assert.ok(failsWith('read-timeout')(rejection(result)));
     assert.ok(ms >= 2400 && ms < 2500 + SLACK, `failed after ${Math.round(ms)} ms`);
     assert.equal(count(), 1);
@@ -148,13 +167,18 @@ describe('readTimeout: the longest silence, before the first byte and between ch
       }
     });
     const failedAt = performance.now();
-    assert.ok(failsWith('read-timeout', (error) => {
-      assert.match(error.message, /went silent for longer than readTimeout \(1000 ms\).* after 5 chunk\(s\)/);
-      assert.equal(error.attempts, 1);
-    })(rejection(result)));
+    assert.ok(
+      failsWith('read-timeout', (error) => {
+        assert.match(error.message, /went silent for longer than readTimeout \(1000 ms\).* after 5 chunk\(s\)/);
+        assert.equal(error.attempts, 1);
+      })(rejection(result)),
+    );
     assert.equal(seen.length, 5);
     const silence = failedAt - lastChunkAt;
-    assert.ok(silence >= 950 && silence < 1000 + SLACK, `failed ${Math.round(silence)} ms after the last chunk (${Math.round(ms)} ms in all)`);
+    assert.ok(
+      silence >= 950 && silence < 1000 + SLACK,
+      `failed ${Math.round(silence)} ms after the last chunk (${Math.round(ms)} ms in all)`,
+    );
     assert.equal(count(), 1);
     // The timeout closed the connection, so Ollama would stop generating.
     await fake.waitFor(left, 2000);
@@ -190,11 +214,15 @@ describe('totalTimeout: the whole call', { concurrency: true }, () => {
   test('a stream that keeps flowing is still cut at totalTimeout, with what it had yielded kept', async () => {
     const { headers } = as({ tokens, chunkDelayMs: 200 });
     const seen: ChatResponse[] = [];
-    const { ms, result } = await timed(() => collect(chatStream(hello, { host: fake.url, headers, totalTimeout: 1500 }), seen));
-    assert.ok(failsWith('total-timeout', (error) => {
-      assert.match(error.message, /did not complete within totalTimeout \(1500 ms\)/);
-      assert.equal(error.attempts, 1);
-    })(rejection(result)));
+    const { ms, result } = await timed(() =>
+      collect(chatStream(hello, { host: fake.url, headers, totalTimeout: 1500 }), seen),
+    );
+    assert.ok(
+      failsWith('total-timeout', (error) => {
+        assert.match(error.message, /did not complete within totalTimeout \(1500 ms\)/);
+        assert.equal(error.attempts, 1);
+      })(rejection(result)),
+    );
     assert.ok(seen.length >= 3 && seen.length < 30, `${seen.length} chunks`);
     assert.ok(ms >= 1450 && ms < 1500 + SLACK, `failed after ${Math.round(ms)} ms`);
   });
@@ -207,7 +235,7 @@ describe('totalTimeout: the whole call', { concurrency: true }, () => {
   });
 });
 
-describe('Node\'s own undici Agent carries the timeouts', () => {
+describe("Node's own undici Agent carries the timeouts", () => {
   /** A bare server answering every request with one embedding, counting its connections. */
   async function counting(): Promise<{ server: Server; host: string; connections: () => number }> {
     let connections = 0;
@@ -244,7 +272,10 @@ describe('Node\'s own undici Agent carries the timeouts', () => {
     const { server, host } = await counting();
     try {
       for (let i = 0; i < 20; i++) {
-        const reply = await embed({ model: 'm', input: 'x' }, { host, connectTimeout: 1000 + i, readTimeout: 5000 + i });
+        const reply = await embed(
+          { model: 'm', input: 'x' },
+          { host, connectTimeout: 1000 + i, readTimeout: 5000 + i },
+        );
         assert.deepEqual(reply.embeddings, [[1, 0]]);
       }
     } finally {

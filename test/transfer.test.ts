@@ -46,7 +46,7 @@ describe('pullModel', { concurrency: true }, () => {
         byLayer.set(event.digest, event.completed ?? 0);
       }
       assert.ok(byLayer.size >= 2, 'several layers');
-      assert.equal((fake.requests[0]?.body as { stream?: boolean }).stream, true);
+      assert.equal((fake.requests[0]!.body as { stream?: boolean }).stream, true);
 
       // The same pull read raw: the callback saw exactly these lines, in this order.
       const raw = await fetch(`${fake.url}/api/pull`, {
@@ -54,200 +54,285 @@ describe('pullModel', { concurrency: true }, () => {
         headers: behaviourHeader({ progressUpdates: 196 }),
         body: JSON.stringify({ model: 'tinyllama' }),
       });
-      const sent = (await raw.text()).trim().split('\n').map((line) => JSON.parse(line) as unknown);
-      assert.deepEqual(events.map(({ fraction: _, ...line }) => line), sent);
+      const sent = (await raw.text())
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown);
+      assert.deepEqual(
+        events.map(({ fraction: _, ...line }) => line),
+        sent,
+      );
     }));
 
-  test('an unknown model: the in-band error of the 200 stream rejects with kind stream', () => withFake(async (fake) => {
-    const { events, onProgress } = recorder();
-    await assert.rejects(pullModel({ model: 'no-such-model' }, { host: fake.url, onProgress }), failsWith('stream', (error) => {
-      assert.equal(error.status, 200);
-      assert.match(error.message, /pull model manifest: file does not exist/);
-      assert.match(error.message, /The registry has no model "no-such-model"/);
+  test('an unknown model: the in-band error of the 200 stream rejects with kind stream', () =>
+    withFake(async (fake) => {
+      const { events, onProgress } = recorder();
+      await assert.rejects(
+        pullModel({ model: 'no-such-model' }, { host: fake.url, onProgress }),
+        failsWith('stream', (error) => {
+          assert.equal(error.status, 200);
+          assert.match(error.message, /pull model manifest: file does not exist/);
+          assert.match(error.message, /The registry has no model "no-such-model"/);
+        }),
+      );
+      assert.deepEqual(
+        events.map((e) => e.status),
+        ['pulling manifest'],
+      );
     }));
-    assert.deepEqual(events.map((e) => e.status), ['pulling manifest']);
-  }));
 
-  test('a progress stream that ends without success is a protocol error', () => withFake(async (fake) => {
-    fake.script({ omitDone: true });
-    const { events, onProgress } = recorder();
-    await assert.rejects(pullModel({ model: 'tinyllama' }, { host: fake.url, onProgress }), failsWith('protocol', (error) => {
-      assert.match(error.message, /without its final chunk \("status": "success"\)/);
+  test('a progress stream that ends without success is a protocol error', () =>
+    withFake(async (fake) => {
+      fake.script({ omitDone: true });
+      const { events, onProgress } = recorder();
+      await assert.rejects(
+        pullModel({ model: 'tinyllama' }, { host: fake.url, onProgress }),
+        failsWith('protocol', (error) => {
+          assert.match(error.message, /without its final chunk \("status": "success"\)/);
+        }),
+      );
+      assert.ok(events.length > 2);
+      assert.notEqual(events.at(-1)?.status, 'success');
     }));
-    assert.ok(events.length > 2);
-    assert.notEqual(events.at(-1)?.status, 'success');
-  }));
 
-  test('a connection cut mid-pull: kind connection, and no retry once progress was reported', () => withFake(async (fake) => {
-    fake.script({ closeAfter: 3 });
-    const { events, onProgress } = recorder();
-    await assert.rejects(pullModel({ model: 'tinyllama' }, { host: fake.url, onProgress }), failsWith('connection'));
-    assert.equal(events.length, 3);
-    assert.equal(fake.requests.length, 1);
-  }));
-
-  test('a 503 before any progress is retried', () => withFake(async (fake) => {
-    fake.script(statusReply(503, '0'), {});
-    assert.deepEqual(await pullModel({ model: 'tinyllama' }, { host: fake.url }), { status: 'success' });
-    assert.equal(fake.requests.length, 2);
-    assert.ok((await listModels({ host: fake.url })).models.some((m) => m.name === 'tinyllama:latest'));
-  }));
-
-  test('a stall between progress lines is a read timeout', () => withFake(async (fake) => {
-    fake.script({ stallAfter: 2 });
-    await assert.rejects(pullModel({ model: 'tinyllama' }, { host: fake.url, readTimeout: 300 }), failsWith('read-timeout'));
-  }));
-
-  test('onProgress throwing ends the pull with that error and closes the connection', () => withFake(async (fake) => {
-    fake.script({ chunkDelayMs: 20 });
-    const mine = new Error('disk full');
-    await assert.rejects(pullModel({ model: 'tinyllama' }, {
-      host: fake.url,
-      onProgress: (event) => {
-        if (event.status !== 'pulling manifest') throw mine;
-      },
-    }), (error) => error === mine);
-    await fake.waitFor((requests) => requests[0]?.clientDisconnected === true, 2000);
-  }));
-
-  test('an async onProgress is awaited before the next line is read', () => withFake(async (fake) => {
-    const order: string[] = [];
-    await pullModel({ model: 'tinyllama' }, {
-      host: fake.url,
-      onProgress: async (event) => {
-        order.push(`start ${event.status}`);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        order.push(`end ${event.status}`);
-      },
-    });
-    for (let i = 0; i < order.length; i += 2) {
-      assert.equal(order[i]?.replace('start', 'end'), order[i + 1]);
-    }
-  }));
-
-  test('an invalid name: http 400 before any progress', () => withFake(async (fake) => {
-    await assert.rejects(pullModel({ model: 'bad name!' }, { host: fake.url }), failsWith('http', (error) => {
-      assert.equal(error.status, 400);
-      assert.match(error.message, /invalid model name/);
+  test('a connection cut mid-pull: kind connection, and no retry once progress was reported', () =>
+    withFake(async (fake) => {
+      fake.script({ closeAfter: 3 });
+      const { events, onProgress } = recorder();
+      await assert.rejects(pullModel({ model: 'tinyllama' }, { host: fake.url, onProgress }), failsWith('connection'));
+      assert.equal(events.length, 3);
+      assert.equal(fake.requests.length, 1);
     }));
-  }));
 
-  test('a bad onProgress or model is refused before sending', () => withFake(async (fake) => {
-    await assert.rejects(pullModel({ model: 'tinyllama' }, { host: fake.url, onProgress: 'log' as never }), TypeError);
-    await assert.rejects(pullModel({ model: '' }, { host: fake.url }), /pullModel: request\.model/);
-    assert.equal(fake.requests.length, 0);
-  }));
+  test('a 503 before any progress is retried', () =>
+    withFake(async (fake) => {
+      fake.script(statusReply(503, '0'), {});
+      assert.deepEqual(await pullModel({ model: 'tinyllama' }, { host: fake.url }), { status: 'success' });
+      assert.equal(fake.requests.length, 2);
+      assert.ok((await listModels({ host: fake.url })).models.some((m) => m.name === 'tinyllama:latest'));
+    }));
+
+  test('a stall between progress lines is a read timeout', () =>
+    withFake(async (fake) => {
+      fake.script({ stallAfter: 2 });
+      await assert.rejects(
+        pullModel({ model: 'tinyllama' }, { host: fake.url, readTimeout: 300 }),
+        failsWith('read-timeout'),
+      );
+    }));
+
+  test('onProgress throwing ends the pull with that error and closes the connection', () =>
+    withFake(async (fake) => {
+      fake.script({ chunkDelayMs: 20 });
+      const mine = new Error('disk full');
+      await assert.rejects(
+        pullModel(
+          { model: 'tinyllama' },
+          {
+            host: fake.url,
+            onProgress: (event) => {
+              if (event.status !== 'pulling manifest') throw mine;
+            },
+          },
+        ),
+        (error) => error === mine,
+      );
+      await fake.waitFor((requests) => requests[0]?.clientDisconnected === true, 2000);
+    }));
+
+  test('an async onProgress is awaited before the next line is read', () =>
+    withFake(async (fake) => {
+      const order: string[] = [];
+      await pullModel(
+        { model: 'tinyllama' },
+        {
+          host: fake.url,
+          onProgress: async (event) => {
+            order.push(`start ${event.status}`);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            order.push(`end ${event.status}`);
+          },
+        },
+      );
+      for (let i = 0; i < order.length; i += 2) {
+        assert.equal(order[i]?.replace('start', 'end'), order[i + 1]);
+      }
+    }));
+
+  test('an invalid name: http 400 before any progress', () =>
+    withFake(async (fake) => {
+      await assert.rejects(
+        pullModel({ model: 'bad name!' }, { host: fake.url }),
+        failsWith('http', (error) => {
+          assert.equal(error.status, 400);
+          assert.match(error.message, /invalid model name/);
+        }),
+      );
+    }));
+
+  test('a bad onProgress or model is refused before sending', () =>
+    withFake(async (fake) => {
+      await assert.rejects(
+        pullModel({ model: 'tinyllama' }, { host: fake.url, onProgress: 'log' as never }),
+        TypeError,
+      );
+      await assert.rejects(pullModel({ model: '' }, { host: fake.url }), /pullModel: request\.model/);
+      assert.equal(fake.requests.length, 0);
+    }));
 });
 
 describe('pushModel and createModel', { concurrency: true }, () => {
-  test('pushModel: progress to success', () => withFake(async (fake) => {
-    const { events, onProgress } = recorder();
-    assert.deepEqual(await pushModel({ model: 'llama3.2' }, { host: fake.url, onProgress }), { status: 'success' });
-    assert.equal(events[0]?.status, 'retrieving manifest');
-    assert.ok(events.some((e) => e.status.startsWith('pushing ') && e.total !== undefined));
-    assert.equal(events.at(-1)?.fraction, 1);
-    assertNeverDecreases(events);
-  }));
-
-  test('pushModel of a model that is not installed: the in-band error after the first line', () => withFake(async (fake) => {
-    const { events, onProgress } = recorder();
-    await assert.rejects(pushModel({ model: 'someone/ghost' }, { host: fake.url, onProgress }), failsWith('stream', (error) => {
-      assert.match(error.message, /no such file or directory/);
-    }));
-    assert.equal(events[0]?.status, 'retrieving manifest');
-  }));
-
-  test('createModel from a digest the server has no blob for: an error, and no model', () => withFake(async (fake) => {
-    const missing = `sha256:${'a'.repeat(64)}`;
-    await assert.rejects(createModel({ model: 'm', files: { 'model.gguf': missing } }, { host: fake.url }), (error) => {
-      assert.match(String(error), /no such file or directory/);
-      return true;
-    });
-    assert.ok(!(await listModels({ host: fake.url })).models.some((m) => m.name.startsWith('m:')));
-  }));
-
-  test('pushModel without a model name is refused before sending', () => withFake(async (fake) => {
-    await assert.rejects(pushModel({ model: ' ' }, { host: fake.url }), TypeError);
-    assert.equal(fake.requests.length, 0);
-  }));
-
-  test('pushBlob then createModel from the file: the new model is listed', () => withFake(async (fake) => {
-    const gguf = new TextEncoder().encode('GGUF fake model bytes');
-    const digest = await pushBlob(gguf, { host: fake.url });
-    const { events, onProgress } = recorder();
-    const result = await createModel({ model: 'my-model', files: { 'model.gguf': digest } }, { host: fake.url, onProgress });
-    assert.deepEqual(result, { status: 'success' });
-    assert.equal(events.at(-1)?.status, 'success');
-    assert.ok((await listModels({ host: fake.url })).models.some((m) => m.name === 'my-model:latest'));
-  }));
-
-  test('createModel from a base that must be pulled first: the pull\'s own success mid-stream does not end it', () =>
+  test('pushModel: progress to success', () =>
     withFake(async (fake) => {
       const { events, onProgress } = recorder();
-      assert.deepEqual(await createModel({ model: 'tiny-custom', from: 'tinyllama', system: 'Be brief.' }, { host: fake.url, onProgress }),
-        { status: 'success' });
+      assert.deepEqual(await pushModel({ model: 'llama3.2' }, { host: fake.url, onProgress }), { status: 'success' });
+      assert.equal(events[0]?.status, 'retrieving manifest');
+      assert.ok(events.some((e) => e.status.startsWith('pushing ') && e.total !== undefined));
+      assert.equal(events.at(-1)?.fraction, 1);
+      assertNeverDecreases(events);
+    }));
+
+  test('pushModel of a model that is not installed: the in-band error after the first line', () =>
+    withFake(async (fake) => {
+      const { events, onProgress } = recorder();
+      await assert.rejects(
+        pushModel({ model: 'someone/ghost' }, { host: fake.url, onProgress }),
+        failsWith('stream', (error) => {
+          assert.match(error.message, /no such file or directory/);
+        }),
+      );
+      assert.equal(events[0]?.status, 'retrieving manifest');
+    }));
+
+  test('createModel from a digest the server has no blob for: an error, and no model', () =>
+    withFake(async (fake) => {
+      const missing = `sha256:${'a'.repeat(64)}`;
+      await assert.rejects(
+        createModel({ model: 'm', files: { 'model.gguf': missing } }, { host: fake.url }),
+        (error) => {
+          assert.match(String(error), /no such file or directory/);
+          return true;
+        },
+      );
+      assert.ok(!(await listModels({ host: fake.url })).models.some((m) => m.name.startsWith('m:')));
+    }));
+
+  test('pushModel without a model name is refused before sending', () =>
+    withFake(async (fake) => {
+      await assert.rejects(pushModel({ model: ' ' }, { host: fake.url }), TypeError);
+      assert.equal(fake.requests.length, 0);
+    }));
+
+  test('pushBlob then createModel from the file: the new model is listed', () =>
+    withFake(async (fake) => {
+      const gguf = new TextEncoder().encode('GGUF fake model bytes');
+      const digest = await pushBlob(gguf, { host: fake.url });
+      const { events, onProgress } = recorder();
+      const result = await createModel(
+        { model: 'my-model', files: { 'model.gguf': digest } },
+        { host: fake.url, onProgress },
+      );
+      assert.deepEqual(result, { status: 'success' });
+      assert.equal(events.at(-1)?.status, 'success');
+      assert.ok((await listModels({ host: fake.url })).models.some((m) => m.name === 'my-model:latest'));
+    }));
+
+  test("createModel from a base that must be pulled first: the pull's own success mid-stream does not end it", () =>
+    withFake(async (fake) => {
+      const { events, onProgress } = recorder();
+      assert.deepEqual(
+        await createModel(
+          { model: 'tiny-custom', from: 'tinyllama', system: 'Be brief.' },
+          { host: fake.url, onProgress },
+        ),
+        { status: 'success' },
+      );
       const successes = events.flatMap((e, i) => (e.status === 'success' ? [i] : []));
-      assert.equal(successes.length, 2, 'the pull\'s success, then the create\'s');
+      assert.equal(successes.length, 2, "the pull's success, then the create's");
       assert.equal(successes[1], events.length - 1);
       assert.ok(events.slice(successes[0]! + 1, -1).some((e) => e.status === 'writing manifest'));
       assert.ok(fake.models().includes('tiny-custom:latest'));
     }));
 
-  test('createModel with an invalid name: http 400', () => withFake(async (fake) => {
-    await assert.rejects(createModel({ model: 'bad name!', from: 'llama3.2' }, { host: fake.url }), failsWith('http', (error) => {
-      assert.equal(error.status, 400);
-      assert.match(error.message, /invalid model name/);
+  test('createModel with an invalid name: http 400', () =>
+    withFake(async (fake) => {
+      await assert.rejects(
+        createModel({ model: 'bad name!', from: 'llama3.2' }, { host: fake.url }),
+        failsWith('http', (error) => {
+          assert.equal(error.status, 400);
+          assert.match(error.message, /invalid model name/);
+        }),
+      );
     }));
-  }));
 
-  test('createModel with a malformed digest: http 400 invalid digest format', () => withFake(async (fake) => {
-    await assert.rejects(createModel({ model: 'm', files: { 'model.gguf': 'sha256:xyz' } }, { host: fake.url }),
-      failsWith('http', (error) => {
-        assert.equal(error.status, 400);
-        assert.match(error.message, /invalid digest format/);
-      }));
-  }));
+  test('createModel with a malformed digest: http 400 invalid digest format', () =>
+    withFake(async (fake) => {
+      await assert.rejects(
+        createModel({ model: 'm', files: { 'model.gguf': 'sha256:xyz' } }, { host: fake.url }),
+        failsWith('http', (error) => {
+          assert.equal(error.status, 400);
+          assert.match(error.message, /invalid digest format/);
+        }),
+      );
+    }));
 });
 
 describe('pushBlob', { concurrency: true }, () => {
-  test('3 MB: the exact bytes under the right digest; a second call makes only the HEAD request', () => withFake(async (fake) => {
-    const bytes = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 31 + (i >> 10)) & 255);
-    const expected = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-    assert.equal(await pushBlob(bytes, { host: fake.url }), expected);
-    assert.deepEqual(fake.requests.map((r) => `${r.method} ${r.path}`), [`HEAD /api/blobs/${expected}`, `POST /api/blobs/${expected}`]);
-    assert.ok(fake.blobs.get(expected)?.equals(bytes), 'the stand-in stored the exact bytes');
-    assert.equal(fake.requests[1]?.headers['content-type'], 'application/octet-stream');
+  test('3 MB: the exact bytes under the right digest; a second call makes only the HEAD request', () =>
+    withFake(async (fake) => {
+      const bytes = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 31 + (i >> 10)) & 255);
+      const expected = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      assert.equal(await pushBlob(bytes, { host: fake.url }), expected);
+      assert.deepEqual(
+        fake.requests.map((r) => `${r.method} ${r.path}`),
+        [`HEAD /api/blobs/${expected}`, `POST /api/blobs/${expected}`],
+      );
+      assert.ok(fake.blobs.get(expected)?.equals(bytes), 'the stand-in stored the exact bytes');
+      assert.equal(fake.requests[1]?.headers['content-type'], 'application/octet-stream');
 
-    assert.equal(await pushBlob(bytes.buffer, { host: fake.url }), expected, 'an ArrayBuffer works too');
-    assert.deepEqual(fake.requests.slice(2).map((r) => r.method), ['HEAD']);
-  }));
-
-  test('a Blob is uploaded as it is', () => withFake(async (fake) => {
-    const blob = new Blob(['adapter ', 'weights']);
-    const digest = await pushBlob(blob, { host: fake.url });
-    assert.equal(fake.blobs.get(digest)?.toString(), 'adapter weights');
-  }));
-
-  test('a digest given in options skips hashing; a wrong one is refused by the server with 400', () => withFake(async (fake) => {
-    const wrong = `sha256:${'0'.repeat(64)}`;
-    await assert.rejects(pushBlob(new Uint8Array([1, 2, 3]), { host: fake.url, digest: wrong }), failsWith('http', (error) => {
-      assert.equal(error.status, 400);
-      assert.match(error.message, /digest mismatch/);
+      assert.equal(await pushBlob(bytes.buffer, { host: fake.url }), expected, 'an ArrayBuffer works too');
+      assert.deepEqual(
+        fake.requests.slice(2).map((r) => r.method),
+        ['HEAD'],
+      );
     }));
-    assert.equal(fake.blobs.size, 0);
-  }));
 
-  test('bad bytes or a malformed digest option are refused before sending', () => withFake(async (fake) => {
-    await assert.rejects(pushBlob('text' as never, { host: fake.url }), TypeError);
-    await assert.rejects(pushBlob(new Uint8Array(1), { host: fake.url, digest: 'md5:abc' }), /options\.digest/);
-    assert.equal(fake.requests.length, 0);
-  }));
-
-  test('an error other than 404 on HEAD is thrown, not taken as "missing"', () => withFake(async (fake) => {
-    const headers = behaviourHeader(statusReply(500, undefined, 'disk error'));
-    await assert.rejects(pushBlob(new Uint8Array([1]), { host: fake.url, headers }), failsWith('http', (error) => {
-      assert.equal(error.status, 500);
+  test('a Blob is uploaded as it is', () =>
+    withFake(async (fake) => {
+      const blob = new Blob(['adapter ', 'weights']);
+      const digest = await pushBlob(blob, { host: fake.url });
+      assert.equal(fake.blobs.get(digest)?.toString(), 'adapter weights');
     }));
-    assert.equal(fake.requests.length, 1);
-  }));
+
+  test('a digest given in options skips hashing; a wrong one is refused by the server with 400', () =>
+    withFake(async (fake) => {
+      const wrong = `sha256:${'0'.repeat(64)}`;
+      await assert.rejects(
+        pushBlob(new Uint8Array([1, 2, 3]), { host: fake.url, digest: wrong }),
+        failsWith('http', (error) => {
+          assert.equal(error.status, 400);
+          assert.match(error.message, /digest mismatch/);
+        }),
+      );
+      assert.equal(fake.blobs.size, 0);
+    }));
+
+  test('bad bytes or a malformed digest option are refused before sending', () =>
+    withFake(async (fake) => {
+      await assert.rejects(pushBlob('text' as never, { host: fake.url }), TypeError);
+      await assert.rejects(pushBlob(new Uint8Array(1), { host: fake.url, digest: 'md5:abc' }), /options\.digest/);
+      assert.equal(fake.requests.length, 0);
+    }));
+
+  test('an error other than 404 on HEAD is thrown, not taken as "missing"', () =>
+    withFake(async (fake) => {
+      const headers = behaviourHeader(statusReply(500, undefined, 'disk error'));
+      await assert.rejects(
+        pushBlob(new Uint8Array([1]), { host: fake.url, headers }),
+        failsWith('http', (error) => {
+          assert.equal(error.status, 500);
+        }),
+      );
+      assert.equal(fake.requests.length, 1);
+    }));
 });

@@ -86,8 +86,27 @@ function take(tally: Tally, line: string): void {
  * so multi-byte characters end up cut by chunk boundaries (counted and printed below).
  */
 const TOKENS: readonly string[] = [
-  'The', ' llama', ' é', 'té', ' 漢字', ' grazes', '🦙', ',', ' then', '\n', ' naps',
-  ' in', ' the', ' 漢', '字', ' sun', '.', ' 🦙🦙', ' Café', '\n\n', ' ok',
+  'The',
+  ' llama',
+  ' é',
+  'té',
+  ' 漢字',
+  ' grazes',
+  '🦙',
+  ',',
+  ' then',
+  '\n',
+  ' naps',
+  ' in',
+  ' the',
+  ' 漢',
+  '字',
+  ' sun',
+  '.',
+  ' 🦙🦙',
+  ' Café',
+  '\n\n',
+  ' ok',
 ];
 
 interface Fixture {
@@ -103,8 +122,10 @@ function timestamp(index: number): string {
   const seconds = Math.floor(nanos / 1e9);
   const two = (n: number): string => String(n).padStart(2, '0');
   const fraction = String(nanos % 1e9).padStart(9, '0');
-  return `2026-01-01T${two(Math.floor(seconds / 3600) % 24)}:${two(Math.floor(seconds / 60) % 60)}:` +
-    `${two(seconds % 60)}.${fraction}Z`;
+  return (
+    `2026-01-01T${two(Math.floor(seconds / 3600) % 24)}:${two(Math.floor(seconds / 60) % 60)}:` +
+    `${two(seconds % 60)}.${fraction}Z`
+  );
 }
 
 function buildFixture(lineCount: number): Fixture {
@@ -113,12 +134,14 @@ function buildFixture(lineCount: number): Fixture {
   for (let i = 0; i < lineCount; i++) {
     const content = TOKENS[i % TOKENS.length] ?? '';
     const done = i === lineCount - 1;
-    text.push(JSON.stringify({
-      model: 'llama3.2',
-      created_at: timestamp(i),
-      message: { role: 'assistant', content },
-      done,
-    }));
+    text.push(
+      JSON.stringify({
+        model: 'llama3.2',
+        created_at: timestamp(i),
+        message: { role: 'assistant', content },
+        done,
+      }),
+    );
     checksum = mix(checksum, content.length);
   }
   // Every line ends with LF, as Ollama sends them.
@@ -229,7 +252,7 @@ function check(c: Case, got: Tally): void {
   if (got.lines !== c.expected.lines || got.checksum !== c.expected.checksum) {
     throw new Mismatch(
       `"${c.label}" at ${c.chunk} returned wrong data: ${got.lines} lines (checksum ${got.checksum}), ` +
-      `expected ${c.expected.lines} lines (checksum ${c.expected.checksum}).`,
+        `expected ${c.expected.lines} lines (checksum ${c.expected.checksum}).`,
     );
   }
 }
@@ -266,7 +289,15 @@ async function measure(cases: readonly Case[], runs = RUNS, warmups = WARMUPS): 
   return cases.map((c, i) => {
     const rounds = times[i] ?? [];
     const sorted = [...rounds].sort((a, b) => a - b);
-    return { label: c.label, chunk: c.chunk, bytes: c.bytes, lines: c.lines, times: sorted, rounds, median: median(sorted) };
+    return {
+      label: c.label,
+      chunk: c.chunk,
+      bytes: c.bytes,
+      lines: c.lines,
+      times: sorted,
+      rounds,
+      median: median(sorted),
+    };
   });
 }
 
@@ -326,31 +357,48 @@ function printTable(results: readonly Result[]): void {
 async function measureThroughput(): Promise<{ splitter16k: Result; ceiling: Result }> {
   const large = buildFixture(LARGE_FIXTURE_LINES);
   const small = buildFixture(SMALL_FIXTURE_LINES);
-  console.log(`Fixture: ${integer(large.expected.lines)} chat-chunk lines, ${fixed(large.bytes.length / MB, 1)} MB ` +
-    `(${fixed(large.bytes.length / large.expected.lines, 1)} B/line); chunk boundaries that cut a multi-byte ` +
-    `character: ${integer(cutCharacters(large.bytes, 16 * KIB))} at 16 KiB, ` +
-    `${integer(cutCharacters(large.bytes, 64))} at 64 B, ` +
-    `${integer(cutCharacters(small.bytes, 1))} at 1 B (over ${integer(small.expected.lines)} lines).`);
+  console.log(
+    `Fixture: ${integer(large.expected.lines)} chat-chunk lines, ${fixed(large.bytes.length / MB, 1)} MB ` +
+      `(${fixed(large.bytes.length / large.expected.lines, 1)} B/line); chunk boundaries that cut a multi-byte ` +
+      `character: ${integer(cutCharacters(large.bytes, 16 * KIB))} at 16 KiB, ` +
+      `${integer(cutCharacters(large.bytes, 64))} at 64 B, ` +
+      `${integer(cutCharacters(small.bytes, 1))} at 1 B (over ${integer(small.expected.lines)} lines).`,
+  );
   console.log('');
 
-  const onLarge = (label: string, chunk: string, run: () => Tally | Promise<Tally>): Case =>
-    ({ label, chunk, bytes: large.bytes.length, lines: large.expected.lines, expected: large.expected, run });
+  const onLarge = (label: string, chunk: string, run: () => Tally | Promise<Tally>): Case => ({
+    label,
+    chunk,
+    bytes: large.bytes.length,
+    lines: large.expected.lines,
+    expected: large.expected,
+    run,
+  });
   const splitter = 'splitter + JSON.parse';
   const stream = 'readNdjson over ReadableStream (incl. stream overhead)';
 
   const views16k = chunksOf(large.bytes, 16 * KIB);
   // The two sides of target (a), measured in the same loop.
-  const [splitter16k, ceiling] = await measure([
-    onLarge(splitter, '16 KiB', () => splitAndParse(views16k)),
-    onLarge('JSON.parse alone (ceiling, pre-split lines)', '-', () => parseAlone(large.lines)),
-  ], TARGET_A_RUNS);
+  const [splitter16k, ceiling] = await measure(
+    [
+      onLarge(splitter, '16 KiB', () => splitAndParse(views16k)),
+      onLarge('JSON.parse alone (ceiling, pre-split lines)', '-', () => parseAlone(large.lines)),
+    ],
+    TARGET_A_RUNS,
+  );
   const views64 = chunksOf(large.bytes, 64);
   const [splitter64] = await measure([onLarge(splitter, '64 B', () => splitAndParse(views64))]);
   const views1 = chunksOf(small.bytes, 1);
-  const [splitter1] = await measure([{
-    label: splitter, chunk: '1 B', bytes: small.bytes.length, lines: small.expected.lines,
-    expected: small.expected, run: () => splitAndParse(views1),
-  }]);
+  const [splitter1] = await measure([
+    {
+      label: splitter,
+      chunk: '1 B',
+      bytes: small.bytes.length,
+      lines: small.expected.lines,
+      expected: small.expected,
+      run: () => splitAndParse(views1),
+    },
+  ]);
   const streamed = await measure([
     onLarge(stream, '16 KiB', () => readAndParse(views16k)),
     onLarge(stream, '64 B', () => readAndParse(views64)),
@@ -370,20 +418,29 @@ async function measureLongLine(): Promise<{ chunked: Result; whole: Result }> {
   const long = buildLongLine(LONG_LINE_BYTES);
   const views64 = chunksOf(long.bytes, 64);
   const onLong = (chunk: string, chunks: readonly Uint8Array[]): Case => ({
-    label: '5 MB line', chunk, bytes: long.bytes.length, lines: 1,
+    label: '5 MB line',
+    chunk,
+    bytes: long.bytes.length,
+    lines: 1,
     expected: { lines: 1, checksum: mix(0, long.contentLength) },
     run: () => splitAndParse(chunks),
   });
   const [chunked, whole] = await measure(
-    [onLong('64 B', views64), onLong('one chunk', [long.bytes])], LONG_LINE_RUNS, LONG_LINE_WARMUPS);
+    [onLong('64 B', views64), onLong('one chunk', [long.bytes])],
+    LONG_LINE_RUNS,
+    LONG_LINE_WARMUPS,
+  );
   if (chunked === undefined || whole === undefined) throw new Error('A measurement returned no result.');
 
-  const range = (r: Result): string =>
-    `${fixed(r.times[0] ?? NaN, 1)}-${fixed(r.times[r.times.length - 1] ?? NaN, 1)}`;
-  console.log(`One ${fixed(long.bytes.length / MB, 2)} MB line (${integer(long.contentLength)} UTF-16 units of ` +
-    'content: ASCII, é, 漢字, 🦙, escaped \\n), LineSplitter + JSON.parse of the line');
-  console.log(`  in 64 B chunks (${integer(views64.length)} feeds): ${fixed(chunked.median, 1)} ms median ` +
-    `(min-max ${range(chunked)})`);
+  const range = (r: Result): string => `${fixed(r.times[0] ?? NaN, 1)}-${fixed(r.times[r.times.length - 1] ?? NaN, 1)}`;
+  console.log(
+    `One ${fixed(long.bytes.length / MB, 2)} MB line (${integer(long.contentLength)} UTF-16 units of ` +
+      'content: ASCII, é, 漢字, 🦙, escaped \\n), LineSplitter + JSON.parse of the line',
+  );
+  console.log(
+    `  in 64 B chunks (${integer(views64.length)} feeds): ${fixed(chunked.median, 1)} ms median ` +
+      `(min-max ${range(chunked)})`,
+  );
   console.log(`  in one chunk:                  ${fixed(whole.median, 1)} ms median (min-max ${range(whole)})`);
   console.log(`  ratio 64 B / one chunk:        ${fixed(chunked.median / whole.median, 2)}x`);
   console.log('');
@@ -393,9 +450,11 @@ async function measureLongLine(): Promise<{ chunked: Result; whole: Result }> {
 async function main(): Promise<boolean> {
   const began = performance.now();
   console.log('NDJSON benchmark: LineSplitter / readNdjson vs JSON.parse alone');
-  console.log(`Node ${process.version}; ${RUNS} timed runs after ${WARMUPS} warm-ups per case (target pairs: ` +
-    `${TARGET_A_RUNS} and ${LONG_LINE_RUNS}), compared cases interleaved, medians reported, targets judged on paired per-round ratios; global.gc ` +
-    `${globalThis.gc === undefined ? 'not exposed (node --expose-gc gives steadier numbers)' : 'called before each run'}.`);
+  console.log(
+    `Node ${process.version}; ${RUNS} timed runs after ${WARMUPS} warm-ups per case (target pairs: ` +
+      `${TARGET_A_RUNS} and ${LONG_LINE_RUNS}), compared cases interleaved, medians reported, targets judged on paired per-round ratios; global.gc ` +
+      `${globalThis.gc === undefined ? 'not exposed (node --expose-gc gives steadier numbers)' : 'called before each run'}.`,
+  );
 
   const { splitter16k, ceiling } = await measureThroughput();
   // After the throughput inputs are garbage, so the 5 MB line runs in a small heap.
@@ -407,15 +466,21 @@ async function main(): Promise<boolean> {
   const passA = share >= MIN_SHARE_OF_PARSE_CEILING;
   const passB = ratio <= MAX_LONG_LINE_RATIO;
   console.log('Targets');
-  console.log(`  (a) ${passA ? 'PASS' : 'FAIL'}: splitter + JSON.parse at 16 KiB = ` +
-    `${fixed(mbPerSecond(splitter16k), 1)} MB/s vs JSON.parse alone ${fixed(mbPerSecond(ceiling), 1)} MB/s ` +
-    `(medians); paired per round: ${fixed(share * 100, 1)} % of JSON.parse alone; needs >= ` +
-    `${MIN_SHARE_OF_PARSE_CEILING * 100} %`);
-  console.log(`  (b) ${passB ? 'PASS' : 'FAIL'}: 5 MB line in 64 B chunks ${fixed(chunked.median, 1)} ms vs one chunk ` +
-    `${fixed(whole.median, 1)} ms (medians); paired per round: ${fixed(ratio, 2)}x; needs <= ${MAX_LONG_LINE_RATIO}x`);
+  console.log(
+    `  (a) ${passA ? 'PASS' : 'FAIL'}: splitter + JSON.parse at 16 KiB = ` +
+      `${fixed(mbPerSecond(splitter16k), 1)} MB/s vs JSON.parse alone ${fixed(mbPerSecond(ceiling), 1)} MB/s ` +
+      `(medians); paired per round: ${fixed(share * 100, 1)} % of JSON.parse alone; needs >= ` +
+      `${MIN_SHARE_OF_PARSE_CEILING * 100} %`,
+  );
+  console.log(
+    `  (b) ${passB ? 'PASS' : 'FAIL'}: 5 MB line in 64 B chunks ${fixed(chunked.median, 1)} ms vs one chunk ` +
+      `${fixed(whole.median, 1)} ms (medians); paired per round: ${fixed(ratio, 2)}x; needs <= ${MAX_LONG_LINE_RATIO}x`,
+  );
   console.log('');
-  console.log('Every timed run returned the expected line count and content checksum. Total time ' +
-    `${fixed((performance.now() - began) / 1000, 1)} s.`);
+  console.log(
+    'Every timed run returned the expected line count and content checksum. Total time ' +
+      `${fixed((performance.now() - began) / 1000, 1)} s.`,
+  );
   return passA && passB;
 }
 

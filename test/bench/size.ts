@@ -59,7 +59,10 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   // The first column is text (left-aligned), the others numbers (right-aligned).
   const format = (row: readonly string[]): string =>
-    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+    row
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   say(`  ${format(header)}`);
   say(`  ${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   for (const row of rows) say(`  ${format(row)}`);
@@ -85,19 +88,29 @@ function reportSizes(entry: string): ReturnType<typeof checkBudget> {
   const sources = totalOf(join(root, 'lib'), '.ts');
 
   say('Runtime JavaScript a consumer loads (package.json exports["."].default, one self-contained file):');
-  table(['file', 'raw B', 'gzip -9 B', 'gzip default (6) B'], [
-    [entry, integer(verdict.raw), integer(verdict.gzip9), integer(verdict.gzipDefault)],
-  ]);
+  table(
+    ['file', 'raw B', 'gzip -9 B', 'gzip default (6) B'],
+    [[entry, integer(verdict.raw), integer(verdict.gzip9), integer(verdict.gzipDefault)]],
+  );
   say(`  Not loaded at runtime: ${map} (${integer(mapBytes)} B, read only by debuggers) and`);
   say('  dist/lib/*.d.ts (types, read only by the TypeScript compiler). gzip = node:zlib gzipSync.');
   say();
   say('For context (not what a consumer of the package loads):');
-  table(['what', 'files', 'raw B'], [
-    ['dist/lib/*.js: tsc\'s unminified per-file output (what the tests run)', integer(perFile.files), integer(perFile.bytes)],
-    ['lib/*.ts: the sources, what a vendoring user copies', integer(sources.files), integer(sources.bytes)],
-  ]);
+  table(
+    ['what', 'files', 'raw B'],
+    [
+      [
+        "dist/lib/*.js: tsc's unminified per-file output (what the tests run)",
+        integer(perFile.files),
+        integer(perFile.bytes),
+      ],
+      ['lib/*.ts: the sources, what a vendoring user copies', integer(sources.files), integer(sources.bytes)],
+    ],
+  );
   say();
-  say(`Budget (${fixed(verdict.limit / 1000, 0)} kB, kB = 1,000 bytes): ${verdict.ok ? 'PASS' : 'FAIL'}: ${verdict.reason}.`);
+  say(
+    `Budget (${fixed(verdict.limit / 1000, 0)} kB, kB = 1,000 bytes): ${verdict.ok ? 'PASS' : 'FAIL'}: ${verdict.reason}.`,
+  );
   say();
   return verdict;
 }
@@ -133,11 +146,15 @@ const ascending = (values: readonly number[]): number[] => [...values].sort((a, 
 function timeOnce(command: Command, env: NodeJS.ProcessEnv): number {
   const start = performance.now();
   const child = spawnSync(process.execPath, ['-e', command.code], {
-    cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'], timeout: CHILD_TIMEOUT_MS,
+    cwd: root,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: CHILD_TIMEOUT_MS,
   });
   const elapsed = performance.now() - start;
   if (child.status !== 0) {
-    const why = (child.error?.message ?? child.stderr.toString().trim().split('\n')[0]) || `exit status ${child.status}`;
+    const why =
+      (child.error?.message ?? child.stderr.toString().trim().split('\n')[0]) || `exit status ${child.status}`;
     throw new Error(`"node -e ${command.code}" failed: ${why}`);
   }
   return elapsed;
@@ -173,20 +190,39 @@ function reportImportTime(entry: string): void {
     const emptyUrl = JSON.stringify(pathToFileURL(empty).href);
     const commands: Command[] = [
       { label: 'node -e 0', code: '0', meaning: 'Node starting and exiting with nothing to do (the baseline)' },
-      { label: 'import(empty.mjs)', code: `import(${emptyUrl})`, meaning: 'the ESM loader itself, with an empty module' },
-      { label: `import(${entry})`, code: `import(${bundleUrl})`, meaning: 'the ESM loader plus parsing and running the bundle' },
-      { label: 'new Headers()', code: 'new Headers()', meaning: 'Node\'s bundled undici, which every fetch client loads on first use' },
       {
-        label: `import(${entry}) + new Headers()`, code: `import(${bundleUrl}).then(() => new Headers())`,
+        label: 'import(empty.mjs)',
+        code: `import(${emptyUrl})`,
+        meaning: 'the ESM loader itself, with an empty module',
+      },
+      {
+        label: `import(${entry})`,
+        code: `import(${bundleUrl})`,
+        meaning: 'the ESM loader plus parsing and running the bundle',
+      },
+      {
+        label: 'new Headers()',
+        code: 'new Headers()',
+        meaning: "Node's bundled undici, which every fetch client loads on first use",
+      },
+      {
+        label: `import(${entry}) + new Headers()`,
+        code: `import(${bundleUrl}).then(() => new Headers())`,
         meaning: 'ready to fetch: the bundle and undici both loaded',
       },
     ];
 
-    say(`Import time: ${ROUNDS} timed rounds after ${WARMUPS} warm-ups, each round starting every command once as a ` +
-      'fresh process (order flipped every round); wall-clock from spawn to exit, in ms.');
-    say(`Children run \`node -e "<code>"\` with ${removed.length === 0 ? 'nothing removed from the environment' :
-      `${removed.join(' and ')} removed from their environment`} (Node 20 reads the NODE_EXTRA_CA_CERTS file at ` +
-      'start-up, ~50 ms that would drown the signal).');
+    say(
+      `Import time: ${ROUNDS} timed rounds after ${WARMUPS} warm-ups, each round starting every command once as a ` +
+        'fresh process (order flipped every round); wall-clock from spawn to exit, in ms.',
+    );
+    say(
+      `Children run \`node -e "<code>"\` with ${
+        removed.length === 0
+          ? 'nothing removed from the environment'
+          : `${removed.join(' and ')} removed from their environment`
+      } (Node 20 reads the NODE_EXTRA_CA_CERTS file at ` + 'start-up, ~50 ms that would drown the signal).',
+    );
     const timings = timeAll(commands, env);
     const baseline = timings[0];
     if (baseline === undefined) throw new Error('No baseline timing.');
@@ -210,8 +246,10 @@ function reportImportTime(entry: string): void {
     say('What each row measures:');
     for (const { command } of timings) say(`  ${command.label}: ${command.meaning}.`);
     say('  For comparison, the official client (ollama 0.6.4) on this machine, Node 20.20, NODE_EXTRA_CA_CERTS unset,');
-    say('  measured with hyperfine (means of 30 runs, not medians): import(\'ollama\') +40 ms, and +56 ms until ready to');
-    say('  fetch (import(\'ollama\') + new Headers()); its whatwg-fetch polyfill is imported unconditionally.');
+    say(
+      "  measured with hyperfine (means of 30 runs, not medians): import('ollama') +40 ms, and +56 ms until ready to",
+    );
+    say("  fetch (import('ollama') + new Headers()); its whatwg-fetch polyfill is imported unconditionally.");
     say();
   } finally {
     rmSync(scratch, { recursive: true, force: true });

@@ -17,7 +17,6 @@ if (runtime === undefined || libraryUrl === undefined || url === undefined || re
   throw new Error('usage: main.ts <node|deno|bun> <library module URL> <stand-in URL> <refused URL> [<dead URL>]');
 }
 const lib = (await import(libraryUrl)) as LibraryModule;
-await runSuite(
-  { lib, runtime: runtime as RuntimeKind, url, refusedUrl, deadUrl },
-  (outcome) => console.log(JSON.stringify(outcome)),
+await runSuite({ lib, runtime: runtime as RuntimeKind, url, refusedUrl, deadUrl }, (outcome) =>
+  console.log(JSON.stringify(outcome)),
 );

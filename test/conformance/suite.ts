@@ -53,8 +53,16 @@ function expect(condition: boolean, what: string): asserts condition {
  * Call options that send one request of this scenario to the stand-in, behaving as `fields` say.
  * Header values must be Latin-1, so everything beyond ASCII is \u-escaped inside the JSON.
  */
-function on(ctx: SuiteContext, tag: string, fields: Record<string, unknown>, extra: Library.CallOptions = {}): Library.CallOptions {
-  const json = JSON.stringify({ ...fields, tag }).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+function on(
+  ctx: SuiteContext,
+  tag: string,
+  fields: Record<string, unknown>,
+  extra: Library.CallOptions = {},
+): Library.CallOptions {
+  const json = JSON.stringify({ ...fields, tag }).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   return { ...extra, host: ctx.url, headers: { 'x-fake-behaviour': json } };
 }
 
@@ -73,7 +81,13 @@ async function seen(ctx: SuiteContext, tag: string): Promise<Seen[]> {
 }
 
 /** Polls the stand-in until `pred` holds for this scenario's requests, for at most `ms`. */
-async function eventually(ctx: SuiteContext, tag: string, pred: (s: Seen[]) => boolean, ms: number, what: string): Promise<Seen[]> {
+async function eventually(
+  ctx: SuiteContext,
+  tag: string,
+  pred: (s: Seen[]) => boolean,
+  ms: number,
+  what: string,
+): Promise<Seen[]> {
   const until = Date.now() + ms;
   for (;;) {
     const requests = await seen(ctx, tag);
@@ -113,11 +127,17 @@ export const scenarios: readonly Scenario[] = [
       const pieces: string[] = [];
       let finals = 0;
       const options = on(ctx, tag, { tokens, splitCharacters: true, pieceDelayMs: 5 });
-      for await (const chunk of ctx.lib.chatStream({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }, options)) {
+      for await (const chunk of ctx.lib.chatStream(
+        { model: MODEL, messages: [{ role: 'user', content: 'hi' }] },
+        options,
+      )) {
         if (chunk.done) finals++;
         else pieces.push(chunk.message.content);
       }
-      expect(JSON.stringify(pieces) === JSON.stringify(tokens), `pieces ${JSON.stringify(pieces)} differ from ${JSON.stringify(tokens)}`);
+      expect(
+        JSON.stringify(pieces) === JSON.stringify(tokens),
+        `pieces ${JSON.stringify(pieces)} differ from ${JSON.stringify(tokens)}`,
+      );
       expect(finals === 1, `expected exactly one final chunk, got ${finals}`);
     },
   },
@@ -125,14 +145,16 @@ export const scenarios: readonly Scenario[] = [
     name: 'chat: tool calls, not streamed',
     browser: true,
     async run(ctx, tag) {
-      const tools = [{
-        type: 'function' as const,
-        function: {
-          name: 'get_weather',
-          description: 'Weather in a city',
-          parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      const tools = [
+        {
+          type: 'function' as const,
+          function: {
+            name: 'get_weather',
+            description: 'Weather in a city',
+            parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+          },
         },
-      }];
+      ];
       const response = await ctx.lib.chat(
         { model: MODEL, messages: [{ role: 'user', content: 'Weather in Lima?' }], tools },
         on(ctx, tag, { toolCallCount: 2 }),
@@ -141,7 +163,10 @@ export const scenarios: readonly Scenario[] = [
       expect(calls.length === 2, `expected 2 tool calls, got ${JSON.stringify(calls)}`);
       for (const call of calls) {
         expect(call.function.name === 'get_weather', `unexpected tool ${call.function.name}`);
-        expect(typeof call.function.arguments === 'object' && call.function.arguments !== null, 'arguments are not an object');
+        expect(
+          typeof call.function.arguments === 'object' && call.function.arguments !== null,
+          'arguments are not an object',
+        );
       }
       expect(response.done, 'the answer is not marked done');
     },
@@ -154,9 +179,15 @@ export const scenarios: readonly Scenario[] = [
       const response = await ctx.lib.embed({ model: 'nomic-embed-text', input }, on(ctx, tag, {}));
       expect(response.embeddings.length === 3, `expected 3 vectors, got ${response.embeddings.length}`);
       const width = response.embeddings[0]?.length ?? 0;
-      expect(width > 0 && response.embeddings.every((v) => v.length === width && v.every(Number.isFinite)), 'vectors are ragged or not numbers');
+      expect(
+        width > 0 && response.embeddings.every((v) => v.length === width && v.every(Number.isFinite)),
+        'vectors are ragged or not numbers',
+      );
       const again = await ctx.lib.embed({ model: 'nomic-embed-text', input: 'third' }, on(ctx, tag, {}));
-      expect(JSON.stringify(again.embeddings[0]) === JSON.stringify(response.embeddings[2]), 'the third vector is not the vector of the third input');
+      expect(
+        JSON.stringify(again.embeddings[0]) === JSON.stringify(response.embeddings[2]),
+        'the third vector is not the vector of the third input',
+      );
     },
   },
   {
@@ -166,7 +197,10 @@ export const scenarios: readonly Scenario[] = [
       const got: string[] = [];
       const error = await rejection(async () => {
         const options = on(ctx, tag, { errorAfter: 2, errorText: 'model runner has unexpectedly stopped' });
-        for await (const chunk of ctx.lib.chatStream({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }, options)) {
+        for await (const chunk of ctx.lib.chatStream(
+          { model: MODEL, messages: [{ role: 'user', content: 'hi' }] },
+          options,
+        )) {
           if (!chunk.done) got.push(chunk.message.content);
         }
       });
@@ -185,8 +219,23 @@ export const scenarios: readonly Scenario[] = [
       const error = await rejection(async () => {
         // The pause lets both chunks reach the page before the cut: a cut that lands with them may
         // make the runtime drop them (Bun and Chromium do), and then there is nothing to test.
-        const options = on(ctx, tag, { stallAfter: 2, stallMs: 300, closeAfter: 2 }, { retry: { baseDelay: 50, onRetry: () => { yieldedAtRetry.push(chunks); } } });
-        for await (const chunk of ctx.lib.chatStream({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }, options)) {
+        const options = on(
+          ctx,
+          tag,
+          { stallAfter: 2, stallMs: 300, closeAfter: 2 },
+          {
+            retry: {
+              baseDelay: 50,
+              onRetry: () => {
+                yieldedAtRetry.push(chunks);
+              },
+            },
+          },
+        );
+        for await (const chunk of ctx.lib.chatStream(
+          { model: MODEL, messages: [{ role: 'user', content: 'hi' }] },
+          options,
+        )) {
           if (!chunk.done) chunks++;
         }
       });
@@ -194,19 +243,27 @@ export const scenarios: readonly Scenario[] = [
       expect(chunks === 2, `expected 2 chunks before the cut, got ${chunks}`);
       // Once a chunk has been handed over, a retry would hand it over twice. Before that, a retry
       // is right, even after the headers: the runtime may have dropped the bytes it received.
-      expect(yieldedAtRetry.every((n) => n === 0), `retried after yielding: ${JSON.stringify(yieldedAtRetry)}`);
+      expect(
+        yieldedAtRetry.every((n) => n === 0),
+        `retried after yielding: ${JSON.stringify(yieldedAtRetry)}`,
+      );
       const requests = await seen(ctx, tag);
-      expect(requests.length === e.attempts, `the error counts ${e.attempts} attempt(s), the stand-in saw ${requests.length}`);
+      expect(
+        requests.length === e.attempts,
+        `the error counts ${e.attempts} attempt(s), the stand-in saw ${requests.length}`,
+      );
     },
   },
   {
     name: 'chat: truncated stream, no final chunk',
     browser: true,
     async run(ctx, tag) {
-      const error = await rejection(() => ctx.lib.chat(
-        { model: MODEL, messages: [{ role: 'user', content: 'hi' }], stream: true },
-        on(ctx, tag, { omitDone: true }),
-      ));
+      const error = await rejection(() =>
+        ctx.lib.chat(
+          { model: MODEL, messages: [{ role: 'user', content: 'hi' }], stream: true },
+          on(ctx, tag, { omitDone: true }),
+        ),
+      );
       const e = ollamaError(ctx, error, 'protocol');
       expect(/final chunk/.test(e.message), `the message does not say the final chunk is missing: ${e.message}`);
     },
@@ -215,10 +272,9 @@ export const scenarios: readonly Scenario[] = [
     name: 'HTTP 404: one attempt, actionable',
     browser: true,
     async run(ctx, tag) {
-      const error = await rejection(() => ctx.lib.chat(
-        { model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] },
-        on(ctx, tag, {}),
-      ));
+      const error = await rejection(() =>
+        ctx.lib.chat({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] }, on(ctx, tag, {})),
+      );
       const e = ollamaError(ctx, error, 'http');
       expect(e.status === 404, `status ${e.status}`);
       expect(e.attempts === 1, `a 404 must not be retried (attempts ${e.attempts})`);
@@ -229,13 +285,29 @@ export const scenarios: readonly Scenario[] = [
     name: 'HTTP 503 then 200: retried',
     browser: true,
     async run(ctx, tag) {
-      const busy = { respond: { status: 503, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: '{"error":"server busy, please try again.  maximum pending requests exceeded"}' } };
+      const busy = {
+        respond: {
+          status: 503,
+          headers: { 'Content-Type': 'application/json; charset=utf-8' },
+          body: '{"error":"server busy, please try again.  maximum pending requests exceeded"}',
+        },
+      };
       const retries: number[] = [];
       const response = await ctx.lib.chat(
         { model: MODEL, messages: [{ role: 'user', content: 'again' }] },
-        on(ctx, tag, { sequence: [busy, {}] }, {
-          retry: { baseDelay: 100, onRetry: (info) => { retries.push(info.attemptNumber); } },
-        }),
+        on(
+          ctx,
+          tag,
+          { sequence: [busy, {}] },
+          {
+            retry: {
+              baseDelay: 100,
+              onRetry: (info) => {
+                retries.push(info.attemptNumber);
+              },
+            },
+          },
+        ),
       );
       expect(response.message.content.length > 0, 'empty answer');
       expect(JSON.stringify(retries) === '[1]', `onRetry saw ${JSON.stringify(retries)}, expected [1]`);
@@ -247,10 +319,12 @@ export const scenarios: readonly Scenario[] = [
     name: 'connection refused: typed, actionable',
     browser: true,
     async run(ctx) {
-      const error = await rejection(() => ctx.lib.chat(
-        { model: MODEL, messages: [{ role: 'user', content: 'hi' }] },
-        { host: ctx.refusedUrl, retry: false },
-      ));
+      const error = await rejection(() =>
+        ctx.lib.chat(
+          { model: MODEL, messages: [{ role: 'user', content: 'hi' }] },
+          { host: ctx.refusedUrl, retry: false },
+        ),
+      );
       const e = ollamaError(ctx, error, 'connection');
       expect(e.url?.startsWith(ctx.refusedUrl) === true, `url ${e.url}`);
       // A browser hides the reason from the page ("Failed to fetch"); every other runtime names it.
@@ -263,15 +337,23 @@ export const scenarios: readonly Scenario[] = [
     browser: true,
     async run(ctx, tag) {
       const started = Date.now();
-      const error = await rejection(() => ctx.lib.chat(
-        { model: MODEL, messages: [{ role: 'user', content: 'hi' }] },
-        on(ctx, tag, { headersDelayMs: 8000 }, { connectTimeout: 1000, readTimeout: 1000, retry: false }),
-      ));
+      const error = await rejection(() =>
+        ctx.lib.chat(
+          { model: MODEL, messages: [{ role: 'user', content: 'hi' }] },
+          on(ctx, tag, { headersDelayMs: 8000 }, { connectTimeout: 1000, readTimeout: 1000, retry: false }),
+        ),
+      );
       ollamaError(ctx, error, 'read-timeout');
       // Node: 1 s, plus undici's coarse timers on Node 20+. Elsewhere fetch cannot tell connecting
       // from waiting, so one deadline covers both (2 s). Plus slack.
       expect(elapsed(started) < 4500, `took ${elapsed(started)} ms for a 1000 ms read timeout (+ 1000 ms connect)`);
-      await eventually(ctx, tag, (s) => s.length === 1 && s[0]?.clientDisconnected === true, 3000, 'the stand-in never saw the client leave');
+      await eventually(
+        ctx,
+        tag,
+        (s) => s.length === 1 && s[0]?.clientDisconnected === true,
+        3000,
+        'the stand-in never saw the client leave',
+      );
     },
   },
   {
@@ -283,16 +365,24 @@ export const scenarios: readonly Scenario[] = [
       const timer = setTimeout(() => controller.abort(reason), 300);
       const started = Date.now();
       try {
-        const error = await rejection(() => ctx.lib.chat(
-          { model: MODEL, messages: [{ role: 'user', content: 'hi' }] },
-          on(ctx, tag, { headersDelayMs: 8000 }, { signal: controller.signal }),
-        ));
+        const error = await rejection(() =>
+          ctx.lib.chat(
+            { model: MODEL, messages: [{ role: 'user', content: 'hi' }] },
+            on(ctx, tag, { headersDelayMs: 8000 }, { signal: controller.signal }),
+          ),
+        );
         expect(error === reason, `rejected with ${String(error)}, not with the signal's reason`);
       } finally {
         clearTimeout(timer);
       }
       expect(elapsed(started) < 3000, `the abort took ${elapsed(started)} ms to land`);
-      await eventually(ctx, tag, (s) => s.length === 1 && s[0]?.clientDisconnected === true, 3000, 'the stand-in never saw the client leave');
+      await eventually(
+        ctx,
+        tag,
+        (s) => s.length === 1 && s[0]?.clientDisconnected === true,
+        3000,
+        'the stand-in never saw the client leave',
+      );
     },
   },
   {
@@ -302,13 +392,25 @@ export const scenarios: readonly Scenario[] = [
       const tokens = Array.from({ length: 40 }, (_, i) => ` t${i}`);
       let got = 0;
       const options = on(ctx, tag, { tokens, chunkDelayMs: 100 });
-      for await (const chunk of ctx.lib.chatStream({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }, options)) {
+      for await (const chunk of ctx.lib.chatStream(
+        { model: MODEL, messages: [{ role: 'user', content: 'hi' }] },
+        options,
+      )) {
         if (!chunk.done) got++;
         if (got === 2) break;
       }
-      const requests = await eventually(ctx, tag, (s) => s.length === 1 && s[0]?.closed === true, 3000, 'the connection stayed open after break');
+      const requests = await eventually(
+        ctx,
+        tag,
+        (s) => s.length === 1 && s[0]?.closed === true,
+        3000,
+        'the connection stayed open after break',
+      );
       expect(requests[0]?.clientDisconnected === true, 'the stand-in did not see the client leave');
-      expect((requests[0]?.chunksWritten ?? 0) < 20, `the model kept generating: ${requests[0]?.chunksWritten} chunks written`);
+      expect(
+        (requests[0]?.chunksWritten ?? 0) < 20,
+        `the model kept generating: ${requests[0]?.chunksWritten} chunks written`,
+      );
     },
   },
   {
@@ -318,10 +420,12 @@ export const scenarios: readonly Scenario[] = [
     async run(ctx) {
       if (ctx.deadUrl === undefined) throw new Mismatch('no dead host was given to this run');
       const started = Date.now();
-      const error = await rejection(() => ctx.lib.chat(
-        { model: MODEL, messages: [{ role: 'user', content: 'hi' }] },
-        { host: ctx.deadUrl, connectTimeout: 1000, readTimeout: 1000, retry: false },
-      ));
+      const error = await rejection(() =>
+        ctx.lib.chat(
+          { model: MODEL, messages: [{ role: 'user', content: 'hi' }] },
+          { host: ctx.deadUrl, connectTimeout: 1000, readTimeout: 1000, retry: false },
+        ),
+      );
       const took = elapsed(started);
       if (ctx.runtime === 'node') {
         // undici times the connection itself: the failure names the phase.
@@ -364,7 +468,10 @@ export async function runSuite(
       ]);
     } catch (error) {
       outcome.ok = false;
-      outcome.error = error instanceof Mismatch ? error.message : `unexpected ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+      outcome.error =
+        error instanceof Mismatch
+          ? error.message
+          : `unexpected ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
     } finally {
       clearTimeout(timer);
     }

@@ -47,7 +47,11 @@ export async function browserOutcomes(
   const meaningful = rows.filter((row) => !notApplicable.includes(row));
   const executable = chromiumPath();
   if (executable === undefined) {
-    return failedColumn('not installed', 'Chromium is missing: `apt-get install -y chromium` (.ci/run does this when it is missing)', meaningful);
+    return failedColumn(
+      'not installed',
+      'Chromium is missing: `apt-get install -y chromium` (.ci/run does this when it is missing)',
+      meaningful,
+    );
   }
   const version = chromiumVersion(executable) ?? 'version unknown';
   // The driver needs a global WebSocket, which Node 20 lacks; the matrix's Node 22 has one.
@@ -59,8 +63,14 @@ export async function browserOutcomes(
   const fake = await startFakeOllama({
     files: {
       '/': { type: 'text/html; charset=utf-8', body: page(refusedUrl, deadUrl) },
-      '/ollama-fetch.js': { type: 'text/javascript; charset=utf-8', body: await readFile(join(dist, 'ollama-fetch.js')) },
-      '/suite.js': { type: 'text/javascript; charset=utf-8', body: await readFile(join(dist, 'test', 'conformance', 'suite.js')) },
+      '/ollama-fetch.js': {
+        type: 'text/javascript; charset=utf-8',
+        body: await readFile(join(dist, 'ollama-fetch.js')),
+      },
+      '/suite.js': {
+        type: 'text/javascript; charset=utf-8',
+        body: await readFile(join(dist, 'test', 'conformance', 'suite.js')),
+      },
     },
   });
   try {
@@ -75,10 +85,18 @@ export async function browserOutcomes(
     try {
       answer = JSON.parse(last) as typeof answer;
     } catch {
-      return failedColumn(version, `the driver printed no result (exit ${result.code}): ${result.stderr.slice(-1500)}`, meaningful);
+      return failedColumn(
+        version,
+        `the driver printed no result (exit ${result.code}): ${result.stderr.slice(-1500)}`,
+        meaningful,
+      );
     }
     if (answer.ok !== true || !Array.isArray(answer.value)) {
-      return failedColumn(version, `the page did not report: ${answer.error ?? JSON.stringify(answer).slice(0, 500)}`, meaningful);
+      return failedColumn(
+        version,
+        `the page did not report: ${answer.error ?? JSON.stringify(answer).slice(0, 500)}`,
+        meaningful,
+      );
     }
     const cells = new Map<string, Cell>();
     for (const outcome of answer.value as Outcome[]) cells.set(outcome.scenario, outcome);

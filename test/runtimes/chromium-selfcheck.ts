@@ -84,7 +84,9 @@ process.env['TMPDIR'] = scratch;
 /** Our Chromium processes as "pid command line", oldest (the browser itself) first. */
 const ours = (): string[] => {
   try {
-    return execFileSync('pgrep', ['-af', '--', `--user-data-dir=${scratch}/`], { encoding: 'utf8' }).trim().split('\n');
+    return execFileSync('pgrep', ['-af', '--', `--user-data-dir=${scratch}/`], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
   } catch {
     return []; // pgrep exits 1 when nothing matches
   }
@@ -114,16 +116,26 @@ try {
       arrivals: { at: number; line: string }[];
       carry: string;
     };
-    assert.deepEqual(value.arrivals.map((a) => a.line), LINES);
+    assert.deepEqual(
+      value.arrivals.map((a) => a.line),
+      LINES,
+    );
     assert.equal(value.carry, '');
     const times = value.arrivals.map((a) => a.at);
     // The server spends 200 ms per line and 100 ms more on the split one: each line must arrive on its own.
-    for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= 150, `lines ${i - 1} and ${i} arrived together: ${times}`);
+    for (let i = 1; i < times.length; i++)
+      assert.ok(times[i]! - times[i - 1]! >= 150, `lines ${i - 1} and ${i} arrived together: ${times}`);
     return `arrivals at ${times.join(', ')} ms`;
   });
 
   await check('a rejected expression rejects with its text, the console and uncaught errors', async () => {
-    const message = await failure(evaluateInChromium({ url: `${origin}/fails`, expression: `Promise.reject(new Error('rejected on purpose'))`, timeoutMs: 20_000 }));
+    const message = await failure(
+      evaluateInChromium({
+        url: `${origin}/fails`,
+        expression: `Promise.reject(new Error('rejected on purpose'))`,
+        timeoutMs: 20_000,
+      }),
+    );
     for (const expected of ['rejected on purpose', 'about to fail 42', 'uncaught in page', 'missing-module.js']) {
       assert.ok(message.includes(expected), `"${expected}" missing from: ${message}`);
     }
@@ -132,20 +144,26 @@ try {
 
   await check('a page that never resolves times out', async () => {
     const started = Date.now();
-    const message = await failure(evaluateInChromium({ url: `${origin}/never`, expression: 'window.result', timeoutMs: 3_000 }));
+    const message = await failure(
+      evaluateInChromium({ url: `${origin}/never`, expression: 'window.result', timeoutMs: 3_000 }),
+    );
     assert.match(message, /timed out after 3000 ms while evaluating window\.result/);
     assert.ok(Date.now() - started < 3_000 + 4_000, 'the timeout plus cleanup took too long');
     return JSON.stringify(message);
   });
 
   await check('a browser that cannot start rejects', async () => {
-    const message = await failure(evaluateInChromium({ url: `${origin}/`, expression: '1', timeoutMs: 10_000, executable: '/bin/false' }));
+    const message = await failure(
+      evaluateInChromium({ url: `${origin}/`, expression: '1', timeoutMs: 10_000, executable: '/bin/false' }),
+    );
     assert.match(message, /Chromium exited \(code 1, signal null\) while launching Chromium/);
     return JSON.stringify(message.split('\n')[0]);
   });
 
   await check('a page whose renderer dies mid-evaluation rejects', async () => {
-    const pending = failure(evaluateInChromium({ url: `${origin}/never`, expression: 'window.result', timeoutMs: 20_000 }));
+    const pending = failure(
+      evaluateInChromium({ url: `${origin}/never`, expression: 'window.result', timeoutMs: 20_000 }),
+    );
     await sleep(2_000);
     const renderers = ours().filter((line) => line.includes('--type=renderer') && !line.includes('--top-chrome-webui'));
     assert.ok(renderers.length > 0, 'no renderer process found');
@@ -156,13 +174,18 @@ try {
   });
 
   await check('a browser killed mid-evaluation rejects', async () => {
-    const pending = failure(evaluateInChromium({ url: `${origin}/never`, expression: 'window.result', timeoutMs: 20_000 }));
+    const pending = failure(
+      evaluateInChromium({ url: `${origin}/never`, expression: 'window.result', timeoutMs: 20_000 }),
+    );
     await sleep(2_000);
     const browser = ours()[0];
     assert.ok(browser, 'no Chromium process found');
     process.kill(pidOf(browser), 'SIGKILL');
     const message = await pending;
-    assert.match(message, /(WebSocket closed \(Chromium crashed or was killed\?\)|Chromium exited \(code null, signal SIGKILL\)) while evaluating window\.result/);
+    assert.match(
+      message,
+      /(WebSocket closed \(Chromium crashed or was killed\?\)|Chromium exited \(code null, signal SIGKILL\)) while evaluating window\.result/,
+    );
     return JSON.stringify(message.split('\n')[0]);
   });
 

@@ -34,7 +34,11 @@ export function chromiumVersion(executable: string | undefined = chromiumPath())
   if (executable === undefined) return undefined;
   try {
     // Debian's wrapper script prints a harmless shell error on stderr, hence stderr is ignored.
-    const out = execFileSync(executable, ['--version'], { encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync(executable, ['--version'], {
+      encoding: 'utf8',
+      timeout: 15_000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     return out.trim() || undefined;
   } catch {
     return undefined;
@@ -94,8 +98,12 @@ interface ExceptionDetails {
 }
 
 function exceptionText(details: ExceptionDetails): string {
-  const described = details.exception?.description ?? (details.exception?.value !== undefined ? String(details.exception.value) : undefined);
-  const where = details.url ? ` (${details.url}:${(details.lineNumber ?? 0) + 1}:${(details.columnNumber ?? 0) + 1})` : '';
+  const described =
+    details.exception?.description ??
+    (details.exception?.value !== undefined ? String(details.exception.value) : undefined);
+  const where = details.url
+    ? ` (${details.url}:${(details.lineNumber ?? 0) + 1}:${(details.columnNumber ?? 0) + 1})`
+    : '';
   return `${described ?? details.text ?? 'unknown exception'}${where}`;
 }
 
@@ -117,13 +125,15 @@ export async function evaluateInChromium(options: EvaluateOptions): Promise<unkn
   if (typeof WebSocket === 'undefined') {
     throw new Error(`the Chromium driver needs a global WebSocket (Node 22+); this is Node ${process.version}`);
   }
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error(`timeoutMs must be a positive number, got ${timeoutMs}`);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+    throw new Error(`timeoutMs must be a positive number, got ${timeoutMs}`);
   const page = new URL(url);
   if (page.protocol !== 'http:' || page.hostname !== LOOPBACK) {
     throw new Error(`refusing to load ${url}: only http://${LOOPBACK}:PORT/ pages are allowed`);
   }
   const executable = options.executable ?? chromiumPath();
-  if (executable === undefined) throw new Error('Chromium not found: install it (apt-get install chromium) or set CHROMIUM');
+  if (executable === undefined)
+    throw new Error('Chromium not found: install it (apt-get install chromium) or set CHROMIUM');
 
   // What the page said, kept for the error message: debugging a headless browser is otherwise blind.
   const pageLog: string[] = [];
@@ -165,7 +175,11 @@ export async function evaluateInChromium(options: EvaluateOptions): Promise<unkn
     child = proc;
     exited = new Promise<void>((resolve) => {
       proc.once('exit', (code, signal) => {
-        fail(new Error(`Chromium exited (code ${code}, signal ${signal}) while ${phase}; its stderr ended with:\n${stderrTail.join('\n')}`));
+        fail(
+          new Error(
+            `Chromium exited (code ${code}, signal ${signal}) while ${phase}; its stderr ended with:\n${stderrTail.join('\n')}`,
+          ),
+        );
         resolve();
       });
       proc.once('error', (error) => {
@@ -191,14 +205,18 @@ export async function evaluateInChromium(options: EvaluateOptions): Promise<unkn
         });
       }),
     );
-    if (new URL(wsUrl).hostname !== LOOPBACK) throw new Error(`Chromium's DevTools endpoint is not on ${LOOPBACK}: ${wsUrl}`);
+    if (new URL(wsUrl).hostname !== LOOPBACK)
+      throw new Error(`Chromium's DevTools endpoint is not on ${LOOPBACK}: ${wsUrl}`);
     const launchedMs = Date.now() - started;
 
     phase = 'connecting to the DevTools WebSocket';
     const ws = new WebSocket(wsUrl);
     socket = ws;
     let nextId = 0;
-    const pending = new Map<number, { resolve: (result: Record<string, unknown>) => void; reject: (error: Error) => void; method: string }>();
+    const pending = new Map<
+      number,
+      { resolve: (result: Record<string, unknown>) => void; reject: (error: Error) => void; method: string }
+    >();
     const listeners = new Set<(message: CdpMessage) => void>();
     ws.addEventListener('message', (event: MessageEvent) => {
       let message: CdpMessage;
@@ -211,7 +229,10 @@ export async function evaluateInChromium(options: EvaluateOptions): Promise<unkn
         const waiter = pending.get(message.id);
         if (waiter === undefined) return;
         pending.delete(message.id);
-        if (message.error) waiter.reject(new Error(`${waiter.method} failed: ${message.error.message ?? JSON.stringify(message.error)}`));
+        if (message.error)
+          waiter.reject(
+            new Error(`${waiter.method} failed: ${message.error.message ?? JSON.stringify(message.error)}`),
+          );
         else waiter.resolve(message.result ?? {});
       } else {
         for (const listener of listeners) listener(message);
@@ -219,7 +240,11 @@ export async function evaluateInChromium(options: EvaluateOptions): Promise<unkn
     });
     ws.addEventListener('close', () => {
       // Usually the browser died: its exit event tends to arrive just after this, so show its stderr here.
-      fail(new Error(`the DevTools WebSocket closed (Chromium crashed or was killed?) while ${phase}; its stderr ended with:\n${stderrTail.join('\n')}`));
+      fail(
+        new Error(
+          `the DevTools WebSocket closed (Chromium crashed or was killed?) while ${phase}; its stderr ended with:\n${stderrTail.join('\n')}`,
+        ),
+      );
     });
     await guard(
       new Promise<void>((resolve, reject) => {
@@ -228,7 +253,11 @@ export async function evaluateInChromium(options: EvaluateOptions): Promise<unkn
       }),
     );
 
-    const send = (method: string, params: Record<string, unknown> = {}, sessionId?: string): Promise<Record<string, unknown>> => {
+    const send = (
+      method: string,
+      params: Record<string, unknown> = {},
+      sessionId?: string,
+    ): Promise<Record<string, unknown>> => {
       const id = ++nextId;
       const message: CdpMessage = sessionId === undefined ? { id, method, params } : { id, method, params, sessionId };
       return guard(
@@ -276,7 +305,9 @@ export async function evaluateInChromium(options: EvaluateOptions): Promise<unkn
           // Failed module loads, CORS and network errors are reported here, not on the console API.
           const entry = (params['entry'] ?? {}) as { level?: string; source?: string; text?: string; url?: string };
           if (entry.url?.endsWith('/favicon.ico')) break; // every page asks for one; a 404 there is noise
-          note(`${entry.source ?? 'log'} ${entry.level ?? ''}: ${entry.text ?? ''}${entry.url ? ` (${entry.url})` : ''}`);
+          note(
+            `${entry.source ?? 'log'} ${entry.level ?? ''}: ${entry.text ?? ''}${entry.url ? ` (${entry.url})` : ''}`,
+          );
           break;
         }
       }
@@ -288,13 +319,18 @@ export async function evaluateInChromium(options: EvaluateOptions): Promise<unkn
 
     phase = `navigating to ${url}`;
     const navigation = await send('Page.navigate', { url }, sessionId);
-    if (typeof navigation['errorText'] === 'string') throw new Error(`navigating to ${url} failed: ${navigation['errorText']}`);
+    if (typeof navigation['errorText'] === 'string')
+      throw new Error(`navigating to ${url} failed: ${navigation['errorText']}`);
     phase = `waiting for the load event of ${url}`;
     await guard(loadFired);
     const loadedMs = Date.now() - started;
 
     phase = `evaluating ${clip(expression, 200)}`;
-    const evaluated = await send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true }, sessionId);
+    const evaluated = await send(
+      'Runtime.evaluate',
+      { expression, awaitPromise: true, returnByValue: true },
+      sessionId,
+    );
     const details = evaluated['exceptionDetails'] as ExceptionDetails | undefined;
     if (details !== undefined) throw new Error(`the expression threw: ${exceptionText(details)}`);
     const result = (evaluated['result'] ?? {}) as RemoteObject;
@@ -303,7 +339,10 @@ export async function evaluateInChromium(options: EvaluateOptions): Promise<unkn
     return result.value;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const log = pageLog.length > 0 ? `\npage console and errors (last ${pageLog.length}):\n${pageLog.map((line) => `  ${line}`).join('\n')}` : '\n(the page logged nothing)';
+    const log =
+      pageLog.length > 0
+        ? `\npage console and errors (last ${pageLog.length}):\n${pageLog.map((line) => `  ${line}`).join('\n')}`
+        : '\n(the page logged nothing)';
     throw new Error(`Chromium: ${message}${log}`, { cause: error });
   } finally {
     clearTimeout(deadline);
@@ -314,7 +353,12 @@ export async function evaluateInChromium(options: EvaluateOptions): Promise<unkn
   }
 }
 
-async function cleanup(child: ChildProcess | undefined, socket: WebSocket | undefined, exited: Promise<void>, scratchDir: string): Promise<void> {
+async function cleanup(
+  child: ChildProcess | undefined,
+  socket: WebSocket | undefined,
+  exited: Promise<void>,
+  scratchDir: string,
+): Promise<void> {
   try {
     socket?.close();
   } catch {
@@ -391,7 +435,11 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 1;
   } else {
     try {
-      const value = await evaluateInChromium({ url, expression, timeoutMs: timeoutText === undefined ? 30_000 : Number(timeoutText) });
+      const value = await evaluateInChromium({
+        url,
+        expression,
+        timeoutMs: timeoutText === undefined ? 30_000 : Number(timeoutText),
+      });
       line = JSON.stringify({ ok: true, value: value ?? null });
       process.exitCode = 0;
     } catch (error) {

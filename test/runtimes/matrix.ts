@@ -48,14 +48,28 @@ function parseOutcomes(stdout: string): Outcome[] {
   return outcomes;
 }
 
-async function suiteColumn(runtime: Runtime, deadUrl: string, vendored: Awaited<ReturnType<typeof vendor>>): Promise<Column> {
+async function suiteColumn(
+  runtime: Runtime,
+  deadUrl: string,
+  vendored: Awaited<ReturnType<typeof vendor>>,
+): Promise<Column> {
   const cells = new Map<string, Outcome>();
-  const version = (await run(binary(root, runtime), ['--version'], { timeout: 30_000 })).stdout.trim().split('\n')[0] ?? '?';
+  const version =
+    (await run(binary(root, runtime), ['--version'], { timeout: 30_000 })).stdout.trim().split('\n')[0] ?? '?';
   const fake = await startFakeOllama();
   try {
     const library = runtime.loads === 'sources' ? join(root, 'lib', 'index.ts') : join(dist, 'ollama-fetch.js');
-    const script = runtime.loads === 'sources' ? join(root, 'test', 'conformance', 'main.ts') : join(dist, 'test', 'conformance', 'main.js');
-    const [file, args] = command(root, runtime, script, [runtime.kind, fileUrl(library), fake.url, await refusedUrl(), deadUrl], root);
+    const script =
+      runtime.loads === 'sources'
+        ? join(root, 'test', 'conformance', 'main.ts')
+        : join(dist, 'test', 'conformance', 'main.js');
+    const [file, args] = command(
+      root,
+      runtime,
+      script,
+      [runtime.kind, fileUrl(library), fake.url, await refusedUrl(), deadUrl],
+      root,
+    );
     const result = await run(file, args, { cwd: root, timeout: 180_000, env: childEnv() });
     for (const outcome of parseOutcomes(result.stdout)) cells.set(outcome.scenario, outcome);
     cells.set(EXITED, cell(EXITED, result.ms, exitProblem(result, 180)));
@@ -83,7 +97,16 @@ function exitProblem(result: { code: number | null; stderr: string }, limitSecon
 /** The runtimes see no OLLAMA_HOST or proxy of the machine's: every address is given to them. */
 function childEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['OLLAMA_HOST', 'OLLAMA_API_KEY', 'NODE_OPTIONS', 'HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy']) delete env[name];
+  for (const name of [
+    'OLLAMA_HOST',
+    'OLLAMA_API_KEY',
+    'NODE_OPTIONS',
+    'HTTP_PROXY',
+    'HTTPS_PROXY',
+    'http_proxy',
+    'https_proxy',
+  ])
+    delete env[name];
   env['NO_COLOR'] = '1';
   return env;
 }
@@ -101,7 +124,8 @@ function printMatrix(columns: Column[], rows: string[]): number {
     let line = pad(row, first);
     for (const column of columns) {
       const cell = column.cells.get(row);
-      const text = cell === undefined ? 'MISSING' : cell.notApplicable === true ? 'n/a' : cell.ok ? `ok ${cell.ms}ms` : 'FAIL';
+      const text =
+        cell === undefined ? 'MISSING' : cell.notApplicable === true ? 'n/a' : cell.ok ? `ok ${cell.ms}ms` : 'FAIL';
       if (cell === undefined || !cell.ok) failures++;
       line += pad(text, width);
     }
@@ -130,12 +154,17 @@ async function main(): Promise<void> {
   write('Installing the runtimes from the npm registry into .cache/runtimes (kept between runs)\n');
   // Two at a time: each is a download of 100–200 MB and an unpack.
   const queue = [...runtimes];
-  await Promise.all([0, 1].map(async () => {
-    for (let next = queue.shift(); next !== undefined; next = queue.shift()) write(`  ${next.spec}: ${await ensure(root, next)}\n`);
-  }));
+  await Promise.all(
+    [0, 1].map(async () => {
+      for (let next = queue.shift(); next !== undefined; next = queue.shift())
+        write(`  ${next.spec}: ${await ensure(root, next)}\n`);
+    }),
+  );
 
   const vendored = await vendor(root);
-  write(`Vendored copy in ${vendored.dir}; strict tsc compile ${vendored.compile.ok ? 'passed' : 'FAILED'} in ${(vendored.compile.ms / 1000).toFixed(1)} s\n`);
+  write(
+    `Vendored copy in ${vendored.dir}; strict tsc compile ${vendored.compile.ok ? 'passed' : 'FAILED'} in ${(vendored.compile.ms / 1000).toFixed(1)} s\n`,
+  );
 
   const rows = [...scenarios.map((s) => s.name), VENDORED, EXITED];
   const dead = await startDeadHost();

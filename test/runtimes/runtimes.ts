@@ -64,36 +64,60 @@ export function binary(root: string, runtime: Runtime): string {
  * nothing else, and read only `readable`, when given: a script's static imports need no
  * permission, a dynamic import does.
  */
-export function command(root: string, runtime: Runtime, script: string, args: string[], readable?: string): [string, string[]] {
+export function command(
+  root: string,
+  runtime: Runtime,
+  script: string,
+  args: string[],
+  readable?: string,
+): [string, string[]] {
   const bin = binary(root, runtime);
   switch (runtime.kind) {
-    case 'deno':
+    case 'deno': {
       // --no-config: the repository's package.json is not Deno's business, and must not make it
       // look for npm packages.
       const read = readable === undefined ? [] : [`--allow-read=${readable}`];
-      return [bin, ['run', '--no-config', '--no-lock', '--no-prompt', '--allow-net=127.0.0.1', ...read, script, ...args]];
+      return [
+        bin,
+        ['run', '--no-config', '--no-lock', '--no-prompt', '--allow-net=127.0.0.1', ...read, script, ...args],
+      ];
+    }
     case 'bun':
       return [bin, [script, ...args]];
     case 'node':
       // Node 22's type stripping announces itself on stderr; the warning is Node's, not ours.
-      return [bin, runtime.loads === 'sources' ? ['--disable-warning=ExperimentalWarning', script, ...args] : [script, ...args]];
+      return [
+        bin,
+        runtime.loads === 'sources' ? ['--disable-warning=ExperimentalWarning', script, ...args] : [script, ...args],
+      ];
   }
 }
 
-export function run(file: string, args: string[], options: ExecFileOptions & { timeout: number }): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+export function run(
+  file: string,
+  args: string[],
+  options: ExecFileOptions & { timeout: number },
+): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const started = performance.now();
   return new Promise((resolve) => {
-    execFile(file, args, { ...options, encoding: 'utf8', maxBuffer: 16 << 20, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr), ms: performance.now() - started });
-    });
+    execFile(
+      file,
+      args,
+      { ...options, encoding: 'utf8', maxBuffer: 16 << 20, killSignal: 'SIGKILL' },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr), ms: performance.now() - started });
+      },
+    );
   });
 }
 
 async function installedVersion(root: string, runtime: Runtime): Promise<string | undefined> {
   const name = runtime.spec.slice(0, runtime.spec.lastIndexOf('@'));
   try {
-    const manifest = JSON.parse(await readFile(join(cacheDir(root, runtime), 'node_modules', name, 'package.json'), 'utf8')) as { version?: string };
+    const manifest = JSON.parse(
+      await readFile(join(cacheDir(root, runtime), 'node_modules', name, 'package.json'), 'utf8'),
+    ) as { version?: string };
     return manifest.version;
   } catch {
     return undefined;
@@ -108,9 +132,14 @@ export async function ensure(root: string, runtime: Runtime): Promise<string> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'package.json'), '{ "private": true }\n');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const result = await run(npm, ['install', '--no-audit', '--no-fund', '--no-save', '--loglevel=error', runtime.spec], { cwd: dir, timeout: 300_000 });
+  const result = await run(npm, ['install', '--no-audit', '--no-fund', '--no-save', '--loglevel=error', runtime.spec], {
+    cwd: dir,
+    timeout: 300_000,
+  });
   if (result.code !== 0 || !existsSync(binary(root, runtime))) {
-    throw new Error(`could not install ${runtime.spec} into ${dir} (exit ${result.code}):\n${result.stderr.slice(-2000)}`);
+    throw new Error(
+      `could not install ${runtime.spec} into ${dir} (exit ${result.code}):\n${result.stderr.slice(-2000)}`,
+    );
   }
   return `installed in ${(result.ms / 1000).toFixed(1)} s`;
 }

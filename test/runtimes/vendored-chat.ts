@@ -15,7 +15,10 @@ if (host === undefined) throw new Error('usage: chat.ts <stand-in URL>');
 const headers = { 'x-fake-behaviour': '{"splitCharacters":true,"pieceDelayMs":2}' };
 let text = '';
 let chunks = 0;
-for await (const chunk of chatStream({ model: 'llama3.2', messages: [{ role: 'user', content: 'Grüße aus dem Ordner 🦙' }] }, { host, headers })) {
+for await (const chunk of chatStream(
+  { model: 'llama3.2', messages: [{ role: 'user', content: 'Grüße aus dem Ordner 🦙' }] },
+  { host, headers },
+)) {
   chunks++;
   if (!chunk.done) text += chunk.message.content;
 }

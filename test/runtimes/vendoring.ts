@@ -24,16 +24,29 @@ export interface VendoredCopy {
  * typings beyond the DOM library (`--types ""`), as in a project that has no @types/node.
  */
 export const TSC_FLAGS = [
-  '--strict', '--noUncheckedIndexedAccess', '--exactOptionalPropertyTypes', '--verbatimModuleSyntax',
-  '--target', 'es2022', '--module', 'es2022', '--moduleResolution', 'bundler',
-  '--lib', 'es2022,dom,dom.iterable', '--types', '',
-  '--allowImportingTsExtensions', '--rewriteRelativeImportExtensions',
+  '--strict',
+  '--noUncheckedIndexedAccess',
+  '--exactOptionalPropertyTypes',
+  '--verbatimModuleSyntax',
+  '--target',
+  'es2022',
+  '--module',
+  'es2022',
+  '--moduleResolution',
+  'bundler',
+  '--lib',
+  'es2022,dom,dom.iterable',
+  '--types',
+  '',
+  '--allowImportingTsExtensions',
+  '--rewriteRelativeImportExtensions',
 ];
 
 /** Whether `dir` or a folder above it holds a package.json or node_modules. */
 function insideAPackage(dir: string): string | undefined {
   for (let current = dir, n = 0; n < 64; n++) {
-    for (const name of ['package.json', 'node_modules']) if (existsSync(join(current, name))) return join(current, name);
+    for (const name of ['package.json', 'node_modules'])
+      if (existsSync(join(current, name))) return join(current, name);
     const up = dirname(current);
     if (up === current) return undefined; // the root
     current = up;
@@ -51,13 +64,17 @@ export async function vendor(root: string): Promise<VendoredCopy> {
   const script = join(dir, 'chat.ts');
   const text = await readFile(join(root, 'test', 'runtimes', 'vendored-chat.ts'), 'utf8');
   const rewritten = text.replace("'../../lib/index.ts'", "'./ollama-fetch/index.ts'");
-  if (rewritten === text) throw new Error('vendored-chat.ts no longer imports ../../lib/index.ts; update the copy step');
+  if (rewritten === text)
+    throw new Error('vendored-chat.ts no longer imports ../../lib/index.ts; update the copy step');
   await writeFile(script, rewritten);
 
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const out = join(dir, 'out');
   const files = ['chat.ts', ...sources.map((name) => join('ollama-fetch', name))];
-  const result = await run(process.execPath, [tsc, ...TSC_FLAGS, '--outDir', out, ...files], { cwd: dir, timeout: 120_000 });
+  const result = await run(process.execPath, [tsc, ...TSC_FLAGS, '--outDir', out, ...files], {
+    cwd: dir,
+    timeout: 120_000,
+  });
   // A Node 18/20 project that is ESM says so in its own package.json; the compiled copy is put
   // in one here, and the sources' folder stays bare.
   if (result.code === 0) await writeFile(join(out, 'package.json'), '{ "type": "module" }\n');

@@ -22,7 +22,7 @@ after(() => fake.close());
 test('a response withheld 310 s', { concurrency: true, timeout: 400_000 }, async (t) => {
   // Side by side, so the run takes 5 minutes and not 15.
   await Promise.all([
-    t.test('plain fetch (the control): fails at Node\'s hidden 300 s headers limit', async () => {
+    t.test("plain fetch (the control): fails at Node's hidden 300 s headers limit", async () => {
       const started = performance.now();
       await assert.rejects(
         fetch(`${fake.url}/api/chat`, {
@@ -38,17 +38,23 @@ test('a response withheld 310 s', { concurrency: true, timeout: 400_000 }, async
 
     t.test('chat with readTimeout: 0 waits it out and succeeds', async () => {
       const started = performance.now();
-      const reply = await chat(hello, { host: fake.url, readTimeout: 0, headers: behaviourHeader({ headersDelayMs: SILENCE }) });
+      const reply = await chat(hello, {
+        host: fake.url,
+        readTimeout: 0,
+        headers: behaviourHeader({ headersDelayMs: SILENCE }),
+      });
       assert.equal(reply.done, true);
       assert.ok(performance.now() - started >= SILENCE - 100);
     }),
 
     t.test('chatStream with readTimeout: 0 outlasts a 310 s silence in the middle of the body', async () => {
-      const chunks = await collect(chatStream(hello, {
-        host: fake.url,
-        readTimeout: 0,
-        headers: behaviourHeader({ stallAfter: 1, stallMs: SILENCE }),
-      }));
+      const chunks = await collect(
+        chatStream(hello, {
+          host: fake.url,
+          readTimeout: 0,
+          headers: behaviourHeader({ stallAfter: 1, stallMs: SILENCE }),
+        }),
+      );
       assert.equal(chunks.at(-1)?.done, true);
     }),
   ]);

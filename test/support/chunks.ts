@@ -69,6 +69,12 @@ export function chatFixture(count = 60): { objects: object[]; ndjson: Uint8Array
       done: false,
     });
   }
-  objects.push({ model: 'llama3.2', created_at: '2026-01-01T00:00:01Z', message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop' });
+  objects.push({
+    model: 'llama3.2',
+    created_at: '2026-01-01T00:00:01Z',
+    message: { role: 'assistant', content: '' },
+    done: true,
+    done_reason: 'stop',
+  });
   return { objects, ndjson: encoder.encode(objects.map((o) => `${JSON.stringify(o)}\n`).join('')) };
 }

@@ -186,18 +186,33 @@ interface InstalledModel {
 
 const MODELS: readonly InstalledModel[] = [
   {
-    name: 'llama3.2:latest', family: 'llama', parameterSize: '3.2B', quantization: 'Q4_K_M',
-    format: 'gguf', size: 2019393189, modifiedAt: '2025-12-01T09:15:42.318274913+01:00',
+    name: 'llama3.2:latest',
+    family: 'llama',
+    parameterSize: '3.2B',
+    quantization: 'Q4_K_M',
+    format: 'gguf',
+    size: 2019393189,
+    modifiedAt: '2025-12-01T09:15:42.318274913+01:00',
     capabilities: ['completion', 'tools'],
   },
   {
-    name: 'qwen3:latest', family: 'qwen3', parameterSize: '8.2B', quantization: 'Q4_K_M',
-    format: 'gguf', size: 5225388164, modifiedAt: '2025-11-20T18:02:07.5521+01:00',
+    name: 'qwen3:latest',
+    family: 'qwen3',
+    parameterSize: '8.2B',
+    quantization: 'Q4_K_M',
+    format: 'gguf',
+    size: 5225388164,
+    modifiedAt: '2025-11-20T18:02:07.5521+01:00',
     capabilities: ['completion', 'tools', 'thinking'],
   },
   {
-    name: 'nomic-embed-text:latest', family: 'nomic-bert', parameterSize: '137M', quantization: 'F16',
-    format: 'gguf', size: 274302450, modifiedAt: '2025-10-02T07:44:19.06+02:00',
+    name: 'nomic-embed-text:latest',
+    family: 'nomic-bert',
+    parameterSize: '137M',
+    quantization: 'F16',
+    format: 'gguf',
+    size: 274302450,
+    modifiedAt: '2025-10-02T07:44:19.06+02:00',
     capabilities: ['embedding'],
   },
 ];
@@ -205,12 +220,24 @@ const MODELS: readonly InstalledModel[] = [
 // Models the stand-in's registry offers to /api/pull besides the installed ones.
 const PULLABLE_EXTRA: readonly InstalledModel[] = [
   {
-    name: 'tinyllama:latest', family: 'llama', parameterSize: '1B', quantization: 'Q4_0',
-    format: 'gguf', size: 637700138, modifiedAt: '', capabilities: ['completion'],
+    name: 'tinyllama:latest',
+    family: 'llama',
+    parameterSize: '1B',
+    quantization: 'Q4_0',
+    format: 'gguf',
+    size: 637700138,
+    modifiedAt: '',
+    capabilities: ['completion'],
   },
   {
-    name: 'all-minilm:latest', family: 'bert', parameterSize: '23M', quantization: 'F16',
-    format: 'gguf', size: 45960996, modifiedAt: '', capabilities: ['embedding'],
+    name: 'all-minilm:latest',
+    family: 'bert',
+    parameterSize: '23M',
+    quantization: 'F16',
+    format: 'gguf',
+    size: 45960996,
+    modifiedAt: '',
+    capabilities: ['embedding'],
   },
 ];
 
@@ -231,48 +258,103 @@ interface ModelFacts {
   parameters: Record<string, unknown>;
 }
 
-const LLAMA_TEMPLATE = '{{- if .System }}<|start_header_id|>system<|end_header_id|>\n\n{{ .System }}<|eot_id|>{{ end }}' +
+const LLAMA_TEMPLATE =
+  '{{- if .System }}<|start_header_id|>system<|end_header_id|>\n\n{{ .System }}<|eot_id|>{{ end }}' +
   '{{- range .Messages }}<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n{{ .Content }}<|eot_id|>{{ end }}' +
   '{{- if .Tools }}{{ .Tools }}{{ end }}<|start_header_id|>assistant<|end_header_id|>\n\n';
-const QWEN_TEMPLATE = '{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}' +
+const QWEN_TEMPLATE =
+  '{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}' +
   '{{- if .Tools }}<tools>{{ .Tools }}</tools>{{ end }}<|im_start|>assistant\n<think>\n';
 const ZEPHYR_TEMPLATE = '<|system|>\n{{ .System }}</s>\n<|user|>\n{{ .Prompt }}</s>\n<|assistant|>\n';
 const APACHE = 'Apache License\nVersion 2.0, January 2004\nhttp://www.apache.org/licenses/';
 
 const FACTS: Record<string, ModelFacts> = {
   'llama3.2:latest': {
-    architecture: 'llama', contextLength: 131072, embeddingLength: 3072, blockCount: 28, headCount: 24,
-    parameterCount: 3212749888, fileType: 15, vocabularySize: 128256, tokenizer: 'gpt2', template: LLAMA_TEMPLATE,
+    architecture: 'llama',
+    contextLength: 131072,
+    embeddingLength: 3072,
+    blockCount: 28,
+    headCount: 24,
+    parameterCount: 3212749888,
+    fileType: 15,
+    vocabularySize: 128256,
+    tokenizer: 'gpt2',
+    template: LLAMA_TEMPLATE,
     license: 'LLAMA 3.2 COMMUNITY LICENSE AGREEMENT\nLlama 3.2 Version Release Date: September 25, 2024',
     parameters: { stop: ['<|start_header_id|>', '<|end_header_id|>', '<|eot_id|>'] },
   },
   'qwen3:latest': {
-    architecture: 'qwen3', contextLength: 40960, embeddingLength: 4096, blockCount: 36, headCount: 32,
-    parameterCount: 8190735360, fileType: 15, vocabularySize: 151936, tokenizer: 'gpt2', template: QWEN_TEMPLATE,
-    license: APACHE, parameters: { repeat_penalty: 1, stop: ['<|im_start|>', '<|im_end|>'], temperature: 0.6, top_k: 20, top_p: 0.95 },
+    architecture: 'qwen3',
+    contextLength: 40960,
+    embeddingLength: 4096,
+    blockCount: 36,
+    headCount: 32,
+    parameterCount: 8190735360,
+    fileType: 15,
+    vocabularySize: 151936,
+    tokenizer: 'gpt2',
+    template: QWEN_TEMPLATE,
+    license: APACHE,
+    parameters: { repeat_penalty: 1, stop: ['<|im_start|>', '<|im_end|>'], temperature: 0.6, top_k: 20, top_p: 0.95 },
   },
   'nomic-embed-text:latest': {
-    architecture: 'nomic-bert', contextLength: 2048, embeddingLength: 768, blockCount: 12, headCount: 12,
-    parameterCount: 136727040, fileType: 1, vocabularySize: 30522, tokenizer: 'bert', template: '{{ .Prompt }}',
-    license: APACHE, parameters: { num_ctx: 8192 },
+    architecture: 'nomic-bert',
+    contextLength: 2048,
+    embeddingLength: 768,
+    blockCount: 12,
+    headCount: 12,
+    parameterCount: 136727040,
+    fileType: 1,
+    vocabularySize: 30522,
+    tokenizer: 'bert',
+    template: '{{ .Prompt }}',
+    license: APACHE,
+    parameters: { num_ctx: 8192 },
   },
   'tinyllama:latest': {
-    architecture: 'llama', contextLength: 2048, embeddingLength: 2048, blockCount: 22, headCount: 32,
-    parameterCount: 1100048384, fileType: 2, vocabularySize: 32000, tokenizer: 'gpt2', template: ZEPHYR_TEMPLATE,
-    license: APACHE, parameters: { stop: ['<|system|>', '<|user|>', '<|assistant|>', '</s>'] },
+    architecture: 'llama',
+    contextLength: 2048,
+    embeddingLength: 2048,
+    blockCount: 22,
+    headCount: 32,
+    parameterCount: 1100048384,
+    fileType: 2,
+    vocabularySize: 32000,
+    tokenizer: 'gpt2',
+    template: ZEPHYR_TEMPLATE,
+    license: APACHE,
+    parameters: { stop: ['<|system|>', '<|user|>', '<|assistant|>', '</s>'] },
   },
   'all-minilm:latest': {
-    architecture: 'bert', contextLength: 512, embeddingLength: 384, blockCount: 6, headCount: 12,
-    parameterCount: 22565376, fileType: 1, vocabularySize: 30522, tokenizer: 'bert', template: '{{ .Prompt }}',
-    license: APACHE, parameters: { num_ctx: 256 },
+    architecture: 'bert',
+    contextLength: 512,
+    embeddingLength: 384,
+    blockCount: 6,
+    headCount: 12,
+    parameterCount: 22565376,
+    fileType: 1,
+    vocabularySize: 30522,
+    tokenizer: 'bert',
+    template: '{{ .Prompt }}',
+    license: APACHE,
+    parameters: { num_ctx: 256 },
   },
 };
 
 // An imported GGUF is not really read; a created model gets these plausible facts instead.
 const IMPORTED_FACTS: ModelFacts = {
-  architecture: 'llama', contextLength: 4096, embeddingLength: 2048, blockCount: 16, headCount: 32,
-  parameterCount: 1235814400, fileType: 1, vocabularySize: 32000, tokenizer: 'gpt2', template: '{{ .Prompt }}',
-  license: '', parameters: {},
+  architecture: 'llama',
+  contextLength: 4096,
+  embeddingLength: 2048,
+  blockCount: 16,
+  headCount: 32,
+  parameterCount: 1235814400,
+  fileType: 1,
+  vocabularySize: 32000,
+  tokenizer: 'gpt2',
+  template: '{{ .Prompt }}',
+  license: '',
+  parameters: {},
 };
 
 const MEDIA_PREFIX = 'application/vnd.ollama.image.';
@@ -322,9 +404,12 @@ type NamePart = 'host' | 'namespace' | 'model' | 'tag';
 // or underscore, then also '-' and '.' (not in the namespace) and ':' (host only, for a port).
 function validPart(kind: NamePart, s: string): boolean {
   if (s.length < 1 || s.length > (kind === 'host' ? 350 : 80)) return false;
-  const rest = kind === 'host' ? /^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/ : kind === 'namespace'
-    ? /^[A-Za-z0-9_][A-Za-z0-9_-]*$/
-    : /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+  const rest =
+    kind === 'host'
+      ? /^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/
+      : kind === 'namespace'
+        ? /^[A-Za-z0-9_][A-Za-z0-9_-]*$/
+        : /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
   return rest.test(s);
 }
 
@@ -344,8 +429,8 @@ function parseModelName(s: string): ModelName | undefined {
   const namespace = parts.pop() ?? 'library';
   const host = parts.pop() ?? 'registry.ollama.ai';
   const name = { host, namespace, model, tag };
-  const valid = validPart('host', host) && validPart('namespace', namespace) && validPart('model', model) &&
-    validPart('tag', tag);
+  const valid =
+    validPart('host', host) && validPart('namespace', namespace) && validPart('model', model) && validPart('tag', tag);
   return valid ? name : undefined;
 }
 
@@ -385,8 +470,11 @@ function textLayers(template: string, params: Record<string, unknown>): Layer[] 
   return layers;
 }
 
-const contentLayer = (kind: string, content: string): Layer =>
-  ({ mediaType: MEDIA_PREFIX + kind, digest: `sha256:${sha256Hex(content)}`, size: Buffer.byteLength(content) });
+const contentLayer = (kind: string, content: string): Layer => ({
+  mediaType: MEDIA_PREFIX + kind,
+  digest: `sha256:${sha256Hex(content)}`,
+  size: Buffer.byteLength(content),
+});
 
 // A catalogue model as it is once installed. The sizes add up to what /api/tags reports.
 function register(m: InstalledModel, order: number, modifiedAt: string): RegisteredModel {
@@ -399,7 +487,10 @@ function register(m: InstalledModel, order: number, modifiedAt: string): Registe
     modifiedAt,
     full: fullNameOf(name),
     digest: sha256Hex(m.name),
-    layers: [{ mediaType: MEDIA_PREFIX + 'model', digest: `sha256:${sha256Hex(`${m.name} weights`)}`, size: weights }, ...small],
+    layers: [
+      { mediaType: MEDIA_PREFIX + 'model', digest: `sha256:${sha256Hex(`${m.name} weights`)}`, size: weights },
+      ...small,
+    ],
     order,
     parentModel: '',
     facts,
@@ -502,7 +593,14 @@ function quoteByte(c: number): string {
   if (c === 0x27) return "'\\''";
   if (c === 0x22) return `'"'`;
   const short: Record<number, string> = {
-    0x07: '\\a', 0x08: '\\b', 0x0c: '\\f', 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t', 0x0b: '\\v', 0x5c: '\\\\',
+    7: '\\a',
+    8: '\\b',
+    12: '\\f',
+    10: '\\n',
+    13: '\\r',
+    9: '\\t',
+    11: '\\v',
+    92: '\\\\',
   };
   const known = short[c];
   if (known !== undefined) return `'${known}'`;
@@ -665,11 +763,30 @@ function decodeGoJson(raw: Buffer): Decoded {
 // Field types of the request structs, enough to reproduce Go's unmarshal errors for the fields a
 // client is likely to get wrong.
 type FieldRule =
-  | 'string' | 'bool' | 'int' | 'ints' | 'object' | 'stringMap' | 'messages' | 'tools' | 'duration' | 'think' | 'any';
+  | 'string'
+  | 'bool'
+  | 'int'
+  | 'ints'
+  | 'object'
+  | 'stringMap'
+  | 'messages'
+  | 'tools'
+  | 'duration'
+  | 'think'
+  | 'any';
 
 const GO_TYPE: Record<FieldRule, string> = {
-  string: 'string', bool: 'bool', int: 'int', ints: '[]int', object: 'map[string]interface {}', stringMap: 'map[string]string',
-  messages: '[]api.Message', tools: 'api.Tools', duration: 'api.Duration', think: 'api.ThinkValue', any: 'interface {}',
+  string: 'string',
+  bool: 'bool',
+  int: 'int',
+  ints: '[]int',
+  object: 'map[string]interface {}',
+  stringMap: 'map[string]string',
+  messages: '[]api.Message',
+  tools: 'api.Tools',
+  duration: 'api.Duration',
+  think: 'api.ThinkValue',
+  any: 'interface {}',
 };
 
 interface StructRule {
@@ -678,20 +795,48 @@ interface StructRule {
 }
 
 const COMMON_FIELDS: Record<string, FieldRule> = {
-  model: 'string', stream: 'bool', format: 'any', keep_alive: 'duration', options: 'object', think: 'think',
-  truncate: 'bool', shift: 'bool', _debug_render_only: 'bool', logprobs: 'bool', top_logprobs: 'int',
+  model: 'string',
+  stream: 'bool',
+  format: 'any',
+  keep_alive: 'duration',
+  options: 'object',
+  think: 'think',
+  truncate: 'bool',
+  shift: 'bool',
+  _debug_render_only: 'bool',
+  logprobs: 'bool',
+  top_logprobs: 'int',
 };
-const CHAT_RULE: StructRule = { goName: 'ChatRequest', fields: { ...COMMON_FIELDS, messages: 'messages', tools: 'tools' } };
+const CHAT_RULE: StructRule = {
+  goName: 'ChatRequest',
+  fields: { ...COMMON_FIELDS, messages: 'messages', tools: 'tools' },
+};
 const GENERATE_RULE: StructRule = {
   goName: 'GenerateRequest',
   fields: {
-    ...COMMON_FIELDS, prompt: 'string', suffix: 'string', system: 'string', template: 'string',
-    context: 'ints', raw: 'bool', images: 'any', width: 'int', height: 'int', steps: 'int',
+    ...COMMON_FIELDS,
+    prompt: 'string',
+    suffix: 'string',
+    system: 'string',
+    template: 'string',
+    context: 'ints',
+    raw: 'bool',
+    images: 'any',
+    width: 'int',
+    height: 'int',
+    steps: 'int',
   },
 };
 const EMBED_RULE: StructRule = {
   goName: 'EmbedRequest',
-  fields: { model: 'string', input: 'any', keep_alive: 'duration', truncate: 'bool', dimensions: 'int', options: 'object' },
+  fields: {
+    model: 'string',
+    input: 'any',
+    keep_alive: 'duration',
+    truncate: 'bool',
+    dimensions: 'int',
+    options: 'object',
+  },
 };
 const EMBEDDINGS_RULE: StructRule = {
   goName: 'EmbeddingRequest',
@@ -704,16 +849,31 @@ const SHOW_RULE: StructRule = {
 const COPY_RULE: StructRule = { goName: 'CopyRequest', fields: { source: 'string', destination: 'string' } };
 const DELETE_RULE: StructRule = { goName: 'DeleteRequest', fields: { model: 'string', name: 'string' } };
 const TRANSFER_FIELDS: Record<string, FieldRule> = {
-  model: 'string', name: 'string', insecure: 'bool', stream: 'bool', username: 'string', password: 'string',
+  model: 'string',
+  name: 'string',
+  insecure: 'bool',
+  stream: 'bool',
+  username: 'string',
+  password: 'string',
 };
 const PULL_RULE: StructRule = { goName: 'PullRequest', fields: TRANSFER_FIELDS };
 const PUSH_RULE: StructRule = { goName: 'PushRequest', fields: TRANSFER_FIELDS };
 const CREATE_RULE: StructRule = {
   goName: 'CreateRequest',
   fields: {
-    model: 'string', name: 'string', from: 'string', files: 'stringMap', adapters: 'stringMap', template: 'string',
-    system: 'string', parameters: 'object', license: 'any', messages: 'messages', quantize: 'string',
-    quantization: 'string', stream: 'bool',
+    model: 'string',
+    name: 'string',
+    from: 'string',
+    files: 'stringMap',
+    adapters: 'stringMap',
+    template: 'string',
+    system: 'string',
+    parameters: 'object',
+    license: 'any',
+    messages: 'messages',
+    quantize: 'string',
+    quantization: 'string',
+    stream: 'bool',
   },
 };
 
@@ -725,8 +885,7 @@ function jsonKind(v: unknown): string {
   return 'object';
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const THINK_LEVELS = ['high', 'medium', 'low', 'max'];
 
@@ -803,7 +962,11 @@ function bindRequest(raw: Buffer, rule: StructRule): Bound {
   const v = decoded.value;
   if (v === null) return { ok: true, req: {} };
   if (!isRecord(v)) {
-    return { ok: false, status: 400, message: `json: cannot unmarshal ${jsonKind(v)} into Go value of type api.${rule.goName}` };
+    return {
+      ok: false,
+      status: 400,
+      message: `json: cannot unmarshal ${jsonKind(v)} into Go value of type api.${rule.goName}`,
+    };
   }
   for (const [key, value] of Object.entries(v)) {
     const fieldRule = rule.fields[key];
@@ -815,7 +978,14 @@ function bindRequest(raw: Buffer, rule: StructRule): Bound {
 }
 
 const DURATION_UNITS: Record<string, number> = {
-  ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9,
+  ns: 1,
+  us: 1e3,
+  µs: 1e3,
+  μs: 1e3,
+  ms: 1e6,
+  s: 1e9,
+  m: 60e9,
+  h: 3600e9,
 };
 
 // time.ParseDuration, as keep_alive strings go through it.
@@ -837,7 +1007,8 @@ function parseGoDuration(s: string): { ok: true; ns: number } | { ok: false; mes
     if (!/\d/.test(numberText)) return invalid;
     if (unit === '') return { ok: false, message: `time: missing unit in duration ${goQuote(s)}` };
     const scale = DURATION_UNITS[unit];
-    if (scale === undefined) return { ok: false, message: `time: unknown unit ${goQuote(unit)} in duration ${goQuote(s)}` };
+    if (scale === undefined)
+      return { ok: false, message: `time: unknown unit ${goQuote(unit)} in duration ${goQuote(s)}` };
     total += Number(numberText) * scale;
     rest = rest.slice(numberText.length + unit.length);
   }
@@ -866,7 +1037,10 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 // time.Time in RFC 3339 with nanoseconds, trailing zeros (and a bare dot) dropped, as Go writes it.
 function createdAt(index: number): string {
-  return new Date(BASE_TIME_MS + index).toISOString().replace(/(\.\d*?)0+Z$/, '$1Z').replace(/\.Z$/, 'Z');
+  return new Date(BASE_TIME_MS + index)
+    .toISOString()
+    .replace(/(\.\d*?)0+Z$/, '$1Z')
+    .replace(/\.Z$/, 'Z');
 }
 
 const words = (s: string): number => s.split(/\s+/).filter((w) => w !== '').length;
@@ -1004,7 +1178,12 @@ function planReply(run: RunInput, b: Behaviour): Plan {
   const logprobsFor = (token: string): Logprob[] =>
     run.logprobs ? [makeLogprob(token, position++, run.topLogprobs)] : [];
   const spec = (part: Partial<ChunkSpec>): ChunkSpec => ({
-    content: '', thinking: '', toolCalls: [], logprobs: [], final: false, ...part,
+    content: '',
+    thinking: '',
+    toolCalls: [],
+    logprobs: [],
+    final: false,
+    ...part,
   });
 
   const chunks: ChunkSpec[] = [];
@@ -1012,12 +1191,14 @@ function planReply(run: RunInput, b: Behaviour): Plan {
   for (const t of content) chunks.push(spec({ content: t, logprobs: logprobsFor(t) }));
   if (!callsInFinal) for (const call of calls) chunks.push(spec({ toolCalls: [call] }));
   if (b.omitDone !== true) {
-    chunks.push(spec({
-      content: finalText,
-      toolCalls: callsInFinal ? calls : [],
-      logprobs: finalText !== '' ? logprobsFor(finalText) : [],
-      final: true,
-    }));
+    chunks.push(
+      spec({
+        content: finalText,
+        toolCalls: callsInFinal ? calls : [],
+        logprobs: finalText !== '' ? logprobsFor(finalText) : [],
+        final: true,
+      }),
+    );
   }
 
   const promptEvalCount = run.promptWords;
@@ -1036,9 +1217,10 @@ function planReply(run: RunInput, b: Behaviour): Plan {
       ['eval_count', evalCount],
       ['eval_duration', evalDuration],
     ],
-    context: run.endpoint === 'generate' && !run.raw
-      ? Array.from({ length: evalCount + promptEvalCount }, (_, k) => k + 1)
-      : [],
+    context:
+      run.endpoint === 'generate' && !run.raw
+        ? Array.from({ length: evalCount + promptEvalCount }, (_, k) => k + 1)
+        : [],
   };
 }
 
@@ -1084,9 +1266,10 @@ function aggregate(plan: Plan): Record<string, unknown> {
   const merged: ChunkSpec = {
     content: plan.chunks.map((c) => c.content).join(''),
     thinking: plan.chunks.map((c) => c.thinking).join(''),
-    toolCalls: plan.run.endpoint === 'chat' && plan.run.tools.length > 0
-      ? plan.chunks.flatMap((c) => c.toolCalls)
-      : last.toolCalls,
+    toolCalls:
+      plan.run.endpoint === 'chat' && plan.run.tools.length > 0
+        ? plan.chunks.flatMap((c) => c.toolCalls)
+        : last.toolCalls,
     logprobs: plan.chunks.flatMap((c) => c.logprobs),
     final: last.final,
   };
@@ -1105,29 +1288,34 @@ interface Failure {
 
 type Reply =
   | {
-    kind: 'single';
-    status: number;
-    /** '' for an empty answer without a Content-Type, as Go sends for c.Status(). */
-    contentType: string;
-    body: string;
-    /** How many chunks the model works through before this answer (0: none, so no model knob applies). */
-    work: number;
-    /** Content-Type of an error scripted by errorAfter; default application/json; charset=utf-8. */
-    errorType?: string;
-    /** The request's effect on the server's models, applied just before the answer is written. */
-    commit?: () => void;
-  }
+      kind: 'single';
+      status: number;
+      /** '' for an empty answer without a Content-Type, as Go sends for c.Status(). */
+      contentType: string;
+      body: string;
+      /** How many chunks the model works through before this answer (0: none, so no model knob applies). */
+      work: number;
+      /** Content-Type of an error scripted by errorAfter; default application/json; charset=utf-8. */
+      errorType?: string;
+      /** The request's effect on the server's models, applied just before the answer is written. */
+      commit?: () => void;
+    }
   | {
-    kind: 'stream';
-    lines: string[];
-    /** An error the handler itself sends after the lines: in-band, or in place of the stream if no line went out. */
-    failure?: Failure;
-    /** Applied just before the last line is written, if the script gets that far. */
-    commit?: () => void;
-  };
+      kind: 'stream';
+      lines: string[];
+      /** An error the handler itself sends after the lines: in-band, or in place of the stream if no line went out. */
+      failure?: Failure;
+      /** Applied just before the last line is written, if the script gets that far. */
+      commit?: () => void;
+    };
 
-const single = (status: number, body: object, work: number): Reply =>
-  ({ kind: 'single', status, contentType: JSON_UTF8, body: goJson(body), work });
+const single = (status: number, body: object, work: number): Reply => ({
+  kind: 'single',
+  status,
+  contentType: JSON_UTF8,
+  body: goJson(body),
+  work,
+});
 const failure = (status: number, message: string): Reply => single(status, { error: message }, 0);
 
 function runReply(run: RunInput, stream: boolean, b: Behaviour): Reply {
@@ -1138,7 +1326,8 @@ function runReply(run: RunInput, stream: boolean, b: Behaviour): Reply {
 
 // Thinking is on by default for models that can think; asking a model that cannot is an error.
 function resolveThink(m: InstalledModel, asSent: string, think: unknown): boolean | Reply {
-  const wanted = typeof think === 'boolean' ? think : typeof think === 'string' ? THINK_LEVELS.includes(think) : undefined;
+  const wanted =
+    typeof think === 'boolean' ? think : typeof think === 'string' ? THINK_LEVELS.includes(think) : undefined;
   if (can(m, 'thinking')) return wanted ?? true;
   if (wanted === true) return failure(400, `${goQuote(asSent)} does not support thinking`);
   return false;
@@ -1155,9 +1344,18 @@ function chatReply(raw: Buffer, b: Behaviour, registry: Registry): Reply {
   const m = findModel(registry, name);
   if (m === undefined) return failure(404, `model '${name}' not found`);
   const messages = Array.isArray(req['messages']) ? req['messages'].filter(isRecord) : [];
-  const unloadOrLoad = (reason: string, work: number): Reply => single(200, {
-    model: name, created_at: createdAt(0), message: { role: 'assistant', content: '' }, done: true, done_reason: reason,
-  }, work);
+  const unloadOrLoad = (reason: string, work: number): Reply =>
+    single(
+      200,
+      {
+        model: name,
+        created_at: createdAt(0),
+        message: { role: 'assistant', content: '' },
+        done: true,
+        done_reason: reason,
+      },
+      work,
+    );
   if (messages.length === 0 && keepAliveNs(req['keep_alive']) === 0) return unloadOrLoad('unload', 0);
 
   const think = resolveThink(m, name, req['think']);
@@ -1168,17 +1366,21 @@ function chatReply(raw: Buffer, b: Behaviour, registry: Registry): Reply {
   if (messages.length === 0) return unloadOrLoad('load', 1);
 
   const lastUser = [...messages].reverse().find((msg) => str(msg['role']).toLowerCase() === 'user');
-  return runReply({
-    endpoint: 'chat',
-    model: name,
-    think,
-    tools,
-    logprobs: req['logprobs'] === true,
-    topLogprobs: top,
-    promptWords: messages.reduce((sum, msg) => sum + words(str(msg['content'])), 0),
-    echo: str(lastUser?.['content']),
-    raw: false,
-  }, req['stream'] !== false, b);
+  return runReply(
+    {
+      endpoint: 'chat',
+      model: name,
+      think,
+      tools,
+      logprobs: req['logprobs'] === true,
+      topLogprobs: top,
+      promptWords: messages.reduce((sum, msg) => sum + words(str(msg['content'])), 0),
+      echo: str(lastUser?.['content']),
+      raw: false,
+    },
+    req['stream'] !== false,
+    b,
+  );
 }
 
 function generateReply(raw: Buffer, b: Behaviour, registry: Registry): Reply {
@@ -1191,9 +1393,18 @@ function generateReply(raw: Buffer, b: Behaviour, registry: Registry): Reply {
   const m = name === '' ? undefined : findModel(registry, name);
   if (m === undefined) return failure(404, `model '${name}' not found`);
   const prompt = str(req['prompt']);
-  const unloadOrLoad = (reason: string, work: number): Reply => single(200, {
-    model: name, created_at: createdAt(0), response: '', done: true, done_reason: reason,
-  }, work);
+  const unloadOrLoad = (reason: string, work: number): Reply =>
+    single(
+      200,
+      {
+        model: name,
+        created_at: createdAt(0),
+        response: '',
+        done: true,
+        done_reason: reason,
+      },
+      work,
+    );
   if (prompt === '' && keepAliveNs(req['keep_alive']) === 0) return unloadOrLoad('unload', 0);
 
   const rawMode = req['raw'] === true;
@@ -1207,17 +1418,21 @@ function generateReply(raw: Buffer, b: Behaviour, registry: Registry): Reply {
   if (str(req['suffix']) !== '') return failure(400, `${m.full} does not support insert`);
   if (prompt === '') return unloadOrLoad('load', 1);
 
-  return runReply({
-    endpoint: 'generate',
-    model: name,
-    think,
-    tools: [],
-    logprobs: req['logprobs'] === true,
-    topLogprobs: top,
-    promptWords: words(str(req['system'])) + words(prompt),
-    echo: prompt,
-    raw: rawMode,
-  }, req['stream'] !== false, b);
+  return runReply(
+    {
+      endpoint: 'generate',
+      model: name,
+      think,
+      tools: [],
+      logprobs: req['logprobs'] === true,
+      topLogprobs: top,
+      promptWords: words(str(req['system'])) + words(prompt),
+      echo: prompt,
+      raw: rawMode,
+    },
+    req['stream'] !== false,
+    b,
+  );
 }
 
 const BASE_DIMENSIONS = 8;
@@ -1254,7 +1469,8 @@ function embedReply(raw: Buffer, b: Behaviour, registry: Registry): Reply {
     inputs = input;
   } else if (input === undefined || input === null) inputs = [];
   else return failure(400, 'invalid input type');
-  if (findModel(registry, name) === undefined) return failure(404, `model ${goQuote(name)} not found, try pulling it first`);
+  if (findModel(registry, name) === undefined)
+    return failure(404, `model ${goQuote(name)} not found, try pulling it first`);
   if (inputs.length === 0) return single(200, { model: name, embeddings: [] }, 1);
 
   const requested = int(req['dimensions']);
@@ -1262,13 +1478,17 @@ function embedReply(raw: Buffer, b: Behaviour, registry: Registry): Reply {
   const kept = Math.max(0, inputs.length - Math.max(0, b.dropVectors ?? 0));
   const embeddings = inputs.slice(0, kept).map((text) => normalised(rawVector(text, dimensions)));
   const promptEvalCount = inputs.reduce((sum, text) => sum + Math.max(1, words(text)), 0);
-  return single(200, {
-    model: name,
-    embeddings,
-    total_duration: LOAD_DURATION_NS + 1000 * promptEvalCount,
-    load_duration: LOAD_DURATION_NS,
-    prompt_eval_count: promptEvalCount,
-  }, 1);
+  return single(
+    200,
+    {
+      model: name,
+      embeddings,
+      total_duration: LOAD_DURATION_NS + 1000 * promptEvalCount,
+      load_duration: LOAD_DURATION_NS,
+      prompt_eval_count: promptEvalCount,
+    },
+    1,
+  );
 }
 
 function embeddingsReply(raw: Buffer, b: Behaviour, registry: Registry): Reply {
@@ -1277,7 +1497,8 @@ function embeddingsReply(raw: Buffer, b: Behaviour, registry: Registry): Reply {
   const req = bound.req;
   const name = str(req['model']);
   if (name === '') return failure(400, 'model is required');
-  if (findModel(registry, name) === undefined) return failure(404, `model ${goQuote(name)} not found, try pulling it first`);
+  if (findModel(registry, name) === undefined)
+    return failure(404, `model ${goQuote(name)} not found, try pulling it first`);
   const prompt = str(req['prompt']);
   // The legacy endpoint returns the runner's float32 values widened to float64, unnormalised.
   const embedding = prompt === '' || (b.dropVectors ?? 0) > 0 ? [] : rawVector(prompt, BASE_DIMENSIONS);
@@ -1351,13 +1572,16 @@ function progressUpdates(b: Behaviour): number {
 function transferLines(verb: 'pulling' | 'pushing', layers: readonly Layer[], b: Behaviour): string[] {
   const updates = progressUpdates(b);
   const counts = layers.map((_, i) =>
-    updates >= layers.length ? (i === 0 ? updates - layers.length + 1 : 1) : (i < updates ? 1 : 0));
+    updates >= layers.length ? (i === 0 ? updates - layers.length + 1 : 1) : i < updates ? 1 : 0,
+  );
   const lines: string[] = [];
   layers.forEach((layer, i) => {
     const count = counts[i] ?? 0;
     for (let k = 0; k < count; k++) {
       const share = k === count - 1 ? layer.size : Math.max(1, Math.floor((layer.size * (k + 1)) / count));
-      lines.push(progressJson(`${verb} ${layer.digest.slice(7, 19)}`, layer.digest, layer.size, Math.min(share, layer.size)));
+      lines.push(
+        progressJson(`${verb} ${layer.digest.slice(7, 19)}`, layer.digest, layer.size, Math.min(share, layer.size)),
+      );
     }
   });
   return lines;
@@ -1395,7 +1619,11 @@ function progressReply(lines: string[], fault: Failure | undefined, stream: bool
 // A manifest written now: a fresh modification time, listed first.
 function install(store: Store, m: RegisteredModel): void {
   store.writes++;
-  store.registry.set(m.full.toLowerCase(), { ...m, order: 1000 + store.writes, modifiedAt: createdAt(store.writes * 1000) });
+  store.registry.set(m.full.toLowerCase(), {
+    ...m,
+    order: 1000 + store.writes,
+    modifiedAt: createdAt(store.writes * 1000),
+  });
 }
 
 function layerSize(store: Store, digest: string): number | undefined {
@@ -1419,7 +1647,10 @@ function vocabulary(tokenizer: 'gpt2' | 'bert'): string[] {
   const special = tokenizer === 'gpt2' ? ['<s>', '</s>', '<unk>'] : ['[PAD]', '[UNK]', '[CLS]'];
   const letters = 'abcdefghijklmnopqrstuvwxyz';
   const rest = Array.from({ length: VERBOSE_VOCABULARY - special.length }, (_, i) =>
-    i < 94 ? String.fromCharCode(33 + i) : `${letters.charAt(Math.floor((i - 94) / 26) % 26)}${letters.charAt((i - 94) % 26)}`);
+    i < 94
+      ? String.fromCharCode(33 + i)
+      : `${letters.charAt(Math.floor((i - 94) / 26) % 26)}${letters.charAt((i - 94) % 26)}`,
+  );
   return [...special, ...rest];
 }
 
@@ -1444,13 +1675,22 @@ function modelInfo(m: RegisteredModel, verbose: boolean): Record<string, unknown
     const tokens = vocabulary(f.tokenizer);
     info['tokenizer.ggml.tokens'] = tokens;
     info['tokenizer.ggml.token_type'] = tokens.map((_, i) => (i < 3 ? 3 : 1));
-    if (gpt2) info['tokenizer.ggml.merges'] = tokens.slice(3, 67).map((t, i) => `${t} ${tokens[(i * 7) % 60 + 3] ?? ''}`);
+    if (gpt2)
+      info['tokenizer.ggml.merges'] = tokens.slice(3, 67).map((t, i) => `${t} ${tokens[((i * 7) % 60) + 3] ?? ''}`);
   }
   // Go writes map keys sorted.
   return sortedKeys(info);
 }
 
-const TENSOR_TYPE: Record<string, string> = { Q4_K_M: 'Q4_K', Q4_K_S: 'Q4_K', Q4_0: 'Q4_0', Q8_0: 'Q8_0', F16: 'F16', F32: 'F32', BF16: 'BF16' };
+const TENSOR_TYPE: Record<string, string> = {
+  Q4_K_M: 'Q4_K',
+  Q4_K_S: 'Q4_K',
+  Q4_0: 'Q4_0',
+  Q8_0: 'Q8_0',
+  F16: 'F16',
+  F32: 'F32',
+  BF16: 'BF16',
+};
 
 function tensorList(m: RegisteredModel): Array<{ name: string; type: string; shape: number[] }> {
   const f = m.facts;
@@ -1459,9 +1699,11 @@ function tensorList(m: RegisteredModel): Array<{ name: string; type: string; sha
   const out = [{ name: 'token_embd.weight', type: q, shape: [e, f.vocabularySize] }];
   for (let k = 0; k < f.blockCount; k++) {
     out.push({ name: `blk.${k}.attn_norm.weight`, type: 'F32', shape: [e] });
-    for (const part of ['attn_q', 'attn_k', 'attn_v', 'attn_output']) out.push({ name: `blk.${k}.${part}.weight`, type: q, shape: [e, e] });
+    for (const part of ['attn_q', 'attn_k', 'attn_v', 'attn_output'])
+      out.push({ name: `blk.${k}.${part}.weight`, type: q, shape: [e, e] });
     out.push({ name: `blk.${k}.ffn_norm.weight`, type: 'F32', shape: [e] });
-    for (const part of ['ffn_gate', 'ffn_up']) out.push({ name: `blk.${k}.${part}.weight`, type: q, shape: [e, 4 * e] });
+    for (const part of ['ffn_gate', 'ffn_up'])
+      out.push({ name: `blk.${k}.${part}.weight`, type: q, shape: [e, 4 * e] });
     out.push({ name: `blk.${k}.ffn_down.weight`, type: q, shape: [4 * e, e] });
   }
   out.push({ name: 'output_norm.weight', type: 'F32', shape: [e] });
@@ -1472,7 +1714,8 @@ function tensorList(m: RegisteredModel): Array<{ name: string; type: string; sha
 function parametersText(p: Record<string, unknown>): string {
   const lines: string[] = [];
   for (const [k, v] of Object.entries(sortedKeys(p))) {
-    for (const x of Array.isArray(v) ? v : [v]) lines.push(`${k.padEnd(30)} ${typeof x === 'string' ? goQuote(x) : String(x)}`);
+    for (const x of Array.isArray(v) ? v : [v])
+      lines.push(`${k.padEnd(30)} ${typeof x === 'string' ? goQuote(x) : String(x)}`);
   }
   return lines.join('\n');
 }
@@ -1481,7 +1724,12 @@ function parametersText(p: Record<string, unknown>): string {
 const modelfileArg = (s: string): string => (/[\s"]/.test(s) ? goQuote(s) : s);
 
 function modelfileText(m: RegisteredModel, system: string): string {
-  const out = ['# Modelfile generated by "ollama show"', '# To build a new Modelfile based on this, replace FROM with:', `# FROM ${m.name}`, ''];
+  const out = [
+    '# Modelfile generated by "ollama show"',
+    '# To build a new Modelfile based on this, replace FROM with:',
+    `# FROM ${m.name}`,
+    '',
+  ];
   for (const l of m.layers) {
     if (l.mediaType === MEDIA_PREFIX + 'model') out.push(`FROM ${blobPath(l.digest)}`);
     if (l.mediaType === MEDIA_PREFIX + 'adapter') out.push(`ADAPTER ${blobPath(l.digest)}`);
@@ -1580,11 +1828,17 @@ function pullReply(c: Call): Reply {
   const source = findPullable(name);
   if (source === undefined) {
     // The registry answers 404 to the manifest request after the first line has gone out.
-    return progressReply([progressJson('pulling manifest')], { status: 500, message: 'pull model manifest: file does not exist' }, stream);
+    return progressReply(
+      [progressJson('pulling manifest')],
+      { status: 500, message: 'pull model manifest: file does not exist' },
+      stream,
+    );
   }
   // A re-pull of an installed model is a full pull here too, so that progressUpdates stays exact.
   const pulled = register(source, 0, '');
-  return progressReply(finalLines(pullLines(pulled.layers, c.b), c.b), undefined, stream, () => install(c.store, pulled));
+  return progressReply(finalLines(pullLines(pulled.layers, c.b), c.b), undefined, stream, () =>
+    install(c.store, pulled),
+  );
 }
 
 function pushReply(c: Call): Reply {
@@ -1617,21 +1871,38 @@ interface NewLayer extends Layer {
   note: string;
 }
 
-const QUANTIZE_TO: Record<string, string> = { F32: 'F32', F16: 'F16', Q8_0: 'Q8_0', Q4_K_S: 'Q4_K_S', Q4_K_M: 'Q4_K_M', Q4_K: 'Q4_K_M', BF16: 'BF16' };
+const QUANTIZE_TO: Record<string, string> = {
+  F32: 'F32',
+  F16: 'F16',
+  Q8_0: 'Q8_0',
+  Q4_K_S: 'Q4_K_S',
+  Q4_K_M: 'Q4_K_M',
+  Q4_K: 'Q4_K_M',
+  BF16: 'BF16',
+};
 const FILE_TYPE: Record<string, number> = { F32: 0, F16: 1, Q8_0: 7, Q4_K_S: 14, Q4_K_M: 15, BF16: 32 };
 const BITS: Record<string, number> = { F32: 32, F16: 16, BF16: 16, Q8_0: 8.5, Q4_K_S: 4.6, Q4_K_M: 4.9, Q4_0: 4.5 };
 
 const stringsOf = (v: unknown): Record<string, string> | undefined =>
   isRecord(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typeof x === 'string' ? x : ''])) : undefined;
 
-const noted = (store: Store, layer: Layer): NewLayer =>
-  ({ ...layer, note: `${layerSize(store, layer.digest) === undefined ? 'creating new' : 'using existing'} layer ${layer.digest}` });
+const noted = (store: Store, layer: Layer): NewLayer => ({
+  ...layer,
+  note: `${layerSize(store, layer.digest) === undefined ? 'creating new' : 'using existing'} layer ${layer.digest}`,
+});
 
 // convertModelFromFiles: the type comes from the file names; each GGUF is opened and checked.
-function importFiles(store: Store, files: Record<string, string>, adapter: boolean, lines: string[]): NewLayer[] | Failure {
+function importFiles(
+  store: Store,
+  files: Record<string, string>,
+  adapter: boolean,
+  lines: string[],
+): NewLayer[] | Failure {
   const names = Object.keys(files);
-  const type = names.map((n) => (n.endsWith('.safetensors') ? 'safetensors' : /\.(gguf|bin)$/.test(n) ? 'gguf' : ''))
-    .find((t) => t !== '') ?? '';
+  const type =
+    names
+      .map((n) => (n.endsWith('.safetensors') ? 'safetensors' : /\.(gguf|bin)$/.test(n) ? 'gguf' : ''))
+      .find((t) => t !== '') ?? '';
   if (type === '') return { status: 400, message: 'unknown type' };
   if (adapter && names.length > 1) return { status: 400, message: 'only one adapter is currently supported' };
   const mediaType = MEDIA_PREFIX + (adapter ? 'adapter' : 'model');
@@ -1661,9 +1932,25 @@ function importFiles(store: Store, files: Record<string, string>, adapter: boole
 // What a model imported from a GGUF looks like, before the request's own settings.
 function importedBase(): RegisteredModel {
   return {
-    name: '', family: 'llama', parameterSize: '1.2B', quantization: 'F16', format: 'gguf', size: 0, modifiedAt: '',
-    capabilities: ['completion'], full: '', digest: '', layers: [], order: 0, parentModel: '', facts: IMPORTED_FACTS,
-    template: IMPORTED_FACTS.template, system: '', licenses: [], parameters: {}, messages: [],
+    name: '',
+    family: 'llama',
+    parameterSize: '1.2B',
+    quantization: 'F16',
+    format: 'gguf',
+    size: 0,
+    modifiedAt: '',
+    capabilities: ['completion'],
+    full: '',
+    digest: '',
+    layers: [],
+    order: 0,
+    parentModel: '',
+    facts: IMPORTED_FACTS,
+    template: IMPORTED_FACTS.template,
+    system: '',
+    licenses: [],
+    parameters: {},
+    messages: [],
   };
 }
 
@@ -1725,7 +2012,10 @@ function createReply(c: Call): Reply {
   if (quantize !== '' && weights !== undefined) {
     const want = QUANTIZE_TO[quantize];
     if (want === undefined) {
-      return fail(500, `unsupported quantization type ${quantize} - supported types are F32, F16, Q4_K_S, Q4_K_M, Q8_0`);
+      return fail(
+        500,
+        `unsupported quantization type ${quantize} - supported types are F32, F16, Q4_K_S, Q4_K_M, Q8_0`,
+      );
     }
     if (base.quantization !== 'F16' && base.quantization !== 'F32') {
       return fail(500, 'quantization is only supported for F16 and F32 models');
@@ -1733,8 +2023,16 @@ function createReply(c: Call): Reply {
     if (want !== base.quantization) {
       lines.push(progressJson(`quantizing ${base.quantization} model to ${quantize}`));
       const size = Math.round((weights.size * (BITS[want] ?? 16)) / (BITS[base.quantization] ?? 16));
-      layers[weightsAt] = noted(store, { ...weights, digest: `sha256:${sha256Hex(`${weights.digest} as ${want}`)}`, size });
-      base = { ...base, quantization: want, facts: { ...base.facts, fileType: FILE_TYPE[want] ?? base.facts.fileType } };
+      layers[weightsAt] = noted(store, {
+        ...weights,
+        digest: `sha256:${sha256Hex(`${weights.digest} as ${want}`)}`,
+        size,
+      });
+      base = {
+        ...base,
+        quantization: want,
+        facts: { ...base.facts, fileType: FILE_TYPE[want] ?? base.facts.fileType },
+      };
     }
   }
 
@@ -1817,7 +2115,14 @@ function blobReply(c: Call): Reply {
 
 const BLOB_ROUTE = '/api/blobs/:digest';
 
-type ManagementPath = '/api/show' | '/api/copy' | '/api/delete' | '/api/pull' | '/api/push' | '/api/create' | typeof BLOB_ROUTE;
+type ManagementPath =
+  | '/api/show'
+  | '/api/copy'
+  | '/api/delete'
+  | '/api/pull'
+  | '/api/push'
+  | '/api/create'
+  | typeof BLOB_ROUTE;
 
 const MANAGEMENT_ENDPOINTS: Record<ManagementPath, (c: Call) => Reply> = {
   '/api/show': showReply,
@@ -1937,7 +2242,8 @@ async function sendWhole(ex: Exchange, status: number, headers: Record<string, s
   ex.res.statusCode = status;
   for (const [k, v] of Object.entries(headers)) ex.res.setHeader(k, v);
   const lengthGiven = Object.keys(headers).some((k) => /^(content-length|transfer-encoding)$/i.test(k));
-  if (!lengthGiven && bytes.length > 0) ex.res.setHeader('Content-Length', bytes.length + (ex.bomPending ? BOM.length : 0));
+  if (!lengthGiven && bytes.length > 0)
+    ex.res.setHeader('Content-Length', bytes.length + (ex.bomPending ? BOM.length : 0));
   if (bytes.length > 0 || ex.bomPending) {
     if (!(await emit(ex, bytes))) return;
   }
@@ -1969,7 +2275,12 @@ function streamSteps(count: number, b: Behaviour, handlerFailure?: Failure): Ste
       wroteLine = true;
     }
     if (b.errorAfter === k) {
-      return [...steps, wroteLine ? { kind: 'line', text: errorLine } : { kind: 'fail', status: b.errorStatus ?? 500, message: errorText }];
+      return [
+        ...steps,
+        wroteLine
+          ? { kind: 'line', text: errorLine }
+          : { kind: 'fail', status: b.errorStatus ?? 500, message: errorText },
+      ];
     }
     if (k === count) break;
     if (k > 0 && (b.chunkDelayMs ?? 0) > 0) steps.push({ kind: 'wait', ms: b.chunkDelayMs ?? 0 });
@@ -1978,9 +2289,11 @@ function streamSteps(count: number, b: Behaviour, handlerFailure?: Failure): Ste
     wroteLine = true;
   }
   if (handlerFailure !== undefined) {
-    steps.push(wroteLine
-      ? { kind: 'line', text: goJson({ error: handlerFailure.message }) }
-      : { kind: 'fail', status: handlerFailure.status, message: handlerFailure.message });
+    steps.push(
+      wroteLine
+        ? { kind: 'line', text: goJson({ error: handlerFailure.message }) }
+        : { kind: 'fail', status: handlerFailure.status, message: handlerFailure.message },
+    );
   }
   return steps;
 }
@@ -2062,7 +2375,12 @@ async function playSingle(ex: Exchange, reply: Extract<Reply, { kind: 'single' }
   }
   if (fires(b.errorAfter)) {
     const type = reply.errorType ?? JSON_UTF8;
-    await sendWhole(ex, b.errorStatus ?? 500, { 'Content-Type': type }, goJson({ error: b.errorText ?? DEFAULT_ERROR }));
+    await sendWhole(
+      ex,
+      b.errorStatus ?? 500,
+      { 'Content-Type': type },
+      goJson({ error: b.errorText ?? DEFAULT_ERROR }),
+    );
   } else {
     const generation = (b.chunkDelayMs ?? 0) * Math.max(0, reply.work - 1);
     if (generation > 0) {
@@ -2070,9 +2388,8 @@ async function playSingle(ex: Exchange, reply: Extract<Reply, { kind: 'single' }
       if (ex.life.dead) return;
     }
     reply.commit?.();
-    const headers: Record<string, string> = reply.contentType === ''
-      ? { 'Content-Length': '0' }
-      : { 'Content-Type': reply.contentType };
+    const headers: Record<string, string> =
+      reply.contentType === '' ? { 'Content-Length': '0' } : { 'Content-Type': reply.contentType };
     await sendWhole(ex, reply.status, headers, reply.body);
   }
   if (!ex.life.dead) ex.record.pendingChunks = 0;
@@ -2311,7 +2628,17 @@ async function handle(state: State, req: IncomingMessage, res: ServerResponse): 
     chunksWritten: 0,
     pendingChunks: 0,
   };
-  const ex: Exchange = { res, record, life, offset: 0, cuts: [], pieceDelayMs: 15, splitCharacters: false, bomPending: false, droppedByScript: false };
+  const ex: Exchange = {
+    res,
+    record,
+    life,
+    offset: 0,
+    cuts: [],
+    pieceDelayMs: 15,
+    splitCharacters: false,
+    bomPending: false,
+    droppedByScript: false,
+  };
   state.live.add(ex);
   state.inFlight.set(record.path, (state.inFlight.get(record.path) ?? 0) + 1);
   res.on('error', () => undefined);
@@ -2356,13 +2683,28 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
   });
   const loaded = registry.get('registry.ollama.ai/library/llama3.2:latest');
   // One model loaded, as after a first chat; /api/ps does not follow later requests.
-  const running: RunningModel[] = loaded === undefined ? [] : [{
-    model: loaded, size: 3281926144, expiresAt: '2026-01-01T01:05:00.123456789+01:00', contextLength: 4096,
-  }];
+  const running: RunningModel[] =
+    loaded === undefined
+      ? []
+      : [
+          {
+            model: loaded,
+            size: 3281926144,
+            expiresAt: '2026-01-01T01:05:00.123456789+01:00',
+            contextLength: 4096,
+          },
+        ];
   const store: Store = { registry, blobs: new Map(), running, writes: 0 };
   const files = new Map(Object.entries(options.files ?? {}));
   const state: State = {
-    requests: [], queue: [], sequences: new Map(), files, live: new Set(), closing: false, store, inFlight: new Map(),
+    requests: [],
+    queue: [],
+    sequences: new Map(),
+    files,
+    live: new Set(),
+    closing: false,
+    store,
+    inFlight: new Map(),
   };
   const sockets = new Set<Socket>();
   const waits = new Set<() => void>();

@@ -25,7 +25,11 @@ async function run(): Promise<string> {
     case 'abort': {
       const controller = new AbortController();
       setTimeout(() => controller.abort(new Error('stopped')), 300);
-      await chat(hello, { ...patient, signal: controller.signal, headers: { 'x-fake-behaviour': '{"headersDelayMs":60000}' } });
+      await chat(hello, {
+        ...patient,
+        signal: controller.signal,
+        headers: { 'x-fake-behaviour': '{"headersDelayMs":60000}' },
+      });
       return 'no error';
     }
     case 'break': {
