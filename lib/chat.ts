@@ -1,10 +1,17 @@
-import { aggregateChat } from './aggregate.ts';
-import { callOnce, callStream } from './call.ts';
-import { resolveOptions, type CallOptions } from './options.ts';
-import { encodeMessages, requireModel } from './request-body.ts';
-import type { Exchange } from './request.ts';
-import { DONE, streamObjects } from './stream.ts';
-import type { ChatRequest, ChatResponse } from './types.ts';
+import { callOnce, callStream } from './internal/call.ts';
+import { readChunks } from './internal/chunks.ts';
+import type { Exchange } from './internal/exchange.ts';
+import { foldChat, foldGenerate } from './internal/fold.ts';
+import { encodeImages, encodeMessages } from './internal/images.ts';
+import { resolveOptions } from './internal/resolve-options.ts';
+import type { ResolvedOptions } from './internal/resolve-options.ts';
+import { requireModel } from './internal/validate.ts';
+import type { CallOptions } from './options.ts';
+import type { ChatRequest, ChatResponse, GenerateRequest, GenerateResponse } from './types.ts';
+
+// Inference: /api/chat and /api/generate, each as a stream of chunks exactly as Ollama sent them
+// and as the one object Ollama answers for `stream: false`. Both always stream on the wire, so a
+// long answer keeps bytes flowing and `readTimeout` keeps meaning "the server went silent".
 
 /**
  * POST /api/chat, one chunk at a time, each exactly as Ollama sent it. Leaving the loop
@@ -12,10 +19,7 @@ import type { ChatRequest, ChatResponse } from './types.ts';
  * Options are checked at once; the request is sent when iteration starts.
  */
 export function chatStream(request: ChatRequest, options?: CallOptions): AsyncGenerator<ChatResponse, void, undefined> {
-  const exchange = chatExchange('chatStream', request);
-  return callStream(exchange, resolveOptions(options), (attempt) =>
-    streamObjects(exchange, attempt, DONE),
-  ) as AsyncGenerator<ChatResponse, void, undefined>;
+  return callStream<ChatResponse>(chatExchange('chatStream', request), resolveOptions(options), readChunks);
 }
 
 /**
@@ -23,10 +27,30 @@ export function chatStream(request: ChatRequest, options?: CallOptions): AsyncGe
  * It streams on the wire all the same, so a long answer keeps bytes flowing.
  */
 export async function chat(request: ChatRequest, options?: CallOptions): Promise<ChatResponse> {
-  const exchange = chatExchange('chat', request);
-  return callOnce(exchange, resolveOptions(options), (attempt) =>
-    aggregateChat(streamObjects(exchange, attempt, DONE) as AsyncIterable<ChatResponse>),
-  );
+  return callOnce(chatExchange('chat', request), resolveOptions(options), readChatAnswer);
+}
+
+/** POST /api/generate, one chunk at a time, each exactly as Ollama sent it. Leaving the loop
+ * early closes the connection, so Ollama stops generating. */
+export function generateStream(
+  request: GenerateRequest,
+  options?: CallOptions,
+): AsyncGenerator<GenerateResponse, void, undefined> {
+  return callStream<GenerateResponse>(generateExchange('generateStream', request), resolveOptions(options), readChunks);
+}
+
+/** POST /api/generate, answered as one object: exactly what Ollama answers for
+ * `stream: false`, `context` included. It streams on the wire all the same. */
+export async function generate(request: GenerateRequest, options?: CallOptions): Promise<GenerateResponse> {
+  return callOnce(generateExchange('generate', request), resolveOptions(options), readGenerateAnswer);
+}
+
+function readChatAnswer(exchange: Exchange, options: ResolvedOptions): Promise<ChatResponse> {
+  return foldChat(readChunks<ChatResponse>(exchange, options));
+}
+
+function readGenerateAnswer(exchange: Exchange, options: ResolvedOptions): Promise<GenerateResponse> {
+  return foldGenerate(readChunks<GenerateResponse>(exchange, options));
 }
 
 function chatExchange(call: string, request: ChatRequest): Exchange {
@@ -35,4 +59,12 @@ function chatExchange(call: string, request: ChatRequest): Exchange {
   const messages = encodeMessages(call, request.messages);
   if (messages !== undefined) body.messages = messages;
   return { method: 'POST', path: '/api/chat', body, model, accept: 'application/x-ndjson' };
+}
+
+function generateExchange(call: string, request: GenerateRequest): Exchange {
+  const model = requireModel(call, request);
+  const body: GenerateRequest = { ...request, stream: true };
+  const images = encodeImages(call, request.images);
+  if (images !== undefined) body.images = images;
+  return { method: 'POST', path: '/api/generate', body, model, accept: 'application/x-ndjson' };
 }

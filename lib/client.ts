@@ -1,22 +1,29 @@
-import { pushBlob, type BlobOptions } from './blob.ts';
-import { chat, chatStream } from './chat.ts';
-import { embed, embeddings, type EmbedOptions } from './embed.ts';
-import { generate, generateStream } from './generate.ts';
-import { copyModel, deleteModel, listModels, listRunning, showModel, version } from './models.ts';
-import { resolveOptions, type CallOptions, type RetryPolicy } from './options.ts';
-import { isRunning } from './running.ts';
-import { createModel, pullModel, pushModel, type ProgressOptions } from './transfer.ts';
+import { chat, chatStream, generate, generateStream } from './chat.ts';
+import { type EmbedOptions, embed, embeddings } from './embed.ts';
+import { resolveOptions } from './internal/resolve-options.ts';
+import { copyModel, deleteModel, isRunning, listModels, listRunning, showModel, version } from './models.ts';
+import type { CallOptions, RetryPolicy } from './options.ts';
+import { type BlobOptions, createModel, type ProgressOptions, pullModel, pushBlob, pushModel } from './transfer.ts';
 import type {
   ChatRequest,
+  ChatResponse,
   CopyRequest,
   CreateRequest,
   DeleteRequest,
   EmbeddingsRequest,
+  EmbeddingsResponse,
   EmbedRequest,
+  EmbedResponse,
   GenerateRequest,
+  GenerateResponse,
+  ListResponse,
+  ProgressResponse,
   PullRequest,
   PushRequest,
+  RunningResponse,
   ShowRequest,
+  ShowResponse,
+  VersionResponse,
 } from './types.ts';
 
 /**
@@ -32,7 +39,7 @@ export type ClientOptions = Omit<EmbedOptions & ProgressOptions, 'signal'>;
  * The client keeps nothing but a copy of `defaults`; `createClient()` is a client for
  * `OLLAMA_HOST`, read at each call.
  */
-export function createClient(defaults: ClientOptions = {}) {
+export function createClient(defaults: ClientOptions = {}): OllamaClient {
   if (typeof defaults !== 'object' || defaults === null || Array.isArray(defaults)) {
     throw new TypeError("createClient: defaults must be an object such as { host: 'http://127.0.0.1:11434' }");
   }
@@ -65,8 +72,30 @@ export function createClient(defaults: ClientOptions = {}) {
   });
 }
 
-/** The object `createClient` returns. */
-export type OllamaClient = ReturnType<typeof createClient>;
+/** The object `createClient` returns: every call of the library, each with the client's defaults
+ * under its own options. */
+export interface OllamaClient {
+  readonly chat: (request: ChatRequest, options?: CallOptions) => Promise<ChatResponse>;
+  readonly chatStream: (request: ChatRequest, options?: CallOptions) => AsyncGenerator<ChatResponse, void, undefined>;
+  readonly generate: (request: GenerateRequest, options?: CallOptions) => Promise<GenerateResponse>;
+  readonly generateStream: (
+    request: GenerateRequest,
+    options?: CallOptions,
+  ) => AsyncGenerator<GenerateResponse, void, undefined>;
+  readonly embed: (request: EmbedRequest, options?: EmbedOptions) => Promise<EmbedResponse>;
+  readonly embeddings: (request: EmbeddingsRequest, options?: CallOptions) => Promise<EmbeddingsResponse>;
+  readonly listModels: (options?: CallOptions) => Promise<ListResponse>;
+  readonly showModel: (request: ShowRequest, options?: CallOptions) => Promise<ShowResponse>;
+  readonly listRunning: (options?: CallOptions) => Promise<RunningResponse>;
+  readonly version: (options?: CallOptions) => Promise<VersionResponse>;
+  readonly copyModel: (request: CopyRequest, options?: CallOptions) => Promise<void>;
+  readonly deleteModel: (request: DeleteRequest, options?: CallOptions) => Promise<void>;
+  readonly pullModel: (request: PullRequest, options?: ProgressOptions) => Promise<ProgressResponse>;
+  readonly pushModel: (request: PushRequest, options?: ProgressOptions) => Promise<ProgressResponse>;
+  readonly createModel: (request: CreateRequest, options?: ProgressOptions) => Promise<ProgressResponse>;
+  readonly pushBlob: (bytes: Uint8Array | ArrayBuffer | Blob, options?: BlobOptions) => Promise<string>;
+  readonly isRunning: (options?: CallOptions) => Promise<boolean>;
+}
 
 function merge<O extends CallOptions>(defaults: ClientOptions, options: O | undefined): O {
   // Anything but an object is left for the call to reject with its own message.

@@ -1,10 +1,12 @@
-import { callOnce } from './call.ts';
-import { OllamaError } from './errors.ts';
-import { inBatches } from './batches.ts';
-import { resolveOptions, type CallOptions, type ResolvedOptions } from './options.ts';
+import { readJson } from './internal/attempt.ts';
+import { inBatches } from './internal/batches.ts';
+import { callOnce } from './internal/call.ts';
+import { contextOf, type Exchange } from './internal/exchange.ts';
+import { vectorCount } from './internal/protocol-error.ts';
+import { type ResolvedOptions, resolveOptions } from './internal/resolve-options.ts';
+import { requireModel } from './internal/validate.ts';
+import type { CallOptions } from './options.ts';
 import { count } from './retry.ts';
-import { requireModel } from './request-body.ts';
-import { fetchJson, type Exchange } from './request.ts';
 import type { EmbeddingsRequest, EmbeddingsResponse, EmbedRequest, EmbedResponse } from './types.ts';
 
 /** Options of `embed`. */
@@ -41,7 +43,7 @@ export async function embed(request: EmbedRequest, options?: EmbedOptions): Prom
   if (typeof input === 'string' || input.length <= batchSize) return embedOnce(request, model, resolved);
 
   const batches = Math.ceil(input.length / batchSize);
-  const context = { method: 'POST', url: `${resolved.base}/api/embed`, base: resolved.base };
+  const context = contextOf(embedExchange(request, model), resolved);
   const parts = await inBatches(batches, concurrency, resolved, context, (index, batchOptions) =>
     embedOnce({ ...request, input: input.slice(index * batchSize, (index + 1) * batchSize) }, model, batchOptions),
   );
@@ -61,35 +63,27 @@ export async function embed(request: EmbedRequest, options?: EmbedOptions): Prom
 /** One request; the answer must hold one vector per input sent (Ollama embeds `""` alone as
  * none), or the vectors could no longer be matched to their texts. */
 async function embedOnce(request: EmbedRequest, model: string, options: ResolvedOptions): Promise<EmbedResponse> {
-  const exchange: Exchange = { method: 'POST', path: '/api/embed', body: request, model, accept: 'application/json' };
-  const answer = (await callOnce(exchange, options, (attempt) => fetchJson(exchange, attempt))) as EmbedResponse;
+  const exchange = embedExchange(request, model);
+  const answer = await callOnce<EmbedResponse>(exchange, options, readJson);
   const sent = typeof request.input === 'string' ? (request.input === '' ? 0 : 1) : request.input.length;
   const got = Array.isArray(answer?.embeddings) ? answer.embeddings.length : undefined;
-  if (got !== sent) {
-    const url = options.base + exchange.path;
-    throw new OllamaError({
-      kind: 'protocol',
-      message:
-        `POST ${url} was sent ${sent} input(s) and answered with ${got ?? 'no list of'} vector(s), ` +
-        'so they cannot be matched to their inputs. The server or a proxy in front of it is at fault.',
-      status: 200,
-      url,
-    });
-  }
+  if (got !== sent) throw vectorCount(contextOf(exchange, options), sent, got);
   return answer;
+}
+
+function embedExchange(request: EmbedRequest, model: string): Exchange {
+  return { method: 'POST', path: '/api/embed', body: request, model, accept: 'application/json' };
 }
 
 /** POST /api/embeddings, Ollama's older endpoint: one prompt, one vector, not normalised. */
 export async function embeddings(request: EmbeddingsRequest, options?: CallOptions): Promise<EmbeddingsResponse> {
   const model = requireModel('embeddings', request);
-  const exchange = {
+  const exchange: Exchange = {
     method: 'POST',
     path: '/api/embeddings',
     body: request,
     model,
     accept: 'application/json',
-  } as const;
-  return (await callOnce(exchange, resolveOptions(options), (attempt) =>
-    fetchJson(exchange, attempt),
-  )) as EmbeddingsResponse;
+  };
+  return callOnce<EmbeddingsResponse>(exchange, resolveOptions(options), readJson);
 }

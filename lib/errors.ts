@@ -127,3 +127,39 @@ export function preview(text: string, max = 200): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length <= max ? flat : `${flat.slice(0, max)}… (${text.length} characters in all)`;
 }
+
+// The `protocol` errors of the public readers (LineSplitter, readNdjson), which know no request:
+// the machinery adds the URL with `withUrl`.
+
+export function invalidText(cutOff: boolean, cause: unknown): OllamaError {
+  return new OllamaError({
+    kind: 'protocol',
+    message: cutOff
+      ? 'The stream ended in the middle of a multi-byte UTF-8 character; the answer was cut off.'
+      : 'The stream is not valid UTF-8 text; the server or a proxy sent corrupted bytes.',
+    cause,
+  });
+}
+
+export function lineTooLong(max: number, length: number): OllamaError {
+  return new OllamaError({
+    kind: 'protocol',
+    message:
+      `A line of the stream grew past the limit of ${max} bytes (at least ${length} so far) ` +
+      'without a line break. Raise maxLineLength if such a long line is expected; otherwise the server ' +
+      'is not sending NDJSON.',
+  });
+}
+
+export function notJsonLine(index: number, url: string | undefined, line: string, cause: unknown): OllamaError {
+  return new OllamaError({
+    kind: 'protocol',
+    message:
+      `Line ${index} of the stream${url === undefined ? '' : ` from ${url}`} ` +
+      `is not JSON: "${preview(line, 120)}". The server is not speaking Ollama's NDJSON, or a proxy ` +
+      'rewrote the response.',
+    url,
+    line: line.length > 200 ? line.slice(0, 200) : line,
+    cause,
+  });
+}

@@ -1,6 +1,3 @@
-import { toBase64 } from './base64.ts';
-import { readEnv } from './env.ts';
-
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PORT = 11434;
 
@@ -63,7 +60,7 @@ export function parseHost(value: string | undefined): ParsedHost {
     const colon = userinfo.indexOf(':');
     const user = decodeURIComponent(colon === -1 ? userinfo : userinfo.slice(0, colon));
     const password = colon === -1 ? '' : decodeURIComponent(userinfo.slice(colon + 1));
-    authorization = `Basic ${toBase64(new TextEncoder().encode(`${user}:${password}`))}`;
+    authorization = `Basic ${basic(`${user}:${password}`)}`;
   }
 
   let hostname = authority;
@@ -103,4 +100,57 @@ function isLocal(hostname: string): boolean {
     name === '0.0.0.0' ||
     name === '[::]'
   );
+}
+
+/** Base64 of the UTF-8 bytes of a short credential; `btoa` takes one byte per character. */
+function basic(text: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+/**
+ * Which credential a request carries, the one rule about secrets: an explicit `apiKey` beats
+ * credentials in the host, and `OLLAMA_API_KEY` is sent unasked only to `https://ollama.com`
+ * itself, so a key meant for the cloud never reaches another server because a host was
+ * misconfigured. Returns the `Authorization` value, or undefined for none.
+ */
+export function authorizationFor(host: ParsedHost, apiKey: string | undefined): string | undefined {
+  if (apiKey !== undefined) return `Bearer ${apiKey.trim()}`;
+  if (host.authorization !== undefined) return host.authorization;
+  if (!host.cloud) return undefined;
+  const key = readEnv('OLLAMA_API_KEY')?.trim();
+  return key === undefined || key === '' ? undefined : `Bearer ${key}`;
+}
+
+interface DenoLike {
+  env?: { get(name: string): string | undefined };
+  permissions?: { querySync?(descriptor: { name: 'env'; variable: string }): { state: string } };
+}
+interface ProcessLike {
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * An environment variable, read when a call is made and never at import. Deno is asked
+ * first, and only when env access is already granted, so a script run without
+ * `--allow-env` neither throws nor stops at a permission prompt; browsers have no
+ * environment and get `undefined`.
+ */
+export function readEnv(name: string): string | undefined {
+  const scope = globalThis as { Deno?: DenoLike; process?: ProcessLike };
+  const deno = scope.Deno;
+  if (deno?.env !== undefined) {
+    try {
+      const state = deno.permissions?.querySync?.({ name: 'env', variable: name }).state ?? 'granted';
+      return state === 'granted' ? deno.env.get(name) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  try {
+    return scope.process?.env?.[name];
+  } catch {
+    return undefined;
+  }
 }

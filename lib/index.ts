@@ -1,20 +1,18 @@
 /*! ollama-fetch — MIT License */
-// The public surface. Every file in lib/ works when copied alone with its relative imports:
-// no dependency, no `node:` import, nothing runs at import.
+// The public surface. The files beside this one are the modules a user imports; the machinery
+// under them is in internal/. Every file works when copied with its relative imports: no
+// dependency, no `node:` import, nothing runs at import.
 
-export { chat, chatStream } from './chat.ts';
-export { generate, generateStream } from './generate.ts';
-export { embed, embeddings, type EmbedOptions } from './embed.ts';
-export { listModels, showModel, listRunning, version, copyModel, deleteModel } from './models.ts';
-export { pullModel, pushModel, createModel, type ProgressOptions } from './transfer.ts';
-export { pushBlob, type BlobOptions } from './blob.ts';
-export { isRunning } from './running.ts';
-export { createClient, type ClientOptions, type OllamaClient } from './client.ts';
+export { chat, chatStream, generate, generateStream } from './chat.ts';
+export { type ClientOptions, createClient, type OllamaClient } from './client.ts';
+export { type EmbedOptions, embed, embeddings } from './embed.ts';
+export { isOllamaError, OllamaError, type OllamaErrorKind } from './errors.ts';
 export { resolveHost } from './host.ts';
-export { OllamaError, isOllamaError, type OllamaErrorKind } from './errors.ts';
-export { LineSplitter, DEFAULT_MAX_LINE_LENGTH, type LineSplitterOptions } from './lines.ts';
-export { readNdjson, type ReadNdjsonOptions } from './ndjson.ts';
+export { DEFAULT_MAX_LINE_LENGTH, LineSplitter, type LineSplitterOptions } from './lines.ts';
+export { copyModel, deleteModel, isRunning, listModels, listRunning, showModel, version } from './models.ts';
+export { type ReadNdjsonOptions, readNdjson } from './ndjson.ts';
 export type { CallOptions, FetchLike, RetryPolicy } from './options.ts';
-export { retry, backoff, type RetryContext, type RetryInfo, type RetryOptions } from './retry.ts';
-export { VERSION } from './version.ts';
+export { backoff, type RetryContext, type RetryInfo, type RetryOptions, retry } from './retry.ts';
+export { type BlobOptions, createModel, type ProgressOptions, pullModel, pushBlob, pushModel } from './transfer.ts';
 export type * from './types.ts';
+export { VERSION } from './version.ts';

@@ -1,8 +1,8 @@
-import { OllamaError } from './errors.ts';
+import { invalidText, lineTooLong } from './errors.ts';
 
 /** 64 MiB: far above any real Ollama line (a `stream:false` answer, a verbose `/api/show`),
  * far below what would exhaust a small machine. */
-export const DEFAULT_MAX_LINE_LENGTH = 64 * 1024 * 1024;
+export const DEFAULT_MAX_LINE_LENGTH: number = 64 * 1024 * 1024;
 
 export interface LineSplitterOptions {
   /**
@@ -12,6 +12,15 @@ export interface LineSplitterOptions {
    * @default 67108864 (64 MiB)
    */
   maxLineLength?: number | undefined;
+}
+
+/** `value` checked as a line limit (the default when undefined): the one place the rule lives. */
+export function lineLimit(value: unknown, name: string): number {
+  if (value === undefined) return DEFAULT_MAX_LINE_LENGTH;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive whole number of bytes, got ${String(value)}`);
+  }
+  return value;
 }
 
 const LF = 0x0a;
@@ -41,11 +50,7 @@ export class LineSplitter {
   #started = false;
 
   constructor(options: LineSplitterOptions = {}) {
-    const max = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
-    if (!Number.isSafeInteger(max) || max < 1) {
-      throw new RangeError(`maxLineLength must be a positive whole number of bytes, got ${String(max)}`);
-    }
-    this.#max = max;
+    this.#max = lineLimit(options.maxLineLength, 'maxLineLength');
   }
 
   feed(chunk: Uint8Array | string): readonly string[] {
@@ -104,13 +109,7 @@ export class LineSplitter {
       return this.#decoder.decode(bytes, { stream });
     } catch (error) {
       this.#decoder = new TextDecoder('utf-8', { fatal: true });
-      throw new OllamaError({
-        kind: 'protocol',
-        message: stream
-          ? 'The stream is not valid UTF-8 text; the server or a proxy sent corrupted bytes.'
-          : 'The stream ended in the middle of a multi-byte UTF-8 character; the answer was cut off.',
-        cause: error,
-      });
+      throw invalidText(!stream, error);
     }
   }
 
@@ -152,12 +151,6 @@ export class LineSplitter {
     this.#carry = '';
     this.#heldLength = 0;
     this.#held = NO_BYTES;
-    throw new OllamaError({
-      kind: 'protocol',
-      message:
-        `A line of the stream grew past the limit of ${this.#max} bytes (at least ${length} so far) ` +
-        'without a line break. Raise maxLineLength if such a long line is expected; otherwise the server ' +
-        'is not sending NDJSON.',
-    });
+    throw lineTooLong(this.#max, length);
   }
 }

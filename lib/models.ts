@@ -1,8 +1,11 @@
-import { callOnce } from './call.ts';
-import { OllamaError, preview } from './errors.ts';
-import { resolveOptions, type CallOptions } from './options.ts';
-import { requireModel } from './request-body.ts';
-import { fetchJson, fetchText, type Exchange } from './request.ts';
+import { isOllamaError } from './errors.ts';
+import { readJson, readTextAnswer } from './internal/attempt.ts';
+import { callOnce } from './internal/call.ts';
+import { contextOf, type Exchange } from './internal/exchange.ts';
+import { notOllama } from './internal/protocol-error.ts';
+import { resolveOptions } from './internal/resolve-options.ts';
+import { requireModel, requireNames } from './internal/validate.ts';
+import type { CallOptions } from './options.ts';
 import type {
   CopyRequest,
   DeleteRequest,
@@ -13,45 +16,40 @@ import type {
   VersionResponse,
 } from './types.ts';
 
+// The server and its models: what is installed, loaded, and which version answers; copying and
+// deleting models; and whether an Ollama answers at all.
+
 /** GET /api/tags: the models installed on the server. */
 export async function listModels(options?: CallOptions): Promise<ListResponse> {
-  return json({ method: 'GET', path: '/api/tags', accept: 'application/json' }, options, 'models');
+  return answerWith<ListResponse>({ method: 'GET', path: '/api/tags', accept: 'application/json' }, options, 'models');
 }
 
 /** GET /api/ps: the models loaded in memory now, the one to unload first last. */
 export async function listRunning(options?: CallOptions): Promise<RunningResponse> {
-  return json({ method: 'GET', path: '/api/ps', accept: 'application/json' }, options, 'models');
+  return answerWith<RunningResponse>({ method: 'GET', path: '/api/ps', accept: 'application/json' }, options, 'models');
 }
 
 /** GET /api/version: the server's version. */
 export async function version(options?: CallOptions): Promise<VersionResponse> {
-  return json({ method: 'GET', path: '/api/version', accept: 'application/json' }, options, 'version');
+  return answerWith<VersionResponse>(
+    { method: 'GET', path: '/api/version', accept: 'application/json' },
+    options,
+    'version',
+  );
 }
 
 /** POST /api/show: a model's Modelfile, template, parameters, details and capabilities;
  * `verbose: true` adds the tokenizer's arrays and the tensors (megabytes for a large vocabulary). */
 export async function showModel(request: ShowRequest, options?: CallOptions): Promise<ShowResponse> {
   const model = requireModel('showModel', request);
-  return json(
-    { method: 'POST', path: '/api/show', body: request, model, accept: 'application/json' },
-    options,
-    'model_info',
-  );
+  const exchange: Exchange = { method: 'POST', path: '/api/show', body: request, model, accept: 'application/json' };
+  return answerWith<ShowResponse>(exchange, options, 'model_info');
 }
 
 /** POST /api/copy: the same model under another name as well. Resolves when it exists. */
 export async function copyModel(request: CopyRequest, options?: CallOptions): Promise<void> {
-  const { source, destination } = (request ?? {}) as Partial<CopyRequest>;
-  for (const [field, value] of [
-    ['source', source],
-    ['destination', destination],
-  ] as const) {
-    if (typeof value !== 'string' || value.trim() === '') {
-      throw new TypeError(
-        `copyModel: request.${field} must name a model, such as 'llama3.2' (got ${JSON.stringify(value) ?? 'undefined'})`,
-      );
-    }
-  }
+  requireNames('copyModel', request, ['source', 'destination']);
+  const { source, destination } = request;
   const exchange: Exchange = {
     method: 'POST',
     path: '/api/copy',
@@ -59,7 +57,7 @@ export async function copyModel(request: CopyRequest, options?: CallOptions): Pr
     model: source,
     accept: 'application/json',
   };
-  await callOnce(exchange, resolveOptions(options), (attempt) => fetchText(exchange, attempt));
+  await callOnce(exchange, resolveOptions(options), readTextAnswer);
 }
 
 /** DELETE /api/delete: removes a model and the layers no other model uses. */
@@ -73,24 +71,39 @@ export async function deleteModel(request: DeleteRequest, options?: CallOptions)
     notFound: `There is no model "${model}" on that server, so nothing was deleted; \`ollama list\` shows what is installed.`,
     accept: 'application/json',
   };
-  await callOnce(exchange, resolveOptions(options), (attempt) => fetchText(exchange, attempt));
+  await callOnce(exchange, resolveOptions(options), readTextAnswer);
+}
+
+const NOBODY_ANSWERED = new Set(['connection', 'connect-timeout', 'read-timeout', 'total-timeout']);
+
+/**
+ * GET /: whether an Ollama server answers at the host. Resolves `false` when nothing answers
+ * (refused, unreachable, a name that does not resolve, a timeout) or when what answers is not
+ * Ollama; it never throws for those. It does throw for an HTTP error status, because something
+ * did answer and its reason is worth reading (a 401 from a proxy wants credentials), for an
+ * invalid option, and with `signal.reason` when the caller aborts. It makes one attempt
+ * unless `retry` is given: a probe that waits through backoff is not a probe.
+ */
+export async function isRunning(options?: CallOptions): Promise<boolean> {
+  const resolved = resolveOptions(options);
+  const once = options?.retry === undefined ? { ...resolved, retry: { ...resolved.retry, retries: 0 } } : resolved;
+  const exchange: Exchange = { method: 'GET', path: '/', accept: 'application/json' };
+  try {
+    const text = await callOnce(exchange, once, readTextAnswer);
+    return text.includes('Ollama is running');
+  } catch (error) {
+    if (isOllamaError(error) && NOBODY_ANSWERED.has(error.kind)) return false;
+    throw error;
+  }
 }
 
 /** One JSON answer, checked for the field every such answer has: a 200 from something other
  * than Ollama (a captive portal, a misrouted proxy) must not pass as an empty result. */
-async function json<T>(exchange: Exchange, options: CallOptions | undefined, field: string): Promise<T> {
+async function answerWith<T>(exchange: Exchange, options: CallOptions | undefined, field: string): Promise<T> {
   const resolved = resolveOptions(options);
-  const value = await callOnce(exchange, resolved, (attempt) => fetchJson(exchange, attempt));
+  const value = await callOnce<unknown>(exchange, resolved, readJson);
   if (typeof value !== 'object' || value === null || !(field in value)) {
-    const url = resolved.base + exchange.path;
-    throw new OllamaError({
-      kind: 'protocol',
-      message:
-        `The answer of ${exchange.method} ${url} has no "${field}" field, so it is not Ollama's: ` +
-        `${preview(JSON.stringify(value), 120)}. Check that the host is an Ollama server.`,
-      status: 200,
-      url,
-    });
+    throw notOllama(contextOf(exchange, resolved), field, value);
   }
   return value as T;
 }

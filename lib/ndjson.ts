@@ -1,4 +1,4 @@
-import { OllamaError, preview, withUrl } from './errors.ts';
+import { isOllamaError, notJsonLine, withUrl } from './errors.ts';
 import { LineSplitter, type LineSplitterOptions } from './lines.ts';
 
 export interface ReadNdjsonOptions extends LineSplitterOptions {
@@ -27,16 +27,7 @@ export async function* readNdjson<T = unknown>(
       parsed++;
       return value;
     } catch (error) {
-      throw new OllamaError({
-        kind: 'protocol',
-        message:
-          `Line ${parsed + 1} of the stream${options.url === undefined ? '' : ` from ${options.url}`} ` +
-          `is not JSON: "${preview(line, 120)}". The server is not speaking Ollama's NDJSON, or a proxy ` +
-          'rewrote the response.',
-        url: options.url,
-        line: line.length > 200 ? line.slice(0, 200) : line,
-        cause: error,
-      });
+      throw notJsonLine(parsed + 1, options.url, line, error);
     }
   };
   try {
@@ -59,7 +50,7 @@ function feed(splitter: LineSplitter, chunk: Uint8Array | undefined, url: string
   try {
     return chunk === undefined ? splitter.end() : splitter.feed(chunk);
   } catch (error) {
-    throw error instanceof OllamaError && url !== undefined ? withUrl(error, url) : error;
+    throw isOllamaError(error) && url !== undefined ? withUrl(error, url) : error;
   }
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { connectionError, failureCode } from '../lib/connection-error.ts';
-import { readEnv } from '../lib/env.ts';
+import { connectionError, failureCode } from '../lib/internal/connection-error.ts';
+import { readEnv } from '../lib/host.ts';
 import { chat, chatStream, embed, isOllamaError, OllamaError } from '../lib/index.ts';
 import { failsWith } from './support/assertions.ts';
 import { collect } from './support/chunks.ts';
@@ -67,12 +67,21 @@ describe('how each runtime reports a failed connection is recognised', () => {
       url: 'http://h:1/api/chat',
       base: 'http://h:1',
       local: false,
+      model: undefined,
+      notFound: undefined,
     });
     assert.match(error.message, /something odd/);
     assert.equal(failureCode('not an error'), undefined);
   });
 
-  const context = { method: 'POST', url: 'http://gpu-box:11434/api/chat', base: 'http://gpu-box:11434', local: false };
+  const context = {
+    method: 'POST',
+    url: 'http://gpu-box:11434/api/chat',
+    base: 'http://gpu-box:11434',
+    local: false,
+    model: undefined,
+    notFound: undefined,
+  };
   test('a remote host that refuses gets firewall advice, not `ollama serve`', () => {
     const error = connectionError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }), context);
     assert.match(error.message, /OLLAMA_HOST=0\.0\.0\.0/);
@@ -83,9 +92,9 @@ describe('how each runtime reports a failed connection is recognised', () => {
     assert.match(error.message, /host name not found.*Check the host name/s);
   });
   test('a failure mid-body says how many chunks had arrived', () => {
-    const error = connectionError(Object.assign(new Error('x'), { code: 'ECONNRESET' }), { ...context, received: 7 });
+    const error = connectionError(Object.assign(new Error('x'), { code: 'ECONNRESET' }), context, 7);
     assert.match(error.message, /after 7 chunk\(s\).*incomplete/s);
-    const whole = connectionError(Object.assign(new Error('x'), { code: 'ECONNRESET' }), { ...context, received: 0 });
+    const whole = connectionError(Object.assign(new Error('x'), { code: 'ECONNRESET' }), context, 0);
     assert.match(whole.message, /failed while reading the answer to POST \S+ \(connection reset/);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { toBase64 } from '../lib/base64.ts';
+import { toBase64 } from '../lib/internal/base64.ts';
 import { parseHost } from '../lib/host.ts';
 import { resolveHost } from '../lib/index.ts';
 

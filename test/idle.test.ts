@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { watchIdle } from '../lib/idle.ts';
+import { watchIdle } from '../lib/internal/idle.ts';
 
 /** A source whose bytes the test pushes by hand. */
 function source(): { stream: ReadableStream<Uint8Array>; push: (text: string) => void; cancelled: () => unknown } {

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ProgressTracker } from '../lib/progress.ts';
+import { ProgressTracker } from '../lib/internal/progress.ts';
 import type { ProgressEvent } from '../lib/index.ts';
 
 function feed(lines: Array<{ status: string; digest?: string; total?: number; completed?: number }>): ProgressEvent[] {

@@ -108,7 +108,9 @@ test('the same probe does see a module that touches globals at import', async ()
 
 test('lib/ has no node: import, no console, and no process or Deno access outside functions', async () => {
   const libDir = join(root, 'lib');
-  for (const name of await readdir(libDir)) {
+  const names = (await readdir(libDir, { recursive: true })).filter((name) => name.endsWith('.ts'));
+  assert.ok(names.length > 20, 'lib/ and its folders were read');
+  for (const name of names) {
     const source = await readFile(join(libDir, name), 'utf8');
     assert.doesNotMatch(source, /from\s+['"]node:|import\(\s*['"]node:|require\(/, `${name} imports a Node module`);
     assert.doesNotMatch(source, /\bconsole\./, `${name} writes to the console`);

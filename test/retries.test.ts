@@ -13,8 +13,8 @@ import {
   type ChatResponse,
   type RetryInfo,
 } from '../lib/index.ts';
-import { retryDelay } from '../lib/retry-policy.ts';
-import { resolveOptions } from '../lib/options.ts';
+import { retryDelay } from '../lib/internal/retry-policy.ts';
+import { resolveOptions } from '../lib/internal/resolve-options.ts';
 import { failsWith, TIMER_SLACK as SLACK } from './support/assertions.ts';
 import { collect } from './support/chunks.ts';
 import { startFakeOllama, statusReply, type FakeOllama } from './support/fake-ollama.ts';

@@ -20,7 +20,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'); //
 const dist = join(root, 'dist');
 
 /** Rows beyond the suite's scenarios. */
-const VENDORED = 'vendored lib/*.ts: stream a chat';
+const VENDORED = 'vendored lib/: stream a chat';
 const EXITED = 'process ends by itself afterwards';
 
 function write(text: string): void {
@@ -86,6 +86,22 @@ async function suiteColumn(
     await fake.close();
   }
   return { id: runtime.id, version, cells };
+}
+
+/** Runs chromium-selfcheck.ts on the matrix's Node 22 (the driver needs its WebSocket), printing
+ * its lines; returns why it failed, or undefined. */
+async function checkDriver(): Promise<string | undefined> {
+  const node22 = RUNTIMES.find((r) => r.id === 'node22');
+  if (node22 === undefined) return 'the matrix has no node22 to run it with';
+  await ensure(root, node22);
+  const script = join(root, 'test', 'runtimes', 'chromium-selfcheck.ts');
+  const result = await run(binary(root, node22), ['--disable-warning=ExperimentalWarning', script], {
+    cwd: root,
+    timeout: 180_000,
+    env: childEnv(),
+  });
+  for (const line of result.stdout.trim().split('\n')) write(`  ${line}\n`);
+  return exitProblem(result, 180);
 }
 
 /** Why a child process did not end well, or undefined when it exited 0. */
@@ -169,12 +185,17 @@ async function main(): Promise<void> {
   const rows = [...scenarios.map((s) => s.name), VENDORED, EXITED];
   const dead = await startDeadHost();
   const columns: Column[] = [];
+  let driverProblem: string | undefined;
   try {
     for (const runtime of runtimes) {
       write(`Running the suite under ${runtime.id}...\n`);
       columns.push(await suiteColumn(runtime, dead.url, vendored));
     }
     if (withBrowser) {
+      // The driver is proven before its column is believed: it must stream, fail loudly and
+      // leave no process or profile behind.
+      write('Checking the Chromium driver itself...\n');
+      driverProblem = await checkDriver();
       write('Running the suite in headless Chromium...\n');
       columns.push(await browserOutcomes(root, dead.url, await refusedUrl(), rows, [VENDORED, EXITED]));
     }
@@ -183,7 +204,8 @@ async function main(): Promise<void> {
     await rm(vendored.dir, { recursive: true, force: true });
   }
 
-  const failures = printMatrix(columns, rows);
+  const failures = printMatrix(columns, rows) + (driverProblem === undefined ? 0 : 1);
+  if (driverProblem !== undefined) write(`\nFAIL the Chromium driver's self-check: ${driverProblem}\n`);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   if (failures > 0) {
     write(`\n\n${failures} cell(s) failed or missing (${seconds} s).\n`);

@@ -1,9 +1,9 @@
-// The vendoring check: lib/*.ts alone, copied into an empty folder (no package.json, no
+// The vendoring check: lib/ alone, copied into an empty folder (no package.json, no
 // node_modules, none above it either), must run as it is under Node 22+, Deno and Bun, and must
 // compile with a strict tsc for Node 18 and 20, whose output then runs there too. This is what
 // the README's "Vendoring" section tells a user to do, step by step.
 
-import { copyFile, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -59,8 +59,9 @@ export async function vendor(root: string): Promise<VendoredCopy> {
   const found = insideAPackage(dir);
   if (found !== undefined) throw new Error(`the vendoring folder ${dir} is not bare: ${found} is visible from it`);
   await mkdir(join(dir, 'ollama-fetch'));
-  const sources = (await readdir(join(root, 'lib'))).filter((name) => name.endsWith('.ts'));
-  for (const name of sources) await copyFile(join(root, 'lib', name), join(dir, 'ollama-fetch', name));
+  // The whole of lib/, its folders included, exactly as the README's Vendoring section says.
+  const sources = (await readdir(join(root, 'lib'), { recursive: true })).filter((name) => name.endsWith('.ts'));
+  await cp(join(root, 'lib'), join(dir, 'ollama-fetch'), { recursive: true });
   const script = join(dir, 'chat.ts');
   const text = await readFile(join(root, 'test', 'runtimes', 'vendored-chat.ts'), 'utf8');
   const rewritten = text.replace("'../../lib/index.ts'", "'./ollama-fetch/index.ts'");

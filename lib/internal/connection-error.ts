@@ -1,4 +1,5 @@
-import { OllamaError } from './errors.ts';
+import { OllamaError } from '../errors.ts';
+import type { RequestContext } from './exchange.ts';
 
 // Node and Bun name the failure with a code (on the error, or on its cause for undici);
 // Deno and browsers only with words, so both are looked at.
@@ -38,28 +39,23 @@ export function failureCode(error: unknown): string | undefined {
   return undefined;
 }
 
-export interface ConnectionContext {
-  method: string;
-  url: string;
-  base: string;
-  local: boolean;
-  /** Chunks already handed to the caller when the body failed; undefined before the response. */
-  received?: number | undefined;
-}
-
-/** A fetch or body-read failure, told in words: what failed, where, and what to try. */
-export function connectionError(error: unknown, context: ConnectionContext): OllamaError {
+/**
+ * A fetch or body-read failure, told in words: what failed, where, and what to try. `received`
+ * is the number of chunks already handed to the caller when the body failed; undefined before
+ * the response.
+ */
+export function connectionError(error: unknown, context: RequestContext, received?: number): OllamaError {
   const code = failureCode(error);
   const what = (code === undefined ? undefined : BY_CODE[code]) ?? innermostMessage(error);
   const where =
-    context.received === undefined
+    received === undefined
       ? `Could not get an answer from Ollama at ${context.base} for ${context.method} ${context.url} (${what}).`
       : `The connection to Ollama at ${context.base} failed while reading the answer to ${context.method} ` +
-        `${context.url}${context.received > 0 ? ` after ${context.received} chunk(s)` : ''} (${what}); the answer ` +
+        `${context.url}${received > 0 ? ` after ${received} chunk(s)` : ''} (${what}); the answer ` +
         'is incomplete.';
   return new OllamaError({
     kind: 'connection',
-    message: `${where} ${advice(code, context, what)}`,
+    message: `${where} ${advice(code, context, what, received)}`,
     url: context.url,
     code,
     cause: error,
@@ -82,7 +78,7 @@ function innermostMessage(error: unknown): string {
   return found;
 }
 
-function advice(code: string | undefined, context: ConnectionContext, what: string): string {
+function advice(code: string | undefined, context: RequestContext, what: string, received: number | undefined): string {
   if (/bad port/i.test(what)) {
     return (
       "fetch refuses to connect to this port (it is on the Fetch standard's list of blocked ports); " +
@@ -104,7 +100,7 @@ function advice(code: string | undefined, context: ConnectionContext, what: stri
       'on the server), and that no firewall blocks the port.'
     );
   }
-  if (context.received !== undefined) {
+  if (received !== undefined) {
     return 'Ollama may have crashed or restarted, or a proxy cut the stream; its log says which.';
   }
   return 'Check that the address is right and the server is reachable.';

@@ -1,4 +1,4 @@
-import { OllamaError, preview } from './errors.ts';
+import { bodyNotJson, bodyTooLarge } from './protocol-error.ts';
 
 /** Reads at most `limit` bytes of a body as text and cancels the rest, so a huge error page
  * cannot exhaust memory and the connection is released either way. */
@@ -32,26 +32,16 @@ export async function readText(
 
 /** Reads a whole `application/json` body and parses it; a body that is not JSON is a
  * `protocol` error naming what arrived. */
-export async function readJson(body: ReadableStream<Uint8Array> | null, limit: number, url: string): Promise<unknown> {
+export async function readJsonBody(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+  url: string,
+): Promise<unknown> {
   const { text, truncated } = await readText(body, limit);
-  if (truncated) {
-    throw new OllamaError({
-      kind: 'protocol',
-      message:
-        `The response from ${url} is larger than the limit of ${limit} bytes. Raise maxLineLength if ` +
-        'such a large answer is expected.',
-      url,
-    });
-  }
+  if (truncated) throw bodyTooLarge(url, limit);
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new OllamaError({
-      kind: 'protocol',
-      message: `The response from ${url} is not JSON: "${preview(text, 120)}".`,
-      url,
-      line: text.slice(0, 200),
-      cause: error,
-    });
+    throw bodyNotJson(url, text, error);
   }
 }

@@ -1,4 +1,4 @@
-import type { ProgressEvent, ProgressResponse } from './types.ts';
+import type { ProgressEvent, ProgressResponse } from '../types.ts';
 
 /**
  * Turns progress lines into events with an overall `fraction`. Ollama reports one layer at a

@@ -1,7 +1,8 @@
-import { isOllamaError, withNote } from './errors.ts';
-import { follow } from './follow.ts';
-import type { ResolvedOptions } from './options.ts';
-import { totalTimeoutError, type TimeoutContext } from './timeout-error.ts';
+import { isOllamaError, withNote } from '../errors.ts';
+import type { RequestContext } from './exchange.ts';
+import type { ResolvedOptions } from './resolve-options.ts';
+import { link } from './signals.ts';
+import { totalTimeoutError } from './timeout-error.ts';
 
 /**
  * Runs `count` tasks, at most `concurrency` at once, and resolves with their results in task
@@ -14,11 +15,11 @@ export async function inBatches<T>(
   count: number,
   concurrency: number,
   options: ResolvedOptions,
-  context: TimeoutContext,
+  context: RequestContext,
   task: (index: number, options: ResolvedOptions) => Promise<T>,
 ): Promise<T[]> {
   const controller = new AbortController();
-  const unlink = follow(options.signal, controller);
+  const unlink = link(options.signal, controller);
   const timer =
     options.totalTimeout > 0
       ? setTimeout(() => controller.abort(totalTimeoutError(context, options.totalTimeout)), options.totalTimeout)

@@ -1,20 +1,5 @@
+import type { ImageInput, Message } from '../types.ts';
 import { toBase64 } from './base64.ts';
-import type { ImageInput, Message } from './types.ts';
-
-/** Checks what every endpoint needs before anything is sent, with a message that names the
- * call and the fix, and returns the model name. */
-export function requireModel(call: string, request: unknown): string {
-  if (typeof request !== 'object' || request === null || Array.isArray(request)) {
-    throw new TypeError(`${call}: the request must be an object such as { model: 'llama3.2', … }`);
-  }
-  const { model } = request as { model?: unknown };
-  if (typeof model !== 'string' || model.trim() === '') {
-    throw new TypeError(
-      `${call}: request.model must name a model, such as 'llama3.2' (got ${JSON.stringify(model) ?? 'undefined'})`,
-    );
-  }
-  return model;
-}
 
 /** Images as Ollama wants them: base64 strings. Bytes are encoded; strings pass unchanged. */
 export function encodeImages(call: string, images: ImageInput[] | undefined): string[] | undefined {

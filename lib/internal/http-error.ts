@@ -1,22 +1,15 @@
-import { readText } from './body.ts';
-import { OllamaError, preview } from './errors.ts';
+import { OllamaError, preview } from '../errors.ts';
+import type { RequestContext } from './exchange.ts';
+import { readText } from './read-body.ts';
 
 const ERROR_BODY_LIMIT = 64 * 1024;
-
-export interface HttpContext {
-  method: string;
-  url: string;
-  model: string | undefined;
-  /** What to suggest when the model is not found, in place of pulling it. */
-  notFound?: string | undefined;
-}
 
 /** A non-2xx answer as an error: the server's own words, the status, the URL, and a next
  * step. The body is read (at most 64 KiB) so the connection is released. */
 export async function httpError(
   response: Response,
   stream: ReadableStream<Uint8Array> | null,
-  context: HttpContext,
+  context: RequestContext,
 ): Promise<OllamaError> {
   let body = '';
   try {
@@ -84,7 +77,7 @@ function summarise(body: string, type: string): string {
   return `"${preview(body, 200)}"`;
 }
 
-function hint(status: number, serverText: string | undefined, body: string, context: HttpContext): string {
+function hint(status: number, serverText: string | undefined, body: string, context: RequestContext): string {
   if (status === 404 && serverText !== undefined && /not found/i.test(serverText) && context.model !== undefined) {
     if (context.notFound !== undefined) return context.notFound;
     return (

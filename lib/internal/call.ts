@@ -1,9 +1,9 @@
-import { isOllamaError, withAttempts, type OllamaError } from './errors.ts';
-import { follow } from './follow.ts';
-import type { ResolvedOptions } from './options.ts';
-import type { Exchange } from './request.ts';
-import { retry, type RetryInfo } from './retry.ts';
+import { isOllamaError, type OllamaError, withAttempts } from '../errors.ts';
+import { type RetryInfo, retry } from '../retry.ts';
+import { contextOf, type Exchange, type Reader, type RequestContext, type StreamReader } from './exchange.ts';
+import type { ResolvedOptions } from './resolve-options.ts';
 import { retryDelay } from './retry-policy.ts';
+import { link } from './signals.ts';
 import { totalTimeoutError } from './timeout-error.ts';
 
 /**
@@ -21,13 +21,16 @@ class Call {
   private readonly timer: ReturnType<typeof setTimeout> | undefined;
   private readonly deadline: number | undefined;
   private readonly expired: OllamaError | undefined;
-  private readonly context: { method: string; url: string; base: string };
+  private readonly context: RequestContext;
+
+  private readonly exchange: Exchange;
 
   constructor(exchange: Exchange, options: ResolvedOptions) {
+    this.exchange = exchange;
     this.user = options.signal;
     this.options = { ...options, signal: this.controller.signal };
-    this.context = { method: exchange.method, url: options.base + exchange.path, base: options.base };
-    this.unlink = follow(this.user, this.controller);
+    this.context = contextOf(exchange, options);
+    this.unlink = link(this.user, this.controller);
     if (options.totalTimeout > 0) {
       this.deadline = performance.now() + options.totalTimeout;
       const expired = totalTimeoutError(this.context, options.totalTimeout);
@@ -36,14 +39,15 @@ class Call {
     }
   }
 
-  /** Runs `attempt` under the retry policy; every attempt gets the call's own options. */
-  run<T>(attempt: (options: ResolvedOptions) => Promise<T>): Promise<T> {
+  /** Runs `read` under the retry policy: each attempt reads the exchange with the call's own
+   * options, whose signal is the call's. */
+  run<T>(read: Reader<T>): Promise<T> {
     const policy = this.options.retry;
     const { onRetry } = policy;
     return retry(
       () => {
         this.attempts++;
-        return attempt(this.options);
+        return read(this.exchange, this.options);
       },
       {
         retries: policy.retries,
@@ -81,14 +85,10 @@ class Call {
 
 /** A call answered as a whole (chat, generate, embed): an attempt is retried whenever it fails
  * in a retryable way, since nothing reaches the caller before the call returns. */
-export async function callOnce<T>(
-  exchange: Exchange,
-  options: ResolvedOptions,
-  attempt: (options: ResolvedOptions) => Promise<T>,
-): Promise<T> {
+export async function callOnce<T>(exchange: Exchange, options: ResolvedOptions, read: Reader<T>): Promise<T> {
   const call = new Call(exchange, options);
   try {
-    return await call.run(attempt);
+    return await call.run(read);
   } catch (error) {
     throw call.settle(error);
   } finally {
@@ -103,13 +103,13 @@ export async function callOnce<T>(
 export async function* callStream<T>(
   exchange: Exchange,
   options: ResolvedOptions,
-  attempt: (options: ResolvedOptions) => AsyncGenerator<T, void, undefined>,
+  read: StreamReader<T>,
 ): AsyncGenerator<T, void, undefined> {
   const call = new Call(exchange, options);
   let items: AsyncGenerator<T, void, undefined> | undefined;
   try {
-    const first = await call.run(async (attemptOptions) => {
-      const candidate = attempt(attemptOptions);
+    const first = await call.run(async (attemptExchange, attemptOptions) => {
+      const candidate = read(attemptExchange, attemptOptions);
       const result = await candidate.next();
       items = candidate;
       return result;

@@ -1,10 +1,5 @@
-import { OllamaError } from './errors.ts';
-
-export interface TimeoutContext {
-  method: string;
-  url: string;
-  base: string;
-}
+import { OllamaError } from '../errors.ts';
+import type { RequestContext } from './exchange.ts';
 
 /** In the option's own unit, so the number can be found in the caller's code. */
 function millis(ms: number): string {
@@ -12,7 +7,7 @@ function millis(ms: number): string {
 }
 
 /** The connection was not established in time. */
-export function connectTimeoutError(context: TimeoutContext, limit: number | undefined, cause: unknown): OllamaError {
+export function connectTimeoutError(context: RequestContext, limit: number | undefined, cause: unknown): OllamaError {
   const within =
     limit === undefined
       ? "before the fetch implementation's own connect timer ran out"
@@ -38,7 +33,7 @@ export interface SilenceFacts {
 }
 
 /** The server stayed silent too long: before its first byte, or in the middle of an answer. */
-export function readTimeoutError(context: TimeoutContext, facts: SilenceFacts, cause?: unknown): OllamaError {
+export function readTimeoutError(context: RequestContext, facts: SilenceFacts, cause?: unknown): OllamaError {
   const { limit, received, connectIncluded } = facts;
   const limitText =
     limit === undefined
@@ -61,7 +56,7 @@ export function readTimeoutError(context: TimeoutContext, facts: SilenceFacts, c
 }
 
 /** The whole call ran out of time: during an attempt, or before a retry that would end too late. */
-export function totalTimeoutError(context: TimeoutContext, limit: number, last?: OllamaError): OllamaError {
+export function totalTimeoutError(context: RequestContext, limit: number, last?: OllamaError): OllamaError {
   const why =
     last === undefined
       ? ''

@@ -1,6 +1,6 @@
+import { isOllamaError, type OllamaError, withNote } from '../errors.ts';
 import { isBlockedPort } from './connection-error.ts';
-import { isOllamaError, withNote, type OllamaError } from './errors.ts';
-import type { ResolvedRetry } from './options.ts';
+import type { ResolvedRetry } from './resolve-options.ts';
 
 function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;

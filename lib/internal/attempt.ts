@@ -1,28 +1,14 @@
-import { readJson, readText } from './body.ts';
+import { isOllamaError } from '../errors.ts';
+import { VERSION } from '../version.ts';
 import { connectionError, failureCode } from './connection-error.ts';
-import { isOllamaError } from './errors.ts';
-import { follow } from './follow.ts';
+import { contextOf, type Exchange, type RequestContext } from './exchange.ts';
 import { httpError } from './http-error.ts';
 import { watchIdle } from './idle.ts';
-import type { ResolvedOptions } from './options.ts';
+import { readJsonBody, readText } from './read-body.ts';
+import type { ResolvedOptions } from './resolve-options.ts';
+import { link } from './signals.ts';
 import { connectTimeoutError, readTimeoutError } from './timeout-error.ts';
 import { transportFor } from './transport.ts';
-import { VERSION } from './version.ts';
-
-export interface Exchange {
-  method: 'GET' | 'POST' | 'DELETE' | 'HEAD';
-  /** Path under the host, starting with `/api/`. */
-  path: string;
-  /** Sent as JSON when present. */
-  body?: unknown;
-  /** Sent as it is, as `application/octet-stream` (a blob upload). */
-  bytes?: Uint8Array | Blob | undefined;
-  /** The model the request names, for the hint of a 404. */
-  model?: string | undefined;
-  /** The next step to suggest when that model is not found, when `ollama pull` is not it. */
-  notFound?: string | undefined;
-  accept: 'application/x-ndjson' | 'application/json';
-}
 
 /** An answered request whose body is still to be read. */
 export interface OpenExchange {
@@ -30,7 +16,7 @@ export interface OpenExchange {
   /** The response body, to be read instead of `response.body`: it is watched by the read
    * timeout. */
   body: ReadableStream<Uint8Array> | null;
-  url: string;
+  context: RequestContext;
   /** Turns a failure met while reading the body into what the caller should see. */
   failure(error: unknown, received: number): unknown;
   /** Ends the exchange; an unfinished body is aborted, which closes the connection and so
@@ -48,13 +34,13 @@ const SILENT = Symbol('read timeout');
  * so that leaving a stream early or a timer running out can abort it without touching the
  * caller's signal.
  */
-export async function open(exchange: Exchange, options: ResolvedOptions): Promise<OpenExchange> {
-  const url = options.base + exchange.path;
+export async function send(exchange: Exchange, options: ResolvedOptions): Promise<OpenExchange> {
+  const context = contextOf(exchange, options);
+  const { url } = context;
   const user = options.signal;
   user?.throwIfAborted();
   const controller = new AbortController();
-  const unlink = follow(user, controller);
-  const context = { method: exchange.method, url, base: options.base, local: options.local };
+  const unlink = link(user, controller);
 
   const headers = new Headers({ Accept: exchange.accept, 'User-Agent': `ollama-fetch/${VERSION}` });
   if (exchange.body !== undefined) headers.set('Content-Type', 'application/json');
@@ -75,10 +61,10 @@ export async function open(exchange: Exchange, options: ResolvedOptions): Promis
   const headerTimer = deadline > 0 ? setTimeout(() => controller.abort(SILENT), deadline) : undefined;
 
   // Called as a plain function: browsers reject a fetch invoked as a method of another object.
-  const send = options.fetch;
+  const fetchOne = options.fetch;
   let response: Response;
   try {
-    response = await send(url, init);
+    response = await fetchOne(url, init);
   } catch (error) {
     unlink();
     if (user?.aborted === true) throw user.reason;
@@ -115,18 +101,13 @@ export async function open(exchange: Exchange, options: ResolvedOptions): Promis
     if (isOllamaError(error)) return error;
     if (failureCode(error) === 'UND_ERR_BODY_TIMEOUT')
       return readTimeoutError(context, { limit: undefined, received: received ?? 0 }, error);
-    return connectionError(error, { ...context, received });
+    return connectionError(error, context, received);
   };
 
   if (!response.ok) {
     let error: unknown;
     try {
-      error = await httpError(response, body, {
-        method: exchange.method,
-        url,
-        model: exchange.model,
-        notFound: exchange.notFound,
-      });
+      error = await httpError(response, body, context);
     } catch (failed) {
       error = failure(failed, undefined);
     } finally {
@@ -138,7 +119,7 @@ export async function open(exchange: Exchange, options: ResolvedOptions): Promis
   return {
     response,
     body,
-    url,
+    context,
     failure,
     close(finished) {
       unlink();
@@ -147,26 +128,26 @@ export async function open(exchange: Exchange, options: ResolvedOptions): Promis
   };
 }
 
-/** One attempt at a call whose answer is one JSON object (embed, the model listing). */
-export function fetchJson(exchange: Exchange, options: ResolvedOptions): Promise<unknown> {
-  return fetchWhole(exchange, options, (body, url) => readJson(body, options.maxLineLength, url));
+/** Reads an attempt whose answer is one JSON object (embed, the model listing). */
+export function readJson<T>(exchange: Exchange, options: ResolvedOptions): Promise<T> {
+  return readWhole(exchange, options, (body, url) => readJsonBody(body, options.maxLineLength, url) as Promise<T>);
 }
 
-/** One attempt at a call answered with text or nothing (`/`, copy, delete, blobs). A body over
+/** Reads an attempt answered with text or nothing (`/`, copy, delete, blobs). A body over
  * `maxLineLength` is cut there: nothing such an answer says needs more. */
-export function fetchText(exchange: Exchange, options: ResolvedOptions): Promise<string> {
-  return fetchWhole(exchange, options, async (body) => (await readText(body, options.maxLineLength)).text);
+export function readTextAnswer(exchange: Exchange, options: ResolvedOptions): Promise<string> {
+  return readWhole(exchange, options, async (body) => (await readText(body, options.maxLineLength)).text);
 }
 
-async function fetchWhole<T>(
+async function readWhole<T>(
   exchange: Exchange,
   options: ResolvedOptions,
   read: (body: ReadableStream<Uint8Array> | null, url: string) => Promise<T>,
 ): Promise<T> {
-  const opened = await open(exchange, options);
+  const opened = await send(exchange, options);
   let finished = false;
   try {
-    const value = await read(opened.body, opened.url);
+    const value = await read(opened.body, opened.context.url);
     finished = true;
     return value;
   } catch (error) {

@@ -1,4 +1,4 @@
-import type { ChatResponse, GenerateResponse, Logprob, Message, ToolCall } from './types.ts';
+import type { ChatResponse, GenerateResponse, Logprob, Message, ToolCall } from '../types.ts';
 
 /**
  * Folds streamed chunks into the one object Ollama itself answers for `stream: false`: text
@@ -29,7 +29,7 @@ class Parts {
   }
 }
 
-export async function aggregateChat(chunks: AsyncIterable<ChatResponse>): Promise<ChatResponse> {
+export async function foldChat(chunks: AsyncIterable<ChatResponse>): Promise<ChatResponse> {
   const parts = new Parts();
   let last: ChatResponse | undefined;
   for await (const chunk of chunks) {
@@ -47,7 +47,7 @@ export async function aggregateChat(chunks: AsyncIterable<ChatResponse>): Promis
   return result;
 }
 
-export async function aggregateGenerate(chunks: AsyncIterable<GenerateResponse>): Promise<GenerateResponse> {
+export async function foldGenerate(chunks: AsyncIterable<GenerateResponse>): Promise<GenerateResponse> {
   const parts = new Parts();
   let last: GenerateResponse | undefined;
   for await (const chunk of chunks) {

@@ -3,7 +3,7 @@
  * has). Returns the function that undoes the link; calling it when the work ends keeps a
  * long-lived signal shared by many calls from gathering listeners.
  */
-export function follow(signal: AbortSignal | undefined, controller: AbortController): () => void {
+export function link(signal: AbortSignal | undefined, controller: AbortController): () => void {
   if (signal === undefined) return () => {};
   if (signal.aborted) {
     controller.abort(signal.reason);

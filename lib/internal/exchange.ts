@@ -1,0 +1,61 @@
+import type { ResolvedOptions } from './resolve-options.ts';
+
+/** The chunk that ends a stream, how an error message names it, and whether anything may
+ * follow one. */
+export interface FinalChunk {
+  is(chunk: Record<string, unknown>): boolean;
+  name: string;
+  /** Nothing may follow it: the answer is complete the moment it arrives. */
+  terminal: boolean;
+}
+
+/** What one endpoint sends and expects, fixed before the first attempt. */
+export interface Exchange {
+  method: 'GET' | 'POST' | 'DELETE' | 'HEAD';
+  /** Path under the host, starting with `/api/`. */
+  path: string;
+  /** Sent as JSON when present. */
+  body?: unknown;
+  /** Sent as it is, as `application/octet-stream` (a blob upload). */
+  bytes?: Uint8Array | Blob | undefined;
+  /** The model the request names, for the hint of a 404. */
+  model?: string | undefined;
+  /** The next step to suggest when that model is not found, when `ollama pull` is not it. */
+  notFound?: string | undefined;
+  accept: 'application/x-ndjson' | 'application/json';
+  /** Streaming endpoints: the chunk that ends the stream. */
+  final?: FinalChunk | undefined;
+}
+
+/**
+ * The request as every error describes it: what was asked of which server. Built once per call
+ * and handed to the error builders, so that no two of them describe a request differently.
+ */
+export interface RequestContext {
+  method: string;
+  /** The full URL, without credentials. */
+  url: string;
+  /** The server's base URL, as the host option resolved. */
+  base: string;
+  /** Loopback or unspecified address: a refused connection means Ollama is not started. */
+  local: boolean;
+  model: string | undefined;
+  notFound: string | undefined;
+}
+
+export function contextOf(exchange: Exchange, options: ResolvedOptions): RequestContext {
+  return {
+    method: exchange.method,
+    url: options.base + exchange.path,
+    base: options.base,
+    local: options.local,
+    model: exchange.model,
+    notFound: exchange.notFound,
+  };
+}
+
+/** Reads one attempt's answer: what an endpoint hands to the call layer. */
+export type Reader<T> = (exchange: Exchange, options: ResolvedOptions) => Promise<T>;
+
+/** Reads one attempt's answer as a stream of items. */
+export type StreamReader<T> = (exchange: Exchange, options: ResolvedOptions) => AsyncGenerator<T, void, undefined>;

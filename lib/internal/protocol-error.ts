@@ -1,0 +1,104 @@
+import { OllamaError, preview } from '../errors.ts';
+import type { RequestContext } from './exchange.ts';
+
+// The errors about what a server sent: `protocol` when the bytes are not a valid answer,
+// `stream` when the server itself reported a failure inside a 200 stream. Each builder takes the
+// request's context, so every message names the request the same way.
+
+function where(context: RequestContext): string {
+  return `${context.method} ${context.url}`;
+}
+
+/** A short rendering of a parsed value; never throws, whatever the value (a cycle, deep nesting). */
+export function previewValue(value: unknown, max = 120): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = undefined;
+  }
+  return text === undefined ? `(a ${typeof value} that cannot be shown)` : preview(text, max);
+}
+
+export function notAnObject(context: RequestContext, status: number, index: number, value: unknown): OllamaError {
+  return new OllamaError({
+    kind: 'protocol',
+    message: `Chunk ${index} of ${where(context)} is not a JSON object: ${previewValue(value)}.`,
+    status,
+    url: context.url,
+  });
+}
+
+/** An `{"error": …}` line inside a 200 stream: the server's own words, after what it delivered. */
+export function inBandError(context: RequestContext, status: number, received: number, said: unknown): OllamaError {
+  const text = typeof said === 'string' ? said : previewValue(said, 500);
+  return new OllamaError({
+    kind: 'stream',
+    message: `Ollama reported an error after ${received} chunk(s) of ${where(context)}: ${text}`,
+    status,
+    url: context.url,
+  });
+}
+
+export function afterFinal(context: RequestContext, status: number, chunk: unknown): OllamaError {
+  return new OllamaError({
+    kind: 'protocol',
+    message: `${where(context)} sent more data after its final chunk: ${previewValue(chunk)}.`,
+    status,
+    url: context.url,
+  });
+}
+
+export function incomplete(context: RequestContext, status: number, received: number, finalName: string): OllamaError {
+  return new OllamaError({
+    kind: 'protocol',
+    message:
+      `The stream of ${where(context)} ended after ${received} chunk(s) without its final chunk (${finalName}); ` +
+      'the answer is incomplete. The server or a proxy closed it early.',
+    status,
+    url: context.url,
+  });
+}
+
+export function bodyTooLarge(url: string, limit: number): OllamaError {
+  return new OllamaError({
+    kind: 'protocol',
+    message:
+      `The response from ${url} is larger than the limit of ${limit} bytes. Raise maxLineLength if ` +
+      'such a large answer is expected.',
+    url,
+  });
+}
+
+export function bodyNotJson(url: string, text: string, cause: unknown): OllamaError {
+  return new OllamaError({
+    kind: 'protocol',
+    message: `The response from ${url} is not JSON: "${preview(text, 120)}".`,
+    url,
+    line: text.slice(0, 200),
+    cause,
+  });
+}
+
+/** An answer that lacks the field every answer of its endpoint has: not Ollama's. */
+export function notOllama(context: RequestContext, field: string, value: unknown): OllamaError {
+  return new OllamaError({
+    kind: 'protocol',
+    message:
+      `The answer of ${where(context)} has no "${field}" field, so it is not Ollama's: ` +
+      `${previewValue(value)}. Check that the host is an Ollama server.`,
+    status: 200,
+    url: context.url,
+  });
+}
+
+export function vectorCount(context: RequestContext, sent: number, got: number | undefined): OllamaError {
+  return new OllamaError({
+    kind: 'protocol',
+    message:
+      `${where(context)} was sent ${sent} input(s) and answered with ${got ?? 'no list of'} vector(s), ` +
+      'so they cannot be matched to their inputs. The server or a proxy in front of it is at fault.',
+    status: 200,
+    url: context.url,
+  });
+}

@@ -1,0 +1,152 @@
+import { authorizationFor, parseHost } from '../host.ts';
+import { lineLimit } from '../lines.ts';
+import type { CallOptions, FetchLike, RetryPolicy } from '../options.ts';
+import { count, delayValue, isDelay, MAX_DELAY_MS, type RetryInfo } from '../retry.ts';
+
+/** A retry policy with every field filled in. */
+export interface ResolvedRetry {
+  retries: number;
+  baseDelay: number;
+  maxDelay: number;
+  maxRetryAfter: number;
+  statusCodes: ReadonlySet<number>;
+  onRetry: ((info: RetryInfo) => unknown) | undefined;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT = 5_000;
+export const DEFAULT_READ_TIMEOUT = 120_000;
+const DEFAULT_STATUS_CODES: readonly number[] = [408, 429, 502, 503, 504];
+
+/** Every option checked and filled in, once, at the edge of a call. */
+export interface ResolvedOptions {
+  base: string;
+  local: boolean;
+  authorization: string | undefined;
+  headers: Headers;
+  signal: AbortSignal | undefined;
+  fetch: FetchLike;
+  /** The runtime's own fetch is in use, so runtime-specific request members can be passed. */
+  builtinFetch: boolean;
+  maxLineLength: number;
+  /** Milliseconds; 0 means no limit. */
+  connectTimeout: number;
+  readTimeout: number;
+  totalTimeout: number;
+  retry: ResolvedRetry;
+}
+
+export function resolveOptions(options: CallOptions | undefined): ResolvedOptions {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new TypeError(
+      `options must be an object such as { host: 'http://127.0.0.1:11434' }, got ${describe(options)}`,
+    );
+  }
+  const { host, headers, signal, fetch: fetchOption, maxLineLength } = options ?? {};
+  const connectTimeout = timeout(options?.connectTimeout, 'connectTimeout', DEFAULT_CONNECT_TIMEOUT);
+  const readTimeout = timeout(options?.readTimeout, 'readTimeout', DEFAULT_READ_TIMEOUT);
+  const totalTimeout = timeout(options?.totalTimeout, 'totalTimeout', 0);
+  const retry = resolveRetry(options?.retry);
+  if (host !== undefined && typeof host !== 'string') {
+    throw new TypeError(`options.host must be a string such as 'http://127.0.0.1:11434', got ${describe(host)}`);
+  }
+  if (signal !== undefined && !isSignal(signal)) {
+    throw new TypeError(
+      `options.signal must be an AbortSignal (e.g. AbortSignal.timeout(5000)), got ${describe(signal)}`,
+    );
+  }
+  if (fetchOption !== undefined && typeof fetchOption !== 'function') {
+    throw new TypeError(`options.fetch must be a function with the signature of fetch, got ${describe(fetchOption)}`);
+  }
+  const limit = lineLimit(maxLineLength, 'options.maxLineLength');
+  let merged: Headers;
+  try {
+    merged = new Headers(headers);
+  } catch (error) {
+    throw new TypeError(`options.headers is not a valid set of headers: ${(error as Error).message}`, { cause: error });
+  }
+  const { apiKey } = options ?? {};
+  if (apiKey !== undefined && (typeof apiKey !== 'string' || apiKey.trim() === '' || /[\r\n]/.test(apiKey))) {
+    throw new TypeError(
+      'options.apiKey must be a non-empty string on one line, such as the key from ollama.com/settings/keys',
+    );
+  }
+  const parsed = parseHost(host);
+  const authorization = authorizationFor(parsed, apiKey);
+  return {
+    base: parsed.base,
+    local: parsed.local,
+    authorization,
+    headers: merged,
+    signal,
+    // Bound at the call, not import; and never called as a method, which browsers reject.
+    fetch: fetchOption ?? ((input, init) => globalThis.fetch(input, init)),
+    builtinFetch: fetchOption === undefined,
+    maxLineLength: limit,
+    connectTimeout,
+    readTimeout,
+    totalTimeout,
+    retry,
+  };
+}
+
+/** Milliseconds, with 0 and Infinity both meaning "no limit" (stored as 0). */
+function timeout(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (value === Infinity) return 0;
+  if (!isDelay(value)) {
+    throw new RangeError(
+      `options.${name} must be a number of milliseconds from 0 to ${MAX_DELAY_MS} (0 or Infinity turns it off), ` +
+        `got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function resolveRetry(value: unknown): ResolvedRetry {
+  const policy: RetryPolicy =
+    typeof value === 'number'
+      ? { retries: value }
+      : value === false
+        ? { retries: 0 }
+        : value === undefined || value === true
+          ? {}
+          : typeof value === 'object' && value !== null && !Array.isArray(value)
+            ? value
+            : invalid(value);
+  const retries = count(policy.retries ?? 2, 'options.retry.retries');
+  const baseDelay = delayValue(policy.baseDelay ?? 1000, 'options.retry.baseDelay');
+  const maxDelay = delayValue(policy.maxDelay ?? 8000, 'options.retry.maxDelay');
+  const maxRetryAfter = delayValue(policy.maxRetryAfter ?? 60_000, 'options.retry.maxRetryAfter');
+  const codes = policy.statusCodes ?? DEFAULT_STATUS_CODES;
+  if (!Array.isArray(codes) || !codes.every((code) => Number.isInteger(code) && code >= 100 && code <= 599)) {
+    throw new RangeError(
+      `options.retry.statusCodes must be an array of HTTP statuses (100-599), got ${describe(codes)}`,
+    );
+  }
+  if (policy.onRetry !== undefined && typeof policy.onRetry !== 'function') {
+    throw new TypeError(`options.retry.onRetry must be a function, got ${describe(policy.onRetry)}`);
+  }
+  return { retries, baseDelay, maxDelay, maxRetryAfter, statusCodes: new Set(codes), onRetry: policy.onRetry };
+}
+
+function invalid(value: unknown): never {
+  throw new TypeError(
+    `options.retry must be a number of retries, true, false, or an object such as { retries: 2 }, got ${describe(value)}`,
+  );
+}
+
+function isSignal(value: unknown): value is AbortSignal {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function'
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `the string "${value.slice(0, 40)}"`;
+  if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value)})`;
+  return `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,84 @@
+// Type-level tests: compiled by `npm test` (through tsconfig.json), never run. Each
+// `@ts-expect-error` line must stay an error: if a change makes it compile, tsc reports the
+// directive as unused and the build fails. The other lines must keep compiling.
+import {
+  type CallOptions,
+  type ChatResponse,
+  type ClientOptions,
+  chat,
+  chatStream,
+  createClient,
+  embed,
+  type GenerateResponse,
+  generateStream,
+  type OllamaClient,
+  OllamaError,
+  type OllamaErrorKind,
+  retry,
+} from '../../lib/index.ts';
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function expectType<T extends true>(): T | undefined {
+  return undefined;
+}
+
+export async function contracts(signal: AbortSignal): Promise<void> {
+  // A client's defaults refuse `signal`: it belongs to one call.
+  // @ts-expect-error signal is not a client default
+  createClient({ signal });
+  const client: OllamaClient = createClient({ host: 'http://127.0.0.1:11434', readTimeout: 0 });
+  const defaults: ClientOptions = { retry: { retries: 1 }, batchSize: 64 };
+  createClient(defaults);
+
+  // chatStream yields ChatResponse, generateStream GenerateResponse.
+  for await (const part of chatStream({ model: 'm', messages: [] })) {
+    expectType<Equal<typeof part, ChatResponse>>();
+  }
+  for await (const part of generateStream({ model: 'm', prompt: 'p' })) {
+    expectType<Equal<typeof part, GenerateResponse>>();
+  }
+  expectType<Equal<Awaited<ReturnType<typeof chat>>, ChatResponse>>();
+  expectType<Equal<Awaited<ReturnType<OllamaClient['chat']>>, ChatResponse>>();
+
+  // A request needs its model.
+  // @ts-expect-error model is required
+  await chat({ messages: [{ role: 'user', content: 'hi' }] });
+  // @ts-expect-error model is required
+  await embed({ input: 'x' });
+  // @ts-expect-error input is a string or an array of strings
+  await embed({ model: 'm', input: 42 });
+
+  // A message has a role the server knows; content is text.
+  // @ts-expect-error content is a string
+  await chat({ model: 'm', messages: [{ role: 'user', content: 1 }] });
+
+  // Options are checked by name: a misspelt one does not compile.
+  // @ts-expect-error readTimout is not an option
+  const typo: CallOptions = { readTimout: 5 };
+  void typo;
+  // @ts-expect-error timeouts are milliseconds, not strings
+  await chat({ model: 'm', messages: [] }, { readTimeout: '5s' });
+  await chat({ model: 'm', messages: [] }, { signal, totalTimeout: 1000, retry: false });
+
+  // An error is narrowed by its kind, and the kinds are exactly these.
+  try {
+    await client.chat({ model: 'm', messages: [] });
+  } catch (error) {
+    if (error instanceof OllamaError) {
+      expectType<
+        Equal<
+          OllamaErrorKind,
+          'http' | 'stream' | 'protocol' | 'connection' | 'connect-timeout' | 'read-timeout' | 'total-timeout'
+        >
+      >();
+      const status: number | undefined = error.status;
+      void status;
+      // @ts-expect-error kind is read-only
+      error.kind = 'http';
+    }
+  }
+
+  // retry() knows nothing of HTTP: it hands the attempt its number and returns its value.
+  const value: number = await retry(({ attemptNumber }) => attemptNumber, { retries: 1 });
+  void value;
+}
