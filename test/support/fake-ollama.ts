@@ -13,5 +13,6 @@ export {
   statusReply,
   type Behaviour,
 } from './fake-ollama/behaviour.ts';
+export { rawHead, rawStreamHead, type RawStep } from './fake-ollama/raw.ts';
 export { FAKE_OLLAMA_VERSION, startFakeOllama } from './fake-ollama/server.ts';
 export type { FakeOllama, FakeOllamaOptions, RecordedRequest, StaticFile } from './fake-ollama/types.ts';

@@ -4,6 +4,7 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import { isRecord } from './go-json.ts';
+import type { RawStep } from './raw.ts';
 
 /** How the stand-in should (mis)behave for one request to a model endpoint. All fields optional. */
 export interface Behaviour {
@@ -45,6 +46,8 @@ export interface Behaviour {
   resetAfter?: number;
   /** After N chunks, send FIN without finishing the body. 0 = before any byte. */
   closeAfter?: number;
+  /** Write exactly these bytes to the socket, status line and headers included (see raw.ts). */
+  raw?: RawStep[];
   /** Answer exactly this and nothing else. */
   respond?: { status: number; headers?: Record<string, string>; body?: string };
   /** Content pieces to stream instead of the default echo reply. */

@@ -3,6 +3,7 @@
 
 import type { Behaviour } from './behaviour.ts';
 import { goJson } from './go-json.ts';
+import { playRaw } from './raw.ts';
 import { JSON_UTF8, type Failure, type Reply } from './reply.ts';
 import { closeConnection, emit, finish, pause, resetConnection, sendWhole, type Exchange } from './wire.ts';
 
@@ -157,6 +158,7 @@ async function playSingle(ex: Exchange, reply: Extract<Reply, { kind: 'single' }
 const chunkSteps = (steps: Step[]): number => steps.filter((s) => s.kind === 'chunk').length;
 
 export async function deliver(ex: Exchange, reply: Reply, b: Behaviour): Promise<void> {
+  if (b.raw !== undefined) return playRaw(ex, b.raw);
   ex.record.pendingChunks = reply.kind === 'stream' ? chunkSteps(streamSteps(reply.lines.length, b, reply.failure)) : 1;
   if ((b.headersDelayMs ?? 0) > 0) {
     await pause(ex.life, b.headersDelayMs);
