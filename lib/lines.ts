@@ -1,4 +1,4 @@
-import { invalidText, lineTooLong } from './errors.ts';
+import { invalidText, lineTooLong, type OllamaError } from './errors.ts';
 
 /** 64 MiB: far above any real Ollama line (a `stream:false` answer, a verbose `/api/show`),
  * far below what would exhaust a small machine. */
@@ -26,6 +26,11 @@ export function lineLimit(value: unknown, name: string): number {
 const LF = 0x0a;
 const NO_LINES: readonly string[] = Object.freeze([]);
 const NO_BYTES = new Uint8Array(0);
+const STREAM = { stream: true } as const;
+
+function fatalDecoder(ignoreBOM: boolean): TextDecoder {
+  return new TextDecoder('utf-8', { fatal: true, ignoreBOM });
+}
 
 /**
  * Splits a byte (or text) stream into lines, in time linear in its length whatever the
@@ -34,26 +39,33 @@ const NO_BYTES = new Uint8Array(0);
  * one byte-order mark at the very start is dropped, and invalid UTF-8 is an error rather
  * than a silent U+FFFD.
  *
- * It never rescans what it has seen: a chunk without a LF byte cannot end a line, so it is
- * only copied aside; when a LF arrives, the held bytes and the chunk go through one streaming
- * `TextDecoder` (which keeps a multi-byte character cut between chunks whole) and only that
- * new text is searched. Feed either bytes or strings to one splitter, not both.
+ * Bytes are decoded one whole line at a time, never part of one: the bytes of the line still
+ * arriving are held aside, and the text up to a chunk's last LF is decoded in one go, so a
+ * character cut between chunks is whole by then and nothing is ever rescanned. When that text
+ * holds bytes that are not UTF-8, every complete line before the bad one is still returned, in
+ * order, and the `protocol` error is thrown by the next call (`feed` or `end`). Feed either bytes
+ * or strings to one splitter, not both.
  */
 export class LineSplitter {
   readonly #max: number;
-  #decoder = new TextDecoder('utf-8', { fatal: true });
-  /** Bytes of the line in progress not decoded yet; they hold no LF. */
+  /** Always fed with `stream: true`, so that it drops a byte-order mark at the very start only
+   * (a chunk's text up to its last LF leaves it with no bytes pending). */
+  #decoder: TextDecoder = fatalDecoder(false);
+  /** Bytes of the line in progress, not decoded yet; they hold no LF. */
   #held: Uint8Array = NO_BYTES;
   #heldLength = 0;
-  /** Decoded text of the line in progress. */
+  /** Text of the line in progress, when strings are fed. */
   #carry = '';
   #started = false;
+  /** Bad bytes found after lines that were returned: thrown by the next call. */
+  #failure: OllamaError | undefined;
 
   constructor(options: LineSplitterOptions = {}) {
     this.#max = lineLimit(options.maxLineLength, 'maxLineLength');
   }
 
   feed(chunk: Uint8Array | string): readonly string[] {
+    this.#throwPending();
     if (typeof chunk === 'string') {
       if (!this.#started && chunk.length > 0) {
         this.#started = true;
@@ -61,31 +73,102 @@ export class LineSplitter {
       }
       return this.#split(chunk);
     }
-    if (chunk.length > 0) this.#started = true;
-    if (chunk.indexOf(LF) === -1) {
-      this.#hold(chunk);
+    const last = chunk.lastIndexOf(LF);
+    if (last === -1) {
+      if (chunk.length > 0) this.#hold(chunk);
       return NO_LINES;
     }
-    this.#decodeHeld();
-    return this.#split(this.#decode(chunk, true));
+    const complete = chunk.subarray(0, last + 1);
+    let text: string;
+    try {
+      text =
+        this.#heldLength === 0
+          ? this.#decoder.decode(complete, STREAM)
+          : this.#decoder.decode(this.#held.subarray(0, this.#heldLength), STREAM) +
+            this.#decoder.decode(complete, STREAM);
+    } catch (error) {
+      this.#decoder = fatalDecoder(false);
+      return this.#salvage(complete, error);
+    }
+    this.#started = true;
+    this.#release();
+    const lines = this.#lines(text);
+    if (last + 1 < chunk.length && this.#failure === undefined) {
+      try {
+        this.#hold(chunk.subarray(last + 1));
+      } catch (error) {
+        this.#defer(lines, error);
+      }
+    }
+    return lines;
   }
 
   end(): readonly string[] {
-    this.#decodeHeld();
-    const rest = this.#decode(NO_BYTES, false);
-    const lines = this.#split(rest);
-    const tail = this.#carry;
-    this.#carry = '';
+    this.#throwPending();
     this.#started = false;
-    if (tail.length === 0) return lines;
-    const all = lines.length === 0 ? [] : lines.slice();
-    this.#push(all, tail);
-    return all;
+    let tail = this.#carry;
+    this.#carry = '';
+    const held = this.#held.subarray(0, this.#heldLength);
+    this.#release();
+    let cutOff = false;
+    try {
+      tail += this.#decoder.decode(held, STREAM);
+      cutOff = true;
+      // The flush also readies the decoder for another stream, byte-order mark included.
+      tail += this.#decoder.decode();
+    } catch (error) {
+      this.#decoder = fatalDecoder(false);
+      throw invalidText(cutOff, error);
+    }
+    if (tail.length === 0) return NO_LINES;
+    const lines: string[] = [];
+    this.#push(lines, tail);
+    return lines;
+  }
+
+  #throwPending(): void {
+    const failure = this.#failure;
+    if (failure === undefined) return;
+    this.#failure = undefined;
+    this.#started = false;
+    throw failure;
+  }
+
+  /** The decode of complete lines failed: decode them one at a time, return those before the
+   * bad one, and keep the error for the next call (or throw it now when none came before). */
+  #salvage(complete: Uint8Array, error: unknown): readonly string[] {
+    const held = this.#held.subarray(0, this.#heldLength);
+    this.#release();
+    // A decoder of its own, which drops a byte-order mark only where the stream starts.
+    const decoder = fatalDecoder(this.#started);
+    const lines: string[] = [];
+    let failure: unknown = error;
+    for (let start = 0, end = complete.indexOf(LF); end !== -1; end = complete.indexOf(LF, start)) {
+      let text: string;
+      try {
+        const before = start === 0 && held.length > 0 ? decoder.decode(held, STREAM) : '';
+        text = before + decoder.decode(complete.subarray(start, end + 1), STREAM);
+      } catch (cause) {
+        failure = cause;
+        break;
+      }
+      for (const line of this.#lines(text)) lines.push(line);
+      if (this.#failure !== undefined) return lines;
+      start = end + 1;
+    }
+    this.#defer(lines, invalidText(false, failure));
+    return lines;
+  }
+
+  /** Keeps `error` for the next call when lines before it are being returned; else throws it. */
+  #defer(lines: readonly string[], error: unknown): void {
+    if (lines.length === 0) throw error;
+    this.#failure = error as OllamaError;
   }
 
   #hold(chunk: Uint8Array): void {
     const needed = this.#heldLength + chunk.length;
-    if (needed + this.#carry.length > this.#max) this.#tooLong(needed + this.#carry.length);
+    if (needed > this.#max) this.#tooLong(needed);
     if (needed > this.#held.length) {
       // Doubling keeps the copying linear; the cap keeps one line from reserving more than allowed.
       const grown = new Uint8Array(Math.min(Math.max(needed, this.#held.length * 2, 1024), this.#max));
@@ -96,23 +179,28 @@ export class LineSplitter {
     this.#heldLength = needed;
   }
 
-  #decodeHeld(): void {
-    if (this.#heldLength === 0) return;
-    // The held bytes contain no LF, so their text only extends the line in progress.
-    this.#carry += this.#decode(this.#held.subarray(0, this.#heldLength), true);
+  /** Forgets the held bytes, and their buffer when a long line made it large. */
+  #release(): void {
     this.#heldLength = 0;
     if (this.#held.length > 65536) this.#held = NO_BYTES;
   }
 
-  #decode(bytes: Uint8Array, stream: boolean): string {
+  /** The lines of decoded text that ends with a line break. */
+  #lines(text: string): string[] {
+    const lines: string[] = [];
+    let start = 0;
     try {
-      return this.#decoder.decode(bytes, { stream });
+      for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', start)) {
+        this.#push(lines, text.slice(start, newline));
+        start = newline + 1;
+      }
     } catch (error) {
-      this.#decoder = new TextDecoder('utf-8', { fatal: true });
-      throw invalidText(!stream, error);
+      this.#defer(lines, error);
     }
+    return lines;
   }
 
+  /** Strings: the text is split as it comes, the line in progress carried as text. */
   #split(text: string): readonly string[] {
     let newline = text.indexOf('\n');
     if (newline === -1) {

@@ -126,6 +126,51 @@ describe('LineSplitter: the bytes it pins down', () => {
   });
 });
 
+/** Every class of bytes that is not UTF-8, as it may arrive inside a line's JSON string. */
+const BAD_BYTES: Array<[string, number[]]> = [
+  ['a lone continuation byte 80', [0x80]],
+  ['an overlong NUL C0 80', [0xc0, 0x80]],
+  ['a UTF-16 surrogate ED A0 80', [0xed, 0xa0, 0x80]],
+  ['the never-valid byte FF', [0xff]],
+  ['a three-byte sequence cut short, E6 BC then a quote', [0xe6, 0xbc]],
+  ['a four-byte sequence past U+10FFFF, F4 90 80 80', [0xf4, 0x90, 0x80, 0x80]],
+];
+
+describe('bad bytes after good lines in the same read (issue 12, item 2)', () => {
+  for (const [name, bad] of BAD_BYTES) {
+    test(`${name}: the complete lines before it are returned, in order, then the protocol error`, () => {
+      const splitter = new LineSplitter();
+      const read = bytes('{"a":1}\n{"a":2}\r\n{"a":"', bad, '"}\n{"a":4}\n');
+      assert.deepEqual(splitter.feed(read), ['{"a":1}', '{"a":2}']);
+      assert.throws(() => splitter.end(), isProtocol);
+    });
+
+    test(`${name}: readNdjson yields the values before it, then rejects with kind protocol, like a non-JSON line`, async () => {
+      for (const line of [bytes('{"a":"', bad, '"}\n'), bytes('not json\n')]) {
+        const seen: unknown[] = [];
+        await assert.rejects(
+          collect(readNdjson(streamOf([bytes('{"a":1}\n{"a":2}\n', [...line], '{"a":4}\n')])), seen),
+          isProtocol,
+        );
+        assert.deepEqual(seen, [{ a: 1 }, { a: 2 }]);
+      }
+    });
+  }
+
+  test('bad bytes in a line still arriving: the lines completed before it come first, the error with the next read', () => {
+    const splitter = new LineSplitter();
+    assert.deepEqual(splitter.feed(bytes('{"a":1}\n{"a":"', [0xff])), ['{"a":1}']);
+    assert.throws(() => splitter.feed(bytes('"}\n')), isProtocol);
+  });
+
+  test('a character cut between reads is still joined after a line was delivered in the first read', () => {
+    const llama = encoder.encode('🦙');
+    const splitter = new LineSplitter();
+    assert.deepEqual(splitter.feed(bytes('{"a":1}\n"', [llama[0]!, llama[1]!])), ['{"a":1}']);
+    assert.deepEqual(splitter.feed(bytes([llama[2]!, llama[3]!], '"\n')), ['"🦙"']);
+  });
+});
+
 describe('readNdjson', () => {
   test('`{"a":1}\\nnot json\\n`: a garbage line is a protocol error carrying the line', async () => {
     const seen: unknown[] = [];
