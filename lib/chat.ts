@@ -45,12 +45,12 @@ export async function generate(request: GenerateRequest, options?: CallOptions):
   return callOnce(generateExchange('generate', request), resolveOptions(options), readGenerateAnswer);
 }
 
-function readChatAnswer(exchange: Exchange, options: ResolvedOptions): Promise<ChatResponse> {
-  return foldChat(readChunks<ChatResponse>(exchange, options));
+async function readChatAnswer(exchange: Exchange, options: ResolvedOptions): Promise<ChatResponse> {
+  return foldChat(await readChunks<ChatResponse>(exchange, options));
 }
 
-function readGenerateAnswer(exchange: Exchange, options: ResolvedOptions): Promise<GenerateResponse> {
-  return foldGenerate(readChunks<GenerateResponse>(exchange, options));
+async function readGenerateAnswer(exchange: Exchange, options: ResolvedOptions): Promise<GenerateResponse> {
+  return foldGenerate(await readChunks<GenerateResponse>(exchange, options));
 }
 
 function chatExchange(call: string, request: ChatRequest): Exchange {

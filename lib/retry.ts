@@ -48,8 +48,9 @@ export interface RetryOptions {
    */
   onRetry?: ((info: RetryInfo) => unknown) | undefined;
   /**
-   * Stops the loop: before an attempt, and during a wait, which ends at once. The loop then
-   * rejects with `signal.reason`. An attempt in flight must watch the signal itself.
+   * Stops the loop: before an attempt, during a wait, which ends at once, and while a promise
+   * `onRetry` returned is pending, which is not waited for. The loop then rejects with
+   * `signal.reason`. An attempt in flight must watch the signal itself.
    * @default none
    */
   signal?: AbortSignal | undefined;
@@ -86,7 +87,7 @@ export async function retry<T>(
         shouldRetry === undefined ? true : shouldRetry(error, { attemptNumber, retriesLeft, error, delay: proposed });
       if (verdict === false) throw error;
       const delay = verdict === true ? proposed : delayValue(verdict, 'the delay shouldRetry returned');
-      if (onRetry !== undefined) await onRetry({ attemptNumber, retriesLeft, error, delay });
+      if (onRetry !== undefined) await unlessAborted(onRetry({ attemptNumber, retriesLeft, error, delay }), signal);
       await sleep(delay, signal);
     }
   }
@@ -127,6 +128,40 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener('abort', stop, { once: true });
   });
+}
+
+/**
+ * Settles as `value` does, or rejects with `signal.reason` as soon as the signal aborts,
+ * whichever comes first, so that a caller's slow callback (an async `onRetry` or `onProgress`)
+ * cannot hold an aborted call. A rejection of `value` after the abort is handled, never reported
+ * as unhandled. A value that is not a promise is returned as it is.
+ */
+export function unlessAborted<T>(value: T | PromiseLike<T>, signal: AbortSignal | undefined): T | Promise<T> {
+  if (!isThenable(value)) return value;
+  if (signal === undefined) return Promise.resolve(value);
+  return new Promise<T>((resolve, reject) => {
+    const stop = (): void => reject(signal.reason);
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
+    Promise.resolve(value).then(
+      (result) => {
+        signal.removeEventListener('abort', stop);
+        resolve(result);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', stop);
+        reject(error);
+      },
+    );
+  });
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /** A whole number of retries, at least 0. */

@@ -1,6 +1,6 @@
 import { isOllamaError, withNote } from './errors.ts';
 import { readTextAnswer } from './internal/attempt.ts';
-import { callOnce, callStream } from './internal/call.ts';
+import { callEach, callOnce } from './internal/call.ts';
 import { readChunks, SUCCESS } from './internal/chunks.ts';
 import type { Exchange } from './internal/exchange.ts';
 import { ProgressTracker } from './internal/progress.ts';
@@ -61,14 +61,13 @@ async function progressCall(
     final: SUCCESS,
   };
   const tracker = new ProgressTracker();
+  const report = (line: ProgressResponse): unknown => {
+    const event = tracker.add(line);
+    return onProgress?.(event);
+  };
   let last: ProgressResponse | undefined;
   try {
-    const lines = callStream<ProgressResponse>(exchange, resolved, readChunks);
-    for await (const line of lines) {
-      last = line;
-      const event = tracker.add(last);
-      if (onProgress !== undefined) await onProgress(event);
-    }
+    last = await callEach<ProgressResponse>(exchange, resolved, readChunks, report);
   } catch (error) {
     if (isOllamaError(error) && error.kind === 'stream' && /file does not exist/.test(error.message)) {
       throw withNote(

@@ -1,76 +1,102 @@
-// The idle watch on a body, on its own: a plain ReadableStream stands in for the network.
+// The read timeout's timer on its own: a plain ReadableStream stands in for the network, read the
+// way the body readers read it (begin, read, end).
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { watchIdle } from '../lib/internal/idle.ts';
+import { idleTimer } from '../lib/internal/idle.ts';
 
-/** A source whose bytes the test pushes by hand. */
-function source(): { stream: ReadableStream<Uint8Array>; push: (text: string) => void; cancelled: () => unknown } {
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A source whose bytes the test pushes by hand, read under an IdleTimer that cancels it. */
+function watched(ms: number): {
+  read: () => Promise<ReadableStreamReadResult<Uint8Array>>;
+  push: (text: string) => void;
+  idle: ReturnType<typeof idleTimer>;
+  fired: () => number;
+} {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let reason: unknown = 'not cancelled';
-  const stream = new ReadableStream<Uint8Array>({
+  const reader = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
     },
-    cancel(why) {
-      reason = why;
-    },
+  }).getReader();
+  let fired = 0;
+  const idle = idleTimer(ms, () => {
+    fired++;
+    void reader.cancel();
   });
-  return { stream, push: (text) => controller.enqueue(new TextEncoder().encode(text)), cancelled: () => reason };
+  const read = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+    idle.begin();
+    try {
+      return await reader.read();
+    } finally {
+      idle.end();
+    }
+  };
+  return { read, push: (text) => controller.enqueue(new TextEncoder().encode(text)), idle, fired: () => fired };
 }
 
-test('a read that waits longer than the limit rejects with what onIdle returns', async () => {
-  const { stream } = source();
-  const idle = new Error('silent');
-  let calls = 0;
-  const reader = watchIdle(stream, 100, () => {
-    calls++;
-    return idle;
-  }).getReader();
+test('a read that waits longer than the limit is ended by onIdle, once, after the limit', async () => {
+  const { read, idle, fired } = watched(100);
   const started = performance.now();
-  await assert.rejects(reader.read(), (error) => error === idle);
+  const result = await read();
+  assert.equal(result.done, true);
+  assert.equal(idle.fired, true);
   assert.ok(performance.now() - started >= 95);
-  assert.equal(calls, 1);
+  assert.equal(fired(), 1);
+  idle.dispose();
 });
 
-test('bytes arriving within the limit re-arm it, however long the whole stream takes', async () => {
-  const { stream, push } = source();
-  const reader = watchIdle(stream, 150, () => new Error('silent')).getReader();
-  for (let i = 0; i < 6; i++) {
+test('bytes arriving within the limit keep it from firing, however long the whole stream takes', async () => {
+  const { read, push, idle, fired } = watched(150);
+  for (let i = 0; i < 8; i++) {
     setTimeout(() => push(`chunk ${i}`), 80);
-    const { value } = await reader.read();
+    const { value } = await read();
     assert.equal(new TextDecoder().decode(value), `chunk ${i}`);
   }
+  assert.equal(fired(), 0);
+  idle.dispose();
 });
 
 test('time the consumer spends between reads is not counted as silence', async () => {
-  const { stream, push } = source();
-  const reader = watchIdle(stream, 100, () => new Error('silent')).getReader();
+  const { read, push, idle, fired } = watched(100);
   push('a');
-  assert.equal((await reader.read()).done, false);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal((await read()).done, false);
+  await sleep(300);
   push('b');
-  assert.equal(new TextDecoder().decode((await reader.read()).value), 'b');
+  assert.equal(new TextDecoder().decode((await read()).value), 'b');
+  // A read that began late is timed from its own start: 80 ms in, it has not run out.
+  setTimeout(() => push('c'), 80);
+  assert.equal(new TextDecoder().decode((await read()).value), 'c');
+  assert.equal(fired(), 0);
+  idle.dispose();
 });
 
-test('cancelling while a read waits: the read ends, the source is cancelled, nothing throws later', async () => {
-  const { stream, cancelled } = source();
-  const reader = watchIdle(stream, 5000, () => new Error('silent')).getReader();
-  const pending = reader.read();
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  await reader.cancel('leaving');
-  assert.deepEqual(await pending, { done: true, value: undefined });
-  assert.equal(cancelled(), 'leaving');
-  // An error thrown after the cancel would surface as an uncaught exception in this process.
-  await new Promise((resolve) => setTimeout(resolve, 50));
+test('one timer for many reads: it fires at most once per limit while reads keep coming', async () => {
+  let timers = 0;
+  const original = globalThis.setTimeout;
+  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+    timers++;
+    return original(...args);
+  }) as typeof setTimeout;
+  try {
+    const { read, push, idle } = watched(10_000);
+    for (let i = 0; i < 1000; i++) {
+      push('x');
+      await read();
+    }
+    idle.dispose();
+  } finally {
+    globalThis.setTimeout = original;
+  }
+  assert.equal(timers, 1);
 });
 
-test('an error of the source passes through unchanged', async () => {
-  const failing = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      controller.error(new TypeError('terminated'));
-    },
-  });
-  const reader = watchIdle(failing, 1000, () => new Error('silent')).getReader();
-  await assert.rejects(reader.read(), { name: 'TypeError', message: 'terminated' });
+test('dispose clears the timer: nothing fires after the body is done with', async () => {
+  const { read, push, idle, fired } = watched(50);
+  push('a');
+  await read();
+  idle.dispose();
+  await sleep(120);
+  assert.equal(fired(), 0);
 });

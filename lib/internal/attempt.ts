@@ -1,74 +1,81 @@
-import { isOllamaError } from '../errors.ts';
+import { isOllamaError, withNote } from '../errors.ts';
 import { VERSION } from '../version.ts';
-import { connectionError, failureCode } from './connection-error.ts';
+import { connectionError, failureCode, malformedResponse } from './connection-error.ts';
 import { contextOf, type Exchange, type RequestContext } from './exchange.ts';
 import { httpError } from './http-error.ts';
-import { watchIdle } from './idle.ts';
-import { readJsonBody, readText } from './read-body.ts';
+import { malformed } from './protocol-error.ts';
+import { type BodyText, endedAfter, parseJson, readText } from './read-body.ts';
 import type { ResolvedOptions } from './resolve-options.ts';
 import { link } from './signals.ts';
 import { connectTimeoutError, readTimeoutError } from './timeout-error.ts';
 import { transportFor } from './transport.ts';
 
-/** An answered request whose body is still to be read. */
+/** An answered request whose body is still to be read (from `response.body`). */
 export interface OpenExchange {
   response: Response;
-  /** The response body, to be read instead of `response.body`: it is watched by the read
-   * timeout. */
-  body: ReadableStream<Uint8Array> | null;
   context: RequestContext;
-  /** Turns a failure met while reading the body into what the caller should see. */
+  /** Turns a failure met while reading the body into what the caller should see; `received`
+   * is the number of chunks read before it. */
   failure(error: unknown, received: number): unknown;
-  /** Ends the exchange; an unfinished body is aborted, which closes the connection and so
-   * stops Ollama generating. */
-  close(finished: boolean): void;
+  /** Ends what the attempt holds besides the body (a timer's link to the call's signal, where
+   * the runtime needs one). Leaving a body early is its reader's to do: cancelling it closes the
+   * connection, which stops Ollama generating. */
+  release(): void;
 }
 
-/** Marks the exchange's own abort when the read timer ran out, to tell it from any other. */
+/** Marks the attempt's own abort when its deadline for the headers ran out. */
 const SILENT = Symbol('read timeout');
+
+/** The longest an error answer's body is read, from its headers on: enough for any real error
+ * body, which arrives at once, and short enough that a server trickling one cannot hold a call.
+ * A shorter `readTimeout` is the deadline instead. */
+export const ERROR_BODY_DEADLINE = 10_000;
+
+const USER_AGENT = `ollama-fetch/${VERSION}`;
 
 /**
  * One attempt: sends one request and waits for its status. A fetch failure becomes a
- * `connection` error (or a timeout), a non-2xx status an `http` error, and an abort of
- * `options.signal` rejects with the signal's own reason. The exchange has its own controller,
- * so that leaving a stream early or a timer running out can abort it without touching the
- * caller's signal.
+ * `connection` error (or a timeout, or a `protocol` error for a response fetch could not take as
+ * HTTP), a non-2xx status an `http` error, and an abort of `options.signal` (the call's signal:
+ * the caller's and the total timeout) rejects with the signal's own reason.
  */
 export async function send(exchange: Exchange, options: ResolvedOptions): Promise<OpenExchange> {
   const context = contextOf(exchange, options);
-  const { url } = context;
-  const user = options.signal;
-  user?.throwIfAborted();
-  const controller = new AbortController();
-  const unlink = link(user, controller);
-
-  const headers = new Headers({ Accept: exchange.accept, 'User-Agent': `ollama-fetch/${VERSION}` });
-  if (exchange.body !== undefined) headers.set('Content-Type', 'application/json');
-  if (exchange.bytes !== undefined) headers.set('Content-Type', 'application/octet-stream');
-  if (options.authorization !== undefined) headers.set('Authorization', options.authorization);
-  options.headers.forEach((value, name) => {
-    headers.set(name, value);
-  });
-  const transport = transportFor(options.connectTimeout, options.readTimeout, options.builtinFetch);
-  const init: RequestInit = { ...transport.init, method: exchange.method, headers, signal: controller.signal };
-  if (exchange.body !== undefined) init.body = JSON.stringify(exchange.body);
-  if (exchange.bytes !== undefined) init.body = exchange.bytes as BodyInit;
+  const { signal, connectTimeout, readTimeout } = options;
+  signal?.throwIfAborted();
+  const transport = transportFor(connectTimeout, readTimeout, options.builtinFetch);
 
   // Where the runtime cannot time the connection apart, one deadline covers connecting and
-  // waiting for the headers together; otherwise the runtime times both phases itself.
-  const { connectTimeout, readTimeout } = options;
+  // waiting for the headers together, and the attempt needs a controller of its own for it;
+  // otherwise the runtime times both phases, and the call's signal is all fetch needs.
   const deadline = !transport.timesConnect && readTimeout > 0 ? connectTimeout + readTimeout : 0;
-  const headerTimer = deadline > 0 ? setTimeout(() => controller.abort(SILENT), deadline) : undefined;
+  let controller: AbortController | undefined;
+  let release = noop;
+  let headerTimer: ReturnType<typeof setTimeout> | undefined;
+  if (deadline > 0) {
+    const own = new AbortController();
+    controller = own;
+    release = link(signal, own);
+    headerTimer = setTimeout(() => own.abort(SILENT), deadline);
+  }
+  const init: RequestInit = {
+    ...transport.init,
+    method: exchange.method,
+    headers: headersFor(exchange, options),
+    signal: controller?.signal ?? signal ?? null,
+  };
+  if (exchange.body !== undefined) init.body = JSON.stringify(exchange.body);
+  if (exchange.bytes !== undefined) init.body = exchange.bytes as BodyInit;
 
   // Called as a plain function: browsers reject a fetch invoked as a method of another object.
   const fetchOne = options.fetch;
   let response: Response;
   try {
-    response = await fetchOne(url, init);
+    response = await fetchOne(context.url, init);
   } catch (error) {
-    unlink();
-    if (user?.aborted === true) throw user.reason;
-    if (controller.signal.reason === SILENT) {
+    release();
+    if (signal?.aborted === true) throw signal.reason;
+    if (controller?.signal.reason === SILENT) {
       throw readTimeoutError(context, { limit: deadline, received: undefined, connectIncluded: connectTimeout }, error);
     }
     const code = failureCode(error);
@@ -82,77 +89,89 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
         error,
       );
     }
+    const found = malformedResponse(error);
+    if (found !== undefined) throw malformed(context, found, undefined, error);
     throw connectionError(error, context);
   } finally {
     clearTimeout(headerTimer);
   }
 
-  const body =
-    response.body !== null && readTimeout > 0
-      ? watchIdle(response.body, readTimeout, () => {
-          controller.abort(SILENT);
-          return SILENT;
-        })
-      : response.body;
-  const failure = (error: unknown, received: number | undefined): unknown => {
-    if (user?.aborted === true) return user.reason;
-    if (controller.signal.reason === SILENT)
-      return readTimeoutError(context, { limit: readTimeout, received: received ?? 0 });
+  const { status } = response;
+  const failure = (error: unknown, received: number): unknown => {
+    if (signal?.aborted === true) return signal.reason;
     if (isOllamaError(error)) return error;
     if (failureCode(error) === 'UND_ERR_BODY_TIMEOUT')
-      return readTimeoutError(context, { limit: undefined, received: received ?? 0 }, error);
+      return readTimeoutError(context, { limit: undefined, received }, error);
+    const found = malformedResponse(error);
+    if (found !== undefined) return malformed(context, found, status, error);
     return connectionError(error, context, received);
   };
 
   if (!response.ok) {
+    const limit = readTimeout > 0 ? Math.min(readTimeout, ERROR_BODY_DEADLINE) : ERROR_BODY_DEADLINE;
+    let cut = false;
+    const bounded = endedAfter(response.body, limit, () => {
+      cut = true;
+    });
     let error: unknown;
     try {
-      error = await httpError(response, body, context);
+      error = await httpError(response, bounded.body, context);
     } catch (failed) {
-      error = failure(failed, undefined);
+      error = failure(failed, 0);
     } finally {
-      unlink();
+      bounded.stop();
+      release();
     }
-    if (user?.aborted === true) throw user.reason;
+    if (signal?.aborted === true) throw signal.reason;
+    if (cut && isOllamaError(error)) {
+      error = withNote(
+        error,
+        `(The rest of its body had not arrived ${limit / 1000} s after the status, so only what had is shown.)`,
+      );
+    }
     throw error;
   }
-  return {
-    response,
-    body,
-    context,
-    failure,
-    close(finished) {
-      unlink();
-      if (!finished) controller.abort();
-    },
-  };
+  return { response, context, failure, release };
+}
+
+function headersFor(exchange: Exchange, options: ResolvedOptions): Record<string, string> {
+  // Lower-case names throughout, so that the caller's header replaces the library's own.
+  const headers: Record<string, string> = { accept: exchange.accept, 'user-agent': USER_AGENT };
+  if (exchange.body !== undefined) headers['content-type'] = 'application/json';
+  if (exchange.bytes !== undefined) headers['content-type'] = 'application/octet-stream';
+  if (options.authorization !== undefined) headers['authorization'] = options.authorization;
+  options.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  return headers;
 }
 
 /** Reads an attempt whose answer is one JSON object (embed, the model listing). */
 export function readJson<T>(exchange: Exchange, options: ResolvedOptions): Promise<T> {
-  return readWhole(exchange, options, (body, url) => readJsonBody(body, options.maxLineLength, url) as Promise<T>);
+  return readWhole(exchange, options, (body, url) => parseJson(body, options.maxLineLength, url) as T);
 }
 
 /** Reads an attempt answered with text or nothing (`/`, copy, delete, blobs). A body over
  * `maxLineLength` is cut there: nothing such an answer says needs more. */
 export function readTextAnswer(exchange: Exchange, options: ResolvedOptions): Promise<string> {
-  return readWhole(exchange, options, async (body) => (await readText(body, options.maxLineLength)).text);
+  return readWhole(exchange, options, (body) => body.text);
 }
 
 async function readWhole<T>(
   exchange: Exchange,
   options: ResolvedOptions,
-  read: (body: ReadableStream<Uint8Array> | null, url: string) => Promise<T>,
+  parse: (body: BodyText, url: string) => T,
 ): Promise<T> {
   const opened = await send(exchange, options);
-  let finished = false;
   try {
-    const value = await read(opened.body, opened.context.url);
-    finished = true;
-    return value;
+    const body = await readText(opened.response.body, options.maxLineLength, options.readTimeout);
+    if (body.silent) throw readTimeoutError(opened.context, { limit: options.readTimeout, received: 0 });
+    return parse(body, opened.context.url);
   } catch (error) {
     throw opened.failure(error, 0);
   } finally {
-    opened.close(finished);
+    opened.release();
   }
 }
+
+function noop(): void {}

@@ -1,6 +1,6 @@
 import { isOllamaError, type OllamaError, withAttempts } from '../errors.ts';
-import { type RetryInfo, retry } from '../retry.ts';
-import { contextOf, type Exchange, type Reader, type RequestContext, type StreamReader } from './exchange.ts';
+import { type RetryInfo, retry, unlessAborted } from '../retry.ts';
+import { type Batches, contextOf, type Exchange, type Reader, type StreamReader } from './exchange.ts';
 import type { ResolvedOptions } from './resolve-options.ts';
 import { retryDelay } from './retry-policy.ts';
 import { link } from './signals.ts';
@@ -9,34 +9,42 @@ import { totalTimeoutError } from './timeout-error.ts';
 /**
  * One call, from its first attempt to its end: the caller's signal joined with the
  * `totalTimeout` timer into the one signal every attempt and every wait obeys, and the count
- * of attempts every error reports. Disposing of it clears the timer and the link, so nothing
- * of the call outlives it.
+ * of attempts every error reports. A call with neither needs no signal of its own. Disposing of
+ * it clears the timer and the link, so nothing of the call outlives it.
  */
 class Call {
   readonly options: ResolvedOptions;
   attempts = 0;
-  private readonly controller = new AbortController();
+  private readonly exchange: Exchange;
+  private readonly controller: AbortController | undefined;
   private readonly user: AbortSignal | undefined;
-  private readonly unlink: () => void;
+  private readonly unlink: (() => void) | undefined;
   private readonly timer: ReturnType<typeof setTimeout> | undefined;
   private readonly deadline: number | undefined;
   private readonly expired: OllamaError | undefined;
-  private readonly context: RequestContext;
-
-  private readonly exchange: Exchange;
 
   constructor(exchange: Exchange, options: ResolvedOptions) {
     this.exchange = exchange;
-    this.user = options.signal;
-    this.options = { ...options, signal: this.controller.signal };
-    this.context = contextOf(exchange, options);
-    this.unlink = link(this.user, this.controller);
+    const user = options.signal;
+    this.user = user;
+    if (user === undefined && options.totalTimeout <= 0) {
+      this.options = options;
+      return;
+    }
+    const controller = new AbortController();
+    this.controller = controller;
+    this.options = { ...options, signal: controller.signal };
+    this.unlink = link(user, controller);
     if (options.totalTimeout > 0) {
       this.deadline = performance.now() + options.totalTimeout;
-      const expired = totalTimeoutError(this.context, options.totalTimeout);
+      const expired = totalTimeoutError(contextOf(exchange, options), options.totalTimeout);
       this.expired = expired;
-      this.timer = setTimeout(() => this.controller.abort(expired), options.totalTimeout);
+      this.timer = setTimeout(() => controller.abort(expired), options.totalTimeout);
     }
+  }
+
+  get signal(): AbortSignal | undefined {
+    return this.controller?.signal;
   }
 
   /** Runs `read` under the retry policy: each attempt reads the exchange with the call's own
@@ -53,11 +61,15 @@ class Call {
         retries: policy.retries,
         baseDelay: policy.baseDelay,
         maxDelay: policy.maxDelay,
-        signal: this.controller.signal,
+        signal: this.signal,
         shouldRetry: (error, info) => {
           const delay = retryDelay(error, info.delay, policy);
           if (delay !== false && this.deadline !== undefined && performance.now() + delay >= this.deadline) {
-            throw totalTimeoutError(this.context, this.options.totalTimeout, error as OllamaError);
+            throw totalTimeoutError(
+              contextOf(this.exchange, this.options),
+              this.options.totalTimeout,
+              error as OllamaError,
+            );
           }
           return delay;
         },
@@ -71,7 +83,7 @@ class Call {
    * number of attempts made. */
   settle(error: unknown): unknown {
     if (this.user?.aborted === true) return this.user.reason;
-    if (this.expired !== undefined && this.controller.signal.reason === this.expired) {
+    if (this.expired !== undefined && this.controller?.signal.reason === this.expired) {
       return withAttempts(this.expired, this.attempts);
     }
     return isOllamaError(error) ? withAttempts(error, this.attempts) : error;
@@ -79,7 +91,7 @@ class Call {
 
   dispose(): void {
     clearTimeout(this.timer);
-    this.unlink();
+    this.unlink?.();
   }
 }
 
@@ -97,32 +109,131 @@ export async function callOnce<T>(exchange: Exchange, options: ResolvedOptions, 
 }
 
 /**
- * A streaming call: attempts are retried until one yields its first item; from then on the
+ * A streaming call: attempts are retried until one yields its first items; from then on the
  * items are the caller's and a failure ends the stream, so no item is ever repeated.
  */
-export async function* callStream<T>(
+export function callStream<T>(
   exchange: Exchange,
   options: ResolvedOptions,
   read: StreamReader<T>,
 ): AsyncGenerator<T, void, undefined> {
+  return streamOf(new Call(exchange, options), read);
+}
+
+/**
+ * A streaming call whose items go to `each`, in order, each awaited before the next is read
+ * (`onProgress`); resolves with the last item. An abort or the total timeout settles it at once,
+ * whatever `each` is still doing; a throw of `each` ends it with that error. Either way the
+ * connection is closed.
+ */
+export async function callEach<T>(
+  exchange: Exchange,
+  options: ResolvedOptions,
+  read: StreamReader<T>,
+  each: (item: T) => unknown,
+): Promise<T | undefined> {
   const call = new Call(exchange, options);
-  let items: AsyncGenerator<T, void, undefined> | undefined;
+  let last: T | undefined;
   try {
-    const first = await call.run(async (attemptExchange, attemptOptions) => {
-      const candidate = read(attemptExchange, attemptOptions);
-      const result = await candidate.next();
-      items = candidate;
-      return result;
-    });
-    if (first.done === true) return;
-    yield first.value;
-    yield* items as AsyncGenerator<T, void, undefined>;
+    // Leaving the loop by a throw returns the stream, which closes the connection.
+    for await (const item of streamOf(call, read)) {
+      last = item;
+      await unlessAborted(each(item), call.signal);
+    }
+    return last;
   } catch (error) {
     throw call.settle(error);
-  } finally {
-    // Leaving between the first item and the rest: the attempt's own cleanup closes the
-    // connection. (Already finished generators ignore this.)
-    await items?.return();
-    call.dispose();
   }
 }
+
+const END: IteratorReturnResult<void> = Object.freeze({ value: undefined, done: true });
+
+/**
+ * The stream a streaming call returns, with the protocol of an async generator. It hands out the
+ * items of each read one per `next()` without a generator's hops (an item already read costs a
+ * resolved promise, nothing more), and reads on only when they are used up, so that a slow
+ * consumer holds the stream back rather than buffering it. Leaving it (`return()`, a `break`)
+ * closes the connection, which stops Ollama generating. A `next()` or `return()` made while a
+ * read is under way waits for it, as a generator's would.
+ */
+function streamOf<T>(call: Call, read: StreamReader<T>): AsyncGenerator<T, void, undefined> {
+  let source: Batches<T> | undefined;
+  let items: readonly T[] = [];
+  let index = 0;
+  let started = false;
+  let over = false;
+  let pulling: Promise<unknown> | undefined;
+
+  const end = (): void => {
+    if (over) return;
+    over = true;
+    items = [];
+    call.dispose();
+  };
+  /** One attempt, up to its first items: until they arrive, a failure may be retried. */
+  const first = async (exchange: Exchange, attemptOptions: ResolvedOptions): Promise<T[] | undefined> => {
+    const opened = await read(exchange, attemptOptions);
+    const batch = await opened.next();
+    source = opened;
+    return batch;
+  };
+  const pull = async (): Promise<IteratorResult<T, void>> => {
+    try {
+      if (over) return END;
+      let batch: T[] | undefined;
+      if (started) batch = await (source as Batches<T>).next();
+      else {
+        started = true;
+        batch = await call.run(first);
+      }
+      // Left while the read was under way: what it brought is nobody's.
+      if (over) return END;
+      if (batch === undefined) {
+        end();
+        return END;
+      }
+      items = batch;
+      index = 1;
+      return { value: batch[0] as T, done: false };
+    } catch (error) {
+      end();
+      throw call.settle(error);
+    } finally {
+      pulling = undefined;
+    }
+  };
+  const stream: AsyncGenerator<T, void, undefined> = {
+    next(): Promise<IteratorResult<T, void>> {
+      if (index < items.length) return Promise.resolve({ value: items[index++] as T, done: false });
+      if (pulling !== undefined) return pulling.then(again, again);
+      const pulled = pull();
+      // A pull that settled at once (the stream was over) has nothing to wait for.
+      if (!over) pulling = pulled;
+      return pulled;
+    },
+    async return(): Promise<IteratorResult<T, void>> {
+      if (pulling !== undefined) await pulling.catch(ignore);
+      if (!over) {
+        over = true;
+        items = [];
+        try {
+          await source?.close();
+        } finally {
+          call.dispose();
+        }
+      }
+      return END;
+    },
+    async throw(error: unknown): Promise<IteratorResult<T, void>> {
+      await stream.return();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return stream;
+    },
+  };
+  const again = (): Promise<IteratorResult<T, void>> => stream.next();
+  return stream;
+}
+
+function ignore(): void {}

@@ -17,7 +17,10 @@ const BY_CODE: Record<string, string> = {
   ENETUNREACH: 'network unreachable',
   UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
   UND_ERR_BODY_TIMEOUT: 'no body data in time',
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'body shorter than announced',
+  ECONNABORTED: 'connection aborted',
 };
+
 const BY_WORDS: Array<[RegExp, string]> = [
   [/connection refused|os error 111/i, 'ECONNREFUSED'],
   [/reset by peer|os error 104/i, 'ECONNRESET'],
@@ -26,6 +29,50 @@ const BY_WORDS: Array<[RegExp, string]> = [
   [/dns error|name or service not known|nodename nor servname/i, 'ENOTFOUND'],
   [/timed out|os error 110/i, 'ETIMEDOUT'],
 ];
+
+/** The codes of BY_CODE that a retry would not get past: a name that does not resolve, and the
+ * timeouts (which have kinds of their own). Every other one is a connection that could not be
+ * made or was dropped. */
+const LASTING = /^(ENOTFOUND|UND_ERR_\w+_TIMEOUT)$/;
+
+/** What a fetch says when it says nothing more (browsers hide the reason): a network failure. */
+const WORDLESS =
+  /^(failed to fetch|fetch failed|load failed|terminated|network ?error.*|the network connection was lost.?)$/i;
+
+/** Whether a `connection` error is known to be transient, one a retry may get past; an unknown
+ * failure is not. */
+export function isTransient(error: { code?: string | undefined; cause?: unknown }): boolean {
+  const { code } = error;
+  if (code !== undefined) return code in BY_CODE && !LASTING.test(code);
+  return WORDLESS.test(innermostMessage(error.cause));
+}
+
+/** What fetch could not take as HTTP, by the failure's code and words. */
+const MALFORMED: Array<[RegExp, string]> = [
+  [/redirect/i, 'redirected it more often than fetch follows (a redirect loop)'],
+  [/HEADERS?_OVERFLOW|headers? (overflow|too large)/i, 'answered with headers larger than fetch accepts'],
+  [/^HPE_/, 'answered with bytes that are not HTTP/1.1'],
+  [/^Z_|BROTLI|incorrect header check|decompress|zlib/i, 'sent a compressed body that does not decompress'],
+];
+
+/**
+ * What the server (or a proxy) sent that fetch could not take as HTTP (a redirect loop, huge
+ * headers, broken framing, a body that does not decompress), in words, or undefined for a
+ * failure of the network. These are `protocol` errors: the same request would get the same
+ * answer, so they are not retried.
+ */
+export function malformedResponse(error: unknown): { what: string; code: string | undefined } | undefined {
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 4; depth++) {
+    const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
+    const name = typeof code === 'string' ? code : undefined;
+    const text = typeof message === 'string' ? message : '';
+    for (const [pattern, what] of MALFORMED) {
+      if (pattern.test(name ?? '') || pattern.test(text)) return { what: `${what} (${text || name})`, code: name };
+    }
+    current = cause;
+  }
+  return undefined;
+}
 
 export function failureCode(error: unknown): string | undefined {
   for (let current = error, depth = 0; current !== undefined && current !== null && depth < 4; depth++) {
@@ -60,11 +107,6 @@ export function connectionError(error: unknown, context: RequestContext, receive
     code,
     cause: error,
   });
-}
-
-/** fetch refuses some ports outright (the Fetch standard's "bad port" list); no retry helps. */
-export function isBlockedPort(error: unknown): boolean {
-  return /bad port/i.test(innermostMessage(error));
 }
 
 /** undici says "fetch failed" and keeps the reason ("bad port") on its cause. */

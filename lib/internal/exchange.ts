@@ -57,5 +57,17 @@ export function contextOf(exchange: Exchange, options: ResolvedOptions): Request
 /** Reads one attempt's answer: what an endpoint hands to the call layer. */
 export type Reader<T> = (exchange: Exchange, options: ResolvedOptions) => Promise<T>;
 
-/** Reads one attempt's answer as a stream of items. */
-export type StreamReader<T> = (exchange: Exchange, options: ResolvedOptions) => AsyncGenerator<T, void, undefined>;
+/**
+ * One attempt's answer as it arrives: the items of each network read together, so that no item
+ * waits for a promise of its own. What the call layer hands out one by one.
+ */
+export interface Batches<T> {
+  /** The items of the next read (never an empty array), or undefined at the end. An error found
+   * after items of one read is thrown by the call after the one that returned them. */
+  next(): Promise<T[] | undefined>;
+  /** Leaves the answer before its end; closes the connection unless the answer is complete. */
+  close(): Promise<void>;
+}
+
+/** Opens one attempt's answer as a stream of items. */
+export type StreamReader<T> = (exchange: Exchange, options: ResolvedOptions) => Promise<Batches<T>>;

@@ -1,4 +1,5 @@
 import type { ChatResponse, GenerateResponse, Logprob, Message, ToolCall } from '../types.ts';
+import type { Batches } from './exchange.ts';
 
 /**
  * Folds streamed chunks into the one object Ollama itself answers for `stream: false`: text
@@ -29,13 +30,15 @@ class Parts {
   }
 }
 
-export async function foldChat(chunks: AsyncIterable<ChatResponse>): Promise<ChatResponse> {
+export async function foldChat(chunks: Batches<ChatResponse>): Promise<ChatResponse> {
   const parts = new Parts();
   let last: ChatResponse | undefined;
-  for await (const chunk of chunks) {
-    const message: Partial<Message> = chunk.message ?? {};
-    parts.add(message.content, message.thinking, message.tool_calls, chunk.logprobs);
-    last = chunk;
+  for (let batch = await chunks.next(); batch !== undefined; batch = await chunks.next()) {
+    for (const chunk of batch) {
+      const message: Partial<Message> = chunk.message ?? {};
+      parts.add(message.content, message.thinking, message.tool_calls, chunk.logprobs);
+      last = chunk;
+    }
   }
   // The stream layer only ends normally after a final chunk, so `last` is set.
   const result: ChatResponse = { ...last! };
@@ -47,12 +50,14 @@ export async function foldChat(chunks: AsyncIterable<ChatResponse>): Promise<Cha
   return result;
 }
 
-export async function foldGenerate(chunks: AsyncIterable<GenerateResponse>): Promise<GenerateResponse> {
+export async function foldGenerate(chunks: Batches<GenerateResponse>): Promise<GenerateResponse> {
   const parts = new Parts();
   let last: GenerateResponse | undefined;
-  for await (const chunk of chunks) {
-    parts.add(chunk.response, chunk.thinking, chunk.tool_calls, chunk.logprobs);
-    last = chunk;
+  for (let batch = await chunks.next(); batch !== undefined; batch = await chunks.next()) {
+    for (const chunk of batch) {
+      parts.add(chunk.response, chunk.thinking, chunk.tool_calls, chunk.logprobs);
+      last = chunk;
+    }
   }
   const result: GenerateResponse = { ...last!, response: parts.text };
   Parts.place(result, 'thinking', parts.thinking, parts.thinking !== '');

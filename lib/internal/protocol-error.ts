@@ -40,12 +40,27 @@ export function inBandError(context: RequestContext, status: number, received: n
   });
 }
 
-export function afterFinal(context: RequestContext, status: number, chunk: unknown): OllamaError {
+/**
+ * A response fetch could not take as HTTP (a redirect loop, oversized headers, malformed framing,
+ * a body that does not decompress): what the server or a proxy sent, so no retry would help.
+ * `status` is known when the headers had arrived.
+ */
+export function malformed(
+  context: RequestContext,
+  found: { what: string; code: string | undefined },
+  status: number | undefined,
+  cause: unknown,
+): OllamaError {
   return new OllamaError({
     kind: 'protocol',
-    message: `${where(context)} sent more data after its final chunk: ${previewValue(chunk)}.`,
+    message:
+      `The server at ${context.base} ${found.what} for ${where(context)}; the same request would get the same ` +
+      'answer, so it was not retried. Check that the host is an Ollama server, or what the proxy in front of it ' +
+      'does to the response.',
     status,
     url: context.url,
+    code: found.code,
+    cause,
   });
 }
 

@@ -1,43 +1,73 @@
+import { idleTimer } from './idle.ts';
 import { bodyNotJson, bodyTooLarge } from './protocol-error.ts';
 
-/** Reads at most `limit` bytes of a body as text and cancels the rest, so a huge error page
- * cannot exhaust memory and the connection is released either way. */
+/** What a whole-body read found. */
+export interface BodyText {
+  text: string;
+  /** The body was longer than the limit; `text` holds its start. */
+  truncated: boolean;
+  /** The read timeout ran out before the body ended. */
+  silent: boolean;
+}
+
+/**
+ * Reads at most `limit` bytes of a body as text and cancels the rest, so a huge error page
+ * cannot exhaust memory and the connection is released either way. With `readTimeout`, a read
+ * that waits longer for bytes ends the body there (`silent`). The bytes are decoded once, at the
+ * end: a multi-byte character cut between reads is whole again by then.
+ */
 export async function readText(
   body: ReadableStream<Uint8Array> | null,
   limit: number,
-): Promise<{ text: string; truncated: boolean }> {
-  if (body === null) return { text: '', truncated: false };
+  readTimeout = 0,
+): Promise<BodyText> {
+  if (body === null) return { text: '', truncated: false, silent: false };
   const reader = body.getReader();
-  const decoder = new TextDecoder();
-  const parts: string[] = [];
+  const idle = readTimeout > 0 ? idleTimer(readTimeout, () => void reader.cancel().catch(ignore)) : undefined;
+  const parts: Uint8Array[] = [];
   let size = 0;
+  let truncated = false;
   try {
     for (;;) {
+      idle?.begin();
       const { done, value } = await reader.read();
+      idle?.end();
       if (done) break;
-      const room = limit - size;
-      parts.push(decoder.decode(value.length > room ? value.subarray(0, room) : value, { stream: true }));
+      parts.push(value);
       size += value.length;
       if (size > limit) {
-        reader.cancel().catch(() => {});
-        return { text: parts.join(''), truncated: true };
+        truncated = true;
+        reader.cancel().catch(ignore);
+        break;
       }
     }
-    parts.push(decoder.decode());
-    return { text: parts.join(''), truncated: false };
   } finally {
+    idle?.dispose();
     reader.releaseLock();
   }
+  const bytes = joined(parts, Math.min(size, limit));
+  return { text: new TextDecoder().decode(bytes), truncated, silent: idle?.fired === true };
 }
 
-/** Reads a whole `application/json` body and parses it; a body that is not JSON is a
- * `protocol` error naming what arrived. */
-export async function readJsonBody(
-  body: ReadableStream<Uint8Array> | null,
-  limit: number,
-  url: string,
-): Promise<unknown> {
-  const { text, truncated } = await readText(body, limit);
+/** The first `length` bytes of `parts`, copied only when there is more than one. */
+function joined(parts: readonly Uint8Array[], length: number): Uint8Array {
+  const first = parts[0];
+  if (first === undefined) return new Uint8Array(0);
+  if (parts.length === 1) return first.length === length ? first : first.subarray(0, length);
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    const room = length - offset;
+    if (room <= 0) break;
+    out.set(part.length > room ? part.subarray(0, room) : part, offset);
+    offset += Math.min(part.length, room);
+  }
+  return out;
+}
+
+/** A whole body read as JSON: a body over the limit, or one that is not JSON, is a `protocol`
+ * error naming what arrived. */
+export function parseJson({ text, truncated }: BodyText, limit: number, url: string): unknown {
   if (truncated) throw bodyTooLarge(url, limit);
   try {
     return JSON.parse(text);
@@ -45,3 +75,30 @@ export async function readJsonBody(
     throw bodyNotJson(url, text, error);
   }
 }
+
+/**
+ * The same body, ended `ms` after this call whatever the server is still sending (`onCut` says
+ * so then): an error answer's body is read under this deadline, so that a server trickling it
+ * cannot hold the call, and the error is reported with what arrived. Ending it cancels the
+ * source, which closes the connection. `stop()` clears the timer, whichever way the body ended.
+ */
+export function endedAfter(
+  body: ReadableStream<Uint8Array> | null,
+  ms: number,
+  onCut: () => void,
+): { body: ReadableStream<Uint8Array> | null; stop: () => void } {
+  if (body === null) return { body, stop: ignore };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const cut = new TransformStream<Uint8Array, Uint8Array>({
+    start(controller) {
+      timer = setTimeout(() => {
+        onCut();
+        controller.terminate();
+      }, ms);
+    },
+  });
+  body.pipeTo(cut.writable).catch(ignore);
+  return { body: cut.readable, stop: () => clearTimeout(timer) };
+}
+
+function ignore(): void {}

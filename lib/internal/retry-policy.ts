@@ -1,5 +1,5 @@
 import { isOllamaError, type OllamaError, withNote } from '../errors.ts';
-import { isBlockedPort } from './connection-error.ts';
+import { isTransient } from './connection-error.ts';
 import type { ResolvedRetry } from './resolve-options.ts';
 
 function seconds(ms: number): string {
@@ -8,9 +8,10 @@ function seconds(ms: number): string {
 
 /**
  * Whether a failed attempt is worth another, and how long to wait first: `false` for no, or the
- * wait in milliseconds (the proposed backoff, or the server's `Retry-After`). Retried are the
- * failures that say nothing about the request itself: a connection that could not be made or
- * was dropped before anything reached the caller, a connect timeout, and the listed statuses.
+ * wait in milliseconds (the proposed backoff, or the server's `Retry-After`). Retried are only
+ * the failures known to be transient, which say nothing about the request itself: a connection
+ * that could not be made or was dropped before anything reached the caller, a connect timeout,
+ * and the listed statuses. What the server sent wrong (`protocol`, `stream`) would come again.
  * Throws the error to give the caller when the server asks for a longer wait than allowed.
  */
 export function retryDelay(error: unknown, proposed: number, policy: ResolvedRetry): false | number {
@@ -19,8 +20,10 @@ export function retryDelay(error: unknown, proposed: number, policy: ResolvedRet
     case 'connect-timeout':
       return proposed;
     case 'connection':
-      // A name that does not resolve, or a port fetch refuses, will not change in a second.
-      return error.code === 'ENOTFOUND' || isBlockedPort(error.cause) ? false : proposed;
+      // Only a failure known to pass: refused, reset or closed, unreachable, a temporary DNS
+      // failure. A name that does not resolve, a port fetch refuses, anything unknown would not
+      // change in a second.
+      return isTransient(error) ? proposed : false;
     case 'http':
       if (error.status === undefined || !policy.statusCodes.has(error.status)) return false;
       return error.retryAfter === undefined ? proposed : obey(error, error.retryAfter, policy);

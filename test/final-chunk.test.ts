@@ -1,0 +1,177 @@
+// The final chunk completes the answer (issue 12, item 1): once `{"done": true}` has arrived,
+// chat() and generate() resolve and a stream ends, whatever the connection does next (a reset, a
+// silence, trailing bytes), nothing after it is retried or reported, and a body that ends
+// normally leaves its connection in the pool.
+
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { describe, test } from 'node:test';
+import { chat, chatStream, generate, generateStream, type ChatRequest, type GenerateRequest } from '../lib/index.ts';
+import { collect } from './support/chunks.ts';
+import { behaviourHeader, rawStreamHead, type RawStep } from './support/fake-ollama.ts';
+import { withFake } from './support/with-fake.ts';
+
+const hello: ChatRequest = { model: 'llama3.2', messages: [{ role: 'user', content: 'Hi there, llama' }] };
+const prompt: GenerateRequest = { model: 'llama3.2', prompt: 'Hi there, llama' };
+const TOKENS = ['Four', ' small', ' tokens', ' here'];
+
+function chatLine(content: string, done: boolean): string {
+  const line = { model: 'llama3.2', created_at: '2026-01-01T00:00:00Z', message: { role: 'assistant', content }, done };
+  return `${JSON.stringify(done ? { ...line, done_reason: 'stop', eval_count: 4 } : line)}\n`;
+}
+function generateLine(response: string, done: boolean): string {
+  const line = { model: 'llama3.2', created_at: '2026-01-01T00:00:00Z', response, done };
+  return `${JSON.stringify(done ? { ...line, done_reason: 'stop', eval_count: 4 } : line)}\n`;
+}
+
+/** Four tokens and the final chunk in one chunked body, then whatever `after` does. */
+function answer(line: (text: string, done: boolean) => string, after: RawStep[]): RawStep[] {
+  return [
+    rawStreamHead(),
+    ...TOKENS.map((token) => ({ chunk: line(token, false) })),
+    { chunk: line('', true) },
+    ...after,
+  ];
+}
+
+/** Rejects if `promise` has not settled within `ms`: the old behaviour was to hang for good. */
+function within<T>(ms: number, promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still not settled after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Generous for a loaded machine, and far below the 1.5 s the server waits before misbehaving. */
+const PROMPTLY = 600;
+
+const afterwards: Array<[string, RawStep[]]> = [
+  ['a reset 1.5 s after it', [{ waitMs: 1500 }, { reset: true }]],
+  ['a FIN 1.5 s after it, without the chunked terminator', [{ waitMs: 1500 }, { close: true }]],
+  ['silence for good after it', [{ hang: true }]],
+  [
+    'trailing bytes and garbage after it, then the terminator',
+    [{ chunk: `{"extra":1}\nnot json\n\u00ff\n` }, { last: true }],
+  ],
+];
+
+describe('the final chunk completes the answer, whatever the connection does next', { concurrency: true }, () => {
+  for (const [what, after] of afterwards) {
+    test(`chat() and generate() resolve at once with the whole answer: ${what}; one request each`, () =>
+      withFake(async (fake) => {
+        for (const readTimeout of [5000, 0]) {
+          const started = performance.now();
+          const reply = await within(
+            5000,
+            chat(hello, {
+              host: fake.url,
+              readTimeout,
+              retry: { baseDelay: 10 },
+              headers: behaviourHeader({ raw: answer(chatLine, after) }),
+            }),
+          );
+          const ms = performance.now() - started;
+          assert.equal(reply.message.content, TOKENS.join(''));
+          assert.equal(reply.done, true);
+          assert.equal(reply.eval_count, 4);
+          assert.ok(ms < PROMPTLY, `chat() settled ${Math.round(ms)} ms after it started (readTimeout ${readTimeout})`);
+
+          const begun = performance.now();
+          const generated = await within(
+            5000,
+            generate(prompt, {
+              host: fake.url,
+              readTimeout,
+              retry: { baseDelay: 10 },
+              headers: behaviourHeader({ raw: answer(generateLine, after) }),
+            }),
+          );
+          assert.equal(generated.response, TOKENS.join(''));
+          assert.ok(performance.now() - begun < PROMPTLY, 'generate() settled at once');
+        }
+        assert.equal(fake.requests.length, 4, 'nothing was sent again');
+      }));
+
+    test(`chatStream and generateStream end cleanly right after the final chunk: ${what}`, () =>
+      withFake(async (fake) => {
+        const started = performance.now();
+        const chunks = await within(
+          5000,
+          collect(chatStream(hello, { host: fake.url, headers: behaviourHeader({ raw: answer(chatLine, after) }) })),
+        );
+        assert.ok(performance.now() - started < PROMPTLY, 'the stream ended at once');
+        assert.deepEqual(
+          chunks.map((chunk) => chunk.message.content),
+          [...TOKENS, ''],
+        );
+        assert.equal(chunks.at(-1)?.done, true);
+        const pieces = await within(
+          5000,
+          collect(
+            generateStream(prompt, { host: fake.url, headers: behaviourHeader({ raw: answer(generateLine, after) }) }),
+          ),
+        );
+        assert.equal(pieces.length, 5);
+        assert.equal(pieces.at(-1)?.done, true);
+        assert.equal(fake.requests.length, 2);
+      }));
+  }
+
+  test('a consumer that breaks on the final chunk gets control back at once, however the server goes on', () =>
+    withFake(async (fake) => {
+      const started = performance.now();
+      for await (const chunk of chatStream(hello, {
+        host: fake.url,
+        readTimeout: 0,
+        headers: behaviourHeader({ raw: answer(chatLine, [{ hang: true }]) }),
+      })) {
+        if (chunk.done) break;
+      }
+      assert.ok(performance.now() - started < PROMPTLY);
+    }));
+});
+
+describe('a body that ends normally after its final chunk leaves the connection reusable', () => {
+  /** A bare server answering every chat as Ollama does: each line written and flushed, then the
+   * end of the body in a write of its own; it counts the connections it accepts. */
+  async function ollamaLike(): Promise<{ host: string; connections: () => number; close: () => void }> {
+    let connections = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/x-ndjson');
+        for (const token of TOKENS) res.write(chatLine(token, false));
+        res.write(chatLine('', true));
+        setImmediate(() => res.end());
+      });
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    return {
+      host: `http://127.0.0.1:${port}`,
+      connections: () => connections,
+      close: () => {
+        server.closeAllConnections();
+        server.close();
+      },
+    };
+  }
+
+  test('8 chat() calls and 8 chatStream loops one after another use at most 2 connections', async () => {
+    const server = await ollamaLike();
+    try {
+      for (let i = 0; i < 8; i++) {
+        const reply = await chat(hello, { host: server.host });
+        assert.equal(reply.message.content, TOKENS.join(''));
+        await collect(chatStream(hello, { host: server.host }));
+        // undici returns a socket to its pool a moment after the body ends.
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.ok(server.connections() <= 2, `${server.connections()} connections for 16 calls`);
+    } finally {
+      server.close();
+    }
+  });
+});

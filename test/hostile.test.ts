@@ -1,0 +1,267 @@
+// What a hostile or broken server sends, byte for byte, and what the caller gets (issue 12, items
+// 2, 4, 8 and 10): good lines before corrupt bytes are delivered; an error body that trickles is
+// read under a deadline of its own; failures that would happen again are not retried and get the
+// kind that describes them; a body is NDJSON whatever its label.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { chat, chatStream, type ChatRequest, type ChatResponse } from '../lib/index.ts';
+import { failsWith, TIMER_SLACK } from './support/assertions.ts';
+import { collect } from './support/chunks.ts';
+import { behaviourHeader, rawHead, rawStreamHead, type RawStep } from './support/fake-ollama.ts';
+import { withFake } from './support/with-fake.ts';
+
+const hello: ChatRequest = { model: 'llama3.2', messages: [{ role: 'user', content: 'Hi there, llama' }] };
+
+function line(content: string, done = false): string {
+  const chunk = {
+    model: 'llama3.2',
+    created_at: '2026-01-01T00:00:00Z',
+    message: { role: 'assistant', content },
+    done,
+  };
+  return `${JSON.stringify(chunk)}\n`;
+}
+
+/** Options that make the stand-in answer every attempt with these raw steps. */
+function raw(steps: RawStep[], more: object = {}): object {
+  return { retry: { baseDelay: 10 }, ...more, headers: behaviourHeader({ raw: steps }) };
+}
+
+describe('item 2: corrupt bytes in the same read as good lines', { concurrency: true }, () => {
+  const classes: Array<[string, string]> = [
+    ['80', '\u0080'],
+    ['C0 80', '\u00c0\u0080'],
+    ['ED A0 80', '\u00ed\u00a0\u0080'],
+    ['FF', '\u00ff'],
+    ['a truncated E6 BC', '\u00e6\u00bc'],
+  ];
+  for (const [name, bad] of classes) {
+    test(`${name}: chatStream yields both good lines of that write, then kind protocol; one attempt`, () =>
+      withFake(async (fake) => {
+        // One write: two good lines, a line with the bad bytes inside its JSON string, the final chunk.
+        const write = line('one') + line('two') + line(`x${bad}y`) + line('', true);
+        const seen: ChatResponse[] = [];
+        await assert.rejects(
+          collect(
+            chatStream(hello, { host: fake.url, ...raw([rawStreamHead(), { chunk: write }, { last: true }]) }),
+            seen,
+          ),
+          failsWith('protocol', (error) => assert.match(error.message, /UTF-8/)),
+        );
+        assert.deepEqual(
+          seen.map((chunk) => chunk.message.content),
+          ['one', 'two'],
+        );
+        await assert.rejects(
+          chat(hello, { host: fake.url, ...raw([rawStreamHead(), { chunk: write }, { last: true }]) }),
+          failsWith('protocol'),
+        );
+        assert.equal(fake.requests.length, 2);
+      }));
+  }
+
+  test('a non-JSON line in the same place keeps the same lines: both good lines, then kind protocol', () =>
+    withFake(async (fake) => {
+      const write = `${line('one')}${line('two')}not json\n${line('', true)}`;
+      const seen: ChatResponse[] = [];
+      await assert.rejects(
+        collect(
+          chatStream(hello, { host: fake.url, ...raw([rawStreamHead(), { chunk: write }, { last: true }]) }),
+          seen,
+        ),
+        failsWith('protocol'),
+      );
+      assert.equal(seen.length, 2);
+    }));
+});
+
+describe('item 4: an error body is read under a deadline of its own', { concurrency: true }, () => {
+  const trickle = (everyMs: number): RawStep[] => [
+    rawHead(500, { 'Content-Type': 'application/json', 'Content-Length': '200', Connection: 'close' }),
+    { trickle: `{"error":"${'slow '.repeat(37)}"}`, everyMs },
+  ];
+
+  test('status 500, then one byte every 450 ms with readTimeout 500: kind http after about 500 ms, with what arrived', () =>
+    withFake(async (fake) => {
+      const started = performance.now();
+      await assert.rejects(
+        chat(hello, { host: fake.url, ...raw(trickle(450), { readTimeout: 500 }) }),
+        failsWith('http', (error) => {
+          assert.equal(error.status, 500);
+          const body = error.body ?? '';
+          assert.ok(body.startsWith('{"') && body.length < 10, `body ${body}`);
+        }),
+      );
+      const ms = performance.now() - started;
+      assert.ok(ms >= 450 && ms < 500 + TIMER_SLACK, `settled after ${Math.round(ms)} ms`);
+      assert.equal(fake.requests.length, 1);
+    }));
+
+  test('with readTimeout 0 (no idle limit) the error body still gets at most 10 s', () =>
+    withFake(async (fake) => {
+      const started = performance.now();
+      await assert.rejects(
+        chat(hello, { host: fake.url, ...raw(trickle(400), { readTimeout: 0 }) }),
+        failsWith('http', (error) => assert.equal(error.status, 500)),
+      );
+      const ms = performance.now() - started;
+      assert.ok(ms >= 9900 && ms < 10_000 + TIMER_SLACK, `settled after ${Math.round(ms)} ms`);
+    }));
+
+  test('an error body that arrives whole is reported whole, as before', () =>
+    withFake(async (fake) => {
+      const body = '{"error":"model requires more system memory (8 GiB) than is available (4 GiB)"}';
+      await assert.rejects(
+        chat(hello, {
+          host: fake.url,
+          ...raw([
+            rawHead(500, { 'Content-Type': 'application/json', 'Content-Length': String(body.length) }),
+            { write: body },
+          ]),
+        }),
+        failsWith('http', (error) => assert.equal(error.body, body)),
+      );
+    }));
+});
+
+describe('item 8: what would fail again is not retried, and gets the kind that describes it', {
+  concurrency: true,
+}, () => {
+  test('a redirect loop: kind protocol naming the redirects, after one attempt (21 requests, not 63)', () =>
+    withFake(async (fake) => {
+      const loop = rawHead(307, { Location: '/api/chat', 'Content-Length': '0', Connection: 'close' });
+      await assert.rejects(
+        chat(hello, { host: fake.url, ...raw([loop]) }),
+        failsWith('protocol', (error) => {
+          assert.match(error.message, /redirect/i);
+          assert.equal(error.attempts, 1);
+        }),
+      );
+      assert.equal(fake.requests.length, 21);
+    }));
+
+  test('a corrupt gzip body: kind protocol with status 200, one attempt', () =>
+    withFake(async (fake) => {
+      const head = rawHead(200, {
+        'Content-Type': 'application/x-ndjson',
+        'Content-Encoding': 'gzip',
+        'Content-Length': '24',
+        Connection: 'close',
+      });
+      await assert.rejects(
+        chat(hello, { host: fake.url, ...raw([head, { write: 'this is not gzip at all!' }]) }),
+        failsWith('protocol', (error) => {
+          assert.equal(error.status, 200);
+          assert.match(error.message, /gzip|compress/i);
+        }),
+      );
+      assert.equal(fake.requests.length, 1);
+    }));
+
+  test('a 64 KB response header: kind protocol, one attempt', () =>
+    withFake(async (fake) => {
+      const huge: RawStep[] = [
+        { write: 'HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nX-Padding: ' },
+        { write: 'a', repeat: 65_536 },
+        { write: '\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' },
+      ];
+      await assert.rejects(
+        chat(hello, { host: fake.url, ...raw(huge) }),
+        failsWith('protocol', (error) => assert.match(error.message, /header/i)),
+      );
+      assert.equal(fake.requests.length, 1);
+    }));
+
+  /** One line nested `depth` deep: `open` repeated, `middle`, `close` repeated. */
+  const nested = (open: string, middle: string, close: string, depth = 100_000): RawStep[] => [
+    { chunk: open, repeat: depth },
+    { chunk: middle },
+    { chunk: close, repeat: depth },
+    { chunk: '\n' },
+  ];
+
+  test('a line nested 100,000 deep: kind protocol, one attempt, and the message is built', () =>
+    withFake(async (fake) => {
+      const steps: RawStep[] = [rawStreamHead(), { chunk: line('one') }, ...nested('[', '1', ']'), { last: true }];
+      await assert.rejects(
+        chat(hello, { host: fake.url, ...raw(steps) }),
+        failsWith('protocol', (error) => assert.match(error.message, /not a JSON object/)),
+      );
+      assert.equal(fake.requests.length, 1);
+    }));
+
+  test('an in-band {"error"} nested 100,000 deep keeps its kind stream', () =>
+    withFake(async (fake) => {
+      const steps: RawStep[] = [
+        rawStreamHead(),
+        { chunk: line('one') },
+        ...nested('{"error":', '1', '}'),
+        { last: true },
+      ];
+      const seen: ChatResponse[] = [];
+      await assert.rejects(collect(chatStream(hello, { host: fake.url, ...raw(steps) }), seen), failsWith('stream'));
+      assert.equal(seen.length, 1);
+      assert.equal(fake.requests.length, 1);
+    }));
+
+  test('a final chunk carrying a value nested 100,000 deep still completes the answer', () =>
+    withFake(async (fake) => {
+      const final = line('', true).slice(0, -2);
+      const steps: RawStep[] = [
+        rawStreamHead(),
+        { chunk: line('one') },
+        { chunk: `${final},"deep":` },
+        ...nested('[', '1', ']').slice(0, 3),
+        { chunk: '}\n' },
+        { last: true },
+      ];
+      const reply = await chat(hello, { host: fake.url, ...raw(steps) });
+      assert.equal(reply.message.content, 'one');
+      assert.equal(reply.done, true);
+    }));
+});
+
+describe('item 10: the body is NDJSON whatever its Content-Type', { concurrency: true }, () => {
+  const labelled = (type: string): RawStep[] => [
+    rawStreamHead(type),
+    { chunk: line('one') },
+    { waitMs: 500 },
+    { chunk: line('two') },
+    { waitMs: 500 },
+    { chunk: line('', true) },
+    { last: true },
+  ];
+
+  for (const type of ['application/json', 'application/json; charset=utf-8', 'text/plain', 'text/html']) {
+    test(`labelled ${type}: chatStream yields each chunk as it arrives, chat() gets the whole answer`, () =>
+      withFake(async (fake) => {
+        const started = performance.now();
+        const arrivals: number[] = [];
+        const seen: ChatResponse[] = [];
+        for await (const chunk of chatStream(hello, { host: fake.url, ...raw(labelled(type)) })) {
+          arrivals.push(performance.now() - started);
+          seen.push(chunk);
+        }
+        assert.deepEqual(
+          seen.map((chunk) => chunk.message.content),
+          ['one', 'two', ''],
+        );
+        assert.ok(arrivals[0]! < 450, `the first chunk came after ${Math.round(arrivals[0]!)} ms`);
+        assert.ok(arrivals[2]! - arrivals[0]! >= 900, 'the last one a second later');
+        const reply = await chat(hello, { host: fake.url, ...raw(labelled(type)) });
+        assert.equal(reply.message.content, 'onetwo');
+      }));
+  }
+
+  test('one JSON object with no newline, labelled application/json, is simply the last line', () =>
+    withFake(async (fake) => {
+      const body = line('all of it', true).trimEnd();
+      const steps: RawStep[] = [
+        rawHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(body.length) }),
+        { write: body },
+      ];
+      const reply = await chat(hello, { host: fake.url, ...raw(steps) });
+      assert.equal(reply.message.content, 'all of it');
+    }));
+});
