@@ -57,19 +57,20 @@ export interface RoundOptions {
 /**
  * Runs every case once per round, `warmups` untimed rounds first. Round r starts with case
  * r mod n (rotation), so none always goes first; a full collection precedes each run. `run`
- * returns the value measured (it checks the result itself and throws WrongResult).
+ * returns the value measured (it checks the result itself and throws WrongResult); `timed`
+ * tells it whether the value will be kept (false in warm-up rounds).
  */
 export async function measureRounds<K extends string>(
   cases: readonly K[],
   options: RoundOptions,
-  run: (key: K) => Promise<number>,
+  run: (key: K, timed: boolean) => Promise<number>,
 ): Promise<Record<K, Summary>> {
   const values = new Map<K, number[]>(cases.map((key) => [key, []]));
   for (let round = 0; round < options.warmups + options.rounds; round++) {
     for (let i = 0; i < cases.length; i++) {
       const key = cases[(round + i) % cases.length] as K;
       fullGc();
-      const value = await run(key);
+      const value = await run(key, round >= options.warmups);
       if (round >= options.warmups) values.get(key)?.push(value);
     }
   }
