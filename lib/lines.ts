@@ -26,10 +26,20 @@ export function lineLimit(value: unknown, name: string): number {
 const LF = 0x0a;
 const NO_LINES: readonly string[] = Object.freeze([]);
 const NO_BYTES = new Uint8Array(0);
-const STREAM = { stream: true } as const;
 
-function fatalDecoder(ignoreBOM: boolean): TextDecoder {
-  return new TextDecoder('utf-8', { fatal: true, ignoreBOM });
+/** One decoder for every splitter: each call decodes whole lines and flushes, so it keeps no
+ * state between calls (and is made afresh after an error, to be sure); making one per stream
+ * would cost more than the decoding of a short answer. */
+let shared: TextDecoder | undefined;
+
+function decode(bytes: Uint8Array): string {
+  try {
+    shared ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    return shared.decode(bytes);
+  } catch (error) {
+    shared = undefined;
+    throw error;
+  }
 }
 
 /**
@@ -48,14 +58,12 @@ function fatalDecoder(ignoreBOM: boolean): TextDecoder {
  */
 export class LineSplitter {
   readonly #max: number;
-  /** Always fed with `stream: true`, so that it drops a byte-order mark at the very start only
-   * (a chunk's text up to its last LF leaves it with no bytes pending). */
-  #decoder: TextDecoder = fatalDecoder(false);
   /** Bytes of the line in progress, not decoded yet; they hold no LF. */
   #held: Uint8Array = NO_BYTES;
   #heldLength = 0;
   /** Text of the line in progress, when strings are fed. */
   #carry = '';
+  /** Text came out of this stream already: a byte-order mark is dropped only before it. */
   #started = false;
   /** Bad bytes found after lines that were returned: thrown by the next call. */
   #failure: OllamaError | undefined;
@@ -78,21 +86,23 @@ export class LineSplitter {
       if (chunk.length > 0) this.#hold(chunk);
       return NO_LINES;
     }
-    const complete = chunk.subarray(0, last + 1);
+    // The line in progress ends at this chunk's first LF: it is completed among the held bytes,
+    // so that each decode starts and ends between two lines, never inside a character.
+    let from = 0;
+    if (this.#heldLength > 0) {
+      from = chunk.indexOf(LF) + 1;
+      this.#hold(chunk.subarray(0, from));
+    }
+    const held = this.#held.subarray(0, this.#heldLength);
+    const rest = chunk.subarray(from, last + 1);
     let text: string;
     try {
-      text =
-        this.#heldLength === 0
-          ? this.#decoder.decode(complete, STREAM)
-          : this.#decoder.decode(this.#held.subarray(0, this.#heldLength), STREAM) +
-            this.#decoder.decode(complete, STREAM);
+      text = (held.length > 0 ? decode(held) : '') + (rest.length > 0 ? decode(rest) : '');
     } catch (error) {
-      this.#decoder = fatalDecoder(false);
-      return this.#salvage(complete, error);
+      return this.#salvage(held, rest, error);
     }
-    this.#started = true;
     this.#release();
-    const lines = this.#lines(text);
+    const lines = this.#lines(this.#unmarked(text));
     if (last + 1 < chunk.length && this.#failure === undefined) {
       try {
         this.#hold(chunk.subarray(last + 1));
@@ -105,25 +115,38 @@ export class LineSplitter {
 
   end(): readonly string[] {
     this.#throwPending();
-    this.#started = false;
     let tail = this.#carry;
     this.#carry = '';
     const held = this.#held.subarray(0, this.#heldLength);
     this.#release();
-    let cutOff = false;
-    try {
-      tail += this.#decoder.decode(held, STREAM);
-      cutOff = true;
-      // The flush also readies the decoder for another stream, byte-order mark included.
-      tail += this.#decoder.decode();
-    } catch (error) {
-      this.#decoder = fatalDecoder(false);
-      throw invalidText(cutOff, error);
+    if (held.length > 0) {
+      try {
+        tail = this.#unmarked(decode(held));
+      } catch (error) {
+        // Bytes that would be valid if more followed: the stream was cut inside a character.
+        let cutOff = false;
+        try {
+          new TextDecoder('utf-8', { fatal: true }).decode(held, { stream: true });
+          cutOff = true;
+        } catch {
+          // Bad bytes, not just a cut.
+        }
+        this.#started = false;
+        throw invalidText(cutOff, error);
+      }
     }
+    this.#started = false;
     if (tail.length === 0) return NO_LINES;
     const lines: string[] = [];
     this.#push(lines, tail);
     return lines;
+  }
+
+  /** The text without the byte-order mark that may open a stream. */
+  #unmarked(text: string): string {
+    if (this.#started) return text;
+    this.#started = true;
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   }
 
   #throwPending(): void {
@@ -136,27 +159,20 @@ export class LineSplitter {
 
   /** The decode of complete lines failed: decode them one at a time, return those before the
    * bad one, and keep the error for the next call (or throw it now when none came before). */
-  #salvage(complete: Uint8Array, error: unknown): readonly string[] {
-    const held = this.#held.subarray(0, this.#heldLength);
+  #salvage(held: Uint8Array, rest: Uint8Array, error: unknown): readonly string[] {
     this.#release();
-    // A decoder of its own, which drops a byte-order mark only where the stream starts.
-    const decoder = fatalDecoder(this.#started);
     const lines: string[] = [];
     let failure: unknown = error;
-    for (let start = 0, end = complete.indexOf(LF); end !== -1; end = complete.indexOf(LF, start)) {
-      let text: string;
-      try {
-        const before = start === 0 && held.length > 0 ? decoder.decode(held, STREAM) : '';
-        text = before + decoder.decode(complete.subarray(start, end + 1), STREAM);
-      } catch (cause) {
-        failure = cause;
-        break;
+    try {
+      if (held.length > 0) lines.push(...this.#lines(this.#unmarked(decode(held))));
+      for (let start = 0, end = rest.indexOf(LF); end !== -1 && this.#failure === undefined; end = rest.indexOf(LF, start)) {
+        for (const line of this.#lines(this.#unmarked(decode(rest.subarray(start, end + 1))))) lines.push(line);
+        start = end + 1;
       }
-      for (const line of this.#lines(text)) lines.push(line);
-      if (this.#failure !== undefined) return lines;
-      start = end + 1;
+    } catch (cause) {
+      failure = cause;
     }
-    this.#defer(lines, invalidText(false, failure));
+    if (this.#failure === undefined) this.#defer(lines, invalidText(false, failure));
     return lines;
   }
 

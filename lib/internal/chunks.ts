@@ -80,14 +80,20 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
   const settle = async (): Promise<void> => {
     idle?.dispose();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<typeof LATE>((resolve) => {
-      timer = setTimeout(resolve, GRACE_MS, LATE);
-    });
+    let late: Promise<typeof LATE> | undefined;
     let ended = reader === undefined;
     try {
       for (let bytes = 0; !ended && bytes <= DRAIN_LIMIT; ) {
-        const result = await Promise.race([(reader as ReadableStreamDefaultReader<Uint8Array>).read(), late]);
-        if (result === LATE) break;
+        const read = (reader as ReadableStreamDefaultReader<Uint8Array>).read();
+        // Most often the end is there already, and a settled read wins this race: no timer then.
+        let result = await Promise.race([read, Promise.resolve(LATE)]);
+        if (result === LATE) {
+          late ??= new Promise<typeof LATE>((resolve) => {
+            timer = setTimeout(resolve, GRACE_MS, LATE);
+          });
+          result = await Promise.race([read, late]);
+          if (result === LATE) break;
+        }
         ended = result.done;
         if (!ended) bytes += (result.value as Uint8Array).length;
       }
