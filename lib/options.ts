@@ -62,7 +62,9 @@ export interface CallOptions {
    * The longest silence allowed from the server, in milliseconds: while waiting for the first
    * byte (Ollama sends nothing until the model is loaded and the first token exists) and
    * between any two chunks after it. A long answer that keeps arriving never hits it. A read
-   * timeout is not retried. `0` or `Infinity` turns it off.
+   * timeout is not retried. `0` or `Infinity` turns it off. The body of an error answer (a
+   * non-2xx status) gets a deadline of its own: it is read for at most this long or 10 s,
+   * whichever is shorter (10 s when this is off), then the error reports what had arrived.
    * @default 120000
    */
   readTimeout?: number | undefined;

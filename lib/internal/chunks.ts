@@ -61,14 +61,15 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
   /** What went wrong after the chunks last handed on; thrown by the next call. */
   let pending: unknown;
 
-  /** Done with the body: released when it was read to its end, else cancelled (not awaited, so
-   * a caller leaving gets control back at once; the connection closes in the background). */
+  /** Done with the body: left as it is when it was read to its end (its connection is back in
+   * the pool; releasing the lock would only cost a rejected promise), else cancelled (not
+   * awaited, so a caller leaving gets control back at once; the connection closes in the
+   * background). */
   const finish = (ended: boolean): void => {
     if (closed) return;
     closed = true;
     idle?.dispose();
-    if (ended) reader?.releaseLock();
-    else reader?.cancel().catch(ignore);
+    if (!ended) reader?.cancel().catch(ignore);
     opened.release();
   };
 

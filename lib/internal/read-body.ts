@@ -43,7 +43,6 @@ export async function readText(
     }
   } finally {
     idle?.dispose();
-    reader.releaseLock();
   }
   const bytes = joined(parts, Math.min(size, limit));
   return { text: new TextDecoder().decode(bytes), truncated, silent: idle?.fired === true };
