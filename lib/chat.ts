@@ -4,6 +4,7 @@ import type { Exchange } from './internal/exchange.ts';
 import { foldChat, foldGenerate } from './internal/fold.ts';
 import { encodeImages, encodeMessages } from './internal/images.ts';
 import { resolveOptions } from './internal/resolve-options.ts';
+import { requestJson } from './internal/serialise.ts';
 import type { ResolvedOptions } from './internal/resolve-options.ts';
 import { requireModel } from './internal/validate.ts';
 import type { CallOptions } from './options.ts';
@@ -58,7 +59,7 @@ function chatExchange(call: string, request: ChatRequest): Exchange {
   const body: ChatRequest = { ...request, stream: true };
   const messages = encodeMessages(call, request.messages);
   if (messages !== undefined) body.messages = messages;
-  return { method: 'POST', path: '/api/chat', body, model, accept: 'application/x-ndjson' };
+  return { method: 'POST', path: '/api/chat', json: requestJson(call, body), model, accept: 'application/x-ndjson' };
 }
 
 function generateExchange(call: string, request: GenerateRequest): Exchange {
@@ -66,5 +67,11 @@ function generateExchange(call: string, request: GenerateRequest): Exchange {
   const body: GenerateRequest = { ...request, stream: true };
   const images = encodeImages(call, request.images);
   if (images !== undefined) body.images = images;
-  return { method: 'POST', path: '/api/generate', body, model, accept: 'application/x-ndjson' };
+  return {
+    method: 'POST',
+    path: '/api/generate',
+    json: requestJson(call, body),
+    model,
+    accept: 'application/x-ndjson',
+  };
 }

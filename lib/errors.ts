@@ -97,6 +97,11 @@ export function withAttempts(error: OllamaError, attempts: number): OllamaError 
   return copy(error, { message: error.message + said, attempts });
 }
 
+/** The same error with the status of the response it was found in. */
+export function withStatus(error: OllamaError, status: number): OllamaError {
+  return error.status === undefined ? copy(error, { status }) : error;
+}
+
 /** The same error with one more sentence. */
 export function withNote(error: OllamaError, note: string): OllamaError {
   return copy(error, { message: `${error.message} ${note}` });
@@ -151,13 +156,26 @@ export function lineTooLong(max: number, length: number): OllamaError {
   });
 }
 
+/** Where a web page comes from when JSON was asked of Ollama: the next step of a `protocol`
+ * error whose answer is HTML. */
+export const HTML_HINT: string =
+  ' It is an HTML page, so something other than Ollama answered: check the host, the port (Ollama listens on ' +
+  '11434) and the path prefix, if any; a proxy or captive portal may also be showing its login page, which ' +
+  'wants credentials (user:password@ in the host, or headers).';
+
+/** Whether text received in place of JSON is the start of a web page. */
+export function looksLikeHtml(text: string): boolean {
+  return /^\s*(<!doctype html|<html|<head|<body|<title)/i.test(text);
+}
+
 export function notJsonLine(index: number, url: string | undefined, line: string, cause: unknown): OllamaError {
+  const next =
+    index === 1 && looksLikeHtml(line)
+      ? HTML_HINT
+      : " The server is not speaking Ollama's NDJSON, or a proxy rewrote the response.";
   return new OllamaError({
     kind: 'protocol',
-    message:
-      `Line ${index} of the stream${url === undefined ? '' : ` from ${url}`} ` +
-      `is not JSON: "${preview(line, 120)}". The server is not speaking Ollama's NDJSON, or a proxy ` +
-      'rewrote the response.',
+    message: `Line ${index} of the stream${url === undefined ? '' : ` from ${url}`} is not JSON: "${preview(line, 120)}".${next}`,
     url,
     line: line.length > 200 ? line.slice(0, 200) : line,
     cause,

@@ -1,4 +1,4 @@
-import { OllamaError, preview } from '../errors.ts';
+import { HTML_HINT, looksLikeHtml, OllamaError, preview } from '../errors.ts';
 import type { RequestContext } from './exchange.ts';
 
 // The errors about what a server sent: `protocol` when the bytes are not a valid answer,
@@ -73,19 +73,24 @@ export function bodyTooLarge(url: string, limit: number): OllamaError {
 export function bodyNotJson(url: string, text: string, cause: unknown): OllamaError {
   return new OllamaError({
     kind: 'protocol',
-    message: `The response from ${url} is not JSON: "${preview(text, 120)}".`,
+    message: `The response from ${url} is not JSON: "${preview(text, 120)}".${looksLikeHtml(text) ? HTML_HINT : ''}`,
     url,
     line: text.slice(0, 200),
     cause,
   });
 }
 
-/** An answer that lacks the field every answer of its endpoint has: not Ollama's. */
-export function notOllama(context: RequestContext, field: string, value: unknown): OllamaError {
+/**
+ * An answer that has none of the fields every answer of its endpoint has: not Ollama's. `fields`
+ * lists them; one present is enough.
+ */
+export function notOllama(context: RequestContext, fields: readonly string[], value: unknown): OllamaError {
+  const named = fields.map((field) => `"${field}"`);
+  const which = named.length === 1 ? `no ${named[0]} field` : `none of the fields ${named.join(', ')}`;
   return new OllamaError({
     kind: 'protocol',
     message:
-      `The answer of ${where(context)} has no "${field}" field, so it is not Ollama's: ` +
+      `The answer of ${where(context)} has ${which}, so it is not Ollama's: ` +
       `${previewValue(value)}. Check that the host is an Ollama server.`,
     status: 200,
     url: context.url,

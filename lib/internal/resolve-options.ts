@@ -2,6 +2,7 @@ import { authorizationFor, parseHost } from '../host.ts';
 import { lineLimit } from '../lines.ts';
 import type { CallOptions, FetchLike, RetryPolicy } from '../options.ts';
 import { count, delayValue, isDelay, MAX_DELAY_MS, type RetryInfo } from '../retry.ts';
+import { checkedHeaders, headerValueProblem } from './header-values.ts';
 
 /** A retry policy with every field filled in. */
 export interface ResolvedRetry {
@@ -58,20 +59,18 @@ export function resolveOptions(options: CallOptions | undefined): ResolvedOption
     throw new TypeError(`options.fetch must be a function with the signature of fetch, got ${describe(fetchOption)}`);
   }
   const limit = lineLimit(maxLineLength, 'options.maxLineLength');
-  let merged: Headers;
-  try {
-    merged = new Headers(headers);
-  } catch (error) {
-    throw new TypeError(`options.headers is not a valid set of headers: ${(error as Error).message}`, { cause: error });
-  }
+  const merged = checkedHeaders(headers);
   const { apiKey } = options ?? {};
-  if (apiKey !== undefined && (typeof apiKey !== 'string' || apiKey.trim() === '' || /[\r\n]/.test(apiKey))) {
-    throw new TypeError(
-      'options.apiKey must be a non-empty string on one line, such as the key from ollama.com/settings/keys',
-    );
+  if (apiKey !== undefined) {
+    const problem = typeof apiKey === 'string' ? keyProblem(apiKey) : `must be a string, got ${typeof apiKey}`;
+    if (problem !== undefined) throw new TypeError(`options.apiKey ${problem}`);
   }
   const parsed = parseHost(host);
   const authorization = authorizationFor(parsed, apiKey);
+  if (apiKey === undefined && parsed.authorization === undefined && authorization !== undefined) {
+    const problem = keyProblem(authorization.slice('Bearer '.length));
+    if (problem !== undefined) throw new TypeError(`the OLLAMA_API_KEY environment variable ${problem}`);
+  }
   return {
     base: parsed.base,
     local: parsed.local,
@@ -133,6 +132,14 @@ function invalid(value: unknown): never {
   throw new TypeError(
     `options.retry must be a number of retries, true, false, or an object such as { retries: 2 }, got ${describe(value)}`,
   );
+}
+
+/** What is wrong with an API key, never quoting it; surrounding whitespace (a key read from a
+ * file with its newline) is trimmed before it is sent, so it is allowed. */
+function keyProblem(key: string): string | undefined {
+  if (key.trim() === '') return 'is empty: pass the key from ollama.com/settings/keys, or leave the option out';
+  const problem = headerValueProblem(key.trim());
+  return problem === undefined ? undefined : `${problem}; the key is not shown`;
 }
 
 function isSignal(value: unknown): value is AbortSignal {
