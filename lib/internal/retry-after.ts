@@ -63,7 +63,7 @@ export function httpDate(text: string, now: number = Date.now()): number | undef
     return utc(year, match[2]!, Number(match[1]), match.slice(4, 7));
   }
   match = ASCTIME.exec(text);
-  if (match !== null) return utc(Number(match[7]), match[1]!, Number(match[2]!.trim()), match.slice(3, 6));
+  if (match !== null) return utc(Number(match[6]), match[1]!, Number(match[2]!.trim()), match.slice(3, 6));
   return undefined;
 }
 
