@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chat, chatStream, createClient, type FetchLike, listModels } from '../lib/index.ts';
+import { chat, chatStream, createClient, type FetchLike, listModels, OllamaError } from '../lib/index.ts';
 import { withFake } from './support/with-fake.ts';
 
 const SECRET = 'sk-live-0123456789abcdef';
@@ -127,4 +127,59 @@ test('createClient refuses bad default headers and a bad apiKey the same way, at
     refusedWithout(/options\.headers\["authorization"\] contains a line break/),
   );
   assert.throws(() => createClient({ apiKey: `${SECRET}\u0000` }), refusedWithout(/options\.apiKey/));
+});
+
+test('a server that echoes the key in its error (a proxy 401 page, an in-band error) never puts it in the message or error.body', () =>
+  withFake(async (fake) => {
+    const echo = (status: number, body: string) => ({
+      'x-fake-behaviour': JSON.stringify({
+        respond: { status, headers: { 'content-type': 'application/json' }, body },
+      }),
+    });
+    await assert.rejects(
+      listModels({
+        host: fake.url,
+        apiKey: SECRET,
+        headers: echo(401, `{"error":"Invalid proxy token passed. Received API Key = ${SECRET}"}`),
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof OllamaError);
+        assert.match(error.message, /Received API Key = \[redacted\]/);
+        for (const text of [error.message, error.body ?? '', error.stack ?? '']) assert.doesNotMatch(text, /sk-live/);
+        return true;
+      },
+    );
+    // Basic credentials from the host: neither the base64 token nor the decoded password.
+    const host = fake.url.replace('http://', 'http://ada:hunter2-secret@');
+    const token = Buffer.from('ada:hunter2-secret').toString('base64');
+    await assert.rejects(
+      listModels({ host, headers: echo(403, `<html><title>denied Basic ${token} (hunter2-secret)</title></html>`) }),
+      (error: unknown) => {
+        assert.ok(error instanceof OllamaError);
+        for (const text of [error.message, error.body ?? '']) assert.doesNotMatch(text, /hunter2|aHVudGVy|YWRh/);
+        return true;
+      },
+    );
+    const stream = `{"model":"m","created_at":"t","message":{"role":"assistant","content":"a"},"done":false}\n{"error":"bad key ${SECRET}"}\n`;
+    await assert.rejects(
+      chat(hello, {
+        host: fake.url,
+        headers: {
+          authorization: `Bearer ${SECRET}`,
+          'x-fake-behaviour': JSON.stringify({
+            respond: { status: 200, headers: { 'content-type': 'application/x-ndjson' }, body: stream },
+          }),
+        },
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof OllamaError && error.kind === 'stream');
+        assert.doesNotMatch(error.message, /sk-live/);
+        assert.match(error.message, /bad key \[redacted\]/);
+        return true;
+      },
+    );
+  }));
+
+test('a key passed where the options go is not echoed back', async () => {
+  await assert.rejects(chat(hello, SECRET as never), refusedWithout(/options must be an object.*\{ apiKey \}/));
 });

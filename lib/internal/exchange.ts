@@ -42,6 +42,8 @@ export interface RequestContext {
   local: boolean;
   model: string | undefined;
   notFound: string | undefined;
+  /** The credentials the request carries: what the server says is shown without them. */
+  secrets?: readonly string[] | undefined;
 }
 
 export function contextOf(exchange: Exchange, options: ResolvedOptions): RequestContext {
@@ -52,6 +54,7 @@ export function contextOf(exchange: Exchange, options: ResolvedOptions): Request
     local: options.local,
     model: exchange.model,
     notFound: exchange.notFound,
+    secrets: options.secrets,
   };
 }
 

@@ -96,3 +96,46 @@ function kindOf(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : typeof value;
 }
+
+/** Header names whose values are credentials. */
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'x-api-key', 'api-key', 'cookie']);
+
+/**
+ * The credentials a request carries, as text a server might echo back (a proxy's 401 page that
+ * quotes the key it got): the token of each Authorization-like value, and for Basic also the
+ * decoded `user:password` and the password. Error messages built from what the server said are
+ * passed through `redact` with them.
+ */
+export function secretsOf(authorization: string | undefined, headers: Headers): readonly string[] {
+  const values: string[] = [];
+  if (authorization !== undefined) values.push(authorization);
+  headers.forEach((value, name) => {
+    if (SECRET_HEADERS.has(name)) values.push(value);
+  });
+  const secrets = new Set<string>();
+  for (const value of values) {
+    const token = /^\s*[A-Za-z]+\s+(\S+)\s*$/.exec(value)?.[1];
+    secrets.add(value.trim());
+    if (token !== undefined) secrets.add(token);
+    if (token !== undefined && /^basic\s/i.test(value.trim())) {
+      try {
+        const pair = new TextDecoder().decode(Uint8Array.from(atob(token), (c) => c.charCodeAt(0)));
+        secrets.add(pair);
+        const colon = pair.indexOf(':');
+        if (colon !== -1) secrets.add(pair.slice(colon + 1));
+      } catch {
+        // Not base64: the token itself is covered.
+      }
+    }
+  }
+  // Too short to be told from ordinary words; the longest first, so a part never hides a whole.
+  return [...secrets].filter((secret) => secret.length >= 6).sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every occurrence of each secret replaced. */
+export function redact(text: string, secrets: readonly string[] | undefined): string {
+  if (secrets === undefined || secrets.length === 0) return text;
+  let out = text;
+  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('[redacted]');
+  return out;
+}

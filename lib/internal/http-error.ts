@@ -1,5 +1,6 @@
 import { OllamaError, preview } from '../errors.ts';
 import type { RequestContext } from './exchange.ts';
+import { redact } from './header-values.ts';
 import { readText } from './read-body.ts';
 import { retryAfterOf } from './retry-after.ts';
 
@@ -18,6 +19,8 @@ export async function httpError(
   } catch {
     // The status alone still says what happened.
   }
+  // A proxy's error page may quote the key it was sent; neither the message nor error.body does.
+  body = redact(body, context.secrets);
   const serverText = errorField(body);
   const type = response.headers.get('content-type') ?? '';
   const said =

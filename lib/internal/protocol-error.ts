@@ -1,5 +1,6 @@
 import { HTML_HINT, looksLikeHtml, OllamaError, preview } from '../errors.ts';
 import type { RequestContext } from './exchange.ts';
+import { redact } from './header-values.ts';
 
 // The errors about what a server sent: `protocol` when the bytes are not a valid answer,
 // `stream` when the server itself reported a failure inside a 200 stream. Each builder takes the
@@ -31,7 +32,7 @@ export function notAnObject(context: RequestContext, status: number, index: numb
 
 /** An `{"error": …}` line inside a 200 stream: the server's own words, after what it delivered. */
 export function inBandError(context: RequestContext, status: number, received: number, said: unknown): OllamaError {
-  const text = typeof said === 'string' ? said : previewValue(said, 500);
+  const text = redact(typeof said === 'string' ? said : previewValue(said, 500), context.secrets);
   return new OllamaError({
     kind: 'stream',
     message: `Ollama reported an error after ${received} chunk(s) of ${where(context)}: ${text}`,

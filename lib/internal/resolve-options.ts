@@ -2,7 +2,7 @@ import { authorizationFor, parseHost } from '../host.ts';
 import { lineLimit } from '../lines.ts';
 import type { CallOptions, FetchLike, RetryPolicy } from '../options.ts';
 import { count, delayValue, isDelay, MAX_DELAY_MS, type RetryInfo } from '../retry.ts';
-import { checkedHeaders, headerValueProblem } from './header-values.ts';
+import { checkedHeaders, headerValueProblem, secretsOf } from './header-values.ts';
 
 /** A retry policy with every field filled in. */
 export interface ResolvedRetry {
@@ -24,6 +24,8 @@ export interface ResolvedOptions {
   local: boolean;
   authorization: string | undefined;
   headers: Headers;
+  /** The credentials the request carries, to be kept out of messages (see `redact`). */
+  secrets: readonly string[];
   signal: AbortSignal | undefined;
   fetch: FetchLike;
   /** The runtime's own fetch is in use, so runtime-specific request members can be passed. */
@@ -39,7 +41,8 @@ export interface ResolvedOptions {
 export function resolveOptions(options: CallOptions | undefined): ResolvedOptions {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new TypeError(
-      `options must be an object such as { host: 'http://127.0.0.1:11434' }, got ${describe(options)}`,
+      `options must be an object such as { host: 'http://127.0.0.1:11434' }, got ${describe(options)}` +
+        (typeof options === 'string' ? ': a host or key goes in { host } or { apiKey }' : ''),
     );
   }
   const { host, headers, signal, fetch: fetchOption, maxLineLength } = options ?? {};
@@ -76,6 +79,7 @@ export function resolveOptions(options: CallOptions | undefined): ResolvedOption
     local: parsed.local,
     authorization,
     headers: merged,
+    secrets: secretsOf(authorization, merged),
     signal,
     // Bound at the call, not import; and never called as a method, which browsers reject.
     fetch: fetchOption ?? ((input, init) => globalThis.fetch(input, init)),
@@ -153,7 +157,12 @@ function isSignal(value: unknown): value is AbortSignal {
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (typeof value === 'string') return `the string "${value.slice(0, 40)}"`;
+  // A long string may be a key or a URL with credentials passed in the wrong place: not shown.
+  if (typeof value === 'string') {
+    return value.length <= 16 && !/[@:]/.test(value)
+      ? `the string "${value}"`
+      : `a string of ${value.length} characters (not shown)`;
+  }
   if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value)})`;
   return `${typeof value} ${String(value)}`;
 }
