@@ -22,9 +22,12 @@ interface Place {
  */
 export function requestJson(call: string, value: unknown): string {
   const places = new Map<object, Place>();
-  const refuse = (place: string | (() => string), what: string): never => {
+  const refuse = (place: string | (() => string), what: string, fix?: string): never => {
     const named = typeof place === 'string' ? place : place();
-    throw new TypeError(`${call}: ${named} ${what}, which cannot be sent as JSON; the request was not sent`);
+    throw new TypeError(
+      `${call}: ${named} ${what}, which cannot be sent as JSON${fix === undefined ? '' : `; ${fix}`}. ` +
+        'Nothing was sent.',
+    );
   };
   let text: string | undefined;
   try {
@@ -33,7 +36,7 @@ export function requestJson(call: string, value: unknown): string {
       const path = (): string => (holder === undefined ? 'request' : `${pathOf(holder)}${step(holder.value, key)}`);
       switch (typeof item) {
         case 'bigint':
-          return refuse(path, 'is a BigInt: pass a Number (Number(x) for a seed or a count)');
+          return refuse(path, 'is a BigInt', 'pass a Number instead (Number(x))');
         case 'function':
           return refuse(path, 'is a function');
         case 'symbol':
@@ -43,7 +46,9 @@ export function requestJson(call: string, value: unknown): string {
         case 'object': {
           if (item === null) return item;
           if (item instanceof Map || item instanceof Set) {
-            return refuse(path, `is a ${item instanceof Map ? 'Map' : 'Set'}: pass a plain object or an array`);
+            return item instanceof Map
+              ? refuse(path, 'is a Map', 'pass a plain object instead (Object.fromEntries(map))')
+              : refuse(path, 'is a Set', 'pass an array instead ([...set])');
           }
           for (let up = holder; up !== undefined; up = up.parent) {
             if (up.value === item) return refuse(path, `refers back to ${pathOf(up)} (a cycle)`);
@@ -61,8 +66,8 @@ export function requestJson(call: string, value: unknown): string {
     if (error instanceof TypeError && error.message.startsWith(`${call}: `)) throw error;
     // Anything else the runtime itself refuses (a toJSON that throws, a stack overflow).
     throw new TypeError(
-      `${call}: the request cannot be sent as JSON (${error instanceof Error ? error.name : 'an error'}); ` +
-        'the request was not sent',
+      `${call}: the request cannot be sent as JSON (${error instanceof Error ? error.name : 'an error'}). ` +
+        'Nothing was sent.',
       { cause: error },
     );
   }
