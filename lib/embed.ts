@@ -43,9 +43,8 @@ export async function embed(request: EmbedRequest, options?: EmbedOptions): Prom
   const concurrency = count(options?.concurrency ?? 2, 'embed: options.concurrency', 1);
   if (typeof input === 'string' || input.length <= batchSize) return embedOnce(request, model, resolved);
 
-  // Everything but the inputs (checked above to be strings) is checked once, before any batch
-  // is sent; each batch then serialises only its own slice.
-  requestJson('embed', { ...request, input: [] });
+  // Each batch serialises its own slice; a field JSON cannot carry fails every batch alike,
+  // before any request (the inputs are strings).
   const batches = Math.ceil(input.length / batchSize);
   const context = contextOf({ method: 'POST', path: '/api/embed', model, accept: 'application/json' }, resolved);
   const parts = await inBatches(batches, concurrency, resolved, context, (index, batchOptions) =>

@@ -159,9 +159,8 @@ export function lineTooLong(max: number, length: number): OllamaError {
 /** Where a web page comes from when JSON was asked of Ollama: the next step of a `protocol`
  * error whose answer is HTML. */
 export const HTML_HINT: string =
-  ' It is an HTML page, so something other than Ollama answered: check the host, the port (Ollama listens on ' +
-  '11434) and the path prefix, if any; a proxy or captive portal may also be showing its login page, which ' +
-  'wants credentials (user:password@ in the host, or headers).';
+  ' It is an HTML page, not Ollama: check the host, the port (Ollama uses 11434) and the path prefix; or a ' +
+  "proxy's login page wants credentials.";
 
 /** Whether text received in place of JSON is the start of a web page. */
 export function looksLikeHtml(text: string): boolean {

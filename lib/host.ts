@@ -32,107 +32,73 @@ export function resolveHost(value?: string): string {
  * the server itself trims them. Without a value, `OLLAMA_HOST` is read, at the call.
  *
  * What is omitted takes its default; what is written must be readable: a port that is not a
- * number from 1 to 65535, an empty host name after a scheme, a space or other character no URL
- * may hold, a query or fragment, an `@` in the path (a password with an unescaped `/`), or a
- * malformed `%` escape in the credentials is a `TypeError` naming the source (`options.host` or
- * `OLLAMA_HOST`), and never echoing the credentials: no request is made, rather than one to a
- * port or host the caller did not write.
+ * number from 1 to 65535, no host name after a scheme, a space or other character no URL may
+ * hold, a query or fragment, an unclosed `[`, or a malformed `%` escape or an unescaped `/` in
+ * the credentials is a `TypeError` naming the source (`options.host` or `OLLAMA_HOST`) and never
+ * showing the credentials: no request is made, rather than one to a port the caller did not write.
  */
 export function parseHost(value: string | undefined): ParsedHost {
-  const fromEnv = value === undefined;
-  const source = fromEnv ? 'the OLLAMA_HOST environment variable' : 'options.host';
-  const written = fromEnv ? (readEnv('OLLAMA_HOST') ?? '') : value;
+  const source = value === undefined ? 'OLLAMA_HOST' : 'options.host';
+  const written = value ?? readEnv('OLLAMA_HOST') ?? '';
   const refuse = (what: string): never => {
     throw new TypeError(`${source} ${shown(written)} ${what}`);
   };
+  const unreadable = (): never =>
+    refuse('is not a host: write [http[s]://][user:password@]name[:port][/path], with no space, query or fragment');
   let rest = written.replace(/^["'\s]+|["'\s]+$/g, '');
   let scheme = 'http';
   let port = DEFAULT_PORT;
   const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\//i.exec(rest);
   if (schemeMatch !== null) {
     scheme = schemeMatch[1]!.toLowerCase();
-    if (scheme !== 'http' && scheme !== 'https') {
-      throw new TypeError(`${source} must be an http:// or https:// address, got "${scheme}://…"`);
-    }
+    if (scheme !== 'http' && scheme !== 'https') refuse(`must be an http:// or https:// address, not ${scheme}://`);
     port = scheme === 'https' ? 443 : 80;
     rest = rest.slice(schemeMatch[0].length);
-    if (rest === '') refuse('has a scheme but no host name, such as http://127.0.0.1:11434.');
   } else if (/^ollama\.com\/?$/i.test(rest)) {
     // As the server itself reads it: the bare name of the cloud means its https endpoint.
     scheme = 'https';
     port = 443;
   }
-  if (/[?#]/.test(rest)) refuse('has a query or fragment (? or #); a host is scheme, name, port and path only.');
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
-  if (/[\s\u0000-\u001f\u007f\\]/.test(rest)) {
-    refuse('contains a space, a control character or a backslash, which no URL may hold.');
-  }
+  if (/[\s\u0000-\u001f\u007f\\?#<>"{}|^`]/.test(rest)) unreadable();
   const slash = rest.indexOf('/');
   let authority = slash === -1 ? rest : rest.slice(0, slash);
-  let path = slash === -1 ? '' : rest.slice(slash);
-  if (path.endsWith('/')) path = path.slice(0, -1);
-  if (path.includes('@')) {
-    refuse(
-      'has an "@" after the first "/": write credentials before the host name, and a "/" or "@" in a ' +
-        'password as %2F or %40.',
-    );
-  }
-  if (!/^[\w\-.~!$&'()*+,;=:/%\u0080-\uffff]*$/.test(path) || /%(?![0-9a-f]{2})/i.test(path)) {
-    refuse('has a path that is not a valid URL path; percent-encode its special characters.');
-  }
+  const path = slash === -1 ? '' : rest.slice(slash).replace(/\/$/, '');
 
   let authorization: string | undefined;
   const at = authority.lastIndexOf('@');
-  if (at !== -1) {
+  // An "@" in the path is a password with an unescaped "/": that part would go out in the URL.
+  if (at !== -1 || path.includes('@')) {
     const userinfo = authority.slice(0, at);
     authority = authority.slice(at + 1);
     const colon = userinfo.indexOf(':');
-    let user: string;
-    let password: string;
     try {
-      user = decodeURIComponent(colon === -1 ? userinfo : userinfo.slice(0, colon));
-      password = colon === -1 ? '' : decodeURIComponent(userinfo.slice(colon + 1));
+      if (path.includes('@')) throw new URIError();
+      const user = decodeURIComponent(colon === -1 ? userinfo : userinfo.slice(0, colon));
+      const password = colon === -1 ? '' : decodeURIComponent(userinfo.slice(colon + 1));
+      authorization = `Basic ${basic(`${user}:${password}`)}`;
     } catch {
-      return refuse('has a malformed %-escape in its user name or password: write a literal "%" as %25.');
+      refuse('has a malformed user name or password: write "%" as %25, "/" as %2F and "@" as %40 in them');
     }
-    authorization = `Basic ${basic(`${user}:${password}`)}`;
   }
 
-  let hostname = authority;
-  let portText: string | undefined;
-  if (authority.startsWith('[')) {
-    const close = authority.indexOf(']');
-    if (close === -1) refuse('opens an IPv6 address with "[" but never closes it with "]".');
-    hostname = authority.slice(0, close + 1);
-    const after = authority.slice(close + 1);
-    if (after !== '' && !after.startsWith(':')) refuse('has something other than ":port" after its IPv6 address.');
-    if (after !== '') portText = after.slice(1);
-    if (!/^\[[0-9a-f:.]+\]$/i.test(hostname)) refuse('has an IPv6 address that is not valid.');
-  } else if (authority.indexOf(':') !== authority.lastIndexOf(':')) {
-    // A bare IPv6 literal such as ::1 has no port.
-    if (!/^[0-9a-f:.]+$/i.test(authority)) refuse('has a host name that is not valid.');
-    hostname = `[${authority}]`;
-  } else if (authority.includes(':')) {
-    const colon = authority.indexOf(':');
-    hostname = authority.slice(0, colon);
-    portText = authority.slice(colon + 1);
+  // [v6]:port, a bare v6 literal such as ::1 (no port), or name:port.
+  const parts =
+    /^(\[[\da-f:.]*\]|[\da-f:.]*:[\da-f:.]*:[\da-f:.]*|[^:[\]]*)(?::(.*))?$/i.exec(authority) ?? unreadable();
+  let hostname = parts[1]!;
+  if (/^[^[].*:/.test(hostname)) hostname = `[${hostname}]`;
+  if (parts[2] !== undefined) {
+    port = /^\d{1,5}$/.test(parts[2]) ? Number(parts[2]) : 0;
+    if (port < 1 || port > 65535) refuse('has a port that is not a number from 1 to 65535');
   }
-  if (portText !== undefined) {
-    const number = /^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN;
-    if (!(number >= 1 && number <= 65535)) {
-      refuse(`has a port that is not a number from 1 to 65535${portText === '' ? ' (nothing after the ":")' : ''}.`);
-    }
-    port = number;
-  }
-  if (hostname === '') {
-    if (schemeMatch !== null && portText === undefined) refuse('has a scheme but no host name.');
-    hostname = DEFAULT_HOST;
-  }
-  if (!hostname.startsWith('[') && !/^[\w\-.~!$&'()*+,;=%\u0080-\uffff]+$/.test(hostname)) {
-    refuse('has a host name that is not valid.');
-  }
+  if (hostname === '' && schemeMatch !== null && parts[2] === undefined) refuse('has no host name');
+  if (hostname === '') hostname = DEFAULT_HOST;
   const base = `${scheme}://${hostname}:${port}${path}`;
-  if (!canParse(base)) refuse('is not a URL fetch can use.');
+  try {
+    new URL(base);
+  } catch {
+    unreadable();
+  }
   return {
     base,
     authorization,
@@ -141,27 +107,11 @@ export function parseHost(value: string | undefined): ParsedHost {
   };
 }
 
-/** The value as an error may show it: quoted, cut short, and with anything before an `@` (user
- * name and password) replaced, so that no credential ever reaches a message. */
+/** The value as a message may show it: quoted, cut short, and with everything before an `@`
+ * (user name and password) left out. */
 function shown(value: string): string {
-  const at = value.lastIndexOf('@');
-  let safe = value;
-  if (at !== -1) {
-    const scheme = /^\s*["']?[a-z][a-z0-9+.-]*:\/\//i.exec(value)?.[0] ?? '';
-    safe = `${scheme}…${value.slice(at)}`;
-  }
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
-  const flat = safe.replace(/[\u0000-\u001f\u007f]/g, '?');
-  return `("${flat.length > 80 ? `${flat.slice(0, 80)}…` : flat}")`;
-}
-
-function canParse(url: string): boolean {
-  try {
-    new URL(url);
-    return true;
-  } catch {
-    return false;
-  }
+  const safe = value.includes('@') ? `…${value.slice(value.lastIndexOf('@'))}` : value;
+  return JSON.stringify(safe.length > 80 ? `${safe.slice(0, 80)}…` : safe);
 }
 
 function isLocal(hostname: string): boolean {

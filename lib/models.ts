@@ -3,7 +3,7 @@ import { readJson, readTextAnswer } from './internal/attempt.ts';
 import { callOnce } from './internal/call.ts';
 import { contextOf, type Exchange } from './internal/exchange.ts';
 import { notOllama } from './internal/protocol-error.ts';
-import { type ResolvedOptions, resolveOptions } from './internal/resolve-options.ts';
+import { resolveOptions } from './internal/resolve-options.ts';
 import { requestJson } from './internal/serialise.ts';
 import { requireModel, requireNames } from './internal/validate.ts';
 import type { CallOptions } from './options.ts';
@@ -89,12 +89,6 @@ export async function deleteModel(request: DeleteRequest, options?: CallOptions)
 
 const NOBODY_ANSWERED = new Set(['connection', 'connect-timeout', 'read-timeout', 'total-timeout']);
 
-/** The probe's own bounds, each used unless the caller sets that option: an answer to GET / is
- * a few bytes, sent at once by any live Ollama, so a server silent for seconds is as good as
- * down. Explicit options (a call's or a client's) win, longer or shorter. */
-const PROBE_CONNECT_TIMEOUT = 2_000;
-const PROBE_READ_TIMEOUT = 3_000;
-
 /**
  * GET /: whether an Ollama server answers at the host. Resolves `false` when nothing answers
  * (refused, unreachable, a name that does not resolve, a timeout) or when what answers is not
@@ -109,13 +103,13 @@ const PROBE_READ_TIMEOUT = 3_000;
  * Pass any of these options to choose otherwise.
  */
 export async function isRunning(options?: CallOptions): Promise<boolean> {
-  const resolved = resolveOptions(options);
-  const probe: ResolvedOptions = { ...resolved };
-  if (options?.connectTimeout === undefined) probe.connectTimeout = PROBE_CONNECT_TIMEOUT;
-  if (options?.readTimeout === undefined) probe.readTimeout = PROBE_READ_TIMEOUT;
-  if (options?.retry === undefined) {
-    probe.retry = { ...resolved.retry, retries: 0 };
-    if (options?.totalTimeout === undefined && probe.connectTimeout > 0 && probe.readTimeout > 0) {
+  const probe = resolveOptions(options);
+  const given = options ?? {};
+  if (given.connectTimeout === undefined) probe.connectTimeout = 2_000;
+  if (given.readTimeout === undefined) probe.readTimeout = 3_000;
+  if (given.retry === undefined) {
+    probe.retry = { ...probe.retry, retries: 0 };
+    if (given.totalTimeout === undefined && probe.connectTimeout > 0 && probe.readTimeout > 0) {
       probe.totalTimeout = probe.connectTimeout + probe.readTimeout;
     }
   }

@@ -27,7 +27,7 @@ describe('each status says what to do', { concurrency: true }, () => {
         chat(hello, { host: fake.url, retry: false, headers: answering(408, '') }),
         failsWith('http', (error) => {
           assert.equal(error.status, 408);
-          assert.match(error.message, /gave up waiting for the request.*retried by default.*request timeout/s);
+          assert.match(error.message, /too slow to arrive; it is retried.*proxy's request timeout/s);
         }),
       );
     }));
@@ -39,13 +39,13 @@ describe('each status says what to do', { concurrency: true }, () => {
         chat(hello, { host: fake.url, retry: false, headers: limited }),
         failsWith('http', (error) => {
           assert.equal(error.retryAfter, 2000);
-          assert.match(error.message, /too many requests.*Rate limited.*wait 2 s \(Retry-After.*maxRetryAfter/s);
+          assert.match(error.message, /too many requests.*Rate limited: Retry-After asks for 2000 ms \(error\.retryAfter\).*maxRetryAfter/s);
           assert.match(error.message, /fewer requests at once/);
         }),
       );
       await assert.rejects(
         chat(hello, { host: fake.url, retry: false, headers: answering(429, '{"error":"rate limit"}') }),
-        failsWith('http', (error) => assert.match(error.message, /no Retry-After.*backoff \(retry\.baseDelay/s)),
+        failsWith('http', (error) => assert.match(error.message, /no Retry-After, so retries wait the backoff/)),
       );
     }));
 
@@ -58,7 +58,7 @@ describe('each status says what to do', { concurrency: true }, () => {
         await assert.rejects(
           chat(hello, { host: fake.url, retry: false, headers }),
           failsWith('http', (error) => {
-            assert.match(error.message, /gateway or reverse proxy .*timed out.*proxy_read_timeout/s);
+            assert.match(error.message, /gateway in front of Ollama timed out.*proxy's read timeout \(nginx proxy_read_timeout\)/s);
             assert.doesNotMatch(error.message, /log/);
           }),
         );
@@ -93,7 +93,7 @@ describe('an HTML page where JSON was asked', { concurrency: true }, () => {
           call({ host: fake.url, headers: answering(200, page, 'text/html; charset=utf-8') }),
           failsWith('protocol', (error) => {
             assert.equal(error.status, 200);
-            assert.match(error.message, /not JSON.*HTML page.*port \(Ollama listens on 11434\).*login page/s);
+            assert.match(error.message, /not JSON.*HTML page, not Ollama.*port \(Ollama uses 11434\).*login page/s);
           }),
         );
       }));

@@ -106,18 +106,20 @@ const unreadable: Array<[string, RegExp]> = [
   ['127.0.0.1:99999', /port/],
   [':abc', /port/],
   ['http://127.0.0.1:0', /port/],
-  ['localhost:', /nothing after the ":"/],
-  ['http://[::1', /never closes it/],
-  ['http://[::1]x', /":port"/],
+  ['localhost:', /port/],
+  ['http://[::1', /is not a host/],
+  ['http://[::1]x', /is not a host/],
   ['http://', /no host name/],
   ['https:///ollama', /no host name/],
   ['http://127.0.0.1:11434?x=1', /query or fragment/],
   ['http://127.0.0.1:11434/#top', /query or fragment/],
-  ['http://ada:100%@127.0.0.1:11434', /malformed %-escape/],
-  ['http://ada:pa/ss@127.0.0.1:11434', /"@" after the first "\/"/],
-  ['http://exa\tmple.com', /control character|space/],
+  ['http://ada:100%@127.0.0.1:11434', /malformed user name or password.*%25/],
+  ['http://ada:pa/ss@127.0.0.1:11434', /malformed user name or password.*%2F/],
+  ['http://exa\tmple.com', /is not a host/],
   ['http://example.com/a b', /space/],
-  ['http://exam<ple>.com', /host name that is not valid/],
+  ['http://exam<ple>.com', /is not a host/],
+  ['http://[zz::1]', /is not a host/],
+  ['http://a:b:c', /is not a host|port/],
 ];
 
 for (const [value, problem] of unreadable) {
@@ -147,7 +149,7 @@ test('OLLAMA_HOST that cannot be read is a TypeError naming the variable, before
       process.env.OLLAMA_HOST = value;
       await assert.rejects(listModels({ fetch }), (error: unknown) => {
         assert.ok(error instanceof TypeError);
-        assert.match(error.message, /^the OLLAMA_HOST environment variable /);
+        assert.match(error.message, /^OLLAMA_HOST /);
         assert.doesNotMatch(error.message, /s%ZZecret|ada/);
         return true;
       });

@@ -3,139 +3,67 @@
 // may be a secret. Every message names the option and what is wrong, never the value.
 
 /** The characters of a header name (RFC 9110 `token`). */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const TOKEN = /^[\w!#$%&'*+.^`|~-]+$/;
 
-/** What is wrong with a header value, or undefined when fetch can send it as it is. Leading and
- * trailing spaces and tabs are allowed (fetch strips them); inside, any control character but
- * a tab is refused (CR and LF would split the header), and so is any character beyond U+00FF,
- * which a header, a sequence of bytes, cannot hold. */
+/**
+ * What is wrong with a header value, or undefined when it can be sent as it is. Leading and
+ * trailing spaces, tabs and line breaks are allowed (fetch strips them); inside, a control
+ * character other than a tab (NUL, CR and LF among them: they would split the header) and a
+ * character beyond U+00FF (a header is bytes) are refused, as RFC 9110 refuses them.
+ */
 export function headerValueProblem(value: string): string | undefined {
-  const inner = value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
-  for (let index = 0; index < inner.length; index++) {
-    const code = inner.charCodeAt(index);
-    const at = `at position ${index + 1}`;
-    if (code === 0) return `contains a NUL character (U+0000) ${at}`;
-    if (code === 0x0d || code === 0x0a) return `contains a line break (CR or LF) ${at}`;
-    if ((code < 0x20 && code !== 0x09) || code === 0x7f) {
-      return `contains a control character (U+${code.toString(16).toUpperCase().padStart(4, '0')}) ${at}`;
-    }
-    if (code > 0xff) return `contains a character beyond U+00FF ${at}, which an HTTP header cannot carry`;
-  }
-  return undefined;
+  const bad = /[^\t\x20-\x7e\x80-\xff]/.exec(value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, ''));
+  const code = bad?.[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+  return bad === null
+    ? undefined
+    : `contains U+${code} at position ${bad.index + 1}, which a header cannot carry (not shown)`;
 }
 
-/** The caller's `headers` option as a `Headers`, every name and value checked first. */
+/** The caller's `headers` option (a record, a list of pairs, a Map, a Headers) as a `Headers`,
+ * every name and value checked first. */
 export function checkedHeaders(init: unknown): Headers {
   const headers = new Headers();
-  let position = 0;
-  for (const entry of entriesOf(init)) {
-    position++;
-    const [rawName, rawValue] = entry;
-    if (typeof rawName !== 'string' || !TOKEN.test(rawName)) {
-      // The name is not shown either: a whole "Authorization: Bearer …" line pasted as a name
-      // would carry the key.
-      throw new TypeError(
-        `options.headers: the name of header ${position} is not a valid header name (letters, digits and ` +
-          "!#$%&'*+-.^_`|~ only; no space or colon): pass { 'Name': 'value' } pairs",
-      );
+  if (typeof init !== 'object' && init !== undefined) {
+    throw new TypeError('options.headers must be a record, [name, value] pairs or a Headers');
+  }
+  const pairs = init == null ? [] : Symbol.iterator in init ? [...(init as Iterable<unknown[]>)] : Object.entries(init);
+  for (const [index, [name, value]] of pairs.entries()) {
+    // A name that is not a token is not shown either: a whole "Authorization: Bearer …" line
+    // pasted as a name would carry the key.
+    if (typeof name !== 'string' || !TOKEN.test(name)) {
+      throw new TypeError(`options.headers: header ${index + 1} has no valid name (not shown)`);
     }
-    const name = rawName.toLowerCase();
-    if (typeof rawValue === 'symbol' || typeof rawValue === 'function' || typeof rawValue === 'object') {
-      throw new TypeError(`options.headers["${name}"] must be a string, got ${kindOf(rawValue)}`);
-    }
-    const value = String(rawValue);
-    const problem = headerValueProblem(value);
-    if (problem !== undefined) throw new TypeError(`options.headers["${name}"] ${problem}; its value is not shown`);
-    headers.append(name, value);
+    const problem = headerValueProblem(String(value));
+    if (problem !== undefined) throw new TypeError(`options.headers["${name.toLowerCase()}"] ${problem}`);
+    headers.append(name, String(value));
   }
   return headers;
 }
 
-/** The pairs of a `HeadersInit`: a `Headers`, a list of pairs, or a record. */
-function entriesOf(init: unknown): Iterable<readonly [unknown, unknown]> {
-  if (init === undefined) return [];
-  if (typeof init !== 'object' || init === null) {
-    throw new TypeError(
-      `options.headers must be an object, a list of [name, value] pairs or a Headers, got ${kindOf(init)}`,
-    );
-  }
-  if (isHeaders(init)) {
-    const pairs: Array<[string, string]> = [];
-    init.forEach((value, name) => {
-      pairs.push([name, value]);
-    });
-    return pairs;
-  }
-  if (Symbol.iterator in init) {
-    const pairs: Array<readonly [unknown, unknown]> = [];
-    let position = 0;
-    for (const pair of init as Iterable<unknown>) {
-      position++;
-      if (!Array.isArray(pair) || pair.length !== 2) {
-        throw new TypeError(`options.headers: entry ${position} of the list must be a [name, value] pair`);
-      }
-      pairs.push([pair[0], pair[1]]);
-    }
-    return pairs;
-  }
-  return Object.entries(init);
-}
-
-function isHeaders(value: object): value is Headers {
-  if (typeof Headers !== 'undefined' && value instanceof Headers) return true;
-  const candidate = value as { forEach?: unknown; get?: unknown; has?: unknown };
-  return (
-    typeof candidate.forEach === 'function' &&
-    typeof candidate.get === 'function' &&
-    typeof candidate.has === 'function'
-  );
-}
-
-function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : typeof value;
-}
-
-/** Header names whose values are credentials. */
-const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'x-api-key', 'api-key', 'cookie']);
-
 /**
- * The credentials a request carries, as text a server might echo back (a proxy's 401 page that
- * quotes the key it got): the token of each Authorization-like value, and for Basic also the
- * decoded `user:password` and the password. Error messages built from what the server said are
- * passed through `redact` with them.
+ * The credentials a request carries, as a server might quote them back (a proxy's 401 page that
+ * names the key it got): each Authorization-like value, its token, and for Basic the decoded
+ * `user:password` and password, the longest first. What the server says passes through `redact`.
  */
 export function secretsOf(authorization: string | undefined, headers: Headers): readonly string[] {
-  const values: string[] = [];
-  if (authorization !== undefined) values.push(authorization);
-  headers.forEach((value, name) => {
-    if (SECRET_HEADERS.has(name)) values.push(value);
-  });
-  const secrets = new Set<string>();
-  for (const value of values) {
-    const token = /^\s*[A-Za-z]+\s+(\S+)\s*$/.exec(value)?.[1];
-    secrets.add(value.trim());
-    if (token !== undefined) secrets.add(token);
-    if (token !== undefined && /^basic\s/i.test(value.trim())) {
-      try {
-        const pair = new TextDecoder().decode(Uint8Array.from(atob(token), (c) => c.charCodeAt(0)));
-        secrets.add(pair);
-        const colon = pair.indexOf(':');
-        if (colon !== -1) secrets.add(pair.slice(colon + 1));
-      } catch {
-        // Not base64: the token itself is covered.
-      }
+  const found: string[] = [];
+  for (const value of [authorization, headers.get('authorization'), headers.get('proxy-authorization')]) {
+    const text = value?.trim() ?? '';
+    const token = text.split(/\s+/).pop() ?? '';
+    found.push(text, token);
+    try {
+      const pair = /^basic\s/i.test(text) ? atob(token) : '';
+      found.push(pair, pair.slice(pair.indexOf(':') + 1));
+    } catch {
+      // Not base64: the token itself is covered.
     }
   }
-  // Too short to be told from ordinary words; the longest first, so a part never hides a whole.
-  return [...secrets].filter((secret) => secret.length >= 6).sort((a, b) => b.length - a.length);
+  // Shorter ones cannot be told from ordinary words.
+  return found.filter((secret) => secret.length > 5).sort((a, b) => b.length - a.length);
 }
 
 /** `text` with every occurrence of each secret replaced. */
 export function redact(text: string, secrets: readonly string[] | undefined): string {
-  if (secrets === undefined || secrets.length === 0) return text;
-  let out = text;
-  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('[redacted]');
-  return out;
+  for (const secret of secrets ?? []) text = text.split(secret).join('[redacted]');
+  return text;
 }

@@ -21,7 +21,7 @@ export async function httpError(
   }
   // A proxy's error page may quote the key it was sent; neither the message nor error.body does.
   body = redact(body, context.secrets);
-  const serverText = errorField(body);
+  const { error: serverText, signin } = errorFields(body);
   const type = response.headers.get('content-type') ?? '';
   const said =
     serverText !== undefined
@@ -33,7 +33,7 @@ export async function httpError(
   const wait = retryAfterOf(response.headers);
   const message =
     `Ollama answered HTTP ${status} to ${context.method} ${context.url}${said}. ` +
-    hint({ status: response.status, serverText, body, context, wait });
+    hint(response.status, serverText, signin, body, context, wait);
   return new OllamaError({
     kind: 'http',
     message: message.trim(),
@@ -44,16 +44,18 @@ export async function httpError(
   });
 }
 
-function errorField(body: string): string | undefined {
-  if (!body.trimStart().startsWith('{')) return undefined;
+/** The server's own words (`{"error": …}`, or /v1's `{"error": {"message": …}}`), and the
+ * `signin_url` of Ollama's 401 for a cloud model used signed out. */
+function errorFields(body: string): { error?: string | undefined; signin?: string | undefined } {
   try {
-    const parsed = JSON.parse(body) as { error?: unknown };
-    if (typeof parsed.error === 'string') return parsed.error;
-    // The /v1 layer nests it: {"error":{"message":…}}.
-    const nested = parsed.error as { message?: unknown } | undefined;
-    return typeof nested?.message === 'string' ? nested.message : undefined;
+    const { error, signin_url } = JSON.parse(body) as { error?: { message?: unknown }; signin_url?: unknown };
+    const text = typeof error === 'string' ? error : error?.message;
+    return {
+      error: typeof text === 'string' ? text : undefined,
+      signin: typeof signin_url === 'string' && /^https?:\/\/\S+$/.test(signin_url) ? signin_url : undefined,
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -73,21 +75,15 @@ function summarise(body: string, type: string): string {
   return `"${preview(body, 200)}"`;
 }
 
-interface Answer {
-  status: number;
-  serverText: string | undefined;
-  body: string;
-  context: RequestContext;
-  /** The wait the server asked for, in milliseconds. */
-  wait: number | undefined;
-}
-
-function seconds(ms: number): string {
-  return `${Math.round(ms / 100) / 10} s`;
-}
-
 /** The next step for a status: what the caller can do about it. */
-function hint({ status, serverText, body, context, wait }: Answer): string {
+function hint(
+  status: number,
+  serverText: string | undefined,
+  signin: string | undefined,
+  body: string,
+  context: RequestContext,
+  wait: number | undefined,
+): string {
   if (status === 404 && serverText !== undefined && /not found/i.test(serverText) && context.model !== undefined) {
     if (context.notFound !== undefined) return context.notFound;
     return (
@@ -101,42 +97,25 @@ function hint({ status, serverText, body, context, wait }: Answer): string {
       'its path prefix, if any, is right.'
     );
   }
+  if (signin !== undefined) return `Sign in to ollama.com first: open ${signin} (or run \`ollama signin\`).`;
   if (status === 401 || status === 403) {
-    const signIn = signInUrl(body);
-    if (signIn !== undefined) {
-      return (
-        `Sign in to ollama.com to use it: open ${signIn} (or run \`ollama signin\` on the server), then try ` +
-        'again; against ollama.com itself, pass an API key (apiKey or OLLAMA_API_KEY).'
-      );
-    }
     return (
       'The server refused the request: check the credentials or API key, and, from a browser, that ' +
       'OLLAMA_ORIGINS on the server allows this origin.'
     );
   }
-  if (status === 408) {
-    return (
-      'The server or a proxy in front of it gave up waiting for the request to arrive. It is retried by ' +
-      "default (retry.statusCodes); if it keeps happening, the network is slow or a proxy's request timeout " +
-      'is too short for the request size (an upload, many images).'
-    );
-  }
+  if (status === 408)
+    return "The request was too slow to arrive; it is retried, but a proxy's request timeout may be too short.";
   if (status === 429) {
-    const asked =
-      wait === undefined
-        ? 'It sent no Retry-After, so a retry waits the backoff (retry.baseDelay, doubling each time).'
-        : `It asked to wait ${seconds(wait)} (Retry-After, also on error.retryAfter); a retry obeys that up to ` +
-          'retry.maxRetryAfter.';
     return (
-      `Rate limited: the server (or the quota of this key on ollama.com) refuses more requests for now. ${asked} ` +
-      'Send fewer requests at once (a lower embed concurrency), or raise retry.retries to keep trying longer.'
+      `Rate limited: ${wait === undefined ? 'no Retry-After, so retries wait the backoff' : `Retry-After asks for ${wait} ms (error.retryAfter), obeyed up to retry.maxRetryAfter`}; ` +
+      'send fewer requests at once or raise retry.retries.'
     );
   }
   if (status === 504) {
     return (
-      'A gateway or reverse proxy in front of Ollama timed out waiting for its answer: Ollama sends nothing ' +
-      "until the model is loaded and has its first token, which can take minutes. Raise the proxy's read " +
-      'timeout (nginx proxy_read_timeout, a load balancer idle timeout), or load the model first.'
+      "A gateway in front of Ollama timed out while the model loaded or thought: raise the proxy's read " +
+      'timeout (nginx proxy_read_timeout), or load the model first.'
     );
   }
   if ((status === 502 || status === 503) && serverText === undefined) {
@@ -146,15 +125,4 @@ function hint({ status, serverText, body, context, wait }: Answer): string {
   if (status >= 500) return 'The server failed while handling the request; its log has the details.';
   if (status === 400) return 'The server rejected the request as invalid; fix the field its message names.';
   return '';
-}
-
-/** The `signin_url` of Ollama's 401 for a cloud model it cannot use signed out. */
-function signInUrl(body: string): string | undefined {
-  if (!body.trimStart().startsWith('{')) return undefined;
-  try {
-    const url = (JSON.parse(body) as { signin_url?: unknown }).signin_url;
-    return typeof url === 'string' && /^https?:\/\/\S+$/.test(url) && url.length <= 2000 ? url : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -138,12 +138,10 @@ function invalid(value: unknown): never {
   );
 }
 
-/** What is wrong with an API key, never quoting it; surrounding whitespace (a key read from a
- * file with its newline) is trimmed before it is sent, so it is allowed. */
+/** What is wrong with an API key, never quoting it; the whitespace around it (a key read from a
+ * file with its newline) is trimmed before it is sent. */
 function keyProblem(key: string): string | undefined {
-  if (key.trim() === '') return 'is empty: pass the key from ollama.com/settings/keys, or leave the option out';
-  const problem = headerValueProblem(key.trim());
-  return problem === undefined ? undefined : `${problem}; the key is not shown`;
+  return key.trim() === '' ? 'is empty' : headerValueProblem(key.trim());
 }
 
 function isSignal(value: unknown): value is AbortSignal {
