@@ -39,7 +39,10 @@ describe('each status says what to do', { concurrency: true }, () => {
         chat(hello, { host: fake.url, retry: false, headers: limited }),
         failsWith('http', (error) => {
           assert.equal(error.retryAfter, 2000);
-          assert.match(error.message, /too many requests.*Rate limited: Retry-After asks for 2000 ms \(error\.retryAfter\).*maxRetryAfter/s);
+          assert.match(
+            error.message,
+            /too many requests.*Rate limited: Retry-After asks for 2000 ms \(error\.retryAfter\).*maxRetryAfter/s,
+          );
           assert.match(error.message, /fewer requests at once/);
         }),
       );
@@ -58,7 +61,10 @@ describe('each status says what to do', { concurrency: true }, () => {
         await assert.rejects(
           chat(hello, { host: fake.url, retry: false, headers }),
           failsWith('http', (error) => {
-            assert.match(error.message, /gateway in front of Ollama timed out.*proxy's read timeout \(nginx proxy_read_timeout\)/s);
+            assert.match(
+              error.message,
+              /gateway in front of Ollama timed out.*proxy's read timeout \(nginx proxy_read_timeout\)/s,
+            );
             assert.doesNotMatch(error.message, /log/);
           }),
         );
