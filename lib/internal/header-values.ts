@@ -24,7 +24,7 @@ export function headerValueProblem(value: string): string | undefined {
 export function checkedHeaders(init: unknown): Headers {
   const headers = new Headers();
   if (typeof init !== 'object' && init !== undefined) {
-    throw new TypeError('options.headers must be a record, [name, value] pairs or a Headers');
+    throw new TypeError('options.headers must be an object');
   }
   const pairs = init == null ? [] : Symbol.iterator in init ? [...(init as Iterable<unknown[]>)] : Object.entries(init);
   for (const [index, [name, value]] of pairs.entries()) {
@@ -42,21 +42,14 @@ export function checkedHeaders(init: unknown): Headers {
 
 /**
  * The credentials a request carries, as a server might quote them back (a proxy's 401 page that
- * names the key it got): each Authorization-like value, its token, and for Basic the decoded
- * `user:password` and password, the longest first. What the server says passes through `redact`.
+ * names the key it got): the Authorization value sent, and the caller's own, each with its token (a Bearer key, the base64
+ * of Basic), the longest first. What the server says passes through `redact` with them.
  */
 export function secretsOf(authorization: string | undefined, headers: Headers): readonly string[] {
   const found: string[] = [];
-  for (const value of [authorization, headers.get('authorization'), headers.get('proxy-authorization')]) {
+  for (const value of [authorization, headers.get('authorization')]) {
     const text = value?.trim() ?? '';
-    const token = text.split(/\s+/).pop() ?? '';
-    found.push(text, token);
-    try {
-      const pair = /^basic\s/i.test(text) ? atob(token) : '';
-      found.push(pair, pair.slice(pair.indexOf(':') + 1));
-    } catch {
-      // Not base64: the token itself is covered.
-    }
+    found.push(text, text.split(/\s+/).pop() ?? '');
   }
   // Shorter ones cannot be told from ordinary words.
   return found.filter((secret) => secret.length > 5).sort((a, b) => b.length - a.length);

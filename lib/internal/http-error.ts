@@ -105,7 +105,7 @@ function hint(
     );
   }
   if (status === 408)
-    return "The request was too slow to arrive; it is retried, but a proxy's request timeout may be too short.";
+    return "The request arrived too slowly; it is retried, but a proxy's request timeout may be short.";
   if (status === 429) {
     return (
       `Rate limited: ${wait === undefined ? 'no Retry-After, so retries wait the backoff' : `Retry-After asks for ${wait} ms (error.retryAfter), obeyed up to retry.maxRetryAfter`}; ` +
@@ -114,8 +114,8 @@ function hint(
   }
   if (status === 504) {
     return (
-      "A gateway in front of Ollama timed out while the model loaded or thought: raise the proxy's read " +
-      'timeout (nginx proxy_read_timeout), or load the model first.'
+      'A gateway timed out waiting for Ollama (a model loading, a slow first token): raise its read timeout ' +
+      '(nginx proxy_read_timeout).'
     );
   }
   if ((status === 502 || status === 503) && serverText === undefined) {

@@ -1,4 +1,4 @@
-import { HTML_HINT, looksLikeHtml, OllamaError, preview } from '../errors.ts';
+import { OllamaError, preview } from '../errors.ts';
 import type { RequestContext } from './exchange.ts';
 import { redact } from './header-values.ts';
 
@@ -74,7 +74,12 @@ export function bodyTooLarge(url: string, limit: number): OllamaError {
 export function bodyNotJson(url: string, text: string, cause: unknown): OllamaError {
   return new OllamaError({
     kind: 'protocol',
-    message: `The response from ${url} is not JSON: "${preview(text, 120)}".${looksLikeHtml(text) ? HTML_HINT : ''}`,
+    message:
+      `The response from ${url} is not JSON: "${preview(text, 120)}".` +
+      // A web page where JSON was asked: not Ollama at all.
+      (/^\s*</.test(text)
+        ? " It is a web page: check the host, port (Ollama's is 11434) and path prefix, or a proxy wants a login."
+        : ''),
     url,
     line: text.slice(0, 200),
     cause,

@@ -41,8 +41,7 @@ export interface ResolvedOptions {
 export function resolveOptions(options: CallOptions | undefined): ResolvedOptions {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new TypeError(
-      `options must be an object such as { host: 'http://127.0.0.1:11434' }, got ${describe(options)}` +
-        (typeof options === 'string' ? ': a host or key goes in { host } or { apiKey }' : ''),
+      `options must be an object such as { host: 'http://127.0.0.1:11434' }, got ${describe(options)}`,
     );
   }
   const { host, headers, signal, fetch: fetchOption, maxLineLength } = options ?? {};
@@ -157,9 +156,7 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   // A long string may be a key or a URL with credentials passed in the wrong place: not shown.
   if (typeof value === 'string') {
-    return value.length <= 16 && !/[@:]/.test(value)
-      ? `the string "${value}"`
-      : `a string of ${value.length} characters (not shown)`;
+    return value.length <= 16 && !/[@:]/.test(value) ? `the string "${value}"` : 'a string (not shown)';
   }
   if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value)})`;
   return `${typeof value} ${String(value)}`;

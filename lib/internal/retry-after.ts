@@ -9,14 +9,7 @@
  * it is valid; a date in the past is a wait of 0.
  */
 export function retryAfterOf(headers: Headers, now: number = Date.now()): number | undefined {
-  return (
-    parseRetryAfterMs(headers.get('retry-after-ms') ?? '') ?? parseRetryAfter(headers.get('retry-after') ?? '', now)
-  );
-}
-
-/** `retry-after-ms`: a non-negative number of milliseconds, decimals allowed. */
-export function parseRetryAfterMs(value: string): number | undefined {
-  return /^\s*\d{1,12}(\.\d+)?\s*$/.test(value) ? Math.ceil(Number(value)) : undefined;
+  return number(headers.get('retry-after-ms'), 1) ?? parseRetryAfter(headers.get('retry-after') ?? '', now);
 }
 
 /**
@@ -26,46 +19,35 @@ export function parseRetryAfterMs(value: string): number | undefined {
  * 1994`). Signs, lists (`2, 3`), decimal commas (`5,5`) and other dates are undefined.
  */
 export function parseRetryAfter(value: string, now: number = Date.now()): number | undefined {
-  if (/^\s*\d{1,10}(\.\d+)?\s*$/.test(value)) return Math.ceil(Number(value) * 1000);
   const date = httpDate(value.trim(), now);
-  return date === undefined ? undefined : Math.max(0, date - now);
+  return number(value, 1000) ?? (date === undefined ? undefined : Math.max(0, date - now));
 }
 
-const M = '(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
-const T = '(\\d\\d):(\\d\\d):(\\d\\d)';
-// Day, month, year, time. A weekday is read for its shape (Sun, Sunday), not checked against the date.
-const FORMS = [
-  new RegExp(`^[A-Z][a-z]{2}, (\\d\\d) ${M} (\\d{4}) ${T} GMT$`),
-  new RegExp(`^[A-Z][a-z]{2,5}day, (\\d\\d)-${M}-(\\d\\d) ${T} GMT$`),
-];
-const ASCTIME = new RegExp(`^[A-Z][a-z]{2} ${M} ([ \\d]\\d) ${T} (\\d{4})$`);
+/** A non-negative decimal number (up to ten digits before the point) times `scale`, rounded up:
+ * `retry-after-ms` in milliseconds, or delta-seconds. */
+function number(value: string | null, scale: number): number | undefined {
+  return /^\s*\d{1,10}(\.\d+)?\s*$/.test(value ?? '') ? Math.ceil(Number(value) * scale) : undefined;
+}
 
-/** An HTTP date as epoch milliseconds, or undefined for anything else, an impossible date (31
- * Feb) included. Names are case-sensitive, as the grammar has them. */
+/**
+ * An HTTP date as epoch milliseconds, or undefined for anything else. The two obsolete forms are
+ * rewritten as IMF-fixdate, which is what `Date.prototype.toUTCString` writes and `Date.parse` is
+ * required to read back; a date is accepted only when it reads back as written, so a wrong
+ * weekday, 31 Feb, or any looser form is refused. A two-digit year more than 50 years ahead is
+ * in the past century (RFC 9110).
+ */
 export function httpDate(text: string, now: number = Date.now()): number | undefined {
-  const asc = ASCTIME.exec(text);
-  const parts =
-    asc === null
-      ? (FORMS[0]!.exec(text) ?? FORMS[1]!.exec(text))?.slice(1)
-      : [asc[2], asc[1], asc[6], asc[3], asc[4], asc[5]];
-  if (parts === undefined) return undefined;
-  const [day, month, year, hour, minute, second] = parts.map((part, index) =>
-    index === 1 ? (M.indexOf(part!) - 1) / 4 : Number(part),
-  ) as [number, number, number, number, number, number];
-  let fullYear = year;
-  if (parts[2]!.length === 2) {
-    // RFC 9110: a two-digit year more than 50 years ahead is in the past century.
+  const rfc850 = /^([A-Z][a-z]{2})[a-z]{0,3}day, (\d\d)-(\w{3})-(\d\d) (\S+) GMT$/.exec(text);
+  const asctime = /^(\w{3}) (\w{3}) ([ \d]\d) (\S+) (\d{4})$/.exec(text);
+  let fixdate = text;
+  if (rfc850 !== null) {
     const current = new Date(now).getUTCFullYear();
-    fullYear += current - (current % 100);
-    if (fullYear > current + 50) fullYear -= 100;
+    let year = current - (current % 100) + Number(rfc850[4]);
+    if (year > current + 50) year -= 100;
+    fixdate = `${rfc850[1]}, ${rfc850[2]} ${rfc850[3]} ${year} ${rfc850[5]} GMT`;
+  } else if (asctime !== null) {
+    fixdate = `${asctime[1]}, ${asctime[3]!.replace(' ', '0')} ${asctime[2]} ${asctime[5]} ${asctime[4]} GMT`;
   }
-  const date = new Date(Date.UTC(fullYear, month, day, hour, minute, Math.min(second, 59)));
-  const real =
-    date.getUTCFullYear() === fullYear &&
-    date.getUTCMonth() === month &&
-    date.getUTCDate() === day &&
-    hour < 24 &&
-    minute < 60 &&
-    second < 61;
-  return real ? date.getTime() : undefined;
+  const date = Date.parse(fixdate);
+  return new Date(date).toUTCString() === fixdate ? date : undefined;
 }
