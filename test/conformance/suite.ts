@@ -260,7 +260,7 @@ export const scenarios: readonly Scenario[] = [
     async run(ctx, tag) {
       const error = await rejection(() =>
         ctx.lib.chat(
-          { model: MODEL, messages: [{ role: 'user', content: 'hi' }], stream: true },
+          { model: MODEL, messages: [{ role: 'user', content: 'hi' }] },
           on(ctx, tag, { omitDone: true }),
         ),
       );
