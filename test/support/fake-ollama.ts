@@ -8,6 +8,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { AddressInfo, Socket } from 'node:net';
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { type Catalogue, catalogueModels } from './fake-catalogues.ts';
 
 // ------------------------------------------------------------------------------------------------
 // Public surface
@@ -173,7 +174,7 @@ export const FAKE_OLLAMA_VERSION = '0.12.0';
 // ------------------------------------------------------------------------------------------------
 // Installed models
 
-interface InstalledModel {
+export interface InstalledModel {
   name: string;
   family: string;
   parameterSize: string;
@@ -2668,6 +2669,9 @@ export interface FakeOllamaOptions {
    * can call the API without CORS. They are not recorded in `requests`.
    */
   files?: Record<string, StaticFile>;
+  /** Another set of installed models (see fake-catalogues.ts); by default llama3.2, qwen3 and
+   * nomic-embed-text. */
+  catalogue?: Catalogue;
 }
 
 export interface StaticFile {
@@ -2677,8 +2681,9 @@ export interface StaticFile {
 
 export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<FakeOllama> {
   const registry: Registry = new Map();
-  MODELS.forEach((m, k) => {
-    const entry = register(m, MODELS.length - k, m.modifiedAt);
+  const installed = options.catalogue === undefined ? MODELS : catalogueModels(options.catalogue, MODELS);
+  installed.forEach((m, k) => {
+    const entry = register(m, installed.length - k, m.modifiedAt);
     registry.set(entry.full.toLowerCase(), entry);
   });
   const loaded = registry.get('registry.ollama.ai/library/llama3.2:latest');
