@@ -103,8 +103,8 @@ async function consumerProject(): Promise<string> {
   if (installed.code !== 0) throw new Error(`installing ${filename} failed:\n${installed.stderr.slice(-2000)}`);
   await mkdir(join(dir, 'node_modules', '@types'), { recursive: true });
   await symlink(join(root, 'node_modules', '@types', 'node'), join(dir, 'node_modules', '@types', 'node'), 'dir');
-  const text = await readFile(join(root, 'test', 'typecheck', 'fixtures', 'consumer.ts'), 'utf8');
-  await writeFile(join(dir, 'consumer.ts'), text);
+  for (const file of ['consumer.ts', 'commonjs-import.cts', 'commonjs-dynamic.cts'])
+    await writeFile(join(dir, file), await readFile(join(root, 'test', 'typecheck', 'fixtures', file), 'utf8'));
   return dir;
 }
 
@@ -113,13 +113,27 @@ function verdict(result: { code: number | null; stdout: string; stderr: string; 
   return result.code === 0 ? { ok: true, ms: result.ms } : { ok: false, ms: result.ms, detail };
 }
 
-function consumerRow(dir: string, env: Env, resolution: Resolution): Row {
+/** A TypeScript that is known not to support what a row checks: the row is n/a there when the
+ * compiler says so with this code, and fails for any other error. */
+interface Unsupported {
+  code: string;
+  versions: RegExp;
+}
+
+function consumerRow(
+  dir: string,
+  env: Env,
+  resolution: Resolution,
+  file = 'consumer.ts',
+  what = 'consumer .d.ts',
+  unsupported?: Unsupported,
+): Row {
   const { lib, types, label } = ENV_LIBS[env];
-  const name = `consumer .d.ts, ${label}, ${resolution}${resolution === 'node10' ? ' (types/main fallback)' : ''}`;
+  const name = `${what}, ${label}, ${resolution}${resolution === 'node10' ? ' (types/main fallback)' : ''}`;
   return {
     name,
     async run(version, tsc) {
-      const config = join(dir, `tsconfig.${version}.${env}.${resolution}.json`);
+      const config = join(dir, `tsconfig.${version}.${file}.${env}.${resolution}.json`);
       const compilerOptions = {
         target: 'es2022',
         module: MODULE_FOR[resolution],
@@ -132,11 +146,19 @@ function consumerRow(dir: string, env: Env, resolution: Resolution): Row {
         skipLibCheck: false,
         noEmit: true,
       };
-      await writeFile(config, JSON.stringify({ compilerOptions, files: ['consumer.ts'] }, null, 2));
+      await writeFile(config, JSON.stringify({ compilerOptions, files: [file] }, null, 2));
       const result = await run(process.execPath, [tsc, '-p', config], { cwd: dir, timeout: 120_000 });
+      const output = result.stdout + result.stderr;
       // node10 is gone from TypeScript 7; the fallback it needs is for the older compilers.
-      if (resolution === 'node10' && result.code !== 0 && /TS5108/.test(result.stdout + result.stderr))
+      if (resolution === 'node10' && result.code !== 0 && /TS5108/.test(output))
         return { ok: true, ms: result.ms, notApplicable: true };
+      if (unsupported?.versions.test(version)) {
+        // Where the compiler lacks it, it must say so (and only so), as the README says.
+        const expected = result.code !== 0 && output.includes(unsupported.code);
+        return expected
+          ? { ok: true, ms: result.ms, notApplicable: true }
+          : { ok: false, ms: result.ms, detail: `expected ${unsupported.code} from TS ${version}, got:\n${output}` };
+      }
       return verdict(result);
     },
   };
@@ -193,6 +215,15 @@ async function main(): Promise<void> {
   for (const env of ['node', 'dom', 'dom+node'] as const)
     for (const resolution of ['nodenext', 'bundler'] as const) rows.push(consumerRow(consumer, env, resolution));
   rows.push(consumerRow(consumer, 'node', 'node10'));
+  // CommonJS: a static import compiles to require() of ESM from TypeScript 5.8 on (5.7 refuses
+  // it with TS1479, and says to use import()); a dynamic import() compiles everywhere.
+  rows.push(
+    consumerRow(consumer, 'node', 'nodenext', 'commonjs-import.cts', 'CommonJS import (require of ESM)', {
+      code: 'TS1479',
+      versions: /^5\.7\./,
+    }),
+    consumerRow(consumer, 'node', 'nodenext', 'commonjs-dynamic.cts', 'CommonJS await import()'),
+  );
   rows.push(
     vendoredRow(
       "vendored lib/, the README's tsc line in a bare folder, run",
@@ -259,6 +290,7 @@ async function main(): Promise<void> {
     write(`${line}\n`);
   }
   write('\nn/a: TypeScript 7 removed moduleResolution node10 (TS5108); the fallback serves the older ones.\n');
+  write('     TypeScript 5.7 compiles no require() of ESM (TS1479): a CommonJS project there uses import().\n');
   write(`The README's vendoring line, as run above:\n  tsc ${TSC_FLAGS.join(' ')} --outDir out <files>\n`);
   for (const detail of details) write(`\n${detail.slice(0, 3000)}\n`);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
