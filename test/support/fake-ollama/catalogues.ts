@@ -1,7 +1,8 @@
-// Other sets of installed models for the stand-in, chosen with `startFakeOllama({ catalogue })`.
+// Other sets of installed models for the stand-in, chosen with `startFakeOllama({ catalogue })`
+// (catalogue.ts holds the default one).
 // Real servers are not always the default's (a chat model first): the demo's tests need one
 // whose most recent model only embeds, and one where nothing can chat.
-import type { InstalledModel } from './fake-ollama.ts';
+import type { InstalledModel } from './catalogue.ts';
 
 export type Catalogue = 'embedding-first' | 'embeddings-only';
 

@@ -1,9 +1,9 @@
-// The stand-in's other catalogues (test/support/fake-catalogues.ts), seen over plain HTTP as a
+// The stand-in's other catalogues (test/support/fake-ollama/catalogues.ts), seen over plain HTTP as a
 // client sees them: what /api/tags lists first, what /api/show says it can do, and what a chat
 // with an embedding model answers.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startFakeOllama } from './support/fake-ollama.ts';
+import { startFakeOllama } from '../support/fake-ollama.ts';
 
 async function post(url: string, body: object): Promise<Response> {
   return fetch(url, { method: 'POST', body: JSON.stringify(body) });
