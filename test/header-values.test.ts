@@ -6,7 +6,15 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chat, chatStream, createClient, type FetchLike, listModels, OllamaError } from '../lib/index.ts';
+import {
+  chat,
+  chatStream,
+  createClient,
+  type FetchLike,
+  type HeadersInput,
+  listModels,
+  OllamaError,
+} from '../lib/index.ts';
 import { withFake } from './support/with-fake.ts';
 
 const SECRET = 'sk-live-0123456789abcdef';
@@ -57,7 +65,7 @@ test('headers["authorization"] with a control character or CR/LF: a TypeError na
         new Map([['Authorization', value]]),
       ]) {
         await assert.rejects(
-          listModels({ host: fake.url, headers: headers as HeadersInit }),
+          listModels({ host: fake.url, headers: headers as HeadersInput }),
           refusedWithout(/^options\.headers\["authorization"\] /),
         );
       }
