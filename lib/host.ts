@@ -43,8 +43,7 @@ export function parseHost(value: string | undefined): ParsedHost {
   const refuse = (what: string): never => {
     throw new TypeError(`${source} ${shown(written)} ${what}`);
   };
-  const unreadable = (): never =>
-    refuse('is not a host: write [http[s]://][user:pass@]name[:port][/path], without space, query or fragment');
+  const unreadable = (): never => refuse('is not of the form [http[s]://][user:pass@]name[:port][/path]');
   let rest = written.replace(/^["'\s]+|["'\s]+$/g, '');
   let scheme = 'http';
   let port = DEFAULT_PORT;
@@ -78,7 +77,7 @@ export function parseHost(value: string | undefined): ParsedHost {
       const password = colon === -1 ? '' : decodeURIComponent(userinfo.slice(colon + 1));
       authorization = `Basic ${basic(`${user}:${password}`)}`;
     } catch {
-      refuse('has a malformed user name or password: write "%" as %25, "/" as %2F and "@" as %40 in them');
+      refuse('has a malformed user name or password (write % / @ in them as %25 %2F %40)');
     }
   }
 
@@ -107,11 +106,10 @@ export function parseHost(value: string | undefined): ParsedHost {
   };
 }
 
-/** The value as a message may show it: quoted, cut short, and with everything before an `@`
- * (user name and password) left out. */
+/** The value as a message may show it: quoted, with everything before an `@` (user name and
+ * password) left out. */
 function shown(value: string): string {
-  const safe = value.includes('@') ? `…${value.slice(value.lastIndexOf('@'))}` : value;
-  return JSON.stringify(safe.length > 80 ? `${safe.slice(0, 80)}…` : safe);
+  return JSON.stringify(value.includes('@') ? `…${value.slice(value.lastIndexOf('@'))}` : value);
 }
 
 function isLocal(hostname: string): boolean {

@@ -107,11 +107,10 @@ export async function isRunning(options?: CallOptions): Promise<boolean> {
   const given = options ?? {};
   if (given.connectTimeout === undefined) probe.connectTimeout = 2_000;
   if (given.readTimeout === undefined) probe.readTimeout = 3_000;
-  if (given.retry === undefined) {
-    probe.retry = { ...probe.retry, retries: 0 };
-    if (given.totalTimeout === undefined && probe.connectTimeout > 0 && probe.readTimeout > 0) {
-      probe.totalTimeout = probe.connectTimeout + probe.readTimeout;
-    }
+  if (given.retry === undefined) probe.retry = { ...probe.retry, retries: 0 };
+  // Both timers on (0 is off), no retry, no total given: the total is their sum.
+  if (given.retry === undefined && given.totalTimeout === undefined && probe.connectTimeout * probe.readTimeout > 0) {
+    probe.totalTimeout = probe.connectTimeout + probe.readTimeout;
   }
   const exchange: Exchange = { method: 'GET', path: '/', accept: 'application/json' };
   try {

@@ -165,7 +165,7 @@ test('a server that echoes the key in its error (a proxy 401 page, an in-band er
       (error: unknown) => {
         assert.ok(error instanceof OllamaError);
         for (const text of [error.message, error.body ?? '']) assert.doesNotMatch(text, new RegExp(token.slice(0, 12)));
-        assert.match(error.message, /denied: \[redacted\]/);
+        assert.match(error.message, /denied: Basic \[redacted\]/);
         return true;
       },
     );

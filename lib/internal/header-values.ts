@@ -42,17 +42,14 @@ export function checkedHeaders(init: unknown): Headers {
 
 /**
  * The credentials a request carries, as a server might quote them back (a proxy's 401 page that
- * names the key it got): the Authorization value sent, and the caller's own, each with its token (a Bearer key, the base64
- * of Basic), the longest first. What the server says passes through `redact` with them.
+ * names the key it got): the token of the Authorization value sent and of the caller's own (a
+ * Bearer key, the base64 of Basic credentials). What the server says passes through `redact`.
  */
 export function secretsOf(authorization: string | undefined, headers: Headers): readonly string[] {
-  const found: string[] = [];
-  for (const value of [authorization, headers.get('authorization')]) {
-    const text = value?.trim() ?? '';
-    found.push(text, text.split(/\s+/).pop() ?? '');
-  }
   // Shorter ones cannot be told from ordinary words.
-  return found.filter((secret) => secret.length > 5).sort((a, b) => b.length - a.length);
+  return [authorization, headers.get('authorization')]
+    .map((value) => value?.trim().split(/\s+/).pop() ?? '')
+    .filter((token) => token.length > 5);
 }
 
 /** `text` with every occurrence of each secret replaced. */

@@ -107,16 +107,10 @@ function hint(
   if (status === 408)
     return "The request arrived too slowly; it is retried, but a proxy's request timeout may be short.";
   if (status === 429) {
-    return (
-      `Rate limited: ${wait === undefined ? 'no Retry-After, so retries wait the backoff' : `Retry-After asks for ${wait} ms (error.retryAfter), obeyed up to retry.maxRetryAfter`}; ` +
-      'send fewer requests at once or raise retry.retries.'
-    );
+    return `Rate limited: retries wait ${wait === undefined ? 'the backoff' : `the ${wait} ms asked for (up to retry.maxRetryAfter)`}; send fewer requests at once.`;
   }
   if (status === 504) {
-    return (
-      'A gateway timed out waiting for Ollama (a model loading, a slow first token): raise its read timeout ' +
-      '(nginx proxy_read_timeout).'
-    );
+    return 'A gateway timed out waiting for Ollama (a model loading?): raise its read timeout (nginx proxy_read_timeout).';
   }
   if ((status === 502 || status === 503) && serverText === undefined) {
     return 'A proxy or gateway could not reach Ollama: check that Ollama is running behind it.';

@@ -86,18 +86,14 @@ export function bodyNotJson(url: string, text: string, cause: unknown): OllamaEr
   });
 }
 
-/**
- * An answer that has none of the fields every answer of its endpoint has: not Ollama's. `fields`
- * lists them; one present is enough.
- */
+/** An answer that has none of the fields every answer of its endpoint has (one is enough): not
+ * Ollama's. */
 export function notOllama(context: RequestContext, fields: readonly string[], value: unknown): OllamaError {
-  const named = fields.map((field) => `"${field}"`);
-  const which = named.length === 1 ? `no ${named[0]} field` : `none of the fields ${named.join(', ')}`;
   return new OllamaError({
     kind: 'protocol',
     message:
-      `The answer of ${where(context)} has ${which}, so it is not Ollama's: ` +
-      `${previewValue(value)}. Check that the host is an Ollama server.`,
+      `The answer of ${where(context)} has no ${fields.map((field) => `"${field}"`).join(' or ')} field, so it is ` +
+      `not Ollama's: ${previewValue(value)}. Check that the host is an Ollama server.`,
     status: 200,
     url: context.url,
   });
