@@ -1,4 +1,4 @@
-import { isOllamaError, withNote } from '../errors.ts';
+import { isOllamaError, withNote, withStatus } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { connectionError, failureCode, malformedResponse } from './connection-error.ts';
 import { contextOf, type Exchange, type RequestContext } from './exchange.ts';
@@ -64,8 +64,8 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
     headers: headersFor(exchange, options),
     signal: controller?.signal ?? signal ?? null,
   };
-  if (exchange.body !== undefined) init.body = JSON.stringify(exchange.body);
-  if (exchange.bytes !== undefined) init.body = exchange.bytes as BodyInit;
+  if (exchange.json !== undefined) init.body = exchange.json;
+  if (exchange.bytes !== undefined) init.body = exchange.bytes as NonNullable<RequestInit['body']>; // the DOM's BodyInit, by another name
 
   // Called as a plain function: browsers reject a fetch invoked as a method of another object.
   const fetchOne = options.fetch;
@@ -99,7 +99,8 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
   const { status } = response;
   const failure = (error: unknown, received: number): unknown => {
     if (signal?.aborted === true) return signal.reason;
-    if (isOllamaError(error)) return error;
+    // Whatever the reader found wrong, a response had arrived: its status goes on the error.
+    if (isOllamaError(error)) return error.kind === 'protocol' ? withStatus(error, status) : error;
     if (failureCode(error) === 'UND_ERR_BODY_TIMEOUT')
       return readTimeoutError(context, { limit: undefined, received }, error);
     const found = malformedResponse(error);
@@ -137,7 +138,7 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
 function headersFor(exchange: Exchange, options: ResolvedOptions): Record<string, string> {
   // Lower-case names throughout, so that the caller's header replaces the library's own.
   const headers: Record<string, string> = { accept: exchange.accept, 'user-agent': USER_AGENT };
-  if (exchange.body !== undefined) headers['content-type'] = 'application/json';
+  if (exchange.json !== undefined) headers['content-type'] = 'application/json';
   if (exchange.bytes !== undefined) headers['content-type'] = 'application/octet-stream';
   if (options.authorization !== undefined) headers['authorization'] = options.authorization;
   options.headers.forEach((value, name) => {
