@@ -103,13 +103,7 @@ export class LineSplitter {
     }
     this.#release();
     const lines = this.#lines(this.#unmarked(text));
-    if (last + 1 < chunk.length && this.#failure === undefined) {
-      try {
-        this.#hold(chunk.subarray(last + 1));
-      } catch (error) {
-        this.#defer(lines, error);
-      }
-    }
+    if (last + 1 < chunk.length && this.#failure === undefined) this.#hold(chunk.subarray(last + 1));
     return lines;
   }
 
@@ -165,7 +159,11 @@ export class LineSplitter {
     let failure: unknown = error;
     try {
       if (held.length > 0) lines.push(...this.#lines(this.#unmarked(decode(held))));
-      for (let start = 0, end = rest.indexOf(LF); end !== -1 && this.#failure === undefined; end = rest.indexOf(LF, start)) {
+      for (
+        let start = 0, end = rest.indexOf(LF);
+        end !== -1 && this.#failure === undefined;
+        end = rest.indexOf(LF, start)
+      ) {
         for (const line of this.#lines(this.#unmarked(decode(rest.subarray(start, end + 1))))) lines.push(line);
         start = end + 1;
       }

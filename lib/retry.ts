@@ -136,32 +136,16 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * cannot hold an aborted call. A rejection of `value` after the abort is handled, never reported
  * as unhandled. A value that is not a promise is returned as it is.
  */
-export function unlessAborted<T>(value: T | PromiseLike<T>, signal: AbortSignal | undefined): T | Promise<T> {
-  if (!isThenable(value)) return value;
-  if (signal === undefined) return Promise.resolve(value);
-  return new Promise<T>((resolve, reject) => {
-    const stop = (): void => reject(signal.reason);
+export function unlessAborted<T>(value: T | PromiseLike<T>, signal: AbortSignal | undefined): T | PromiseLike<T> {
+  if (signal === undefined || typeof (value as { then?: unknown } | null)?.then !== 'function') return value;
+  let stop = (): void => {};
+  const aborted = new Promise<never>((_, reject) => {
+    stop = () => reject(signal.reason);
     if (signal.aborted) stop();
     else signal.addEventListener('abort', stop, { once: true });
-    Promise.resolve(value).then(
-      (result) => {
-        signal.removeEventListener('abort', stop);
-        resolve(result);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', stop);
-        reject(error);
-      },
-    );
   });
-}
-
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
+  // The race handles a late rejection of either; the listener goes when it settles.
+  return Promise.race([value, aborted]).finally(() => signal.removeEventListener('abort', stop));
 }
 
 /** A whole number of retries, at least 0. */

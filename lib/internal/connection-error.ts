@@ -17,8 +17,6 @@ const BY_CODE: Record<string, string> = {
   ENETUNREACH: 'network unreachable',
   UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
   UND_ERR_BODY_TIMEOUT: 'no body data in time',
-  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'body shorter than announced',
-  ECONNABORTED: 'connection aborted',
 };
 
 const BY_WORDS: Array<[RegExp, string]> = [
@@ -49,9 +47,9 @@ export function isTransient(error: { code?: string | undefined; cause?: unknown 
 
 /** What fetch could not take as HTTP, by the failure's code and words. */
 const MALFORMED: Array<[RegExp, string]> = [
-  [/redirect/i, 'redirected it more often than fetch follows (a redirect loop)'],
-  [/HEADERS?_OVERFLOW|headers? (overflow|too large)/i, 'answered with headers larger than fetch accepts'],
-  [/^HPE_/, 'answered with bytes that are not HTTP/1.1'],
+  [/redirect/i, 'redirected it in a loop'],
+  [/HEADERS?_OVERFLOW|headers? (overflow|too large)/i, 'sent headers too large for fetch'],
+  [/^HPE_/, 'sent bytes that are not HTTP/1.1'],
   [/^Z_|BROTLI|incorrect header check|decompress|zlib/i, 'sent a compressed body that does not decompress'],
 ];
 

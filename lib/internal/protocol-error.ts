@@ -54,10 +54,7 @@ export function malformed(
 ): OllamaError {
   return new OllamaError({
     kind: 'protocol',
-    message:
-      `The server at ${context.base} ${found.what} for ${where(context)}; the same request would get the same ` +
-      'answer, so it was not retried. Check that the host is an Ollama server, or what the proxy in front of it ' +
-      'does to the response.',
+    message: `The server at ${context.base} ${found.what} for ${where(context)}, so it was not retried. Check the host, and any proxy in front of Ollama.`,
     status,
     url: context.url,
     code: found.code,

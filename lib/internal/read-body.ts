@@ -50,18 +50,16 @@ export async function readText(
 
 /** The first `length` bytes of `parts`, copied only when there is more than one. */
 function joined(parts: readonly Uint8Array[], length: number): Uint8Array {
-  const first = parts[0];
-  if (first === undefined) return new Uint8Array(0);
-  if (parts.length === 1) return first.length === length ? first : first.subarray(0, length);
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    const room = length - offset;
-    if (room <= 0) break;
-    out.set(part.length > room ? part.subarray(0, room) : part, offset);
-    offset += Math.min(part.length, room);
+  let all = parts[0] ?? new Uint8Array(0);
+  if (parts.length > 1) {
+    all = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+    let offset = 0;
+    for (const part of parts) {
+      all.set(part, offset);
+      offset += part.length;
+    }
   }
-  return out;
+  return all.subarray(0, length);
 }
 
 /** A whole body read as JSON: a body over the limit, or one that is not JSON, is a `protocol`
