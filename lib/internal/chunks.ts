@@ -25,7 +25,6 @@ export const SUCCESS: FinalChunk = {
  * is cancelled, which closes the connection. Nothing that happens then is reported. */
 const GRACE_MS = 5;
 const DRAIN_LIMIT = 65_536;
-const LATE = Symbol('late');
 
 /**
  * Reads one attempt at a streaming endpoint: its NDJSON lines, whatever the Content-Type says
@@ -80,23 +79,22 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
    */
   const settle = async (): Promise<void> => {
     idle?.dispose();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let late: Promise<typeof LATE> | undefined;
-    let ended = reader === undefined;
+    if (reader === undefined) return finish(true);
+    // Past the grace period the body is cancelled, which ends the read under way.
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reader.cancel().catch(ignore);
+    }, GRACE_MS);
+    let ended = false;
     try {
-      for (let bytes = 0; !ended && bytes <= DRAIN_LIMIT; ) {
-        const read = (reader as ReadableStreamDefaultReader<Uint8Array>).read();
-        // Most often the end is there already, and a settled read wins this race: no timer then.
-        let result = await Promise.race([read, Promise.resolve(LATE)]);
-        if (result === LATE) {
-          late ??= new Promise<typeof LATE>((resolve) => {
-            timer = setTimeout(resolve, GRACE_MS, LATE);
-          });
-          result = await Promise.race([read, late]);
-          if (result === LATE) break;
+      for (let bytes = 0; bytes <= DRAIN_LIMIT; ) {
+        const { done, value } = await reader.read();
+        if (done) {
+          ended = !late;
+          break;
         }
-        ended = result.done;
-        if (!ended) bytes += (result.value as Uint8Array).length;
+        bytes += value.length;
       }
     } catch {
       // A failure after the final chunk changes nothing: the answer is complete.
