@@ -8,7 +8,9 @@
  * - `connect-timeout`: the connection was not established within `connectTimeout`;
  * - `read-timeout`: the server was silent for longer than `readTimeout`, before its first byte
  *   or between two chunks;
- * - `total-timeout`: the whole call, retries included, did not finish within `totalTimeout`.
+ * - `total-timeout`: the whole call, retries included, did not finish within `totalTimeout`;
+ * - `tool`: the tool loop (`runTools`) could not go on: `maxRounds` was reached, or the model
+ *   called a tool that does not exist while `onToolError` is `'stop'`.
  */
 export type OllamaErrorKind =
   | 'http'
@@ -17,7 +19,8 @@ export type OllamaErrorKind =
   | 'connection'
   | 'connect-timeout'
   | 'read-timeout'
-  | 'total-timeout';
+  | 'total-timeout'
+  | 'tool';
 
 export interface OllamaErrorInit {
   kind: OllamaErrorKind;
@@ -29,6 +32,8 @@ export interface OllamaErrorInit {
   code?: string | undefined;
   retryAfter?: number | undefined;
   attempts?: number | undefined;
+  /** The server's own words, when it gave some (`{"error": …}`); defaults to `message`. */
+  error?: string | undefined;
   cause?: unknown;
 }
 
@@ -57,6 +62,11 @@ export class OllamaError extends Error {
   readonly retryAfter: number | undefined;
   /** How many requests the call made before it gave up; 0 when it failed before sending. */
   readonly attempts: number;
+  /** The server's own error text when it sent one (an `{"error": …}` body or line), else the
+   * message: what ollama-js's `ResponseError` calls `error`, so code written for it still reads. */
+  readonly error: string;
+  /** The same as `status`, under the name ollama-js's `ResponseError` gives it. */
+  readonly status_code: number | undefined;
 
   constructor(init: OllamaErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -68,6 +78,8 @@ export class OllamaError extends Error {
     this.code = init.code;
     this.retryAfter = init.retryAfter;
     this.attempts = init.attempts ?? 0;
+    this.error = init.error ?? init.message;
+    this.status_code = init.status;
   }
 }
 
@@ -113,6 +125,7 @@ function copy(error: OllamaError, change: Partial<OllamaErrorInit>): OllamaError
     code: error.code,
     retryAfter: error.retryAfter,
     attempts: error.attempts,
+    error: error.error === error.message ? undefined : error.error,
     cause: error.cause,
     ...change,
   });

@@ -340,3 +340,35 @@ export interface ProgressEvent extends ProgressResponse {
    */
   fraction?: number;
 }
+
+/** POST https://ollama.com/api/web_search. */
+export interface WebSearchRequest {
+  query: string;
+  /** How many results, 1 to 10; the server's default is 5. */
+  max_results?: number;
+}
+
+export interface WebSearchResult {
+  title: string;
+  url: string;
+  /** The relevant text of the page. */
+  content: string;
+}
+
+export interface WebSearchResponse {
+  results: WebSearchResult[];
+}
+
+/** POST https://ollama.com/api/web_fetch. */
+export interface WebFetchRequest {
+  url: string;
+}
+
+export interface WebFetchResponse {
+  title: string;
+  /** The page's main text. */
+  content: string;
+  /** The links found on the page. */
+  links: string[];
+  url?: string;
+}

@@ -35,6 +35,7 @@ export async function httpError(
     status: response.status,
     url: context.url,
     body,
+    error: serverText ?? (body.trim() === '' ? undefined : body),
     retryAfter: retryAfter(response.headers.get('retry-after')),
   });
 }

@@ -36,6 +36,7 @@ export function inBandError(context: RequestContext, status: number, received: n
     kind: 'stream',
     message: `Ollama reported an error after ${received} chunk(s) of ${where(context)}: ${text}`,
     status,
+    error: text,
     url: context.url,
   });
 }

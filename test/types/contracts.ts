@@ -68,11 +68,16 @@ export async function contracts(signal: AbortSignal): Promise<void> {
       expectType<
         Equal<
           OllamaErrorKind,
-          'http' | 'stream' | 'protocol' | 'connection' | 'connect-timeout' | 'read-timeout' | 'total-timeout'
+          'http' | 'stream' | 'protocol' | 'connection' | 'connect-timeout' | 'read-timeout' | 'total-timeout' | 'tool'
         >
       >();
       const status: number | undefined = error.status;
       void status;
+      // What code written for ollama-js's ResponseError reads.
+      const said: string = error.error;
+      const code: number | undefined = error.status_code;
+      void said;
+      void code;
       // @ts-expect-error kind is read-only
       error.kind = 'http';
     }
