@@ -8,6 +8,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { AddressInfo, Socket } from 'node:net';
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { WEB_PATHS, webAnswer } from './fake-web.ts';
 
 // ------------------------------------------------------------------------------------------------
 // Public surface
@@ -66,6 +67,9 @@ export interface Behaviour {
   toolCallsIn?: 'middle' | 'final';
   /** How many tool calls to make (default 1), cycling through the request's tools. */
   toolCallCount?: number;
+  /** Exactly these tool calls instead (chat only), whatever tools the request lists: a scripted
+   * model for the tool loop. Wins over toolCallCount. */
+  toolCalls?: Array<{ name: string; arguments?: Record<string, unknown> }>;
   /** /api/embed and /api/embeddings: return this many fewer vectors than inputs. */
   dropVectors?: number;
   /**
@@ -1171,7 +1175,15 @@ function makeLogprob(token: string, position: number, top: number): Logprob {
 function planReply(run: RunInput, b: Behaviour): Plan {
   const thinking = run.think ? (b.thinkingTokens ?? splitTokens(DEFAULT_THINKING)) : [];
   const content = b.tokens ?? splitTokens(`You said: ${run.echo}. é 漢字 🦙 done`);
-  const calls = run.endpoint === 'chat' ? makeToolCalls(run.tools, b.toolCallCount ?? 1) : [];
+  const calls =
+    run.endpoint !== 'chat'
+      ? []
+      : b.toolCalls !== undefined
+        ? b.toolCalls.map((c, k) => ({
+            id: toolCallId(c.name, k),
+            function: { index: k, name: c.name, arguments: c.arguments ?? {} },
+          }))
+        : makeToolCalls(run.tools, b.toolCallCount ?? 1);
   const callsInFinal = b.toolCallsIn === 'final';
   const finalText = b.finalText ?? '';
   let position = 0;
@@ -2452,6 +2464,7 @@ const KNOWN_PATHS: Record<string, readonly string[]> = {
   '/api/push': ['POST'],
   '/api/create': ['POST'],
   [BLOB_ROUTE]: ['HEAD', 'POST'],
+  ...Object.fromEntries(WEB_PATHS.map((path) => [path, ['POST']])),
 };
 
 // The route a path falls under: itself, or /api/blobs/:digest for one non-empty segment after
@@ -2581,6 +2594,13 @@ async function serve(state: State, ex: Exchange, method: string, path: string): 
     if (typeof b === 'string') return plain(400, b);
     configure(ex, b);
     return deliver(ex, MODEL_ENDPOINTS[route](ex.record.rawBody, b, state.store.registry), b);
+  }
+  if (WEB_PATHS.includes(route)) {
+    const b = pickBehaviour(state, ex.record.headers);
+    if (typeof b === 'string') return plain(400, b);
+    configure(ex, b);
+    const answer = webAnswer(route, ex.record.rawBody, ex.record.headers);
+    return deliver(ex, single(answer.status, answer.body, 1), b);
   }
   if (isManagementPath(route)) {
     const b = pickBehaviour(state, ex.record.headers);
