@@ -38,17 +38,16 @@ export async function* progressLines(
       if (waiting === undefined && ended === undefined) await new Promise<void>((resolve) => (wake = resolve));
       wake = undefined;
       const next = waiting;
-      if (next !== undefined) {
-        waiting = undefined;
-        yield next.line;
-        next.taken();
-        continue;
-      }
-      if (ended?.error !== undefined) throw ended.error;
-      return;
+      if (next === undefined) break;
+      yield next.line;
+      // Only now, once the reader came back for more, may the call read its next line.
+      waiting = undefined;
+      next.taken();
     }
+    if (ended?.error !== undefined) throw ended.error;
   } finally {
     left = true;
+    // The reader left while the call waits on a line: that call now fails, and closes its connection.
     waiting?.refused(STOPPED);
     await call;
   }
