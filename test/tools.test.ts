@@ -334,7 +334,7 @@ test('tool loop, streaming: thinking, content, tool calls and results arrive in 
           return `${e.round} call ${e.call.function.name}`;
         case 'tool_result':
           return `${e.round} result ${e.call.function.name}=${e.content}`;
-        case 'done':
+        default:
           return `${e.round} done ${e.result.response.message.content}`;
       }
     });
