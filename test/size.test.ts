@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { checkBudget, RUNTIME_BUDGET_BYTES, runtimeEntry } from './bench/size-budget.ts';
+import {
+  COMPAT_BUDGET_BYTES,
+  checkBudget,
+  RUNTIME_BUDGET_BYTES,
+  runtimeEntry,
+  subpathEntry,
+} from './bench/size-budget.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..'); // dist/test -> the repository
 const packageJson: unknown = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
@@ -56,4 +62,31 @@ test('runtimeEntry reads exports["."].default and refuses a package.json without
   assert.equal(runtimeEntry({ exports: { '.': { types: './a.d.ts', default: './a.js' } } }), './a.js');
   assert.throws(() => runtimeEntry({ exports: './a.js' }), /exports\["\."\]\.default/);
   assert.throws(() => runtimeEntry({}), /exports\["\."\]\.default/);
+});
+
+test('the ollama-fetch/compat bundle is within its own budget, and alone it imports with every export', async () => {
+  const entry = subpathEntry(packageJson, './compat');
+  assert.equal(entry, './dist/ollama-fetch-compat.js');
+  const verdict = checkBudget(entry, await readFile(join(root, entry)), COMPAT_BUDGET_BYTES);
+  assert.ok(verdict.ok, verdict.reason);
+  assert.equal(COMPAT_BUDGET_BYTES, 44_000);
+  const dir = await mkdtemp(join(tmpdir(), 'ollama-fetch-compat-bundle-'));
+  try {
+    const copy = join(dir, 'alone.mjs');
+    await copyFile(join(root, entry), copy);
+    const alone = (await import(pathToFileURL(copy).href)) as Record<string, unknown>;
+    const perFile = (await import(pathToFileURL(join(root, 'dist', 'lib', 'compat', 'index.js')).href)) as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(Object.keys(alone).sort(), Object.keys(perFile).sort());
+    assert.ok(Object.keys(alone).includes('default') && Object.keys(alone).includes('Ollama'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('subpathEntry reads exports[subpath].default and refuses a package.json without one', () => {
+  assert.equal(subpathEntry({ exports: { './compat': { default: './c.js' } } }, './compat'), './c.js');
+  assert.throws(() => subpathEntry({ exports: {} }, './compat'), /exports\["\.\/compat"\]\.default/);
 });

@@ -83,7 +83,9 @@ export class Ollama {
       base = formatHost(host);
     }
     this.#defaults = { ...rest, host: base };
-    resolveOptions(this.#defaults); // a bad option fails here, not at the first call
+    // A bad option fails here, not at the first call. (Without options there is nothing to check,
+    // and the default instance, made at import, must not touch even `Headers`.)
+    if (config !== undefined) resolveOptions(this.#defaults);
     if (rest.headers !== undefined) this.#defaults.headers = new Headers(rest.headers);
     this.#webHost = webHost ?? WEB_HOST;
   }
