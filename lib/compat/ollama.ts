@@ -41,7 +41,11 @@ import type {
 
 /** The constructor's options: ollama-js's `{ host, fetch, proxy, headers }`, plus this library's
  * call options, applied to every call of the instance. */
-export interface OllamaOptions extends Partial<Config>, Omit<CallOptions, 'host' | 'headers' | 'fetch' | 'signal'> {
+export interface OllamaOptions
+  extends Omit<Partial<Config>, 'host'>,
+    Omit<CallOptions, 'host' | 'headers' | 'fetch' | 'signal'> {
+  /** Parsed as ollama-js parses it (`example.com` → port 11434, `:8080` → 127.0.0.1); OLLAMA_HOST is not read. */
+  host?: string | undefined;
   /**
    * Where `webSearch` and `webFetch` go. Not in ollama-js, which always uses ollama.com.
    * `OLLAMA_API_KEY` is sent to https://ollama.com only: another host needs `apiKey`.
