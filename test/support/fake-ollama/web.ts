@@ -2,7 +2,7 @@
 // answers them (ollama-python's and ollama-js's types and the API docs): a Bearer key is required
 // (401 without one), the search reads `max_results` (default 5, at most 10) and ignores any other
 // field, such as the `maxResults` ollama-js sends. Answers are deterministic, derived from the
-// request, so tests can compare them. Kept apart from fake-ollama.ts, which only routes to it.
+// request, so tests can compare them. server.ts only routes to it.
 
 import type { IncomingHttpHeaders } from 'node:http';
 
