@@ -408,3 +408,28 @@ test('compat: encodeImage gives base64 for bytes and leaves a string alone', asy
   assert.equal(await client.encodeImage(new Uint8Array([104, 105])), 'aGk=');
   assert.equal(await client.encodeImage('aGk='), 'aGk=');
 });
+
+test('compat: proxy: true sends to the page origin, and outside a page it is a clear error', async () => {
+  assert.throws(() => new Ollama({ proxy: true }), /proxy: true needs a page origin/);
+  await withFake(async (own) => {
+    const scope = globalThis as { location?: unknown };
+    scope.location = { origin: own.url };
+    try {
+      await new Ollama({ proxy: true }).version();
+    } finally {
+      delete scope.location;
+    }
+    assert.equal(own.requests[0]?.path, '/api/version');
+  });
+});
+
+test('compat: webSearch takes max_results too, and a streamed push yields its lines', async () => {
+  await withFake(async (own) => {
+    const client = new Ollama({ host: own.url, webHost: own.url, apiKey: 'k' });
+    assert.equal((await client.webSearch({ query: 'q', max_results: 1 })).results.length, 1);
+    const lines: Array<{ status: string }> = [];
+    for await (const line of await client.push({ model: 'llama3.2', stream: true, insecure: true })) lines.push(line);
+    assert.equal(lines.at(-1)?.status, 'success');
+    assert.deepEqual(own.requests.at(-1)?.body, { model: 'llama3.2', name: 'llama3.2', insecure: true, stream: true });
+  });
+});
