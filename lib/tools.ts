@@ -183,9 +183,9 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
           const done = await Promise.race([...running.values(), aborted]);
           running.delete(done.index);
           const call = calls[done.index]!;
-          if (done.error !== undefined && stop) {
-            controller.abort(done.thrown);
-            throw done.thrown;
+          if (done.failed && stop) {
+            controller.abort(done.error);
+            throw done.error;
           }
           const message: Message = { role: 'tool', content: done.content, tool_name: call.function.name };
           if (call.id !== undefined) message.tool_call_id = call.id;
@@ -212,7 +212,7 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
         return { index, content: typeof value === 'string' ? value : (JSON.stringify(value) ?? '') };
       } catch (error) {
         const said = tool === undefined ? `there is no tool named "${name}"` : (error as Error)?.message;
-        return { index, content: `Error: ${said ?? String(error)}`, error, thrown: error };
+        return { index, content: `Error: ${said ?? String(error)}`, failed: true, error };
       }
     }
   };
@@ -223,6 +223,7 @@ type Loop = () => AsyncGenerator<ToolLoopEvent, ToolLoopResult, undefined>;
 interface Outcome {
   index: number;
   content: string;
+  failed?: boolean;
+  /** What the tool threw, or the loop's own error for a tool that does not exist. */
   error?: unknown;
-  thrown?: unknown;
 }
