@@ -2,7 +2,7 @@
 // them from 'ollama' compiles when it imports them from 'ollama-fetch/compat'. Where ollama-js
 // declares a field that Ollama may leave out as always present, these say it is optional: the
 // types describe what arrives.
-import type { FetchLike } from '../options.ts';
+import type { FetchLike, HeadersInput } from '../options.ts';
 import type * as Native from '../types.ts';
 
 export type Fetch = FetchLike;
@@ -15,7 +15,7 @@ export interface Config {
   fetch?: Fetch | undefined;
   /** `true`: the page's own origin, for a browser behind a same-origin proxy. */
   proxy?: boolean | undefined;
-  headers?: HeadersInit | undefined;
+  headers?: HeadersInput | undefined;
 }
 
 /** Every model option ollama-js names; Ollama ignores the ones it no longer knows. */
@@ -39,9 +39,14 @@ interface Loose {
   options?: Partial<Options>;
 }
 
-export interface ChatRequest extends Omit<Native.ChatRequest, 'format' | 'options'>, Loose {}
+export interface ChatRequest extends Omit<Native.ChatRequest, 'format' | 'options' | 'stream'>, Loose {
+  /** `true`: the call resolves to an `AbortableAsyncIterator` of the chunks, as in ollama-js. */
+  stream?: boolean;
+}
 
-export interface GenerateRequest extends Omit<Native.GenerateRequest, 'format' | 'options'>, Loose {
+export interface GenerateRequest extends Omit<Native.GenerateRequest, 'format' | 'options' | 'stream'>, Loose {
+  /** `true`: the call resolves to an `AbortableAsyncIterator` of the chunks, as in ollama-js. */
+  stream?: boolean;
   /** Experimental image generation. */
   width?: number;
   height?: number;

@@ -6,6 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { BEHAVIOUR_HEADER, pickBehaviour, sanitise, tagOf, type Behaviour } from './behaviour.ts';
 import { MODELS, type Registry } from './catalogue.ts';
+import { catalogueModels } from './catalogues.ts';
 import { deliver } from './delivery.ts';
 import { goJson } from './go-json.ts';
 import { isModelPath, MODEL_ENDPOINTS } from './inference.ts';
@@ -228,8 +229,9 @@ async function handle(state: State, req: IncomingMessage, res: ServerResponse): 
 
 export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<FakeOllama> {
   const registry: Registry = new Map();
-  MODELS.forEach((m, k) => {
-    const entry = register(m, MODELS.length - k, m.modifiedAt);
+  const installed = options.catalogue === undefined ? MODELS : catalogueModels(options.catalogue, MODELS);
+  installed.forEach((m, k) => {
+    const entry = register(m, installed.length - k, m.modifiedAt);
     registry.set(entry.full.toLowerCase(), entry);
   });
   const loaded = registry.get('registry.ollama.ai/library/llama3.2:latest');

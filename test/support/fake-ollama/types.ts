@@ -3,6 +3,7 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Behaviour } from './behaviour.ts';
+import type { Catalogue } from './catalogues.ts';
 
 export interface RecordedRequest {
   method: string;
@@ -67,6 +68,9 @@ export interface FakeOllamaOptions {
    * can call the API without CORS. They are not recorded in `requests`.
    */
   files?: Record<string, StaticFile>;
+  /** Another set of installed models (see catalogues.ts); by default llama3.2, qwen3 and
+   * nomic-embed-text. */
+  catalogue?: Catalogue;
 }
 
 export interface StaticFile {
