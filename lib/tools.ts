@@ -1,10 +1,10 @@
 import { chatStream } from './chat.ts';
 import { contextOf } from './internal/exchange.ts';
-import { ChatFold } from './internal/fold.ts';
+import { chatFold } from './internal/fold.ts';
 import { resolveOptions } from './internal/resolve-options.ts';
 import { link } from './internal/signals.ts';
 import { totalTimeoutError } from './internal/timeout-error.ts';
-import { tooManyRounds, unknownTool } from './internal/tool-error.ts';
+import { toolError } from './internal/tool-error.ts';
 import { requireModel } from './internal/validate.ts';
 import type { CallOptions } from './options.ts';
 import { count } from './retry.ts';
@@ -94,10 +94,9 @@ export type ToolLoopEvent =
  */
 export async function runTools(request: ToolLoopRequest, options?: ToolLoopOptions): Promise<ToolLoopResult> {
   const events = runToolsStream(request, options);
-  for (;;) {
-    const step = await events.next();
-    if (step.done === true) return step.value;
-  }
+  let step = await events.next();
+  while (step.done !== true) step = await events.next();
+  return step.value;
 }
 
 /**
@@ -118,13 +117,13 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
   const { tools, messages, ...rest } = request;
   const byName = new Map<string, RunnableTool>();
   const specs: Tool[] = [];
-  if (!Array.isArray(messages) || !Array.isArray(tools) || tools.length === 0) {
-    throw new TypeError('runTools: request.messages and request.tools must be arrays, tools not empty');
+  if (!Array.isArray(messages) || !Array.isArray(tools)) {
+    throw new TypeError('runTools: request.messages and request.tools must be arrays');
   }
   for (const tool of tools) {
     const name = tool?.function?.name;
     if (typeof name !== 'string' || typeof tool.run !== 'function' || byName.has(name)) {
-      throw new TypeError(`runTools: each tool needs its own function.name and a run function (${name})`);
+      throw new TypeError(`runTools: each tool needs a unique function.name and a run function (${name})`);
     }
     byName.set(name, tool);
     const { run: _run, ...spec } = tool;
@@ -132,7 +131,7 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
   }
   const { maxRounds = DEFAULT_MAX_ROUNDS, onToolError = 'report', ...callOptions } = options ?? {};
   if (onToolError !== 'report' && onToolError !== 'stop') {
-    throw new TypeError("runTools: options.onToolError must be 'report' or 'stop'");
+    throw new TypeError("runTools: onToolError must be 'report' or 'stop'");
   }
   const rounds = count(maxRounds, 'runTools: options.maxRounds', 1);
   const resolved = resolveOptions(callOptions);
@@ -158,7 +157,7 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
     aborted.catch(() => {});
     try {
       for (let round = 1; ; round++) {
-        const fold = new ChatFold();
+        const fold = chatFold();
         for await (const chunk of chatStream({ ...rest, model, messages: [...history], tools: specs }, chatOptions)) {
           fold.add(chunk);
           const { thinking, content, tool_calls } = chunk.message ?? {};
@@ -174,7 +173,13 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
           yield { type: 'done', round, result };
           return result;
         }
-        if (round >= rounds) throw tooManyRounds(context, rounds, calls);
+        if (round >= rounds) {
+          throw toolError(
+            context,
+            `The model "${model}" still called ${calls.map((call) => call.function?.name)} in round ${round} of ` +
+              `${context.url}, the last of maxRounds; raise it, or look for a loop in the tool results.`,
+          );
+        }
         // Every call of the round at once; each result is reported as its tool finishes, and the
         // results go back to the model in the order of the calls.
         const results: Message[] = [];
@@ -206,13 +211,14 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
       const name = call.function?.name;
       const tool = byName.get(name);
       try {
-        if (tool === undefined) throw unknownTool(context, name, [...byName.keys()]);
+        // This message is also what the model is told, so it names the tools there are.
+        if (tool === undefined)
+          throw toolError(context, `There is no tool "${name}"; the tools are ${[...byName.keys()]}.`);
         const value = await tool.run(call.function.arguments ?? {}, { signal, call });
         // A value JSON cannot hold (a cycle, a BigInt) fails here, and the model is told so.
         return { index, content: typeof value === 'string' ? value : (JSON.stringify(value) ?? '') };
       } catch (error) {
-        const said = tool === undefined ? `there is no tool named "${name}"` : (error as Error)?.message;
-        return { index, content: `Error: ${said ?? String(error)}`, failed: true, error };
+        return { index, content: `Error: ${(error as Error)?.message ?? String(error)}`, failed: true, error };
       }
     }
   };

@@ -50,8 +50,8 @@ async function webCall<T>(
   const resolved = resolveOptions({ ...options, host: options?.host ?? WEB_HOST });
   if (resolved.authorization === undefined && !resolved.headers.has('authorization')) {
     throw new TypeError(
-      `${call}: no API key for ${resolved.base}: set OLLAMA_API_KEY (sent to https://ollama.com only) or ` +
-        'options.apiKey; keys are made at https://ollama.com/settings/keys',
+      `${call}: no API key for ${resolved.base}: set OLLAMA_API_KEY (sent to ${WEB_HOST} only) or ` +
+        `options.apiKey; keys are made at ${WEB_HOST}/settings/keys`,
     );
   }
   const exchange: Exchange = { method: 'POST', path, body, accept: 'application/json' };

@@ -204,14 +204,14 @@ test('tool loop: an unknown tool name is reported to the model, or with onToolEr
     const result = await runTools({ model: 'llama3.2', messages: ask, tools: [add(), upper()] }, { host: fake.url });
     assert.equal(result.messages[2]?.role, 'tool');
     assert.equal(result.messages[2]?.tool_name, 'delete_everything');
-    assert.equal(result.messages[2]?.content, 'Error: there is no tool named "delete_everything"');
+    assert.equal(result.messages[2]?.content, 'Error: There is no tool "delete_everything"; the tools are add,upper.');
 
     await assert.rejects(
       runTools({ model: 'llama3.2', messages: ask, tools: [add(), upper()] }, { host: fake.url, onToolError: 'stop' }),
       (error) => {
         assert.ok(isOllamaError(error));
         assert.equal(error.kind, 'tool');
-        assert.match(error.message, /called "delete_everything", which is not one of the tools given \(add,upper\)/);
+        assert.equal(error.message, 'There is no tool "delete_everything"; the tools are add,upper.');
         return true;
       },
     );
@@ -229,7 +229,10 @@ test('tool loop: a model that never stops asking fails with kind tool after maxR
       (error) => {
         assert.ok(isOllamaError(error));
         assert.equal(error.kind, 'tool');
-        assert.match(error.message, /still called tools \(add\) in round 3 .*maxRounds/);
+        assert.match(
+          error.message,
+          /^The model "llama3\.2" still called add in round 3 of http:.*\/api\/chat, the last of maxRounds/,
+        );
         return true;
       },
     );
@@ -391,7 +394,7 @@ test('tool loop: a tool result that is not a string goes back as JSON', async ()
 test('tool loop: bad input is a TypeError before any request', async () => {
   await withFake(async (fake) => {
     const bad: Array<[unknown, unknown]> = [
-      [{ model: 'llama3.2', messages: ask, tools: [] }, undefined],
+      [{ model: 'llama3.2', messages: ask, tools: 'add' }, undefined],
       [{ model: 'llama3.2', messages: 'hi', tools: [add()] }, undefined],
       [{ model: 'llama3.2', messages: ask, tools: [{ ...add(), run: undefined }] }, undefined],
       [{ model: 'llama3.2', messages: ask, tools: [add(), add()] }, undefined],
