@@ -107,6 +107,11 @@ export class Ollama {
     options?: CallOptions,
   ): Promise<AbortableAsyncIterator<GenerateResponse>>;
   generate(request: GenerateRequest & { stream?: false }, options?: CallOptions): Promise<GenerateResponse>;
+  /** A request whose `stream` is only known at run time (ollama-js has no such overload). */
+  generate(
+    request: GenerateRequest,
+    options?: CallOptions,
+  ): Promise<GenerateResponse | AbortableAsyncIterator<GenerateResponse>>;
   /** POST /api/generate. With `stream: true`, resolves once the first chunk has arrived. */
   async generate(
     request: GenerateRequest,
@@ -120,6 +125,8 @@ export class Ollama {
 
   chat(request: ChatRequest & { stream: true }, options?: CallOptions): Promise<AbortableAsyncIterator<ChatResponse>>;
   chat(request: ChatRequest & { stream?: false }, options?: CallOptions): Promise<ChatResponse>;
+  /** A request whose `stream` is only known at run time (ollama-js has no such overload). */
+  chat(request: ChatRequest, options?: CallOptions): Promise<ChatResponse | AbortableAsyncIterator<ChatResponse>>;
   /** POST /api/chat. With `stream: true`, resolves once the first chunk has arrived. */
   async chat(
     request: ChatRequest,
@@ -136,6 +143,11 @@ export class Ollama {
     options?: CallOptions,
   ): Promise<AbortableAsyncIterator<ProgressResponse>>;
   create(request: CreateRequest & { stream?: false }, options?: CallOptions): Promise<ProgressResponse>;
+  /** A request whose `stream` is only known at run time (ollama-js has no such overload). */
+  create(
+    request: CreateRequest,
+    options?: CallOptions,
+  ): Promise<ProgressResponse | AbortableAsyncIterator<ProgressResponse>>;
   /** POST /api/create. */
   async create(
     request: CreateRequest,
@@ -150,6 +162,11 @@ export class Ollama {
     options?: CallOptions,
   ): Promise<AbortableAsyncIterator<ProgressResponse>>;
   pull(request: PullRequest & { stream?: false }, options?: CallOptions): Promise<ProgressResponse>;
+  /** A request whose `stream` is only known at run time (ollama-js has no such overload). */
+  pull(
+    request: PullRequest,
+    options?: CallOptions,
+  ): Promise<ProgressResponse | AbortableAsyncIterator<ProgressResponse>>;
   /** POST /api/pull, naming the model as `model` and as the older `name`. */
   async pull(
     request: PullRequest,
@@ -164,6 +181,11 @@ export class Ollama {
     options?: CallOptions,
   ): Promise<AbortableAsyncIterator<ProgressResponse>>;
   push(request: PushRequest & { stream?: false }, options?: CallOptions): Promise<ProgressResponse>;
+  /** A request whose `stream` is only known at run time (ollama-js has no such overload). */
+  push(
+    request: PushRequest,
+    options?: CallOptions,
+  ): Promise<ProgressResponse | AbortableAsyncIterator<ProgressResponse>>;
   /** POST /api/push, naming the model as `model` and as the older `name`. */
   async push(
     request: PushRequest,
