@@ -1,6 +1,6 @@
 // The README's "Tool loop" example: `OLLAMA_API_KEY=… OLLAMA_HOST=… node dist/examples/tools.js`.
 // WEB_HOST points the web search at another server (a test stand-in), as in web-search.ts.
-import { type RunnableTool, runToolsStream, webSearch } from '../lib/index.ts';
+import { type RunnableTool, runToolsStream, webSearch } from '../lib/tools/index.ts';
 
 const web = process.env.WEB_HOST ? { host: process.env.WEB_HOST, apiKey: process.env.OLLAMA_API_KEY } : {};
 

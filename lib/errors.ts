@@ -32,8 +32,6 @@ export interface OllamaErrorInit {
   code?: string | undefined;
   retryAfter?: number | undefined;
   attempts?: number | undefined;
-  /** The server's own words, when it gave some (`{"error": …}`); defaults to `message`. */
-  error?: string | undefined;
   cause?: unknown;
 }
 
@@ -62,11 +60,6 @@ export class OllamaError extends Error {
   readonly retryAfter: number | undefined;
   /** How many requests the call made before it gave up; 0 when it failed before sending. */
   readonly attempts: number;
-  /** The server's own error text when it sent one (an `{"error": …}` body or line), else the
-   * message: what ollama-js's `ResponseError` calls `error`, so code written for it still reads. */
-  readonly error: string;
-  /** The same as `status`, under the name ollama-js's `ResponseError` gives it. */
-  readonly status_code: number | undefined;
 
   constructor(init: OllamaErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -78,8 +71,6 @@ export class OllamaError extends Error {
     this.code = init.code;
     this.retryAfter = init.retryAfter;
     this.attempts = init.attempts ?? 0;
-    this.error = init.error ?? init.message;
-    this.status_code = init.status;
   }
 }
 
@@ -109,6 +100,11 @@ export function withAttempts(error: OllamaError, attempts: number): OllamaError 
   return copy(error, { message: error.message + said, attempts });
 }
 
+/** The same error with the status of the response it was found in. */
+export function withStatus(error: OllamaError, status: number): OllamaError {
+  return error.status === undefined ? copy(error, { status }) : error;
+}
+
 /** The same error with one more sentence. */
 export function withNote(error: OllamaError, note: string): OllamaError {
   return copy(error, { message: `${error.message} ${note}` });
@@ -125,7 +121,6 @@ function copy(error: OllamaError, change: Partial<OllamaErrorInit>): OllamaError
     code: error.code,
     retryAfter: error.retryAfter,
     attempts: error.attempts,
-    error: error.error === error.message ? undefined : error.error,
     cause: error.cause,
     ...change,
   });

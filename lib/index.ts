@@ -14,16 +14,5 @@ export { type ReadNdjsonOptions, readNdjson } from './ndjson.ts';
 export type { CallOptions, FetchLike, HeadersInput, RetryPolicy } from './options.ts';
 export { backoff, type RetryContext, type RetryInfo, type RetryOptions, retry } from './retry.ts';
 export { type BlobOptions, createModel, type ProgressOptions, pullModel, pushBlob, pushModel } from './transfer.ts';
-export {
-  type RunnableTool,
-  runTools,
-  runToolsStream,
-  type ToolLoopEvent,
-  type ToolLoopOptions,
-  type ToolLoopRequest,
-  type ToolLoopResult,
-  type ToolRunContext,
-} from './tools.ts';
 export type * from './types.ts';
 export { VERSION } from './version.ts';
-export { webFetch, webSearch } from './web.ts';

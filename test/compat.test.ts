@@ -4,7 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Ollama as OllamaJs } from 'ollama';
-import defaultInstance, { AbortableAsyncIterator, isOllamaError, Ollama, OllamaError } from '../lib/compat/index.ts';
+import defaultInstance, {
+  AbortableAsyncIterator,
+  isOllamaError,
+  Ollama,
+  OllamaError,
+  type ResponseError,
+} from '../lib/compat/index.ts';
 import { formatHost } from '../lib/compat/internal/host.ts';
 import { behaviourHeader, type FakeOllama, startFakeOllama } from './support/fake-ollama.ts';
 import { withFake } from './support/with-fake.ts';
@@ -260,7 +266,8 @@ test('failure row, refused connection: a connection error naming the fix; ollama
     assert.ok(isOllamaError(error));
     assert.equal(error.kind, 'connection');
     assert.equal(error.code, 'ECONNREFUSED');
-    assert.equal(error.status_code, undefined);
+    assert.equal((error as ResponseError).status_code, undefined);
+    assert.equal((error as ResponseError).error, error.message, 'no words from a server: the message');
     assert.match(error.message, /ollama serve/);
     return true;
   });
@@ -281,7 +288,8 @@ test('failure row, an error inside the stream: kind stream with the words in err
     (error) => {
       assert.ok(isOllamaError(error));
       assert.equal(error.kind, 'stream');
-      assert.equal(error.error, 'model runner crashed');
+      assert.equal((error as ResponseError).error, 'model runner crashed');
+      assert.equal((error as ResponseError).status_code, 200);
       return true;
     },
   );

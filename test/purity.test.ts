@@ -110,6 +110,19 @@ test('importing ollama-fetch/compat, default instance included, touches nothing 
   assert.doesNotMatch(published, /from\s*['"]node:|import\(\s*['"]node:|require\(/);
 });
 
+test('importing ollama-fetch/tools touches nothing either', async () => {
+  const bundle = await importProbe('ollama-fetch/tools', join(root, 'dist', 'ollama-fetch-tools.js'));
+  const files = await importProbe(
+    pathToFileURL(join(root, 'dist', 'lib', 'tools', 'index.js')).href,
+    join(root, 'dist', 'lib'),
+  );
+  for (const result of [bundle, files]) {
+    assert.deepEqual(result.touched, []);
+    assert.deepEqual(result.added, []);
+    assert.deepEqual(result.exports, ['runTools', 'runToolsStream', 'webFetch', 'webSearch']);
+  }
+});
+
 test('the same probe does see a module that touches globals at import', async () => {
   // Without this, the probe above could be blind and pass forever.
   const dir = await mkdtemp(join(tmpdir(), 'ollama-fetch-probe-'));

@@ -2,14 +2,8 @@
 // call by call with `toolCalls` (and `toolCallCount: 0` for the final answer).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  isOllamaError,
-  type Message,
-  type RunnableTool,
-  runTools,
-  runToolsStream,
-  type ToolLoopEvent,
-} from '../lib/index.ts';
+import { isOllamaError, type Message } from '../lib/index.ts';
+import { type RunnableTool, runTools, runToolsStream, type ToolLoopEvent } from '../lib/tools/index.ts';
 import type { FakeOllama, RecordedRequest } from './support/fake-ollama.ts';
 import { withFake } from './support/with-fake.ts';
 

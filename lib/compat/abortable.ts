@@ -1,3 +1,5 @@
+import { withResponseFields } from './internal/response-fields.ts';
+
 /**
  * What `chat`, `generate`, `pull`, `push` and `create` resolve to with `stream: true`, as in
  * ollama-js: an async iterable of the chunks, with `abort()`. Unlike there, leaving the loop early
@@ -34,6 +36,8 @@ export class AbortableAsyncIterator<T extends object> implements AsyncIterable<T
       if (this.#first.done === true) return;
       yield this.#first.value;
       yield* this.#items;
+    } catch (error) {
+      throw withResponseFields(error);
     } finally {
       await this.#items.return();
       this.#end();

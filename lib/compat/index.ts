@@ -7,6 +7,7 @@ import { Ollama } from './ollama.ts';
 export { isOllamaError, OllamaError, type OllamaErrorKind } from '../errors.ts';
 export type { CallOptions, RetryPolicy } from '../options.ts';
 export { AbortableAsyncIterator } from './abortable.ts';
+export type { ResponseError } from './internal/response-fields.ts';
 export { Ollama, type OllamaOptions } from './ollama.ts';
 export type * from './types.ts';
 

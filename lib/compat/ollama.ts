@@ -6,11 +6,12 @@ import { link } from '../internal/signals.ts';
 import { copyModel, deleteModel, listModels, listRunning, showModel, version } from '../models.ts';
 import type { CallOptions } from '../options.ts';
 import { createModel, type ProgressOptions, pullModel, pushModel } from '../transfer.ts';
+import { WEB_HOST, webFetch, webSearch, type WebSearchRequest as NativeWebSearch } from '../tools/web.ts';
 import type * as Native from '../types.ts';
-import { WEB_HOST, webFetch, webSearch } from '../web.ts';
 import { AbortableAsyncIterator } from './abortable.ts';
 import { formatHost } from './internal/host.ts';
 import { progressLines } from './internal/progress-lines.ts';
+import { withResponseFields } from './internal/response-fields.ts';
 import type {
   ChatRequest,
   ChatResponse,
@@ -242,7 +243,7 @@ export class Ollama {
   webSearch(request: WebSearchRequest, options?: CallOptions): Promise<WebSearchResponse> {
     const { query, maxResults, max_results } = (request ?? {}) as WebSearchRequest;
     const limit = max_results ?? maxResults;
-    const body: Native.WebSearchRequest = limit === undefined ? { query } : { query, max_results: limit };
+    const body: NativeWebSearch = limit === undefined ? { query } : { query, max_results: limit };
     return this.#once((o) => webSearch(body, o), { host: this.#webHost, ...options });
   }
 
@@ -287,6 +288,8 @@ export class Ollama {
     const call = this.#start(options);
     try {
       return await run(call.options);
+    } catch (error) {
+      throw withResponseFields(error);
     } finally {
       call.end();
     }
@@ -306,7 +309,7 @@ export class Ollama {
     } catch (error) {
       await items?.return();
       call.end();
-      throw error;
+      throw withResponseFields(error);
     }
   }
 

@@ -112,8 +112,5 @@ export type {
   Tool,
   ToolCall,
   VersionResponse,
-  WebFetchRequest,
-  WebFetchResponse,
-  WebSearchResponse,
-  WebSearchResult,
 } from '../types.ts';
+export type { WebFetchRequest, WebFetchResponse, WebSearchResponse, WebSearchResult } from '../tools/web.ts';

@@ -30,33 +30,21 @@ class Parts {
 }
 
 export async function foldChat(chunks: AsyncIterable<ChatResponse>): Promise<ChatResponse> {
-  const fold = chatFold();
-  for await (const chunk of chunks) fold.add(chunk);
-  // The stream layer only ends normally after a final chunk, so there was one.
-  return fold.result();
-}
-
-/** The fold of `foldChat`, one chunk at a time, for a caller that also passes each chunk on. */
-export function chatFold(): { add(chunk: ChatResponse): void; result(): ChatResponse } {
   const parts = new Parts();
   let last: ChatResponse | undefined;
-  return {
-    add(chunk) {
-      const message: Partial<Message> = chunk.message ?? {};
-      parts.add(message.content, message.thinking, message.tool_calls, chunk.logprobs);
-      last = chunk;
-    },
-    /** The answer so far as one object; call it after the final chunk. */
-    result() {
-      const result: ChatResponse = { ...last! };
-      const message: Message = { ...(last?.message ?? { role: 'assistant' }), content: parts.text };
-      Parts.place(message, 'thinking', parts.thinking, parts.thinking !== '');
-      Parts.place(message, 'tool_calls', parts.toolCalls, parts.toolCalls.length > 0);
-      result.message = message;
-      Parts.place(result, 'logprobs', parts.logprobs, parts.logprobs.length > 0);
-      return result;
-    },
-  };
+  for await (const chunk of chunks) {
+    const message: Partial<Message> = chunk.message ?? {};
+    parts.add(message.content, message.thinking, message.tool_calls, chunk.logprobs);
+    last = chunk;
+  }
+  // The stream layer only ends normally after a final chunk, so `last` is set.
+  const result: ChatResponse = { ...last! };
+  const message: Message = { ...(last!.message ?? { role: 'assistant' }), content: parts.text };
+  Parts.place(message, 'thinking', parts.thinking, parts.thinking !== '');
+  Parts.place(message, 'tool_calls', parts.toolCalls, parts.toolCalls.length > 0);
+  result.message = message;
+  Parts.place(result, 'logprobs', parts.logprobs, parts.logprobs.length > 0);
+  return result;
 }
 
 export async function foldGenerate(chunks: AsyncIterable<GenerateResponse>): Promise<GenerateResponse> {

@@ -67,6 +67,12 @@ export function runtimeEntry(packageJson: unknown): string {
  */
 export const COMPAT_BUDGET_BYTES = 44_000;
 
+/**
+ * The budget of `ollama-fetch/tools`'s bundle (the tool loop and the web calls, on the chat
+ * stream and the call machinery they need): the root bundle's budget, which it holds only part of.
+ */
+export const TOOLS_BUDGET_BYTES = 40_000;
+
 /** The file a consumer's `import 'ollama-fetch/<subpath>'` loads, read from package.json's `exports`. */
 export function subpathEntry(packageJson: unknown, subpath: string): string {
   const exports = (packageJson as { exports?: Record<string, { default?: unknown } | undefined> }).exports;

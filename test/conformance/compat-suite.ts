@@ -49,8 +49,9 @@ export const compatScenarios: readonly Scenario[] = [
       const error = await rejection(() => client(ctx, tag, {}).chat({ model: 'no-such-model', messages: [] }));
       const compat = compatOf(ctx);
       expect(compat.isOllamaError(error), `expected an OllamaError, got ${String(error)}`);
-      expect(error.status_code === 404, `status_code is ${error.status_code}`);
-      expect(error.error === "model 'no-such-model' not found", `error is ${JSON.stringify(error.error)}`);
+      const { status_code, error: said } = error as Compat.ResponseError;
+      expect(status_code === 404, `status_code is ${status_code}`);
+      expect(said === "model 'no-such-model' not found", `error is ${JSON.stringify(said)}`);
     },
   },
   {

@@ -1,11 +1,43 @@
-import { readJson } from './internal/attempt.ts';
-import { callOnce } from './internal/call.ts';
-import { contextOf, type Exchange } from './internal/exchange.ts';
-import { notOllama } from './internal/protocol-error.ts';
-import { resolveOptions } from './internal/resolve-options.ts';
-import type { CallOptions } from './options.ts';
-import { count } from './retry.ts';
-import type { WebFetchRequest, WebFetchResponse, WebSearchRequest, WebSearchResponse } from './types.ts';
+import { readJson } from '../internal/attempt.ts';
+import { callOnce } from '../internal/call.ts';
+import { contextOf, type Exchange } from '../internal/exchange.ts';
+import { notOllama } from '../internal/protocol-error.ts';
+import { resolveOptions } from '../internal/resolve-options.ts';
+import { requestJson } from '../internal/serialise.ts';
+import type { CallOptions } from '../options.ts';
+import { count } from '../retry.ts';
+
+/** POST https://ollama.com/api/web_search. */
+export interface WebSearchRequest {
+  query: string;
+  /** How many results, 1 to 10; the server's default is 5. */
+  max_results?: number;
+}
+
+export interface WebSearchResult {
+  title: string;
+  url: string;
+  /** The relevant text of the page. */
+  content: string;
+}
+
+export interface WebSearchResponse {
+  results: WebSearchResult[];
+}
+
+/** POST https://ollama.com/api/web_fetch. */
+export interface WebFetchRequest {
+  url: string;
+}
+
+export interface WebFetchResponse {
+  title: string;
+  /** The page's main text. */
+  content: string;
+  /** The links found on the page. */
+  links: string[];
+  url?: string;
+}
 
 // ollama.com's web search and web fetch: POST /api/web_search and /api/web_fetch with an API key.
 // The host is ollama.com unless `options.host` says otherwise (a proxy, a test server); the key is
@@ -54,10 +86,10 @@ async function webCall<T>(
         `options.apiKey; keys are made at ${WEB_HOST}/settings/keys`,
     );
   }
-  const exchange: Exchange = { method: 'POST', path, body, accept: 'application/json' };
+  const exchange: Exchange = { method: 'POST', path, json: requestJson(call, body), accept: 'application/json' };
   const value = await callOnce<unknown>(exchange, resolved, readJson);
   if (typeof value !== 'object' || value === null || !(field in value)) {
-    throw notOllama(contextOf(exchange, resolved), field, value);
+    throw notOllama(contextOf(exchange, resolved), [field], value);
   }
   return value as T;
 }

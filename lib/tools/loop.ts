@@ -1,14 +1,14 @@
-import { chatStream } from './chat.ts';
-import { contextOf } from './internal/exchange.ts';
-import { chatFold } from './internal/fold.ts';
-import { resolveOptions } from './internal/resolve-options.ts';
-import { link } from './internal/signals.ts';
-import { totalTimeoutError } from './internal/timeout-error.ts';
-import { toolError } from './internal/tool-error.ts';
-import { requireModel } from './internal/validate.ts';
-import type { CallOptions } from './options.ts';
-import { count } from './retry.ts';
-import type { ChatRequest, ChatResponse, Message, Tool, ToolCall } from './types.ts';
+import { chatStream } from '../chat.ts';
+import { contextOf } from '../internal/exchange.ts';
+import { foldChat } from '../internal/fold.ts';
+import { resolveOptions } from '../internal/resolve-options.ts';
+import { link } from '../internal/signals.ts';
+import { totalTimeoutError } from '../internal/timeout-error.ts';
+import { toolError } from '../internal/tool-error.ts';
+import { requireModel } from '../internal/validate.ts';
+import type { CallOptions } from '../options.ts';
+import { count } from '../retry.ts';
+import type { ChatRequest, ChatResponse, Message, Tool, ToolCall } from '../types.ts';
 
 // The tool loop: chat, run the tools the model asks for, send their results back, and chat again,
 // until the model answers without asking for a tool.
@@ -157,15 +157,16 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
     aborted.catch(() => {});
     try {
       for (let round = 1; ; round++) {
-        const fold = chatFold();
+        const chunks: ChatResponse[] = [];
         for await (const chunk of chatStream({ ...rest, model, messages: [...history], tools: specs }, chatOptions)) {
-          fold.add(chunk);
+          chunks.push(chunk);
           const { thinking, content, tool_calls } = chunk.message ?? {};
           if (thinking) yield { type: 'thinking', round, thinking };
           if (content) yield { type: 'content', round, content };
           for (const call of tool_calls ?? []) yield { type: 'tool_call', round, call };
         }
-        const response = fold.result();
+        // The round's answer as `chat` would have returned it.
+        const response = await foldChat(each(chunks));
         history.push(response.message);
         const calls = response.message.tool_calls ?? [];
         if (calls.length === 0) {
@@ -232,4 +233,8 @@ interface Outcome {
   failed?: boolean;
   /** What the tool threw, or the loop's own error for a tool that does not exist. */
   error?: unknown;
+}
+
+async function* each<T>(items: readonly T[]): AsyncGenerator<T, void, undefined> {
+  yield* items;
 }
