@@ -8,7 +8,9 @@
  * - `connect-timeout`: the connection was not established within `connectTimeout`;
  * - `read-timeout`: the server was silent for longer than `readTimeout`, before its first byte
  *   or between two chunks;
- * - `total-timeout`: the whole call, retries included, did not finish within `totalTimeout`.
+ * - `total-timeout`: the whole call, retries included, did not finish within `totalTimeout`;
+ * - `tool`: the tool loop (`runTools`) could not go on: `maxRounds` was reached, or the model
+ *   called a tool that does not exist while `onToolError` is `'stop'`.
  */
 export type OllamaErrorKind =
   | 'http'
@@ -17,7 +19,8 @@ export type OllamaErrorKind =
   | 'connection'
   | 'connect-timeout'
   | 'read-timeout'
-  | 'total-timeout';
+  | 'total-timeout'
+  | 'tool';
 
 export interface OllamaErrorInit {
   kind: OllamaErrorKind;

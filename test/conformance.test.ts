@@ -4,7 +4,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import * as compat from '../lib/compat/index.ts';
 import * as lib from '../lib/index.ts';
+import { compatScenarios } from './conformance/compat-suite.ts';
 import { runSuite, scenarios, type SuiteContext } from './conformance/suite.ts';
 import { startDeadHost, type DeadHost } from './support/dead-host.ts';
 import { startFakeOllama, type FakeOllama } from './support/fake-ollama.ts';
@@ -32,6 +34,31 @@ for (const scenario of scenarios) {
     assert.equal(outcome.ok, true);
   });
 }
+
+for (const scenario of compatScenarios) {
+  test(`conformance: ${scenario.name}`, async () => {
+    const [outcome] = await runSuite({ ...ctx, compat }, undefined, (s) => s === scenario, compatScenarios);
+    assert.ok(outcome, 'the scenario did not run');
+    assert.equal(outcome.error, undefined);
+    assert.equal(outcome.ok, true);
+  });
+}
+
+test('conformance: the compat rows fail without a compat module, and against one that ignores abort()', async () => {
+  const [missing] = await runSuite(ctx, undefined, (s) => s.name.startsWith('compat: HTTP 404'), compatScenarios);
+  assert.equal(missing?.ok, false);
+  assert.match(missing?.error ?? '', /no ollama-fetch\/compat module/);
+  class Deaf extends compat.Ollama {
+    override abort(): void {}
+  }
+  const [deaf] = await runSuite(
+    { ...ctx, compat: { ...compat, Ollama: Deaf } },
+    undefined,
+    (s) => s.name.startsWith('compat: abort()'),
+    compatScenarios,
+  );
+  assert.equal(deaf?.ok, false);
+});
 
 test('conformance: a scenario whose demand is not met is reported failed, with the reason', async () => {
   // The suite's own verdicts must be able to fail: the same 404 scenario, against a library whose

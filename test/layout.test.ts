@@ -74,6 +74,23 @@ test('every module at the top of lib/ is part of the public surface: index.ts ex
     assert.ok(exported.has(file), `lib/${file} is at the top of lib/ but index.ts does not export it`);
 });
 
+test('each public subpath (lib/compat/, …) exports every file at its top from its own index.ts', async () => {
+  const all = await sources();
+  const subpaths = [
+    ...new Set(all.filter((file) => /^[^/]+\/index\.ts$/.test(file)).map((file) => file.split('/')[0]!)),
+  ];
+  assert.ok(subpaths.includes('compat'), `subpaths found: ${subpaths.join(', ')}`);
+  for (const sub of subpaths) {
+    const index = await readFile(join(libDir, sub, 'index.ts'), 'utf8');
+    const exported = new Set(importsOf(`${sub}/index.ts`, index));
+    for (const file of all.filter(
+      (f) => f.startsWith(`${sub}/`) && f.split('/').length === 2 && !f.endsWith('/index.ts'),
+    )) {
+      assert.ok(exported.has(file), `lib/${file} is at the top of lib/${sub}/ but its index.ts does not export it`);
+    }
+  }
+});
+
 test('the machinery under lib/internal/ exists and none of lib/index.ts is in it', async () => {
   const machinery = (await sources()).filter((file) => tierOf(file) === 'machinery');
   assert.ok(machinery.length >= 10, 'the machinery is in lib/internal/');

@@ -92,6 +92,37 @@ test('importing the package makes no request, starts no timer, reads no environm
   assert.doesNotMatch(published, /from\s*['"]node:|import\(\s*['"]node:|require\(/, 'the bundle imports a Node module');
 });
 
+test('importing ollama-fetch/compat, default instance included, touches nothing either', async () => {
+  const bundle = await importProbe('ollama-fetch/compat', join(root, 'dist', 'ollama-fetch-compat.js'));
+  const files = await importProbe(
+    pathToFileURL(join(root, 'dist', 'lib', 'compat', 'index.js')).href,
+    join(root, 'dist', 'lib'),
+  );
+  for (const result of [bundle, files]) {
+    assert.deepEqual(result.touched, []);
+    assert.deepEqual(result.added, []);
+    for (const name of ['default', 'Ollama', 'OllamaError', 'isOllamaError', 'AbortableAsyncIterator']) {
+      assert.ok(result.exports.includes(name), `missing export ${name}`);
+    }
+  }
+  assert.deepEqual(bundle.exports, files.exports);
+  const published = await readFile(join(root, 'dist', 'ollama-fetch-compat.js'), 'utf8');
+  assert.doesNotMatch(published, /from\s*['"]node:|import\(\s*['"]node:|require\(/);
+});
+
+test('importing ollama-fetch/tools touches nothing either', async () => {
+  const bundle = await importProbe('ollama-fetch/tools', join(root, 'dist', 'ollama-fetch-tools.js'));
+  const files = await importProbe(
+    pathToFileURL(join(root, 'dist', 'lib', 'tools', 'index.js')).href,
+    join(root, 'dist', 'lib'),
+  );
+  for (const result of [bundle, files]) {
+    assert.deepEqual(result.touched, []);
+    assert.deepEqual(result.added, []);
+    assert.deepEqual(result.exports, ['runTools', 'runToolsStream', 'webFetch', 'webSearch']);
+  }
+});
+
 test('the same probe does see a module that touches globals at import', async () => {
   // Without this, the probe above could be blind and pass forever.
   const dir = await mkdtemp(join(tmpdir(), 'ollama-fetch-probe-'));

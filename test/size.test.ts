@@ -6,7 +6,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { checkBudget, RUNTIME_BUDGET_BYTES, runtimeEntry } from './bench/size-budget.ts';
+import {
+  COMPAT_BUDGET_BYTES,
+  checkBudget,
+  RUNTIME_BUDGET_BYTES,
+  runtimeEntry,
+  subpathEntry,
+  TOOLS_BUDGET_BYTES,
+} from './bench/size-budget.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..'); // dist/test -> the repository
 const packageJson: unknown = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
@@ -56,4 +63,40 @@ test('runtimeEntry reads exports["."].default and refuses a package.json without
   assert.equal(runtimeEntry({ exports: { '.': { types: './a.d.ts', default: './a.js' } } }), './a.js');
   assert.throws(() => runtimeEntry({ exports: './a.js' }), /exports\["\."\]\.default/);
   assert.throws(() => runtimeEntry({}), /exports\["\."\]\.default/);
+});
+
+for (const [subpath, file, budget] of [
+  ['./compat', 'compat', COMPAT_BUDGET_BYTES],
+  ['./tools', 'tools', TOOLS_BUDGET_BYTES],
+] as const) {
+  test(`the ollama-fetch/${file} bundle is within its own budget, and alone it imports with every export`, async () => {
+    const entry = subpathEntry(packageJson, subpath);
+    assert.equal(entry, `./dist/ollama-fetch-${file}.js`);
+    const verdict = checkBudget(entry, await readFile(join(root, entry)), budget);
+    assert.ok(verdict.ok, verdict.reason);
+    const dir = await mkdtemp(join(tmpdir(), `ollama-fetch-${file}-bundle-`));
+    try {
+      const copy = join(dir, 'alone.mjs');
+      await copyFile(join(root, entry), copy);
+      const alone = (await import(pathToFileURL(copy).href)) as Record<string, unknown>;
+      const perFile = (await import(pathToFileURL(join(root, 'dist', 'lib', file, 'index.js')).href)) as Record<
+        string,
+        unknown
+      >;
+      assert.deepEqual(Object.keys(alone).sort(), Object.keys(perFile).sort());
+      assert.ok(Object.keys(alone).length >= 3);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('the subpath budgets are what the README says', () => {
+  assert.equal(COMPAT_BUDGET_BYTES, 44_000);
+  assert.equal(TOOLS_BUDGET_BYTES, 40_000);
+});
+
+test('subpathEntry reads exports[subpath].default and refuses a package.json without one', () => {
+  assert.equal(subpathEntry({ exports: { './compat': { default: './c.js' } } }, './compat'), './c.js');
+  assert.throws(() => subpathEntry({ exports: {} }, './compat'), /exports\["\.\/compat"\]\.default/);
 });

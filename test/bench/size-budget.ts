@@ -59,3 +59,25 @@ export function runtimeEntry(packageJson: unknown): string {
   if (typeof entry !== 'string') throw new Error('package.json has no string exports["."].default to measure.');
   return entry;
 }
+
+/**
+ * The budget of `ollama-fetch/compat`'s bundle, which holds the library's calls as well as the
+ * class on top of them: the root bundle's budget plus 4 kB for the compat layer, so that neither
+ * can grow unnoticed. (The root bundle's budget does not change with it.)
+ */
+export const COMPAT_BUDGET_BYTES = 44_000;
+
+/**
+ * The budget of `ollama-fetch/tools`'s bundle (the tool loop and the web calls, on the chat
+ * stream and the call machinery they need): the root bundle's budget, which it holds only part of.
+ */
+export const TOOLS_BUDGET_BYTES = 40_000;
+
+/** The file a consumer's `import 'ollama-fetch/<subpath>'` loads, read from package.json's `exports`. */
+export function subpathEntry(packageJson: unknown, subpath: string): string {
+  const exports = (packageJson as { exports?: Record<string, { default?: unknown } | undefined> }).exports;
+  const entry = exports?.[subpath]?.default;
+  if (typeof entry !== 'string')
+    throw new Error(`package.json has no string exports["${subpath}"].default to measure.`);
+  return entry;
+}

@@ -5,9 +5,11 @@
 // each scenario tells it how to behave with the x-fake-behaviour header, and asks it afterwards
 // what it saw through GET /_fake/requests, since the server may live in another process.
 
+import type * as Compat from '../../lib/compat/index.ts';
 import type * as Library from '../../lib/index.ts';
 
 export type LibraryModule = typeof Library;
+export type CompatModule = typeof Compat;
 
 /** Where the library runs. Only `node` times the connect phase apart (through undici). */
 export type RuntimeKind = 'node' | 'deno' | 'bun' | 'browser';
@@ -21,6 +23,8 @@ export interface SuiteContext {
   refusedUrl: string;
   /** A loopback address whose TCP handshake never completes; the scenario is skipped without it. */
   deadUrl?: string | undefined;
+  /** `ollama-fetch/compat` as this runtime loaded it, for the scenarios of compat-suite.ts. */
+  compat?: CompatModule | undefined;
 }
 
 export interface Scenario {
@@ -43,9 +47,9 @@ export interface Outcome {
 const MODEL = 'llama3.2';
 
 /** Thrown when the library did something else than the scenario demands. */
-class Mismatch extends Error {}
+export class Mismatch extends Error {}
 
-function expect(condition: boolean, what: string): asserts condition {
+export function expect(condition: boolean, what: string): asserts condition {
   if (!condition) throw new Mismatch(what);
 }
 
@@ -53,7 +57,7 @@ function expect(condition: boolean, what: string): asserts condition {
  * Call options that send one request of this scenario to the stand-in, behaving as `fields` say.
  * Header values must be Latin-1, so everything beyond ASCII is \u-escaped inside the JSON.
  */
-function on(
+export function on(
   ctx: SuiteContext,
   tag: string,
   fields: Record<string, unknown>,
@@ -81,7 +85,7 @@ async function seen(ctx: SuiteContext, tag: string): Promise<Seen[]> {
 }
 
 /** Polls the stand-in until `pred` holds for this scenario's requests, for at most `ms`. */
-async function eventually(
+export async function eventually(
   ctx: SuiteContext,
   tag: string,
   pred: (s: Seen[]) => boolean,
@@ -98,7 +102,7 @@ async function eventually(
 }
 
 /** Runs `call`, which must reject; returns what it rejected with. */
-async function rejection(call: () => Promise<unknown>): Promise<unknown> {
+export async function rejection(call: () => Promise<unknown>): Promise<unknown> {
   try {
     await call();
   } catch (error) {
@@ -441,15 +445,17 @@ export const scenarios: readonly Scenario[] = [
 /**
  * Runs the scenarios one after another (they share one stand-in) and reports each outcome as
  * it lands. A scenario that hangs is cut off at its limit and reported, and the run goes on.
+ * `list` is this file's scenarios unless another list (compat-suite.ts) is given.
  */
 export async function runSuite(
   ctx: SuiteContext,
   report: (outcome: Outcome) => void = () => {},
   include: (scenario: Scenario) => boolean = (s) => ctx.runtime !== 'browser' || s.browser,
+  list: readonly Scenario[] = scenarios,
 ): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   let n = 0;
-  for (const scenario of scenarios) {
+  for (const scenario of list) {
     if (!include(scenario)) continue;
     const tag = `${ctx.runtime}-${++n}-${Math.random().toString(36).slice(2, 10)}`;
     const started = Date.now();

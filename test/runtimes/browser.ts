@@ -18,11 +18,17 @@ function page(refusedUrl: string, deadUrl: string): string {
 <title>ollama-fetch conformance</title>
 <script type="module">
   import * as lib from '/ollama-fetch.js';
+  import * as compat from '/ollama-fetch-compat.js';
   import { runSuite } from '/suite.js';
-  window.conformance = runSuite({
+  import { compatScenarios } from '/compat-suite.js';
+  const ctx = {
     lib, runtime: 'browser', url: location.origin,
     refusedUrl: ${JSON.stringify(refusedUrl)}, deadUrl: ${JSON.stringify(deadUrl)},
-  });
+  };
+  window.conformance = (async () => [
+    ...(await runSuite(ctx)),
+    ...(await runSuite({ ...ctx, compat }, undefined, undefined, compatScenarios)),
+  ])();
 </script>
 `;
 }
@@ -70,6 +76,14 @@ export async function browserOutcomes(
       '/suite.js': {
         type: 'text/javascript; charset=utf-8',
         body: await readFile(join(dist, 'test', 'conformance', 'suite.js')),
+      },
+      '/ollama-fetch-compat.js': {
+        type: 'text/javascript; charset=utf-8',
+        body: await readFile(join(dist, 'ollama-fetch-compat.js')),
+      },
+      '/compat-suite.js': {
+        type: 'text/javascript; charset=utf-8',
+        body: await readFile(join(dist, 'test', 'conformance', 'compat-suite.js')),
       },
     },
   });

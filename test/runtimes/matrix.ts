@@ -11,6 +11,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDeadHost } from '../support/dead-host.ts';
 import { startFakeOllama } from '../support/fake-ollama.ts';
+import { compatScenarios } from '../conformance/compat-suite.ts';
 import { scenarios, type Outcome } from '../conformance/suite.ts';
 import { browserOutcomes, BROWSER } from './browser.ts';
 import { RUNTIMES, binary, cell, command, ensure, fileUrl, run, type Column, type Runtime } from './runtimes.ts';
@@ -59,6 +60,8 @@ async function suiteColumn(
   const fake = await startFakeOllama();
   try {
     const library = runtime.loads === 'sources' ? join(root, 'lib', 'index.ts') : join(dist, 'ollama-fetch.js');
+    const compat =
+      runtime.loads === 'sources' ? join(root, 'lib', 'compat', 'index.ts') : join(dist, 'ollama-fetch-compat.js');
     const script =
       runtime.loads === 'sources'
         ? join(root, 'test', 'conformance', 'main.ts')
@@ -67,7 +70,7 @@ async function suiteColumn(
       root,
       runtime,
       script,
-      [runtime.kind, fileUrl(library), fake.url, await refusedUrl(), deadUrl],
+      [runtime.kind, fileUrl(library), fake.url, await refusedUrl(), deadUrl, fileUrl(compat)],
       root,
     );
     const result = await run(file, args, { cwd: root, timeout: 180_000, env: childEnv() });
@@ -182,7 +185,7 @@ async function main(): Promise<void> {
     `Vendored copy in ${vendored.dir}; strict tsc compile ${vendored.compile.ok ? 'passed' : 'FAILED'} in ${(vendored.compile.ms / 1000).toFixed(1)} s\n`,
   );
 
-  const rows = [...scenarios.map((s) => s.name), VENDORED, EXITED];
+  const rows = [...scenarios.map((s) => s.name), ...compatScenarios.map((s) => s.name), VENDORED, EXITED];
   const dead = await startDeadHost();
   const columns: Column[] = [];
   let driverProblem: string | undefined;

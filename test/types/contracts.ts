@@ -76,7 +76,7 @@ export async function contracts(signal: AbortSignal): Promise<void> {
       expectType<
         Equal<
           OllamaErrorKind,
-          'http' | 'stream' | 'protocol' | 'connection' | 'connect-timeout' | 'read-timeout' | 'total-timeout'
+          'http' | 'stream' | 'protocol' | 'connection' | 'connect-timeout' | 'read-timeout' | 'total-timeout' | 'tool'
         >
       >();
       const status: number | undefined = error.status;

@@ -62,6 +62,9 @@ export interface Behaviour {
   toolCallsIn?: 'middle' | 'final';
   /** How many tool calls to make (default 1), cycling through the request's tools. */
   toolCallCount?: number;
+  /** Exactly these tool calls instead (chat only), whatever tools the request lists: a scripted
+   * model for the tool loop. Wins over toolCallCount. */
+  toolCalls?: Array<{ name: string; arguments?: Record<string, unknown> }>;
   /** /api/embed and /api/embeddings: return this many fewer vectors than inputs. */
   dropVectors?: number;
   /**

@@ -132,7 +132,15 @@ function makeLogprob(token: string, position: number, top: number): Logprob {
 export function planReply(run: RunInput, b: Behaviour): Plan {
   const thinking = run.think ? (b.thinkingTokens ?? splitTokens(DEFAULT_THINKING)) : [];
   const content = b.tokens ?? splitTokens(`You said: ${run.echo}. é 漢字 🦙 done`);
-  const calls = run.endpoint === 'chat' ? makeToolCalls(run.tools, b.toolCallCount ?? 1) : [];
+  const calls =
+    run.endpoint !== 'chat'
+      ? []
+      : b.toolCalls !== undefined
+        ? b.toolCalls.map((c, k) => ({
+            id: toolCallId(c.name, k),
+            function: { index: k, name: c.name, arguments: c.arguments ?? {} },
+          }))
+        : makeToolCalls(run.tools, b.toolCallCount ?? 1);
   const callsInFinal = b.toolCallsIn === 'final';
   const finalText = b.finalText ?? '';
   let position = 0;

@@ -12,9 +12,10 @@ import { goJson } from './go-json.ts';
 import { isModelPath, MODEL_ENDPOINTS } from './inference.ts';
 import { BLOB_ROUTE, isManagementPath, MANAGEMENT_ENDPOINTS } from './management.ts';
 import { listed, psBody, register, tagsBody, type RunningModel } from './registry.ts';
-import { JSON_UTF8 } from './reply.ts';
+import { JSON_UTF8, single } from './reply.ts';
 import type { Call, Store } from './store.ts';
 import type { FakeOllama, FakeOllamaOptions, RecordedRequest, StaticFile } from './types.ts';
+import { WEB_PATHS, webAnswer } from './web.ts';
 import { endLife, sendWhole, type Exchange, type Lifeline } from './wire.ts';
 
 export const FAKE_OLLAMA_VERSION = '0.12.0';
@@ -49,6 +50,7 @@ const KNOWN_PATHS: Record<string, readonly string[]> = {
   '/api/push': ['POST'],
   '/api/create': ['POST'],
   [BLOB_ROUTE]: ['HEAD', 'POST'],
+  ...Object.fromEntries(WEB_PATHS.map((path) => [path, ['POST']])),
 };
 
 // The route a path falls under: itself, or /api/blobs/:digest for one non-empty segment after
@@ -139,6 +141,13 @@ async function serve(state: State, ex: Exchange, method: string, path: string): 
     if (typeof b === 'string') return plain(400, b);
     configure(ex, b);
     return deliver(ex, MODEL_ENDPOINTS[route](ex.record.rawBody, b, state.store.registry), b);
+  }
+  if (WEB_PATHS.includes(route)) {
+    const b = pickBehaviour(state, ex.record.headers);
+    if (typeof b === 'string') return plain(400, b);
+    configure(ex, b);
+    const answer = webAnswer(route, ex.record.rawBody, ex.record.headers);
+    return deliver(ex, single(answer.status, answer.body, 1), b);
   }
   if (isManagementPath(route)) {
     const b = pickBehaviour(state, ex.record.headers);

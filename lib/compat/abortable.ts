@@ -1,0 +1,46 @@
+import { withResponseFields } from './internal/response-fields.ts';
+
+/**
+ * What `chat`, `generate`, `pull`, `push` and `create` resolve to with `stream: true`, as in
+ * ollama-js: an async iterable of the chunks, with `abort()`. Unlike there, leaving the loop early
+ * (`break`, `return`, a throw) closes the connection, so Ollama stops generating, and `abort()`
+ * works at any moment.
+ */
+export class AbortableAsyncIterator<T extends object> implements AsyncIterable<T> {
+  readonly #controller: AbortController;
+  readonly #items: AsyncGenerator<T, void, undefined>;
+  readonly #first: IteratorResult<T, void>;
+  readonly #end: () => void;
+
+  /** @internal Made by the `Ollama` class: the stream, its first item already read, and the
+   * function that forgets the stream when it ends. */
+  constructor(
+    controller: AbortController,
+    items: AsyncGenerator<T, void, undefined>,
+    first: IteratorResult<T, void>,
+    end: () => void,
+  ) {
+    this.#controller = controller;
+    this.#items = items;
+    this.#first = first;
+    this.#end = end;
+  }
+
+  /** Stops the stream: the loop over it rejects with an `AbortError`, and the connection closes. */
+  abort(): void {
+    this.#controller.abort();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    try {
+      if (this.#first.done === true) return;
+      yield this.#first.value;
+      yield* this.#items;
+    } catch (error) {
+      throw withResponseFields(error);
+    } finally {
+      await this.#items.return();
+      this.#end();
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import { isOllamaError, type OllamaError } from '../../errors.ts';
+
+/** An `OllamaError` as the compat class throws it: with the two fields of ollama-js's
+ * `ResponseError` that code written for it reads. */
+export type ResponseError = OllamaError & {
+  /** The server's own words when it sent some (an `{"error": …}` body or line), else the message. */
+  readonly error: string;
+  /** The HTTP status, as `status`; 200 for an error inside a stream. */
+  readonly status_code: number | undefined;
+};
+
+/**
+ * Gives an `OllamaError` `error` and `status_code`, as ollama-js's `ResponseError` has them, and
+ * returns anything else as it is. The library's errors are left as they are everywhere else.
+ */
+export function withResponseFields(error: unknown): unknown {
+  if (!isOllamaError(error) || 'status_code' in error) return error;
+  Object.defineProperties(error, {
+    error: { value: serverWords(error), enumerable: true },
+    status_code: { value: error.status, enumerable: true },
+  });
+  return error;
+}
+
+function serverWords(error: OllamaError): string {
+  const { kind, body, url, message } = error;
+  if (kind === 'http' && body !== undefined && body.trim() !== '') {
+    try {
+      const said = (JSON.parse(body) as { error?: unknown }).error;
+      if (typeof said === 'string') return said;
+    } catch {
+      // Not JSON: the body itself is what the server said, as ollama-js reports it.
+    }
+    return body;
+  }
+  // An error line inside a stream: the library's message ends with the server's words after the URL.
+  const after = url === undefined ? -1 : message.indexOf(`${url}: `);
+  if (kind === 'stream' && after !== -1) return message.slice(after + (url?.length ?? 0) + 2);
+  return message;
+}

@@ -1,0 +1,116 @@
+// The request and response types under the names ollama-js 0.6.4 exports, so that code importing
+// them from 'ollama' compiles when it imports them from 'ollama-fetch/compat'. Where ollama-js
+// declares a field that Ollama may leave out as always present, these say it is optional: the
+// types describe what arrives.
+import type { FetchLike, HeadersInput } from '../options.ts';
+import type * as Native from '../types.ts';
+
+export type Fetch = FetchLike;
+
+/** ollama-js's constructor options. */
+export interface Config {
+  /** Parsed as ollama-js parses it: `example.com` → `http://example.com:11434`, `:8080` →
+   * `http://127.0.0.1:8080`, `http://1.2.3.4` → port 80. OLLAMA_HOST is not read. */
+  host: string;
+  fetch?: Fetch | undefined;
+  /** `true`: the page's own origin, for a browser behind a same-origin proxy. */
+  proxy?: boolean | undefined;
+  headers?: HeadersInput | undefined;
+}
+
+/** Every model option ollama-js names; Ollama ignores the ones it no longer knows. */
+export interface Options extends Native.ModelOptions {
+  numa?: boolean;
+  low_vram?: boolean;
+  f16_kv?: boolean;
+  logits_all?: boolean;
+  vocab_only?: boolean;
+  use_mlock?: boolean;
+  embedding_only?: boolean;
+  tfs_z?: number;
+  mirostat?: number;
+  mirostat_tau?: number;
+  mirostat_eta?: number;
+  penalize_newline?: boolean;
+}
+
+interface Loose {
+  format?: string | object;
+  options?: Partial<Options>;
+}
+
+export interface ChatRequest extends Omit<Native.ChatRequest, 'format' | 'options' | 'stream'>, Loose {
+  /** `true`: the call resolves to an `AbortableAsyncIterator` of the chunks, as in ollama-js. */
+  stream?: boolean;
+}
+
+export interface GenerateRequest extends Omit<Native.GenerateRequest, 'format' | 'options' | 'stream'>, Loose {
+  /** `true`: the call resolves to an `AbortableAsyncIterator` of the chunks, as in ollama-js. */
+  stream?: boolean;
+  /** Experimental image generation. */
+  width?: number;
+  height?: number;
+  steps?: number;
+}
+
+export interface EmbedRequest extends Omit<Native.EmbedRequest, 'options'> {
+  options?: Partial<Options>;
+}
+
+export interface EmbeddingsRequest extends Omit<Native.EmbeddingsRequest, 'options'> {
+  options?: Partial<Options>;
+}
+
+export interface ShowRequest extends Omit<Native.ShowRequest, 'options'> {
+  options?: Partial<Options>;
+}
+
+export interface PullRequest {
+  model: string;
+  insecure?: boolean;
+  stream?: boolean;
+}
+
+export type PushRequest = PullRequest;
+
+export type CreateRequest = Native.CreateRequest;
+export type CopyRequest = Native.CopyRequest;
+export type DeleteRequest = Native.DeleteRequest;
+
+export interface WebSearchRequest {
+  query: string;
+  /** Sent as `max_results`, the name the server reads (ollama-js sends `maxResults`, which it ignores). */
+  maxResults?: number;
+  /** The wire name, accepted too. */
+  max_results?: number;
+}
+
+export interface StatusResponse {
+  status: string;
+}
+
+export interface ErrorResponse {
+  error: string;
+}
+
+export type ModelResponse = Native.ModelEntry;
+
+export type {
+  ChatResponse,
+  EmbeddingsResponse,
+  EmbedResponse,
+  GenerateResponse,
+  ListResponse,
+  Logprob,
+  Message,
+  ModelDetails,
+  ProgressResponse,
+  RunningModel,
+  RunningResponse,
+  ShowResponse,
+  TokenLogprob,
+  Tool,
+  ToolCall,
+  VersionResponse,
+} from '../types.ts';
+export type { WebFetchRequest, WebFetchResponse, WebSearchResponse, WebSearchResult } from '../tools/web.ts';

@@ -1,0 +1,240 @@
+import { chatStream } from '../chat.ts';
+import { contextOf } from '../internal/exchange.ts';
+import { foldChat } from '../internal/fold.ts';
+import { resolveOptions } from '../internal/resolve-options.ts';
+import { link } from '../internal/signals.ts';
+import { totalTimeoutError } from '../internal/timeout-error.ts';
+import { toolError } from '../internal/tool-error.ts';
+import { requireModel } from '../internal/validate.ts';
+import type { CallOptions } from '../options.ts';
+import { count } from '../retry.ts';
+import type { ChatRequest, ChatResponse, Message, Tool, ToolCall } from '../types.ts';
+
+// The tool loop: chat, run the tools the model asks for, send their results back, and chat again,
+// until the model answers without asking for a tool.
+
+/** The most chat requests one loop makes unless `maxRounds` says otherwise. */
+const DEFAULT_MAX_ROUNDS = 8;
+
+/** What a tool's `run` is given besides its arguments. */
+export interface ToolRunContext {
+  /** Aborted when the loop ends early: the caller's signal, `totalTimeout`, `break`, or another
+   * tool's failure with `onToolError: 'stop'`. A long-running tool should stop when it fires. */
+  signal: AbortSignal;
+  /** The call as the model made it. */
+  call: ToolCall;
+}
+
+/** A tool as Ollama describes it, plus the function that does its work. */
+export interface RunnableTool extends Tool {
+  /**
+   * Runs one call. The arguments are the model's, as Ollama decoded them (not checked against the
+   * schema). A string result is sent back as it is, anything else as JSON; a throw is sent back as
+   * `Error: <message>` unless `onToolError` is `'stop'`.
+   */
+  run(args: { [key: string]: unknown }, context: ToolRunContext): unknown;
+}
+
+/** A chat request whose tools carry their own `run`. */
+export interface ToolLoopRequest extends Omit<ChatRequest, 'tools' | 'messages' | 'stream'> {
+  messages: Message[];
+  tools: RunnableTool[];
+}
+
+/** Options of the tool loop: every call option, for the whole loop, and two of its own. */
+export interface ToolLoopOptions extends CallOptions {
+  /**
+   * The most chat requests the loop makes. When the model still asks for tools in the last one,
+   * the loop fails with kind `tool` instead of running them.
+   * @default 8
+   */
+  maxRounds?: number | undefined;
+  /**
+   * What a tool that throws, or a call of a tool that does not exist, does: `'report'` sends
+   * `Error: <message>` back to the model as the tool's result, so it can try again or explain;
+   * `'stop'` ends the loop with that error (the tool's own, or kind `tool` for an unknown name)
+   * and aborts the other tools of the round.
+   * @default 'report'
+   */
+  onToolError?: 'report' | 'stop' | undefined;
+}
+
+/** How the loop ended. */
+export interface ToolLoopResult {
+  /** The final answer, the one without tool calls, as `chat` returns it. */
+  response: ChatResponse;
+  /** The whole conversation: the request's messages, then each assistant message and tool
+   * result in order, then the final answer. Send it with the next question to go on. */
+  messages: Message[];
+  /** How many chat requests were made. */
+  rounds: number;
+}
+
+/** What the streaming loop yields, as it happens. `round` counts chat requests from 1. */
+export type ToolLoopEvent =
+  | { type: 'thinking'; round: number; thinking: string }
+  | { type: 'content'; round: number; content: string }
+  | { type: 'tool_call'; round: number; call: ToolCall }
+  | {
+      type: 'tool_result';
+      round: number;
+      call: ToolCall;
+      /** What goes back to the model. */
+      content: string;
+      /** Set when the tool threw, or does not exist: what it threw. */
+      error?: unknown;
+    }
+  | { type: 'done'; round: number; result: ToolLoopResult };
+
+/**
+ * The tool loop, answered as a whole: chats, runs every tool call of the answer (all of one
+ * round at once), appends the assistant message and one `role: "tool"` message per call (with
+ * `tool_name`), and chats again until the model answers without tool calls. `signal` and
+ * `totalTimeout` cover the whole loop, tools included; each tool gets the loop's signal.
+ */
+export async function runTools(request: ToolLoopRequest, options?: ToolLoopOptions): Promise<ToolLoopResult> {
+  const events = runToolsStream(request, options);
+  let step = await events.next();
+  while (step.done !== true) step = await events.next();
+  return step.value;
+}
+
+/**
+ * The tool loop as a stream of events: thinking and content as the model writes them, each tool
+ * call as the model makes it, each result as its tool finishes, and `done` with the result last
+ * (also the generator's return value). Leaving the loop early (`break`) closes the connection and
+ * aborts the tools still running. The request and options are checked at once.
+ */
+export function runToolsStream(
+  request: ToolLoopRequest,
+  options?: ToolLoopOptions,
+): AsyncGenerator<ToolLoopEvent, ToolLoopResult, undefined> {
+  return prepare(request, options)();
+}
+
+function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined): Loop {
+  const model = requireModel('runTools', request);
+  const { tools, messages, ...rest } = request;
+  const byName = new Map<string, RunnableTool>();
+  const specs: Tool[] = [];
+  if (!Array.isArray(messages) || !Array.isArray(tools)) {
+    throw new TypeError('runTools: request.messages and request.tools must be arrays');
+  }
+  for (const tool of tools) {
+    const name = tool?.function?.name;
+    if (typeof name !== 'string' || typeof tool.run !== 'function' || byName.has(name)) {
+      throw new TypeError(`runTools: each tool needs a unique function.name and a run function (${name})`);
+    }
+    byName.set(name, tool);
+    const { run: _run, ...spec } = tool;
+    specs.push(spec);
+  }
+  const { maxRounds = DEFAULT_MAX_ROUNDS, onToolError = 'report', ...callOptions } = options ?? {};
+  if (onToolError !== 'report' && onToolError !== 'stop') {
+    throw new TypeError("runTools: onToolError must be 'report' or 'stop'");
+  }
+  const rounds = count(maxRounds, 'runTools: options.maxRounds', 1);
+  const resolved = resolveOptions(callOptions);
+  const context = contextOf({ method: 'POST', path: '/api/chat', model, accept: 'application/x-ndjson' }, resolved);
+  const stop = onToolError === 'stop';
+  const { totalTimeout } = resolved;
+
+  return async function* loop(): AsyncGenerator<ToolLoopEvent, ToolLoopResult, undefined> {
+    const controller = new AbortController();
+    const unlink = link(resolved.signal, controller);
+    const timer =
+      totalTimeout > 0
+        ? setTimeout(() => controller.abort(totalTimeoutError(context, totalTimeout)), totalTimeout)
+        : undefined;
+    const { signal } = controller;
+    const chatOptions: CallOptions = { ...callOptions, signal, totalTimeout: 0 };
+    const history: Message[] = [...messages];
+    // Settles only by rejecting, when the loop is aborted: a tool that ignores its signal must not
+    // hold the loop.
+    const aborted = new Promise<never>((_, reject) => {
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+    aborted.catch(() => {});
+    try {
+      for (let round = 1; ; round++) {
+        const chunks: ChatResponse[] = [];
+        for await (const chunk of chatStream({ ...rest, model, messages: [...history], tools: specs }, chatOptions)) {
+          chunks.push(chunk);
+          const { thinking, content, tool_calls } = chunk.message ?? {};
+          if (thinking) yield { type: 'thinking', round, thinking };
+          if (content) yield { type: 'content', round, content };
+          for (const call of tool_calls ?? []) yield { type: 'tool_call', round, call };
+        }
+        // The round's answer as `chat` would have returned it.
+        const response = await foldChat(each(chunks));
+        history.push(response.message);
+        const calls = response.message.tool_calls ?? [];
+        if (calls.length === 0) {
+          const result: ToolLoopResult = { response, messages: history, rounds: round };
+          yield { type: 'done', round, result };
+          return result;
+        }
+        if (round >= rounds) {
+          throw toolError(
+            context,
+            `The model "${model}" still called ${calls.map((call) => call.function?.name)} in round ${round} of ` +
+              `${context.url}, the last of maxRounds; raise it, or look for a loop in the tool results.`,
+          );
+        }
+        // Every call of the round at once; each result is reported as its tool finishes, and the
+        // results go back to the model in the order of the calls.
+        const results: Message[] = [];
+        const running = new Map(calls.map((call, index) => [index, runOne(call, index)]));
+        while (running.size > 0) {
+          const done = await Promise.race([...running.values(), aborted]);
+          running.delete(done.index);
+          const call = calls[done.index]!;
+          if (done.failed && stop) {
+            controller.abort(done.error);
+            throw done.error;
+          }
+          const message: Message = { role: 'tool', content: done.content, tool_name: call.function.name };
+          if (call.id !== undefined) message.tool_call_id = call.id;
+          results[done.index] = message;
+          yield { type: 'tool_result', round, call, content: done.content, error: done.error };
+        }
+        history.push(...results);
+      }
+    } finally {
+      clearTimeout(timer);
+      unlink();
+      // However the loop ended, no tool of it keeps working for a result nobody will read.
+      controller.abort();
+    }
+
+    /** One call to its outcome; it never rejects, so a failure is the model's to read. */
+    async function runOne(call: ToolCall, index: number): Promise<Outcome> {
+      const name = call.function?.name;
+      const tool = byName.get(name);
+      try {
+        // This message is also what the model is told, so it names the tools there are.
+        if (tool === undefined)
+          throw toolError(context, `There is no tool "${name}"; the tools are ${[...byName.keys()]}.`);
+        const value = await tool.run(call.function.arguments ?? {}, { signal, call });
+        // A value JSON cannot hold (a cycle, a BigInt) fails here, and the model is told so.
+        return { index, content: typeof value === 'string' ? value : (JSON.stringify(value) ?? '') };
+      } catch (error) {
+        return { index, content: `Error: ${(error as Error)?.message ?? String(error)}`, failed: true, error };
+      }
+    }
+  };
+}
+
+type Loop = () => AsyncGenerator<ToolLoopEvent, ToolLoopResult, undefined>;
+
+interface Outcome {
+  index: number;
+  content: string;
+  failed?: boolean;
+  /** What the tool threw, or the loop's own error for a tool that does not exist. */
+  error?: unknown;
+}
+
+async function* each<T>(items: readonly T[]): AsyncGenerator<T, void, undefined> {
+  yield* items;
+}
