@@ -1,5 +1,5 @@
 import { chatStream } from '../chat.ts';
-import { contextOf } from '../internal/exchange.ts';
+import { type Batches, contextOf } from '../internal/exchange.ts';
 import { foldChat } from '../internal/fold.ts';
 import { resolveOptions } from '../internal/resolve-options.ts';
 import { link } from '../internal/signals.ts';
@@ -166,7 +166,7 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
           for (const call of tool_calls ?? []) yield { type: 'tool_call', round, call };
         }
         // The round's answer as `chat` would have returned it.
-        const response = await foldChat(each(chunks));
+        const response = await foldChat(oneBatch(chunks));
         history.push(response.message);
         const calls = response.message.tool_calls ?? [];
         if (calls.length === 0) {
@@ -235,6 +235,15 @@ interface Outcome {
   error?: unknown;
 }
 
-async function* each<T>(items: readonly T[]): AsyncGenerator<T, void, undefined> {
-  yield* items;
+/** Chunks already in hand, as the one batch the fold reads. */
+function oneBatch<T>(items: T[]): Batches<T> {
+  let given = items.length === 0;
+  return {
+    next: async () => {
+      if (given) return undefined;
+      given = true;
+      return items;
+    },
+    close: async () => {},
+  };
 }
