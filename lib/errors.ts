@@ -29,7 +29,21 @@ export interface OllamaErrorInit {
   code?: string | undefined;
   retryAfter?: number | undefined;
   attempts?: number | undefined;
+  requestId?: string | undefined;
+  rateLimit?: RateLimit | undefined;
+  shouldRetry?: boolean | undefined;
   cause?: unknown;
+}
+
+/** The `x-ratelimit-*` headers of an answer, parsed: counts as numbers, resets in milliseconds. */
+export interface RateLimit {
+  limitRequests?: number;
+  limitTokens?: number;
+  remainingRequests?: number;
+  remainingTokens?: number;
+  /** Milliseconds until the request budget is full again (`6m0s` → 360000). */
+  resetRequests?: number;
+  resetTokens?: number;
 }
 
 /** The one error class of the library. Every failure of a call rejects with it, except a
@@ -57,6 +71,12 @@ export class OllamaError extends Error {
   readonly retryAfter: number | undefined;
   /** How many requests the call made before it gave up; 0 when it failed before sending. */
   readonly attempts: number;
+  /** /v1 calls: the server's `x-request-id`, to quote to its operator. */
+  readonly requestId: string | undefined;
+  /** /v1 `http` errors: the `x-ratelimit-*` headers the answer carried, when it had any. */
+  readonly rateLimit: RateLimit | undefined;
+  /** /v1 `http` errors: the server's `x-should-retry` (true or false), which beats the status list. */
+  readonly shouldRetry: boolean | undefined;
 
   constructor(init: OllamaErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -68,6 +88,9 @@ export class OllamaError extends Error {
     this.code = init.code;
     this.retryAfter = init.retryAfter;
     this.attempts = init.attempts ?? 0;
+    this.requestId = init.requestId;
+    this.rateLimit = init.rateLimit;
+    this.shouldRetry = init.shouldRetry;
   }
 }
 
@@ -113,6 +136,9 @@ function copy(error: OllamaError, change: Partial<OllamaErrorInit>): OllamaError
     code: error.code,
     retryAfter: error.retryAfter,
     attempts: error.attempts,
+    requestId: error.requestId,
+    rateLimit: error.rateLimit,
+    shouldRetry: error.shouldRetry,
     cause: error.cause,
     ...change,
   });

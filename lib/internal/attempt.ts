@@ -107,7 +107,7 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
   if (!response.ok) {
     let error: unknown;
     try {
-      error = await httpError(response, body, context);
+      error = await (exchange.httpError ?? httpError)(response, body, context);
     } catch (failed) {
       error = failure(failed, undefined);
     } finally {

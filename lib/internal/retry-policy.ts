@@ -22,7 +22,11 @@ export function retryDelay(error: unknown, proposed: number, policy: ResolvedRet
       // A name that does not resolve, or a port fetch refuses, will not change in a second.
       return error.code === 'ENOTFOUND' || isBlockedPort(error.cause) ? false : proposed;
     case 'http':
-      if (error.status === undefined || !policy.statusCodes.has(error.status)) return false;
+      // A server's own `x-should-retry` (OpenAI's convention) beats the list of statuses.
+      if (error.shouldRetry === false) return false;
+      if (error.shouldRetry !== true && (error.status === undefined || !policy.statusCodes.has(error.status))) {
+        return false;
+      }
       return error.retryAfter === undefined ? proposed : obey(error, error.retryAfter, policy);
     default:
       // A read timeout (a model that never answers would hold the call for retries × the

@@ -1,0 +1,53 @@
+import { readJson } from '../internal/attempt.ts';
+import { callOnce, callStream } from '../internal/call.ts';
+import type { Exchange } from '../internal/exchange.ts';
+import type { ResolvedOptions } from '../internal/resolve-options.ts';
+import { requireModel } from '../internal/validate.ts';
+import { readEvents } from './internal/events.ts';
+import { type SendMode, streamed, v1Exchange } from './internal/exchange.ts';
+import { foldCompletion } from './internal/fold.ts';
+import { resolveV1 } from './internal/resolve.ts';
+import type { Completion, CompletionRequest, OpenAIOptions } from './types.ts';
+
+// POST /v1/completions (`text_completion`): the same pair as chat, for a bare prompt.
+
+/** POST {base}/completions with `stream: true`: every chunk as sent, under the same rules as
+ * `chatCompletionsStream`. */
+export function completionsStream(
+  request: CompletionRequest,
+  options?: OpenAIOptions,
+): AsyncGenerator<Completion, void, undefined> {
+  return callStream<Completion>(
+    completionExchange('completionsStream', request, 'stream'),
+    resolveV1(options),
+    readEvents,
+  );
+}
+
+/** POST {base}/completions, answered as one object, folded from the stream as
+ * `chatCompletions` does (or sent as it is with `stream: false`). */
+export async function completions(request: CompletionRequest, options?: OpenAIOptions): Promise<Completion> {
+  if (request?.stream === true) {
+    throw new TypeError('completions: for stream: true use completionsStream, which yields the chunks');
+  }
+  const resolved = resolveV1(options);
+  if (request.stream === false) {
+    return callOnce<Completion>(completionExchange('completions', request, 'as-is'), resolved, readJson);
+  }
+  return callOnce(completionExchange('completions', request, 'fold'), resolved, readCompletion);
+}
+
+function readCompletion(exchange: Exchange, options: ResolvedOptions): Promise<Completion> {
+  return foldCompletion(readEvents<Completion>(exchange, options));
+}
+
+function completionExchange(call: string, request: CompletionRequest, mode: SendMode): Exchange {
+  const model = requireModel(call, request);
+  const { prompt } = request;
+  if (typeof prompt !== 'string' && !(Array.isArray(prompt) && prompt.every((item) => typeof item === 'string'))) {
+    throw new TypeError(
+      `${call}: request.prompt must be a string (or, where the server allows it, an array of strings)`,
+    );
+  }
+  return v1Exchange('/completions', streamed(request, mode), model, mode !== 'as-is');
+}
