@@ -8,6 +8,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { AddressInfo, Socket } from 'node:net';
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { serveV1, type V1Behaviour, type V1Io } from './fake-v1.ts';
 
 // ------------------------------------------------------------------------------------------------
 // Public surface
@@ -2573,6 +2574,14 @@ async function serve(state: State, ex: Exchange, method: string, path: string): 
   const plain = (status: number, body: string): Promise<void> =>
     sendWhole(ex, status, { 'Content-Type': 'text/plain' }, body);
   ex.record.pendingChunks = 1;
+  if (path.startsWith('/v1/')) {
+    // A listing takes a behaviour from the header only, as the native ones do.
+    const header = typeof ex.record.headers[BEHAVIOUR_HEADER] === 'string';
+    const b = method === 'POST' || header ? pickBehaviour(state, ex.record.headers) : {};
+    if (typeof b === 'string') return plain(400, b);
+    configure(ex, b);
+    return serveV1(v1Io(state, ex), method, path, ex.record.rawBody, b as V1Behaviour);
+  }
   if (route === undefined || allowed === undefined) return plain(404, '404 page not found');
   if (!allowed.includes(method)) return plain(405, '405 method not allowed');
 
@@ -2611,6 +2620,35 @@ async function serve(state: State, ex: Exchange, method: string, path: string): 
     return deliver(ex, { kind: 'single', status: 200, contentType, body, work: 1 }, b);
   }
   return sendWhole(ex, 200, { 'Content-Type': contentType }, body);
+}
+
+// What the /v1 side (fake-v1.ts) may do with one exchange.
+function v1Io(state: State, ex: Exchange): V1Io {
+  return {
+    emit: (text) => emit(ex, text),
+    pause: (ms) => pause(ex.life, ms),
+    dead: () => ex.life.dead,
+    head(status, headers) {
+      ex.res.statusCode = status;
+      for (const [k, v] of Object.entries(headers)) ex.res.setHeader(k, v);
+    },
+    sendWhole: (status, headers, body) => sendWhole(ex, status, headers, body),
+    finish: () => finish(ex),
+    async reset() {
+      if (ex.record.chunksWritten > 0) await pause(ex.life, 50);
+      if (!ex.life.dead) resetConnection(ex);
+    },
+    close: () => closeConnection(ex),
+    wrote() {
+      ex.record.chunksWritten++;
+      ex.record.pendingChunks--;
+    },
+    pending(count) {
+      ex.record.pendingChunks = count;
+    },
+    models: () => listed(state.store.registry).map((m) => ({ name: m.name, modifiedAt: m.modifiedAt })),
+    hasModel: (name) => findModel(state.store.registry, name) !== undefined,
+  };
 }
 
 async function handle(state: State, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -155,7 +155,7 @@ export async function foldChatCompletion(chunks: AsyncIterable<ChatCompletionChu
       for (const key in delta) {
         const value = delta[key];
         if (key === 'role') {
-          if (typeof value === 'string') parts.role = value;
+          if (typeof value === 'string' && value !== '') parts.role = value;
         } else if (key === 'tool_calls') parts.addCalls(value);
         else if ((JOINED as readonly string[]).includes(key)) parts.addText(key, value);
       }
