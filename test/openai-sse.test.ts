@@ -68,7 +68,10 @@ test('sse: invalid UTF-8, and a character cut off by the end, are protocol error
   const parser = new SseParser();
   parser.feed(bytes('data: caf'));
   parser.feed(Uint8Array.of(0xc3));
-  assert.throws(() => parser.end(), failsWith('protocol', (e) => assert.match(e.message, /cut off/)));
+  assert.throws(
+    () => parser.end(),
+    failsWith('protocol', (e) => assert.match(e.message, /cut off/)),
+  );
 });
 
 test('sse: an event over maxEventSize is a protocol error, whether it grows by lines or inside one', () => {

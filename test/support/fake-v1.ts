@@ -52,19 +52,27 @@ const CREATED = 1767225600;
 const DEFAULT_TOKENS = ['Hello', ' from', ' the', ' stand-in', '.'];
 const DEFAULT_REASONING = ['Let me', ' think', ' about it.'];
 const DEFAULT_ERROR = 'an error was encountered while running the model: unexpected EOF';
-let counter = 0;
 
 type Json = Record<string, unknown>;
 
 function goJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** An error object as each dialect sends it, for a status. */
 function errorBody(dialect: Dialect, status: number, message: string): Json {
   switch (dialect) {
     case 'vllm':
-      return { object: 'error', message, type: status === 404 ? 'NotFoundError' : 'BadRequestError', param: null, code: status };
+      return {
+        object: 'error',
+        message,
+        type: status === 404 ? 'NotFoundError' : 'BadRequestError',
+        param: null,
+        code: status,
+      };
     case 'openrouter':
       return { error: { code: status, message, metadata: {} } };
     case 'llamacpp':
@@ -139,6 +147,15 @@ interface Answer {
   whole: Json;
 }
 
+/** The number in an answer's id: the same for the streamed and the whole form of one request,
+ * as a test comparing the two needs (Ollama draws it at random). */
+function idNumber(body: Json): number {
+  const { stream: _stream, stream_options: _options, ...rest } = body;
+  let h = 0;
+  for (const c of JSON.stringify(rest)) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0;
+  return h % 999;
+}
+
 function usageOf(prompt: number, completion: number): Json {
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
@@ -171,7 +188,7 @@ function chatAnswer(body: Json, model: string, b: V1Behaviour): Answer {
   const finish = calls.length > 0 && (b.doneReason ?? 'stop') === 'stop' ? 'tool_calls' : (b.doneReason ?? 'stop');
   const usage = usageOf(promptTokens(body), tokens.length + reasoning.length + calls.length);
   const includeUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-  const n = counter++ % 999;
+  const n = idNumber(body);
   const vllmLike = dialect !== 'ollama';
   const id = dialect === 'openrouter' ? `gen-${1000 + n}` : `chatcmpl-${n}`;
   const top: Json = { id, object: 'chat.completion.chunk', created: CREATED, model };
@@ -187,7 +204,8 @@ function chatAnswer(body: Json, model: string, b: V1Behaviour): Answer {
 
   const deltas: Json[] = [];
   if (vllmLike) deltas.push({ role: 'assistant', content: '' });
-  for (const piece of reasoning) deltas.push(dialect === 'ollama' ? { content: '', reasoning: piece } : { [reasoningKey]: piece });
+  for (const piece of reasoning)
+    deltas.push(dialect === 'ollama' ? { content: '', reasoning: piece } : { [reasoningKey]: piece });
   for (const piece of tokens) deltas.push({ content: piece });
   const wholeCalls: Json[] = calls.map((call, index) => ({
     id: `call_${n}_${index}`,
@@ -201,7 +219,9 @@ function chatAnswer(body: Json, model: string, b: V1Behaviour): Answer {
     // Fragments: each call's head, then its arguments in three pieces, the calls interleaved.
     for (const [index, call] of calls.entries()) {
       deltas.push({
-        tool_calls: [{ index, id: `call_${n}_${index}`, type: 'function', function: { name: call.name, arguments: '' } }],
+        tool_calls: [
+          { index, id: `call_${n}_${index}`, type: 'function', function: { name: call.name, arguments: '' } },
+        ],
       });
     }
     const pieces = calls.map((call) => {
@@ -209,7 +229,8 @@ function chatAnswer(body: Json, model: string, b: V1Behaviour): Answer {
       return [0, 1, 2].map((k) => call.arguments.slice(k * third, (k + 1) * third));
     });
     for (let k = 0; k < 3; k++) {
-      for (const [index, parts] of pieces.entries()) deltas.push({ tool_calls: [{ index, function: { arguments: parts[k] } }] });
+      for (const [index, parts] of pieces.entries())
+        deltas.push({ tool_calls: [{ index, function: { arguments: parts[k] } }] });
     }
   }
   if (deltas.length > 0) deltas[0] = { role: 'assistant', ...deltas[0] };
@@ -220,10 +241,7 @@ function chatAnswer(body: Json, model: string, b: V1Behaviour): Answer {
   const message: Json = { role: 'assistant', content: tokens.join('') };
   if (reasoning.length > 0) message[reasoningKey] = reasoning.join('');
   if (calls.length > 0) {
-    message.tool_calls =
-      dialect === 'ollama'
-        ? wholeCalls
-        : wholeCalls.map(({ index: _index, ...call }) => call);
+    message.tool_calls = dialect === 'ollama' ? wholeCalls : wholeCalls.map(({ index: _index, ...call }) => call);
   }
   const whole: Json = {
     ...top,
@@ -237,8 +255,14 @@ function chatAnswer(body: Json, model: string, b: V1Behaviour): Answer {
 function completionAnswer(body: Json, model: string, b: V1Behaviour): Answer {
   const tokens = b.tokens ?? DEFAULT_TOKENS;
   const finish = b.doneReason ?? 'stop';
-  const n = counter++ % 999;
-  const top: Json = { id: `cmpl-${n}`, object: 'text_completion', created: CREATED, model, system_fingerprint: 'fp_ollama' };
+  const n = idNumber(body);
+  const top: Json = {
+    id: `cmpl-${n}`,
+    object: 'text_completion',
+    created: CREATED,
+    model,
+    system_fingerprint: 'fp_ollama',
+  };
   const usage = usageOf(promptTokens(body), tokens.length);
   const includeUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
   const zero = includeUsage ? { usage: usageOf(0, 0) } : {};
@@ -258,7 +282,10 @@ function inBandFailure(dialect: Dialect, message: string, top: Json, eol: string
   const data = (value: unknown): string => `data: ${goJson(value)}${eol}${eol}`;
   switch (dialect) {
     case 'vllm':
-      return { text: data({ object: 'error', message, type: 'InternalServerError', param: null, code: 500 }), done: true };
+      return {
+        text: data({ object: 'error', message, type: 'InternalServerError', param: null, code: 500 }),
+        done: true,
+      };
     case 'openrouter':
       return {
         text: data({
@@ -372,7 +399,12 @@ async function embeddings(io: V1Io, b: V1Behaviour, body: Json, model: string): 
   }
   const format = body.encoding_format ?? 'float';
   if (format !== 'float' && format !== 'base64') {
-    return fail(io, b, 400, `Invalid value for 'encoding_format' = ${String(format)}. Supported values: ['float', 'base64'].`);
+    return fail(
+      io,
+      b,
+      400,
+      `Invalid value for 'encoding_format' = ${String(format)}. Supported values: ['float', 'base64'].`,
+    );
   }
   const kept = inputs.slice(0, Math.max(0, inputs.length - (b.dropVectors ?? 0)));
   const data = kept.map((text, index) => {

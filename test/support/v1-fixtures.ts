@@ -31,7 +31,11 @@ const usage = (p: number, c: number) => ({ prompt_tokens: p, completion_tokens: 
 
 const vllmHead = { id: 'chatcmpl-4f1c', object: 'chat.completion.chunk', created: 1767225601, model: 'Qwen/Qwen3-8B' };
 const vllmTop = { id: 'chatcmpl-4f1c', object: 'chat.completion', created: 1767225601, model: 'Qwen/Qwen3-8B' };
-const vllmChunk = (delta: Record<string, unknown>, finish: string | null = null, extra: Record<string, unknown> = {}) => ({
+const vllmChunk = (
+  delta: Record<string, unknown>,
+  finish: string | null = null,
+  extra: Record<string, unknown> = {},
+) => ({
   ...vllmHead,
   choices: [{ index: 0, delta, logprobs: null, finish_reason: finish, ...extra }],
 });
@@ -39,7 +43,11 @@ const vllmChunk = (delta: Record<string, unknown>, finish: string | null = null,
 export const V1_FIXTURES: readonly V1Fixture[] = [
   {
     name: 'ollama: content, stop',
-    chunks: ollama([{ role: 'assistant', content: 'Grüße' }, { content: ' aus' }, { content: ' 日本 🦙.' }], 'stop', usage(11, 5)),
+    chunks: ollama(
+      [{ role: 'assistant', content: 'Grüße' }, { content: ' aus' }, { content: ' 日本 🦙.' }],
+      'stop',
+      usage(11, 5),
+    ),
     answer: {
       ...ollamaTop,
       ...fp,
@@ -154,7 +162,9 @@ export const V1_FIXTURES: readonly V1Fixture[] = [
       }),
       vllmChunk({ tool_calls: [{ index: 0, function: { arguments: '{"city": ' } }] }),
       vllmChunk({
-        tool_calls: [{ index: 1, id: 'chatcmpl-tool-b2', type: 'function', function: { name: 'get_time', arguments: '' } }],
+        tool_calls: [
+          { index: 1, id: 'chatcmpl-tool-b2', type: 'function', function: { name: 'get_time', arguments: '' } },
+        ],
       }),
       vllmChunk({ tool_calls: [{ index: 1, function: { arguments: '{"zone": "UTC"}' } }] }),
       vllmChunk({ tool_calls: [{ index: 0, function: { arguments: '"Lima"}' } }] }),
@@ -170,8 +180,16 @@ export const V1_FIXTURES: readonly V1Fixture[] = [
             role: 'assistant',
             content: null,
             tool_calls: [
-              { id: 'chatcmpl-tool-a1', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Lima"}' } },
-              { id: 'chatcmpl-tool-b2', type: 'function', function: { name: 'get_time', arguments: '{"zone": "UTC"}' } },
+              {
+                id: 'chatcmpl-tool-a1',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{"city": "Lima"}' },
+              },
+              {
+                id: 'chatcmpl-tool-b2',
+                type: 'function',
+                function: { name: 'get_time', arguments: '{"zone": "UTC"}' },
+              },
             ],
           },
           logprobs: null,
