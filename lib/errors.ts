@@ -189,3 +189,14 @@ export function notJsonLine(index: number, url: string | undefined, line: string
     cause,
   });
 }
+
+/** The event splitter's limit (lib/openai/sse.ts): an event that never ends. */
+export function eventTooLarge(max: number, size: number): OllamaError {
+  return new OllamaError({
+    kind: 'protocol',
+    message:
+      `An event of the stream grew past the limit of ${max} characters (at least ${size} so far) without ` +
+      'the blank line that ends it. Raise maxLineLength if such a large event is expected; otherwise the ' +
+      'server is not sending a valid event stream.',
+  });
+}

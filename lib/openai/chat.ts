@@ -43,7 +43,7 @@ export async function chatCompletions(
   }
   const resolved = resolveV1(options);
   if (request.stream === false) {
-    return callOnce<ChatCompletion>(chatExchange('chatCompletions', request, 'as-is'), resolved, readJson);
+    return callOnce<ChatCompletion>(chatExchange('chatCompletions', request, 'plain'), resolved, readJson);
   }
   return callOnce(chatExchange('chatCompletions', request, 'fold'), resolved, readChatCompletion);
 }
@@ -53,11 +53,11 @@ function readChatCompletion(exchange: Exchange, options: ResolvedOptions): Promi
 }
 
 /** The exchange of a chat call: `stream` sends the request streaming, `fold` also asks for the
- * usage, `as-is` sends the caller's request untouched. */
+ * usage, `plain` sends the caller's request untouched. */
 function chatExchange(call: string, request: ChatCompletionRequest, mode: SendMode): Exchange {
   const model = requireModel(call, request);
   if (!Array.isArray(request.messages)) {
     throw new TypeError(`${call}: request.messages must be an array such as [{ role: 'user', content: 'Hi' }]`);
   }
-  return v1Exchange('/chat/completions', streamed(request, mode), model, mode !== 'as-is');
+  return v1Exchange('/chat/completions', streamed(request, mode), model, mode !== 'plain');
 }

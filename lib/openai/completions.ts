@@ -32,7 +32,7 @@ export async function completions(request: CompletionRequest, options?: OpenAIOp
   }
   const resolved = resolveV1(options);
   if (request.stream === false) {
-    return callOnce<Completion>(completionExchange('completions', request, 'as-is'), resolved, readJson);
+    return callOnce<Completion>(completionExchange('completions', request, 'plain'), resolved, readJson);
   }
   return callOnce(completionExchange('completions', request, 'fold'), resolved, readCompletion);
 }
@@ -49,5 +49,5 @@ function completionExchange(call: string, request: CompletionRequest, mode: Send
       `${call}: request.prompt must be a string (or, where the server allows it, an array of strings)`,
     );
   }
-  return v1Exchange('/completions', streamed(request, mode), model, mode !== 'as-is');
+  return v1Exchange('/completions', streamed(request, mode), model, mode !== 'plain');
 }

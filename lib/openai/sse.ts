@@ -1,6 +1,5 @@
-import { invalidText } from '../errors.ts';
+import { eventTooLarge, invalidText } from '../errors.ts';
 import { lineLimit } from '../lines.ts';
-import { eventTooLarge } from './errors.ts';
 
 /** One event of a `text/event-stream`, as the WHATWG rules dispatch it. */
 export interface SseEvent {

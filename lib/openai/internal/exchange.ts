@@ -2,14 +2,14 @@ import type { Exchange } from '../../internal/exchange.ts';
 import { v1HttpError } from './openai-error.ts';
 
 /** How a /v1 call sends its request: `stream` streaming as it is, `fold` streaming with the
- * usage asked for (to fold into the `stream: false` answer), `as-is` untouched. */
-export type SendMode = 'stream' | 'fold' | 'as-is';
+ * usage asked for (to fold into the `stream: false` answer), `plain` untouched. */
+export type SendMode = 'stream' | 'fold' | 'plain';
 
 export function streamed<T extends { stream?: boolean | undefined; stream_options?: object | undefined }>(
   request: T,
   mode: SendMode,
 ): T {
-  if (mode === 'as-is') return request;
+  if (mode === 'plain') return request;
   if (mode === 'stream') return { ...request, stream: true };
   return { ...request, stream: true, stream_options: { ...request.stream_options, include_usage: true } };
 }
