@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { checkBudget, RUNTIME_BUDGET_BYTES, runtimeEntry } from './bench/size-budget.ts';
+import { checkBudget, OPENAI_BUDGET_BYTES, RUNTIME_BUDGET_BYTES, runtimeEntry } from './bench/size-budget.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..'); // dist/test -> the repository
 const packageJson: unknown = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
@@ -56,4 +56,32 @@ test('runtimeEntry reads exports["."].default and refuses a package.json without
   assert.equal(runtimeEntry({ exports: { '.': { types: './a.d.ts', default: './a.js' } } }), './a.js');
   assert.throws(() => runtimeEntry({ exports: './a.js' }), /exports\["\."\]\.default/);
   assert.throws(() => runtimeEntry({}), /exports\["\."\]\.default/);
+  assert.equal(runtimeEntry({ exports: { './openai': { default: './b.js' } } }, './openai'), './b.js');
+  assert.throws(() => runtimeEntry({ exports: { '.': { default: './a.js' } } }, './openai'), /exports\["\.\/openai"\]/);
+});
+
+test('the ollama-fetch/openai bundle is within its own budget, and alone in a directory imports with every export', async () => {
+  const entry = runtimeEntry(packageJson, './openai');
+  assert.equal(entry, './dist/ollama-fetch-openai.js');
+  const verdict = checkBudget(entry, await readFile(join(root, entry)), OPENAI_BUDGET_BYTES);
+  assert.ok(verdict.ok, verdict.reason);
+  const dir = await mkdtemp(join(tmpdir(), 'ollama-fetch-openai-'));
+  try {
+    const copy = join(dir, 'alone.mjs');
+    await copyFile(join(root, entry), copy);
+    const alone = (await import(pathToFileURL(copy).href)) as Record<string, unknown>;
+    const perFile = (await import(pathToFileURL(join(root, 'dist', 'lib', 'openai', 'index.js')).href)) as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(Object.keys(alone).sort(), Object.keys(perFile).sort());
+    assert.ok(typeof alone.chatCompletionsStream === 'function' && typeof alone.SseParser === 'function');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the root bundle does not carry the /v1 client', async () => {
+  const root_ = await readFile(join(root, runtimeEntry(packageJson)), 'utf8');
+  assert.doesNotMatch(root_, /text\/event-stream|chat\/completions/);
 });
