@@ -8,7 +8,7 @@
 // The process must then end by itself: a timer or socket left behind would keep it alive, and
 // the matrix counts that as a failure.
 
-import { runSuite, type LibraryModule, type RuntimeKind } from './suite.ts';
+import { type LibraryModule, type OpenAIModule, type RuntimeKind, runSuite } from './suite.ts';
 
 const scope = globalThis as { Deno?: { args: string[] }; process?: { argv: string[] } };
 const args = scope.Deno?.args ?? scope.process?.argv.slice(2) ?? [];
@@ -17,6 +17,12 @@ if (runtime === undefined || libraryUrl === undefined || url === undefined || re
   throw new Error('usage: main.ts <node|deno|bun> <library module URL> <stand-in URL> <refused URL> [<dead URL>]');
 }
 const lib = (await import(libraryUrl)) as LibraryModule;
-await runSuite({ lib, runtime: runtime as RuntimeKind, url, refusedUrl, deadUrl }, (outcome) =>
+// The /v1 client sits beside the library in the same form: lib/openai/index.ts next to
+// lib/index.ts, ollama-fetch-openai.js next to ollama-fetch.js.
+const openaiUrl = libraryUrl
+  .replace(/\/lib\/index\.ts$/, '/lib/openai/index.ts')
+  .replace(/ollama-fetch\.js$/, 'ollama-fetch-openai.js');
+const openai = openaiUrl === libraryUrl ? undefined : ((await import(openaiUrl)) as OpenAIModule);
+await runSuite({ lib, openai, runtime: runtime as RuntimeKind, url, refusedUrl, deadUrl }, (outcome) =>
   console.log(JSON.stringify(outcome)),
 );

@@ -18,9 +18,10 @@ function page(refusedUrl: string, deadUrl: string): string {
 <title>ollama-fetch conformance</title>
 <script type="module">
   import * as lib from '/ollama-fetch.js';
+  import * as openai from '/ollama-fetch-openai.js';
   import { runSuite } from '/suite.js';
   window.conformance = runSuite({
-    lib, runtime: 'browser', url: location.origin,
+    lib, openai, runtime: 'browser', url: location.origin,
     refusedUrl: ${JSON.stringify(refusedUrl)}, deadUrl: ${JSON.stringify(deadUrl)},
   });
 </script>
@@ -66,6 +67,10 @@ export async function browserOutcomes(
       '/ollama-fetch.js': {
         type: 'text/javascript; charset=utf-8',
         body: await readFile(join(dist, 'ollama-fetch.js')),
+      },
+      '/ollama-fetch-openai.js': {
+        type: 'text/javascript; charset=utf-8',
+        body: await readFile(join(dist, 'ollama-fetch-openai.js')),
       },
       '/suite.js': {
         type: 'text/javascript; charset=utf-8',
