@@ -4,6 +4,7 @@ import type { Exchange } from '../internal/exchange.ts';
 import type { ResolvedOptions } from '../internal/resolve-options.ts';
 import { requireModel } from '../internal/validate.ts';
 import { readEvents } from './internal/events.ts';
+import { flatten } from './internal/flat.ts';
 import { foldChatCompletion } from './internal/fold.ts';
 import { type SendMode, streamed, v1Exchange } from './internal/exchange.ts';
 import { resolveV1 } from './internal/resolve.ts';
@@ -24,7 +25,7 @@ export function chatCompletionsStream(
   options?: OpenAIOptions,
 ): AsyncGenerator<ChatCompletionChunk, void, undefined> {
   const exchange = chatExchange('chatCompletionsStream', request, 'stream');
-  return callStream<ChatCompletionChunk>(exchange, resolveV1(options), readEvents);
+  return flatten(callStream<ChatCompletionChunk[]>(exchange, resolveV1(options), readEvents));
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Exchange } from '../internal/exchange.ts';
 import type { ResolvedOptions } from '../internal/resolve-options.ts';
 import { requireModel } from '../internal/validate.ts';
 import { readEvents } from './internal/events.ts';
+import { flatten } from './internal/flat.ts';
 import { type SendMode, streamed, v1Exchange } from './internal/exchange.ts';
 import { foldCompletion } from './internal/fold.ts';
 import { resolveV1 } from './internal/resolve.ts';
@@ -17,11 +18,8 @@ export function completionsStream(
   request: CompletionRequest,
   options?: OpenAIOptions,
 ): AsyncGenerator<Completion, void, undefined> {
-  return callStream<Completion>(
-    completionExchange('completionsStream', request, 'stream'),
-    resolveV1(options),
-    readEvents,
-  );
+  const exchange = completionExchange('completionsStream', request, 'stream');
+  return flatten(callStream<Completion[]>(exchange, resolveV1(options), readEvents));
 }
 
 /** POST {base}/completions, answered as one object, folded from the stream as

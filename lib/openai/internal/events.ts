@@ -12,8 +12,8 @@ type Chunk = Record<string, unknown>;
 const END = '[DONE]';
 
 /**
- * Reads one attempt at a streaming /v1 endpoint: the JSON of every event, yielded as soon as
- * its event is complete, without `[DONE]`. The rules that keep an answer from being lost in
+ * Reads one attempt at a streaming /v1 endpoint: the JSON of every event, without `[DONE]`,
+ * yielded as soon as the read that completed it, in one batch per read. The rules that keep an answer from being lost in
  * silence: an error in any shape servers use (`data: {"error":…}`, vLLM's flat
  * `{"object":"error",…}`, a choice with `finish_reason: "error"`, llama.cpp's `error:` field)
  * ends the stream with a `stream` error after the chunks delivered; an event that is not a
@@ -21,7 +21,10 @@ const END = '[DONE]';
  * `finish_reason` is a `protocol` error, never a normal end. Events with empty data and
  * comments (`: OPENROUTER PROCESSING`) are skipped.
  */
-export async function* readEvents<T>(exchange: Exchange, options: ResolvedOptions): AsyncGenerator<T, void, undefined> {
+export async function* readEvents<T>(
+  exchange: Exchange,
+  options: ResolvedOptions,
+): AsyncGenerator<T[], void, undefined> {
   const opened = await send(exchange, options);
   const { response, body, context } = opened;
   const requestId = response.headers.get('x-request-id') ?? undefined;
@@ -45,10 +48,23 @@ export async function* readEvents<T>(exchange: Exchange, options: ResolvedOption
         for (;;) {
           const { done, value } = await reader.read();
           const events = feed(parser, done ? undefined : value, context.url);
-          for (const event of events) {
-            const chunk = take(context, event, state, requestId);
-            if (chunk !== undefined) yield chunk as T;
+          // The chunks of one read go out together; a failure among them comes after the
+          // chunks before it.
+          let batch: T[] | undefined;
+          let at: SseEvent | undefined;
+          try {
+            for (const event of events) {
+              at = event;
+              const chunk = take(context, event, state, requestId);
+              if (chunk !== undefined) (batch ??= []).push(chunk as T);
+            }
+          } catch (error) {
+            if (batch !== undefined) yield batch;
+            // `take` throws only its own errors and JSON.parse's (no try around each parse: it
+            // would slow every parse down by a third).
+            throw isOllamaError(error) ? error : notJsonEvent(context, state.received + 1, at?.data ?? '', error);
           }
+          if (batch !== undefined) yield batch;
           if (done) break;
         }
         ended = true;
@@ -91,13 +107,7 @@ function take(
     state.done = true;
     return undefined;
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(data);
-  } catch (error) {
-    throw notJsonEvent(context, state.received + 1, data, error);
-  }
-  const chunk = check(context, value, state, requestId);
+  const chunk = check(context, JSON.parse(data), state, requestId);
   state.received++;
   return chunk;
 }

@@ -144,23 +144,26 @@ function finishChoice(parts: ChoiceParts, body: Loose, bodyKey: string): Loose {
   return choice;
 }
 
-export async function foldChatCompletion(chunks: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletion> {
+export async function foldChatCompletion(
+  batches: AsyncIterable<readonly ChatCompletionChunk[]>,
+): Promise<ChatCompletion> {
   const folded = new Folded();
-  for await (const chunk of chunks) {
-    folded.addTop(chunk);
-    for (const raw of chunk.choices ?? []) {
-      const parts = folded.choice(raw);
-      parts.addChoice(raw, 'delta');
-      const delta = (raw.delta ?? {}) as Loose;
-      for (const key in delta) {
-        const value = delta[key];
-        if (key === 'role') {
-          if (typeof value === 'string' && value !== '') parts.role = value;
-        } else if (key === 'tool_calls') parts.addCalls(value);
-        else if ((JOINED as readonly string[]).includes(key)) parts.addText(key, value);
+  for await (const batch of batches)
+    for (const chunk of batch) {
+      folded.addTop(chunk);
+      for (const raw of chunk.choices ?? []) {
+        const parts = folded.choice(raw);
+        parts.addChoice(raw, 'delta');
+        const delta = (raw.delta ?? {}) as Loose;
+        for (const key in delta) {
+          const value = delta[key];
+          if (key === 'role') {
+            if (typeof value === 'string' && value !== '') parts.role = value;
+          } else if (key === 'tool_calls') parts.addCalls(value);
+          else if ((JOINED as readonly string[]).includes(key)) parts.addText(key, value);
+        }
       }
     }
-  }
   const choices = sorted(folded).map((parts) => {
     const message: Loose = { role: parts.role, content: parts.text.get('content') ?? null };
     for (const key of JOINED) if (key !== 'content' && parts.text.has(key)) message[key] = parts.text.get(key);
@@ -170,17 +173,18 @@ export async function foldChatCompletion(chunks: AsyncIterable<ChatCompletionChu
   return folded.result('chat.completion', choices) as ChatCompletion;
 }
 
-export async function foldCompletion(chunks: AsyncIterable<Completion>): Promise<Completion> {
+export async function foldCompletion(batches: AsyncIterable<readonly Completion[]>): Promise<Completion> {
   const folded = new Folded();
   const texts = new Map<number, string>();
-  for await (const chunk of chunks) {
-    folded.addTop(chunk);
-    for (const raw of chunk.choices ?? []) {
-      const parts = folded.choice(raw as Loose);
-      parts.addChoice(raw as Loose, 'text');
-      if (typeof raw.text === 'string') texts.set(parts.index, (texts.get(parts.index) ?? '') + raw.text);
+  for await (const batch of batches)
+    for (const chunk of batch) {
+      folded.addTop(chunk);
+      for (const raw of chunk.choices ?? []) {
+        const parts = folded.choice(raw as Loose);
+        parts.addChoice(raw as Loose, 'text');
+        if (typeof raw.text === 'string') texts.set(parts.index, (texts.get(parts.index) ?? '') + raw.text);
+      }
     }
-  }
   const choices = sorted(folded).map((parts) => {
     const choice: Loose = { text: texts.get(parts.index) ?? '', index: parts.index, ...parts.extra };
     if (parts.logprobs !== undefined) choice.logprobs = parts.logprobs === null ? null : { content: parts.logprobs };
