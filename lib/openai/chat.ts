@@ -39,14 +39,14 @@ export async function chatCompletions(
   request: ChatCompletionRequest,
   options?: OpenAIOptions,
 ): Promise<ChatCompletion> {
-  if (request?.stream === true) {
+  const stream = (request as { stream?: unknown } | null | undefined)?.stream;
+  if (stream === true) {
     throw new TypeError('chatCompletions: for stream: true use chatCompletionsStream, which yields the chunks');
   }
+  const exchange = chatExchange('chatCompletions', request, stream === false ? 'plain' : 'fold');
   const resolved = resolveV1(options);
-  if (request.stream === false) {
-    return callOnce<ChatCompletion>(chatExchange('chatCompletions', request, 'plain'), resolved, readJson);
-  }
-  return callOnce(chatExchange('chatCompletions', request, 'fold'), resolved, readChatCompletion);
+  if (stream === false) return callOnce<ChatCompletion>(exchange, resolved, readJson);
+  return callOnce(exchange, resolved, readChatCompletion);
 }
 
 function readChatCompletion(exchange: Exchange, options: ResolvedOptions): Promise<ChatCompletion> {

@@ -25,14 +25,14 @@ export function completionsStream(
 /** POST {base}/completions, answered as one object, folded from the stream as
  * `chatCompletions` does (or sent as it is with `stream: false`). */
 export async function completions(request: CompletionRequest, options?: OpenAIOptions): Promise<Completion> {
-  if (request?.stream === true) {
+  const stream = (request as { stream?: unknown } | null | undefined)?.stream;
+  if (stream === true) {
     throw new TypeError('completions: for stream: true use completionsStream, which yields the chunks');
   }
+  const exchange = completionExchange('completions', request, stream === false ? 'plain' : 'fold');
   const resolved = resolveV1(options);
-  if (request.stream === false) {
-    return callOnce<Completion>(completionExchange('completions', request, 'plain'), resolved, readJson);
-  }
-  return callOnce(completionExchange('completions', request, 'fold'), resolved, readCompletion);
+  if (stream === false) return callOnce<Completion>(exchange, resolved, readJson);
+  return callOnce(exchange, resolved, readCompletion);
 }
 
 function readCompletion(exchange: Exchange, options: ResolvedOptions): Promise<Completion> {
