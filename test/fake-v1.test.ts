@@ -107,7 +107,9 @@ test('stand-in /v1 models and embeddings: data null with noModels, base64 of the
   const floats = (await (await post('/embeddings', { model: 'nomic-embed-text', input: ['x'] })).json()) as {
     data: { embedding: number[] }[];
   };
-  const b64 = (await (await post('/embeddings', { model: 'nomic-embed-text', input: ['x'], encoding_format: 'base64' })).json()) as {
+  const b64 = (await (
+    await post('/embeddings', { model: 'nomic-embed-text', input: ['x'], encoding_format: 'base64' })
+  ).json()) as {
     data: { embedding: string }[];
   };
   const bytes = Buffer.from(b64.data[0]!.embedding, 'base64');

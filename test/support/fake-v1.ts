@@ -387,7 +387,9 @@ function vectorOf(text: string): number[] {
 
 function base64Of(vector: number[]): string {
   const bytes = Buffer.alloc(vector.length * 4);
-  vector.forEach((v, i) => bytes.writeFloatLE(v, i * 4));
+  vector.forEach((v, i) => {
+    bytes.writeFloatLE(v, i * 4);
+  });
   return bytes.toString('base64');
 }
 

@@ -56,7 +56,9 @@ export async function* readEvents<T>(
             for (const event of events) {
               at = event;
               const chunk = take(context, event, state, requestId);
-              if (chunk !== undefined) (batch ??= []).push(chunk as T);
+              if (chunk === undefined) continue;
+              if (batch === undefined) batch = [chunk as T];
+              else batch.push(chunk as T);
             }
           } catch (error) {
             if (batch !== undefined) yield batch;
