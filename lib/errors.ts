@@ -65,7 +65,8 @@ export class OllamaError extends Error {
   /** `protocol` errors about one line: that line, cut to 200 characters. */
   readonly line: string | undefined;
   /** `connection` errors: the system's name for the failure when one is known
-   * (`ECONNREFUSED`, `ECONNRESET`, `ENOTFOUND`, `EAI_AGAIN`, `UND_ERR_SOCKET`, …). */
+   * (`ECONNREFUSED`, `ECONNRESET`, `ENOTFOUND`, `EAI_AGAIN`, `UND_ERR_SOCKET`, …); /v1 `http`
+   * and `stream` errors: the server's own error `code` (`rate_limit_exceeded`, `402`, …). */
   readonly code: string | undefined;
   /** `http` errors: the wait the server asked for with `Retry-After`, in milliseconds. */
   readonly retryAfter: number | undefined;
