@@ -249,3 +249,20 @@ test('timeouts: readTimeout means silence for the folded call too (it streams on
     failsWith('read-timeout'),
   );
 });
+
+test('stream: [DONE] ends the answer even when the server keeps the connection open after it', async () => {
+  const tag = `hold-${Math.random()}`;
+  const started = performance.now();
+  const { items, error } = await drain(
+    chatCompletionsStream(hello, v1(fake, { tag, holdOpen: true }, { readTimeout: 2000 })),
+  );
+  assert.equal(error, undefined);
+  assert.equal(items.length, 6);
+  assert.ok(performance.now() - started < 1500, 'it did not wait for the read timeout');
+  const folded = await chatCompletions(hello, v1(fake, { holdOpen: true }, { readTimeout: 2000 }));
+  assert.equal(folded.choices[0]?.finish_reason, 'stop');
+  await fake.waitFor(
+    (r) => r.some((q) => q.headers['x-fake-behaviour']?.includes(tag) && q.closedAt !== undefined),
+    3000,
+  );
+});

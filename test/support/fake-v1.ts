@@ -26,6 +26,8 @@ export interface V1Behaviour extends Behaviour {
   emptyEvents?: boolean;
   /** Sent as `x-request-id` on every answer. */
   requestId?: string;
+  /** After `data: [DONE]`, keep the connection open (write nothing more) until the client leaves. */
+  holdOpen?: boolean;
   /** GET /v1/models answers `data: null`, as Ollama does with no model installed. */
   noModels?: boolean;
 }
@@ -354,6 +356,7 @@ async function playEvents(io: V1Io, b: V1Behaviour, all: Json[]): Promise<void> 
     io.wrote();
   }
   if (b.omitDone !== true && b.noDoneOnly !== true) await io.emit(`data: [DONE]${eol}${eol}`);
+  if (b.holdOpen === true) await io.pause();
   io.finish();
 }
 

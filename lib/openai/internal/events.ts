@@ -19,7 +19,8 @@ const END = '[DONE]';
  * ends the stream with a `stream` error after the chunks delivered; an event that is not a
  * JSON object is a `protocol` error; and a stream that ends with neither `[DONE]` nor any
  * `finish_reason` is a `protocol` error, never a normal end. Events with empty data and
- * comments (`: OPENROUTER PROCESSING`) are skipped.
+ * comments (`: OPENROUTER PROCESSING`) are skipped. Reading stops at `[DONE]` (what the same
+ * read carries after it is still checked).
  */
 export async function* readEvents<T>(
   exchange: Exchange,
@@ -44,6 +45,7 @@ export async function* readEvents<T>(
       }
       const parser = new SseParser({ maxEventSize: options.maxLineLength });
       const reader = body.getReader();
+      let eof = false;
       try {
         for (;;) {
           const { done, value } = await reader.read();
@@ -67,11 +69,17 @@ export async function* readEvents<T>(
             throw isOllamaError(error) ? error : notJsonEvent(context, state.received + 1, at?.data ?? '', error);
           }
           if (batch !== undefined) yield batch;
-          if (done) break;
+          if (done) {
+            eof = true;
+            break;
+          }
+          // `[DONE]` ends the answer: a server that keeps the connection open after it must
+          // not turn a finished answer into a read timeout.
+          if (state.done) break;
         }
         ended = true;
       } finally {
-        if (ended) reader.releaseLock();
+        if (eof) reader.releaseLock();
         // Not awaited: a consumer that breaks out gets control back at once.
         else reader.cancel().catch(ignore);
       }
