@@ -5,9 +5,16 @@ import { foldChat, foldGenerate } from './internal/fold.ts';
 import { encodeImages, encodeMessages } from './internal/images.ts';
 import { resolveOptions } from './internal/resolve-options.ts';
 import type { ResolvedOptions } from './internal/resolve-options.ts';
-import { requireModel } from './internal/validate.ts';
+import { refuseStreamFlag, requireModel } from './internal/validate.ts';
 import type { CallOptions } from './options.ts';
-import type { ChatRequest, ChatResponse, GenerateRequest, GenerateResponse } from './types.ts';
+import type {
+  ChatRequest,
+  ChatResponse,
+  ChatStreamRequest,
+  GenerateRequest,
+  GenerateResponse,
+  GenerateStreamRequest,
+} from './types.ts';
 
 // Inference: /api/chat and /api/generate, each as a stream of chunks exactly as Ollama sent them
 // and as the one object Ollama answers for `stream: false`. Both always stream on the wire, so a
@@ -18,7 +25,10 @@ import type { ChatRequest, ChatResponse, GenerateRequest, GenerateResponse } fro
  * early (`break`, `return`, a throw) closes the connection, so Ollama stops generating.
  * Options are checked at once; the request is sent when iteration starts.
  */
-export function chatStream(request: ChatRequest, options?: CallOptions): AsyncGenerator<ChatResponse, void, undefined> {
+export function chatStream(
+  request: ChatStreamRequest,
+  options?: CallOptions,
+): AsyncGenerator<ChatResponse, void, undefined> {
   return callStream<ChatResponse>(chatExchange('chatStream', request), resolveOptions(options), readChunks);
 }
 
@@ -27,13 +37,14 @@ export function chatStream(request: ChatRequest, options?: CallOptions): AsyncGe
  * It streams on the wire all the same, so a long answer keeps bytes flowing.
  */
 export async function chat(request: ChatRequest, options?: CallOptions): Promise<ChatResponse> {
+  refuseStreamFlag('chat', request, 'chatStream');
   return callOnce(chatExchange('chat', request), resolveOptions(options), readChatAnswer);
 }
 
 /** POST /api/generate, one chunk at a time, each exactly as Ollama sent it. Leaving the loop
  * early closes the connection, so Ollama stops generating. */
 export function generateStream(
-  request: GenerateRequest,
+  request: GenerateStreamRequest,
   options?: CallOptions,
 ): AsyncGenerator<GenerateResponse, void, undefined> {
   return callStream<GenerateResponse>(generateExchange('generateStream', request), resolveOptions(options), readChunks);
@@ -42,6 +53,7 @@ export function generateStream(
 /** POST /api/generate, answered as one object: exactly what Ollama answers for
  * `stream: false`, `context` included. It streams on the wire all the same. */
 export async function generate(request: GenerateRequest, options?: CallOptions): Promise<GenerateResponse> {
+  refuseStreamFlag('generate', request, 'generateStream');
   return callOnce(generateExchange('generate', request), resolveOptions(options), readGenerateAnswer);
 }
 
@@ -53,17 +65,17 @@ function readGenerateAnswer(exchange: Exchange, options: ResolvedOptions): Promi
   return foldGenerate(readChunks<GenerateResponse>(exchange, options));
 }
 
-function chatExchange(call: string, request: ChatRequest): Exchange {
+function chatExchange(call: string, request: ChatStreamRequest): Exchange {
   const model = requireModel(call, request);
-  const body: ChatRequest = { ...request, stream: true };
+  const body: ChatStreamRequest = { ...request, stream: true };
   const messages = encodeMessages(call, request.messages);
   if (messages !== undefined) body.messages = messages;
   return { method: 'POST', path: '/api/chat', body, model, accept: 'application/x-ndjson' };
 }
 
-function generateExchange(call: string, request: GenerateRequest): Exchange {
+function generateExchange(call: string, request: GenerateStreamRequest): Exchange {
   const model = requireModel(call, request);
-  const body: GenerateRequest = { ...request, stream: true };
+  const body: GenerateStreamRequest = { ...request, stream: true };
   const images = encodeImages(call, request.images);
   if (images !== undefined) body.images = images;
   return { method: 'POST', path: '/api/generate', body, model, accept: 'application/x-ndjson' };

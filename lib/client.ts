@@ -7,6 +7,7 @@ import { type BlobOptions, createModel, type ProgressOptions, pullModel, pushBlo
 import type {
   ChatRequest,
   ChatResponse,
+  ChatStreamRequest,
   CopyRequest,
   CreateRequest,
   DeleteRequest,
@@ -16,6 +17,7 @@ import type {
   EmbedResponse,
   GenerateRequest,
   GenerateResponse,
+  GenerateStreamRequest,
   ListResponse,
   ProgressResponse,
   PullRequest,
@@ -53,9 +55,9 @@ export function createClient(defaults: ClientOptions = {}): OllamaClient {
 
   return Object.freeze({
     chat: (request: ChatRequest, options?: CallOptions) => chat(request, own(options)),
-    chatStream: (request: ChatRequest, options?: CallOptions) => chatStream(request, own(options)),
+    chatStream: (request: ChatStreamRequest, options?: CallOptions) => chatStream(request, own(options)),
     generate: (request: GenerateRequest, options?: CallOptions) => generate(request, own(options)),
-    generateStream: (request: GenerateRequest, options?: CallOptions) => generateStream(request, own(options)),
+    generateStream: (request: GenerateStreamRequest, options?: CallOptions) => generateStream(request, own(options)),
     embed: (request: EmbedRequest, options?: EmbedOptions) => embed(request, own(options)),
     embeddings: (request: EmbeddingsRequest, options?: CallOptions) => embeddings(request, own(options)),
     listModels: (options?: CallOptions) => listModels(own(options)),
@@ -76,10 +78,13 @@ export function createClient(defaults: ClientOptions = {}): OllamaClient {
  * under its own options. */
 export interface OllamaClient {
   readonly chat: (request: ChatRequest, options?: CallOptions) => Promise<ChatResponse>;
-  readonly chatStream: (request: ChatRequest, options?: CallOptions) => AsyncGenerator<ChatResponse, void, undefined>;
+  readonly chatStream: (
+    request: ChatStreamRequest,
+    options?: CallOptions,
+  ) => AsyncGenerator<ChatResponse, void, undefined>;
   readonly generate: (request: GenerateRequest, options?: CallOptions) => Promise<GenerateResponse>;
   readonly generateStream: (
-    request: GenerateRequest,
+    request: GenerateStreamRequest,
     options?: CallOptions,
   ) => AsyncGenerator<GenerateResponse, void, undefined>;
   readonly embed: (request: EmbedRequest, options?: EmbedOptions) => Promise<EmbedResponse>;

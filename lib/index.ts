@@ -11,7 +11,7 @@ export { resolveHost } from './host.ts';
 export { DEFAULT_MAX_LINE_LENGTH, LineSplitter, type LineSplitterOptions } from './lines.ts';
 export { copyModel, deleteModel, isRunning, listModels, listRunning, showModel, version } from './models.ts';
 export { type ReadNdjsonOptions, readNdjson } from './ndjson.ts';
-export type { CallOptions, FetchLike, RetryPolicy } from './options.ts';
+export type { CallOptions, FetchLike, HeadersInput, RetryPolicy } from './options.ts';
 export { backoff, type RetryContext, type RetryInfo, type RetryOptions, retry } from './retry.ts';
 export { type BlobOptions, createModel, type ProgressOptions, pullModel, pushBlob, pushModel } from './transfer.ts';
 export type * from './types.ts';

@@ -5,6 +5,13 @@ import type { RetryInfo } from './retry.ts';
 /** The shape of `fetch` the library needs; the runtime's own `fetch` fits it. */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
+/**
+ * Request headers in any form `fetch` takes: a `Headers`, an object of names to values, or
+ * `[name, value]` pairs. The same as the DOM's `HeadersInit`, spelled out here so that the
+ * types need no DOM library (a Node project with only `@types/node` has no `HeadersInit`).
+ */
+export type HeadersInput = Headers | Record<string, string> | [string, string][];
+
 /** Options accepted by every call, as its last argument. */
 export interface CallOptions {
   /**
@@ -28,7 +35,7 @@ export interface CallOptions {
    * `User-Agent`); where both name a header, yours wins.
    * @default none
    */
-  headers?: HeadersInit | undefined;
+  headers?: HeadersInput | undefined;
   /**
    * Cancels the call in any phase: connecting, waiting for the first byte (model load),
    * reading the stream. The call then rejects with `signal.reason`, as `fetch` does, and the

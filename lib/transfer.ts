@@ -121,8 +121,14 @@ export async function pushBlob(bytes: Uint8Array | ArrayBuffer | Blob, options?:
   return digest;
 }
 
+/** The one member of Web Crypto's `SubtleCrypto` used here, written out so that no DOM library
+ * is needed to compile this file (Node's typings name theirs `webcrypto.SubtleCrypto`). */
+interface Digester {
+  digest(algorithm: 'SHA-256', data: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer>;
+}
+
 async function sha256(body: Uint8Array | Blob): Promise<string> {
-  const subtle = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
+  const subtle = (globalThis as { crypto?: { subtle?: Digester } }).crypto?.subtle;
   if (subtle === undefined) {
     throw new TypeError(
       'pushBlob: Web Crypto (crypto.subtle) is not available here (a page served over plain http, or Node 18 ' +

@@ -112,9 +112,6 @@ export interface Metrics {
 
 interface InferenceRequest {
   model: string;
-  /** Decided by the function you call: `chat`/`generate` return one aggregated answer,
-   * `chatStream`/`generateStream` yield every chunk. Both stream on the wire. */
-  stream?: boolean;
   format?: Format;
   keep_alive?: KeepAlive;
   options?: ModelOptions;
@@ -131,6 +128,19 @@ export interface ChatRequest extends InferenceRequest {
   /** Absent or empty: only load the model (or unload it with `keep_alive: 0`). */
   messages?: Message[];
   tools?: Tool[];
+  /**
+   * Decided by the function you call, not by this field: `chat` answers with one object, so
+   * `stream: true` is refused (at compile time, and with a TypeError at run time); call
+   * `chatStream` to iterate the chunks. Both stream on the wire.
+   */
+  stream?: false;
+}
+
+/** What `chatStream` takes: a `ChatRequest`, where `stream` may be anything since the
+ * function always yields chunks (so `stream: true` from code written for another client is
+ * accepted as it is). */
+export interface ChatStreamRequest extends Omit<ChatRequest, 'stream'> {
+  stream?: boolean;
 }
 
 export interface ChatResponse extends Metrics {
@@ -153,6 +163,18 @@ export interface GenerateRequest extends InferenceRequest {
   context?: number[];
   raw?: boolean;
   images?: ImageInput[];
+  /**
+   * Decided by the function you call, not by this field: `generate` answers with one object,
+   * so `stream: true` is refused (at compile time, and with a TypeError at run time); call
+   * `generateStream` to iterate the chunks. Both stream on the wire.
+   */
+  stream?: false;
+}
+
+/** What `generateStream` takes: a `GenerateRequest`, where `stream` may be anything since the
+ * function always yields chunks. */
+export interface GenerateStreamRequest extends Omit<GenerateRequest, 'stream'> {
+  stream?: boolean;
 }
 
 export interface GenerateResponse extends Metrics {

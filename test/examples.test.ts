@@ -24,9 +24,10 @@ before(async () => {
 after(() => fake.close());
 
 /** Runs an example with OLLAMA_HOST set; only loopback is ever named. */
-function example(name: string, ollamaHost: string, args: string[] = []) {
+function example(name: string, ollamaHost: string, args: string[] = [], extra: NodeJS.ProcessEnv = {}) {
   const env: NodeJS.ProcessEnv = { ...process.env, OLLAMA_HOST: ollamaHost };
   delete env.OLLAMA_MODEL;
+  Object.assign(env, extra);
   return run(process.execPath, [join(examples, `${name}.js`), ...args], {
     env,
     timeout: 30_000,
@@ -53,10 +54,83 @@ test('demo: with no Ollama at OLLAMA_HOST it runs every step against the stand-i
 test('demo: when an Ollama answers at OLLAMA_HOST it uses that server and its first chat model', async () => {
   const mark = fake.requests.length;
   const { stdout } = await example('demo', fake.url);
-  assert.match(stdout, new RegExp(`Ollama at ${fake.url}, model llama3\\.2:latest`));
+  assert.match(stdout, new RegExp(`Ollama at ${fake.url}\n`));
+  assert.match(stdout, /Model llama3\.2:latest: the most recent installed model with the "completion" capability\n/);
   const chats = fake.requests.slice(mark).filter((r) => r.path === '/api/chat');
   assert.ok(chats.length >= 3);
   assert.equal((chats[0]!.body as { model: string }).model, 'llama3.2:latest');
+});
+
+/** The demo run against a stand-in of its own, which is closed afterwards. */
+async function demoAgainst(
+  catalogue: 'embedding-first' | 'embeddings-only' | undefined,
+  extra: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string; server: FakeOllama }> {
+  const server = await startFakeOllama(catalogue === undefined ? {} : { catalogue });
+  try {
+    const { stdout, stderr } = await example('demo', server.url, [], extra);
+    return { code: 0, stdout, stderr, server };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '', server };
+  } finally {
+    await server.close();
+  }
+}
+
+/** A failure printed as the demo promises: one line on stderr, no stack trace, exit 1. */
+function assertOneLineFailure(run: { code: number; stderr: string }, pattern: RegExp): void {
+  assert.equal(run.code, 1, run.stderr);
+  assert.equal(run.stderr.trim().split('\n').length, 1, `one line, got: ${run.stderr}`);
+  assert.doesNotMatch(run.stderr, /^\s+at /m, 'no stack trace');
+  assert.match(run.stderr, /^ollama-fetch demo failed against http:\/\/127\.0\.0\.1:\d+: /);
+  assert.match(run.stderr.trim(), pattern);
+}
+
+test('demo: a server whose newest model only embeds: it picks the chat model by capability and says why', async () => {
+  // all-minilm has no "embed" in its name: a guess by name picked it and got 400 "does not
+  // support chat" with a stack trace.
+  const run = await demoAgainst('embedding-first');
+  assert.equal(run.server.models()[0], 'all-minilm:latest', 'the newest model is the embedding one');
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(
+    run.stdout,
+    /Model llama3\.2:latest: the most recent installed model with the "completion" capability; skipped all-minilm:latest \(embedding\)\n/,
+  );
+  const shown = run.server.requests
+    .filter((r) => r.path === '/api/show')
+    .map((r) => (r.body as { model: string }).model);
+  assert.deepEqual(shown, ['all-minilm:latest', 'llama3.2:latest'], 'it asked the server, newest first');
+  const chats = run.server.requests.filter((r) => r.path === '/api/chat');
+  assert.ok(chats.length >= 3);
+  for (const c of chats.filter((r) => (r.body as { model: string }).model !== 'no-such-model'))
+    assert.equal((c.body as { model: string }).model, 'llama3.2:latest');
+  assert.match(run.stdout, /5\. a port where nothing listens/);
+});
+
+test('demo: a server where no model can chat: one actionable line, exit 1, no chat sent', async () => {
+  const run = await demoAgainst('embeddings-only');
+  assertOneLineFailure(
+    run,
+    /no installed model can chat \(installed: all-minilm:latest \(embedding\), nomic-embed-text:latest \(embedding\)\); install one with `ollama pull llama3\.2`$/,
+  );
+  assert.equal(run.server.requests.filter((r) => r.path === '/api/chat').length, 0);
+});
+
+test('demo: OLLAMA_MODEL naming an embedding model, or a missing one, fails in one line', async () => {
+  const embedding = await demoAgainst(undefined, { OLLAMA_MODEL: 'nomic-embed-text' });
+  assertOneLineFailure(embedding, /OLLAMA_MODEL=nomic-embed-text cannot chat \(its capabilities: embedding\)/);
+  const missing = await demoAgainst(undefined, { OLLAMA_MODEL: 'no-such-model' });
+  assertOneLineFailure(missing, /http error: .*ollama pull no-such-model/);
+});
+
+test('demo: an OLLAMA_HOST it cannot parse fails in one line', async () => {
+  await assert.rejects(example('demo', 'ftp://127.0.0.1:21'), (error: { code?: number; stderr?: string }) => {
+    assert.equal(error.code, 1);
+    assert.equal((error.stderr ?? '').trim().split('\n').length, 1, error.stderr);
+    assert.match(error.stderr ?? '', /^ollama-fetch demo failed against OLLAMA_HOST: .*http:\/\/ or https:\/\//);
+    return true;
+  });
 });
 
 test('quick-start: streams, then answers in one piece', async () => {

@@ -105,6 +105,39 @@ describe('chat() equals what Ollama answers for stream:false, field by field', (
   });
 });
 
+describe('stream: true on chat()/generate() is refused, not ignored', () => {
+  // Code ported from a client where `stream: true` turns the answer into an iterator would
+  // otherwise get one object and fail later with "not async iterable".
+  for (const [call, instead, run] of [
+    ['chat', 'chatStream', (r: object) => chat({ ...hello, ...r } as ChatRequest, { host })],
+    [
+      'generate',
+      'generateStream',
+      (r: object) => generate({ model: 'llama3.2', prompt: 'x', ...r } as GenerateRequest, { host }),
+    ],
+  ] as const) {
+    test(`${call}({ stream: true }) rejects with a TypeError naming ${instead}, and sends nothing`, async () => {
+      const mark = fake.requests.length;
+      await assert.rejects(run({ stream: true }), (error: unknown) => {
+        assert.ok(error instanceof TypeError, String(error));
+        assert.match(error.message, new RegExp(`^${call}: request\\.stream is true.*call ${instead}\\(request\\)`));
+        return true;
+      });
+      assert.equal(fake.requests.length, mark, 'nothing reached the server');
+      // stream: false and no stream at all are what chat/generate mean, and still answer.
+      assert.equal((await run({ stream: false })).done, true);
+      assert.equal((await run({})).done, true);
+    });
+  }
+
+  test('chatStream()/generateStream() accept stream: true as it is, and stream', async () => {
+    const chunks = await collect(chatStream({ ...hello, stream: true }, { host }));
+    assert.ok(chunks.length > 1 && chunks.at(-1)?.done === true);
+    const parts = await collect(generateStream({ model: 'llama3.2', prompt: 'x', stream: true }, { host }));
+    assert.ok(parts.length > 1 && parts.at(-1)?.done === true);
+  });
+});
+
 describe('chatStream() yields every chunk as Ollama sent it', () => {
   test('the chunks equal the raw NDJSON lines of the stand-in', async () => {
     const raw = await fetch(`${host}/api/chat`, { method: 'POST', body: JSON.stringify(hello) });

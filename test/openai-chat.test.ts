@@ -13,7 +13,7 @@ import {
 } from '../lib/openai/index.ts';
 import { failsWith } from './support/assertions.ts';
 import { type FakeOllama, startFakeOllama } from './support/fake-ollama.ts';
-import type { Dialect } from './support/fake-v1.ts';
+import type { Dialect } from './support/fake-ollama/v1.ts';
 import { drain, v1 } from './support/v1.ts';
 import { V1_FIXTURES } from './support/v1-fixtures.ts';
 

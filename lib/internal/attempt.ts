@@ -52,7 +52,7 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
   const transport = transportFor(options.connectTimeout, options.readTimeout, options.builtinFetch);
   const init: RequestInit = { ...transport.init, method: exchange.method, headers, signal: controller.signal };
   if (exchange.body !== undefined) init.body = JSON.stringify(exchange.body);
-  if (exchange.bytes !== undefined) init.body = exchange.bytes as BodyInit;
+  if (exchange.bytes !== undefined) init.body = exchange.bytes as NonNullable<RequestInit['body']>; // the DOM's BodyInit, by another name
 
   // Where the runtime cannot time the connection apart, one deadline covers connecting and
   // waiting for the headers together; otherwise the runtime times both phases itself.

@@ -16,6 +16,20 @@ export function requireModel(call: string, request: unknown): string {
   return model;
 }
 
+/**
+ * `chat`/`generate` answer with one object whatever `stream` says, so code written for a client
+ * where `stream: true` turns the answer into an iterator would otherwise fail later with "not
+ * async iterable". Refused here, before anything is sent, with the call to use instead.
+ */
+export function refuseStreamFlag(call: string, request: unknown, instead: string): void {
+  if (typeof request === 'object' && request !== null && (request as { stream?: unknown }).stream === true) {
+    throw new TypeError(
+      `${call}: request.stream is true, but ${call}() always answers with one object; ` +
+        `call ${instead}(request) to iterate the chunks, or leave stream out`,
+    );
+  }
+}
+
 /** Each named field must name a model (copy's `source` and `destination`). */
 export function requireNames(call: string, request: unknown, fields: readonly string[]): void {
   const record = (typeof request === 'object' && request !== null ? request : {}) as Record<string, unknown>;

@@ -264,10 +264,7 @@ const nativeScenarios: readonly Scenario[] = [
     browser: true,
     async run(ctx, tag) {
       const error = await rejection(() =>
-        ctx.lib.chat(
-          { model: MODEL, messages: [{ role: 'user', content: 'hi' }], stream: true },
-          on(ctx, tag, { omitDone: true }),
-        ),
+        ctx.lib.chat({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }, on(ctx, tag, { omitDone: true })),
       );
       const e = ollamaError(ctx, error, 'protocol');
       expect(/final chunk/.test(e.message), `the message does not say the final chunk is missing: ${e.message}`);

@@ -1,7 +1,7 @@
 // Helpers of the /v1 tests: call options that reach the stand-in's /v1 side with a behaviour.
 import type { OpenAIOptions } from '../../lib/openai/index.ts';
 import type { FakeOllama } from './fake-ollama.ts';
-import type { V1Behaviour } from './fake-v1.ts';
+import type { V1Behaviour } from './fake-ollama/v1.ts';
 
 /** Options for one call to the stand-in's /v1 base, behaving as `behaviour` says. */
 export function v1(fake: FakeOllama, behaviour: V1Behaviour = {}, extra: OpenAIOptions = {}): OpenAIOptions {

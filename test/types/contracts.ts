@@ -3,6 +3,7 @@
 // directive as unused and the build fails. The other lines must keep compiling.
 import {
   type CallOptions,
+  type ChatRequest,
   type ChatResponse,
   type ClientOptions,
   chat,
@@ -10,6 +11,7 @@ import {
   createClient,
   embed,
   type GenerateResponse,
+  generate,
   generateStream,
   type OllamaClient,
   OllamaError,
@@ -77,6 +79,29 @@ export async function contracts(signal: AbortSignal): Promise<void> {
       error.kind = 'http';
     }
   }
+
+  // `stream: true` on chat/generate would be ignored (they answer with one object), so it does
+  // not compile: code ported from a client where it returns an iterator fails here, not later.
+  // @ts-expect-error chat answers with one object: call chatStream to iterate
+  await chat({ model: 'm', messages: [], stream: true });
+  // @ts-expect-error generate answers with one object: call generateStream to iterate
+  await generate({ model: 'm', prompt: 'p', stream: true });
+  // @ts-expect-error the client's chat refuses it too
+  await client.chat({ model: 'm', stream: true });
+  // @ts-expect-error and the client's generate
+  await client.generate({ model: 'm', stream: true });
+  // A request that does not insist on streaming still compiles everywhere.
+  await chat({ model: 'm', messages: [], stream: false });
+  await generate({ model: 'm', prompt: 'p', stream: false });
+  // The streaming calls take their requests with or without `stream`, and one ChatRequest
+  // serves both chat and chatStream.
+  const shared: ChatRequest = { model: 'm', messages: [] };
+  await chat(shared);
+  for await (const part of chatStream(shared)) void part;
+  for await (const part of chatStream({ model: 'm', stream: true })) void part;
+  for await (const part of client.chatStream({ model: 'm', stream: true })) void part;
+  for await (const part of generateStream({ model: 'm', prompt: 'p', stream: true })) void part;
+  for await (const part of client.generateStream({ model: 'm', prompt: 'p' })) void part;
 
   // retry() knows nothing of HTTP: it hands the attempt its number and returns its value.
   const value: number = await retry(({ attemptNumber }) => attemptNumber, { retries: 1 });

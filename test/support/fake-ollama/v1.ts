@@ -2,11 +2,14 @@
 // behaviour names a `dialect`, the way vLLM, OpenRouter, llama.cpp or OpenAI itself speak it:
 // their chunk shapes, error bodies and in-stream failures. The usual fault knobs of the native
 // side (cuts, split characters, stalls, resets, early closes, delays, errorAfter, omitDone,
-// respond, crlf, bom) act on the event stream the same way. fake-ollama.ts routes every /v1/
-// path here with the small `V1Io` it builds for one exchange.
+// respond, crlf, bom) act on the event stream the same way, through the wire.ts writers.
+// server.ts routes every /v1/ path here (`serveV1Exchange`).
 
-import type { Behaviour } from './fake-ollama.ts';
-import { V1_FIXTURES } from './v1-fixtures.ts';
+import { V1_FIXTURES } from '../v1-fixtures.ts';
+import type { Behaviour } from './behaviour.ts';
+import type { Registry } from './catalogue.ts';
+import { findModel, listed } from './registry.ts';
+import { closeConnection, emit, type Exchange, finish, pause, resetConnection, sendWhole } from './wire.ts';
 
 export type Dialect = 'ollama' | 'vllm' | 'openrouter' | 'llamacpp' | 'openai';
 
@@ -32,8 +35,8 @@ export interface V1Behaviour extends Behaviour {
   noModels?: boolean;
 }
 
-/** What fake-ollama.ts lends this module for one exchange. */
-export interface V1Io {
+/** What this module does with one exchange: the wire.ts writers and the installed models. */
+interface V1Io {
   /** Writes body bytes under the cut knobs; false once the connection is gone. */
   emit(text: string): Promise<boolean>;
   pause(ms?: number): Promise<void>;
@@ -101,7 +104,47 @@ function parse(raw: Buffer): Json | undefined {
   }
 }
 
-export async function serveV1(io: V1Io, method: string, path: string, raw: Buffer, b: V1Behaviour): Promise<void> {
+/** Answers one /v1/ request, the behaviour already picked and the exchange configured. */
+export function serveV1Exchange(
+  ex: Exchange,
+  registry: Registry,
+  method: string,
+  path: string,
+  b: Behaviour,
+): Promise<void> {
+  return serveV1(v1Io(ex, registry), method, path, ex.record.rawBody, b as V1Behaviour);
+}
+
+function v1Io(ex: Exchange, registry: Registry): V1Io {
+  return {
+    emit: (text) => emit(ex, text),
+    pause: (ms) => pause(ex.life, ms),
+    dead: () => ex.life.dead,
+    head(status, headers) {
+      ex.res.statusCode = status;
+      for (const [k, v] of Object.entries(headers)) ex.res.setHeader(k, v);
+    },
+    sendWhole: (status, headers, body) => sendWhole(ex, status, headers, body),
+    finish: () => finish(ex),
+    async reset() {
+      // Let delivered chunks land first: a RST drops what the client has not read yet.
+      if (ex.record.chunksWritten > 0) await pause(ex.life, 50);
+      if (!ex.life.dead) resetConnection(ex);
+    },
+    close: () => closeConnection(ex),
+    wrote() {
+      ex.record.chunksWritten++;
+      ex.record.pendingChunks--;
+    },
+    pending(count) {
+      ex.record.pendingChunks = count;
+    },
+    models: () => listed(registry).map((m) => ({ name: m.name, modifiedAt: m.modifiedAt })),
+    hasModel: (name) => findModel(registry, name) !== undefined,
+  };
+}
+
+async function serveV1(io: V1Io, method: string, path: string, raw: Buffer, b: V1Behaviour): Promise<void> {
   if ((b.headersDelayMs ?? 0) > 0) {
     await io.pause(b.headersDelayMs);
     if (io.dead()) return;

@@ -2,7 +2,7 @@
 // that the client tests stand on shapes checked apart from the client.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type FakeOllama, startFakeOllama } from './support/fake-ollama.ts';
+import { type FakeOllama, startFakeOllama } from '../support/fake-ollama.ts';
 
 let fake: FakeOllama;
 before(async () => {
