@@ -4,6 +4,7 @@ import type { Exchange } from './internal/exchange.ts';
 import { foldChat, foldGenerate } from './internal/fold.ts';
 import { encodeImages, encodeMessages } from './internal/images.ts';
 import { resolveOptions } from './internal/resolve-options.ts';
+import { requestJson } from './internal/serialise.ts';
 import type { ResolvedOptions } from './internal/resolve-options.ts';
 import { refuseStreamFlag, requireModel } from './internal/validate.ts';
 import type { CallOptions } from './options.ts';
@@ -70,7 +71,7 @@ function chatExchange(call: string, request: ChatStreamRequest): Exchange {
   const body: ChatStreamRequest = { ...request, stream: true };
   const messages = encodeMessages(call, request.messages);
   if (messages !== undefined) body.messages = messages;
-  return { method: 'POST', path: '/api/chat', body, model, accept: 'application/x-ndjson' };
+  return { method: 'POST', path: '/api/chat', json: requestJson(call, body), model, accept: 'application/x-ndjson' };
 }
 
 function generateExchange(call: string, request: GenerateStreamRequest): Exchange {
@@ -78,5 +79,11 @@ function generateExchange(call: string, request: GenerateStreamRequest): Exchang
   const body: GenerateStreamRequest = { ...request, stream: true };
   const images = encodeImages(call, request.images);
   if (images !== undefined) body.images = images;
-  return { method: 'POST', path: '/api/generate', body, model, accept: 'application/x-ndjson' };
+  return {
+    method: 'POST',
+    path: '/api/generate',
+    json: requestJson(call, body),
+    model,
+    accept: 'application/x-ndjson',
+  };
 }

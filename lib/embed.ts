@@ -4,6 +4,7 @@ import { callOnce } from './internal/call.ts';
 import { contextOf, type Exchange } from './internal/exchange.ts';
 import { vectorCount } from './internal/protocol-error.ts';
 import { type ResolvedOptions, resolveOptions } from './internal/resolve-options.ts';
+import { requestJson } from './internal/serialise.ts';
 import { requireModel } from './internal/validate.ts';
 import type { CallOptions } from './options.ts';
 import { count } from './retry.ts';
@@ -42,8 +43,10 @@ export async function embed(request: EmbedRequest, options?: EmbedOptions): Prom
   const concurrency = count(options?.concurrency ?? 2, 'embed: options.concurrency', 1);
   if (typeof input === 'string' || input.length <= batchSize) return embedOnce(request, model, resolved);
 
+  // Each batch serialises its own slice; a field JSON cannot carry fails every batch alike,
+  // before any request (the inputs are strings).
   const batches = Math.ceil(input.length / batchSize);
-  const context = contextOf(embedExchange(request, model), resolved);
+  const context = contextOf({ method: 'POST', path: '/api/embed', model, accept: 'application/json' }, resolved);
   const parts = await inBatches(batches, concurrency, resolved, context, (index, batchOptions) =>
     embedOnce({ ...request, input: input.slice(index * batchSize, (index + 1) * batchSize) }, model, batchOptions),
   );
@@ -72,7 +75,7 @@ async function embedOnce(request: EmbedRequest, model: string, options: Resolved
 }
 
 function embedExchange(request: EmbedRequest, model: string): Exchange {
-  return { method: 'POST', path: '/api/embed', body: request, model, accept: 'application/json' };
+  return { method: 'POST', path: '/api/embed', json: requestJson('embed', request), model, accept: 'application/json' };
 }
 
 /** POST /api/embeddings, Ollama's older endpoint: one prompt, one vector, not normalised. */
@@ -81,7 +84,7 @@ export async function embeddings(request: EmbeddingsRequest, options?: CallOptio
   const exchange: Exchange = {
     method: 'POST',
     path: '/api/embeddings',
-    body: request,
+    json: requestJson('embeddings', request),
     model,
     accept: 'application/json',
   };

@@ -121,6 +121,11 @@ export function withAttempts(error: OllamaError, attempts: number): OllamaError 
   return copy(error, { message: error.message + said, attempts });
 }
 
+/** The same error with the status of the response it was found in. */
+export function withStatus(error: OllamaError, status: number): OllamaError {
+  return error.status === undefined ? copy(error, { status }) : error;
+}
+
 /** The same error with one more sentence. */
 export function withNote(error: OllamaError, note: string): OllamaError {
   return copy(error, { message: `${error.message} ${note}` });

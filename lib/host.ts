@@ -17,7 +17,8 @@ export interface ParsedHost {
  * environment variable (else `http://127.0.0.1:11434`), by the rules of the official
  * clients: `example.com` → `http://example.com:11434`, `:8080` → `http://127.0.0.1:8080`,
  * `https://example.com/ollama/` → `https://example.com:443/ollama`. Credentials in the value
- * are left out of the result.
+ * are left out of the result. A value that cannot be read as written (no host name, a port
+ * that is not 1-65535, a space, a query) is a `TypeError` naming where it came from.
  */
 export function resolveHost(value?: string): string {
   return parseHost(value).base;
@@ -29,17 +30,27 @@ export function resolveHost(value?: string): string {
  * means 127.0.0.1; a path prefix is kept (reverse proxies); one trailing slash goes; an IPv6
  * literal may come with or without brackets; surrounding spaces and quotes are trimmed as
  * the server itself trims them. Without a value, `OLLAMA_HOST` is read, at the call.
+ *
+ * What is omitted takes its default; what is written must be readable: a port that is not a
+ * number from 1 to 65535, no host name after a scheme, a space or other character no URL may
+ * hold, a query or fragment, an unclosed `[`, or a malformed `%` escape or an unescaped `/` in
+ * the credentials is a `TypeError` naming the source (`options.host` or `OLLAMA_HOST`) and never
+ * showing the credentials: no request is made, rather than one to a port the caller did not write.
  */
 export function parseHost(value: string | undefined): ParsedHost {
-  let rest = (value ?? readEnv('OLLAMA_HOST') ?? '').replace(/^["'\s]+|["'\s]+$/g, '');
+  const source = value === undefined ? 'OLLAMA_HOST' : 'options.host';
+  const written = value ?? readEnv('OLLAMA_HOST') ?? '';
+  const refuse = (what: string): never => {
+    throw new TypeError(`${source} ${shown(written)} ${what}`);
+  };
+  const unreadable = (): never => refuse('is not of the form [http[s]://][user:pass@]name[:port][/path]');
+  let rest = written.replace(/^["'\s]+|["'\s]+$/g, '');
   let scheme = 'http';
   let port = DEFAULT_PORT;
   const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\//i.exec(rest);
   if (schemeMatch !== null) {
     scheme = schemeMatch[1]!.toLowerCase();
-    if (scheme !== 'http' && scheme !== 'https') {
-      throw new TypeError(`host must be an http:// or https:// address, got "${scheme}://…"`);
-    }
+    if (scheme !== 'http' && scheme !== 'https') refuse(`must be an http:// or https:// address, not ${scheme}://`);
     port = scheme === 'https' ? 443 : 80;
     rest = rest.slice(schemeMatch[0].length);
   } else if (/^ollama\.com\/?$/i.test(rest)) {
@@ -47,47 +58,58 @@ export function parseHost(value: string | undefined): ParsedHost {
     scheme = 'https';
     port = 443;
   }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+  if (/[\s\u0000-\u001f\u007f\\?#<>"{}|^`]/.test(rest)) unreadable();
   const slash = rest.indexOf('/');
   let authority = slash === -1 ? rest : rest.slice(0, slash);
-  let path = slash === -1 ? '' : rest.slice(slash);
-  if (path.endsWith('/')) path = path.slice(0, -1);
+  const path = slash === -1 ? '' : rest.slice(slash).replace(/\/$/, '');
 
   let authorization: string | undefined;
   const at = authority.lastIndexOf('@');
-  if (at !== -1) {
+  // An "@" in the path is a password with an unescaped "/": that part would go out in the URL.
+  if (at !== -1 || path.includes('@')) {
     const userinfo = authority.slice(0, at);
     authority = authority.slice(at + 1);
     const colon = userinfo.indexOf(':');
-    const user = decodeURIComponent(colon === -1 ? userinfo : userinfo.slice(0, colon));
-    const password = colon === -1 ? '' : decodeURIComponent(userinfo.slice(colon + 1));
-    authorization = `Basic ${basic(`${user}:${password}`)}`;
+    try {
+      if (path.includes('@')) throw new URIError();
+      const user = decodeURIComponent(colon === -1 ? userinfo : userinfo.slice(0, colon));
+      const password = colon === -1 ? '' : decodeURIComponent(userinfo.slice(colon + 1));
+      authorization = `Basic ${basic(`${user}:${password}`)}`;
+    } catch {
+      refuse('has a malformed user name or password (write % / @ in them as %25 %2F %40)');
+    }
   }
 
-  let hostname = authority;
-  if (authority.startsWith('[')) {
-    const close = authority.indexOf(']');
-    hostname = authority.slice(0, close + 1);
-    port = portOr(authority.slice(close + 2), port);
-  } else if (authority.indexOf(':') !== authority.lastIndexOf(':')) {
-    hostname = `[${authority}]`; // a bare IPv6 literal such as ::1 has no port
-  } else if (authority.includes(':')) {
-    const colon = authority.indexOf(':');
-    hostname = authority.slice(0, colon);
-    port = portOr(authority.slice(colon + 1), port);
+  // [v6]:port, a bare v6 literal such as ::1 (no port), or name:port.
+  const parts =
+    /^(\[[\da-f:.]*\]|[\da-f:.]*:[\da-f:.]*:[\da-f:.]*|[^:[\]]*)(?::(.*))?$/i.exec(authority) ?? unreadable();
+  let hostname = parts[1]!;
+  if (/^[^[].*:/.test(hostname)) hostname = `[${hostname}]`;
+  if (parts[2] !== undefined) {
+    port = /^\d{1,5}$/.test(parts[2]) ? Number(parts[2]) : 0;
+    if (port < 1 || port > 65535) refuse('has a port that is not a number from 1 to 65535');
   }
+  if (hostname === '' && schemeMatch !== null && parts[2] === undefined) refuse('has no host name');
   if (hostname === '') hostname = DEFAULT_HOST;
+  const base = `${scheme}://${hostname}:${port}${path}`;
+  try {
+    new URL(base);
+  } catch {
+    unreadable();
+  }
   return {
-    base: `${scheme}://${hostname}:${port}${path}`,
+    base,
     authorization,
     local: isLocal(hostname),
     cloud: scheme === 'https' && hostname.toLowerCase() === 'ollama.com' && port === 443,
   };
 }
 
-function portOr(text: string, fallback: number): number {
-  if (!/^\d{1,5}$/.test(text)) return fallback;
-  const port = Number(text);
-  return port >= 1 && port <= 65535 ? port : fallback;
+/** The value as a message may show it: quoted, with everything before an `@` (user name and
+ * password) left out. */
+function shown(value: string): string {
+  return JSON.stringify(value.includes('@') ? `…${value.slice(value.lastIndexOf('@'))}` : value);
 }
 
 function isLocal(hostname: string): boolean {

@@ -18,7 +18,10 @@ export interface CallOptions {
    * The Ollama server: `http://host:port`, with an optional path prefix for a reverse proxy
    * and optional `user:password@` (sent as Basic auth, never shown in errors). Parsed like
    * `OLLAMA_HOST`: `localhost` means `http://localhost:11434`, `:8080` means
-   * `http://127.0.0.1:8080`.
+   * `http://127.0.0.1:8080`. What is omitted takes its default; what is written must be
+   * readable, or the call throws a `TypeError` naming `options.host` (or `OLLAMA_HOST`) before
+   * any request: a port outside 1-65535, no host name after the scheme, a space, a query or
+   * fragment, an unclosed `[`, a malformed `%` escape or an unescaped `/` in the password.
    * @default the `OLLAMA_HOST` environment variable, read at each call (Node, Bun, and Deno
    * when env access is granted), else `http://127.0.0.1:11434`
    */
@@ -26,13 +29,19 @@ export interface CallOptions {
   /**
    * Sent as `Authorization: Bearer <apiKey>`, for ollama.com or a proxy that wants a key. It
    * takes the place of credentials in `host`; an `Authorization` in `headers` beats both.
+   * Surrounding whitespace is trimmed; a control character, a line break or a character beyond
+   * U+00FF inside it is a `TypeError` naming `apiKey` (the key itself is never shown). The same
+   * holds for `OLLAMA_API_KEY`.
    * @default the `OLLAMA_API_KEY` environment variable, but only when the host is
    * `https://ollama.com`: a key is never sent to any other host unless you pass it here
    */
   apiKey?: string | undefined;
   /**
    * Extra request headers, merged over the library's defaults (`Content-Type`, `Accept`,
-   * `User-Agent`); where both name a header, yours wins.
+   * `User-Agent`); where both name a header, yours wins. Each is checked before fetch sees
+   * it: a name that is not an HTTP token, or a value with a control character (a tab aside),
+   * CR, LF, NUL or a character beyond U+00FF, is a `TypeError` naming the header
+   * (`headers["authorization"]`) and never showing its value.
    * @default none
    */
   headers?: HeadersInput | undefined;
@@ -62,7 +71,7 @@ export interface CallOptions {
    * cannot tell connecting from waiting (browsers, Deno, a `fetch` option), it is added to
    * `readTimeout` to make one deadline for the response headers; the README says which runtime
    * gets what.
-   * @default 5000
+   * @default 5000 (2000 for `isRunning`)
    */
   connectTimeout?: number | undefined;
   /**
@@ -70,14 +79,15 @@ export interface CallOptions {
    * byte (Ollama sends nothing until the model is loaded and the first token exists) and
    * between any two chunks after it. A long answer that keeps arriving never hits it. A read
    * timeout is not retried. `0` or `Infinity` turns it off.
-   * @default 120000
+   * @default 120000 (3000 for `isRunning`, whose answer is a few bytes sent at once)
    */
   readTimeout?: number | undefined;
   /**
    * The whole call, from the first attempt to the last chunk, every retry and every wait
    * between them included. A retry whose wait would end after it is not started. `0` or
    * `Infinity` means no limit.
-   * @default no limit
+   * @default no limit (for `isRunning` without `retry`: `connectTimeout + readTimeout`, 5000
+   * with both defaults)
    */
   totalTimeout?: number | undefined;
   /**
@@ -85,7 +95,7 @@ export interface CallOptions {
    * be made or was dropped, a connect timeout, and the statuses in `statusCodes`. A number is
    * `{ retries: n }`; `false` is `{ retries: 0 }`. A stream is never retried once it has
    * yielded a chunk, so no token is ever repeated.
-   * @default { retries: 2 }
+   * @default { retries: 2 } (`isRunning`: no retry unless this is given)
    */
   retry?: number | boolean | RetryPolicy | undefined;
 }
@@ -111,6 +121,10 @@ export interface RetryPolicy {
   /**
    * The longest `Retry-After` obeyed, in milliseconds. When the server asks for a longer wait,
    * the call fails at once with that `http` error, the wait it asked for on `retryAfter`.
+   * Read are `retry-after-ms` (milliseconds, sent by OpenAI-compatible servers; preferred when
+   * valid) and `Retry-After` as delta-seconds (a fraction such as `1.5` honoured as seconds) or
+   * an HTTP date in any of RFC 9110's three forms. Any other value (`-5`, `5,5`, `2, 3`, a
+   * date in another format) is ignored, and the backoff applies.
    * @default 60000
    */
   maxRetryAfter?: number | undefined;

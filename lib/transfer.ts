@@ -5,6 +5,7 @@ import { readChunks, SUCCESS } from './internal/chunks.ts';
 import type { Exchange } from './internal/exchange.ts';
 import { ProgressTracker } from './internal/progress.ts';
 import { resolveOptions } from './internal/resolve-options.ts';
+import { requestJson } from './internal/serialise.ts';
 import { optionalFunction, requireModel } from './internal/validate.ts';
 import type { CallOptions } from './options.ts';
 import type { CreateRequest, ProgressEvent, ProgressResponse, PullRequest, PushRequest } from './types.ts';
@@ -55,7 +56,7 @@ async function progressCall(
   const exchange: Exchange = {
     method: 'POST',
     path,
-    body: { ...request, stream: true },
+    json: requestJson(call, { ...request, stream: true }),
     model,
     accept: 'application/x-ndjson',
     final: SUCCESS,

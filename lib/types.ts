@@ -40,8 +40,9 @@ export interface ModelOptions {
 }
 
 export interface ToolCallFunction {
-  /** Position of the call in the model's answer; always present, also when 0. */
-  index: number;
+  /** Position of the call in the model's answer, when the server says it: real answers often
+   * leave it out (qwen2.5 and qwen3 streams, and any call at position 0). */
+  index?: number;
   name: string;
   /** A JSON object (not a string, unlike the OpenAI API). */
   arguments: { [key: string]: unknown };
@@ -52,28 +53,60 @@ export interface ToolCall {
   function: ToolCallFunction;
 }
 
-export interface ToolProperty {
+/**
+ * A JSON Schema, as a tool's parameters (and `format`) take it: the common keywords are typed,
+ * and any other keyword of the specification (`$ref`, `patternProperties`, `if`/`then`, …) is
+ * accepted as it is, since Ollama passes the schema to the model's template untouched.
+ */
+export interface JsonSchema {
   type?: string | string[];
   description?: string;
+  title?: string;
   enum?: unknown[];
-  items?: unknown;
-  properties?: { [name: string]: ToolProperty };
+  const?: unknown;
+  default?: unknown;
+  examples?: unknown[];
+  format?: string;
+  /** One schema for every item, or (draft 4-7) one per position. */
+  items?: JsonSchema | JsonSchema[] | boolean;
+  prefixItems?: JsonSchema[];
+  properties?: { [name: string]: JsonSchema };
   required?: string[];
-  anyOf?: ToolProperty[];
+  additionalProperties?: boolean | JsonSchema;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+  not?: JsonSchema;
+  $ref?: string;
+  $defs?: { [name: string]: JsonSchema };
+  definitions?: { [name: string]: JsonSchema };
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number | boolean;
+  exclusiveMaximum?: number | boolean;
+  multipleOf?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  minItems?: number;
+  maxItems?: number;
+  uniqueItems?: boolean;
+  nullable?: boolean;
+  [keyword: string]: unknown;
 }
+
+/** A property of a tool's parameters: any JSON Schema. */
+export type ToolProperty = JsonSchema;
 
 export interface Tool {
   type: 'function';
+  /** Ollama's `Tool.Items` (api/types.go): a schema for array-typed tools. */
+  items?: unknown;
   function: {
     name: string;
     description?: string;
-    parameters?: {
-      type?: string;
-      required?: string[];
-      properties?: { [name: string]: ToolProperty };
-      $defs?: { [name: string]: unknown };
-      items?: unknown;
-    };
+    /** The arguments as a JSON Schema, usually `{ type: 'object', properties, required }`. */
+    parameters?: JsonSchema;
   };
 }
 
@@ -108,6 +141,8 @@ export interface Metrics {
   prompt_eval_duration?: number;
   eval_count?: number;
   eval_duration?: number;
+  /** Prompt tokens served from the cache (ollama.com sends it on the final chunk). */
+  prompt_eval_cached_count?: number;
 }
 
 interface InferenceRequest {
@@ -151,6 +186,9 @@ export interface ChatResponse extends Metrics {
   /** `stop`, `length`, or `load`/`unload` for model-management requests. */
   done_reason?: string;
   logprobs?: Logprob[];
+  /** Cloud models: the model and host that actually answered. */
+  remote_model?: string;
+  remote_host?: string;
 }
 
 export interface GenerateRequest extends InferenceRequest {
@@ -188,6 +226,9 @@ export interface GenerateResponse extends Metrics {
   context?: number[];
   tool_calls?: ToolCall[];
   logprobs?: Logprob[];
+  /** Cloud models: the model and host that actually answered. */
+  remote_model?: string;
+  remote_host?: string;
 }
 
 export interface EmbedRequest {
@@ -286,7 +327,8 @@ export interface ShowResponse {
   parser?: string;
   details?: ModelDetails;
   messages?: Message[];
-  model_info: { [key: string]: unknown };
+  /** The GGUF metadata; cloud models leave it out. */
+  model_info?: { [key: string]: unknown };
   projector_info?: { [key: string]: unknown };
   tensors?: Array<{ name: string; type: string; shape: number[] }>;
   capabilities?: string[];

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { toBase64 } from '../lib/internal/base64.ts';
 import { parseHost } from '../lib/host.ts';
-import { resolveHost } from '../lib/index.ts';
+import { chat, chatStream, type FetchLike, listModels, resolveHost } from '../lib/index.ts';
+import { withFake } from './support/with-fake.ts';
 
 // Every row of ollama-protocol.md §10's table, by the official clients' column (JS and Python
 // agree on each row), then the server's own rules from the same section: quotes and spaces
-// trimmed, a bare IPv6 literal, an invalid port, and the bare name `ollama.com`.
+// trimmed, a bare IPv6 literal, and the bare name `ollama.com`. (The server reads an invalid port
+// such as 99999 as 11434; the library refuses it instead, issue 12 item 11: see below.)
 const rows: Array<[string, string]> = [
   ['', 'http://127.0.0.1:11434'],
   ['1.2.3.4', 'http://1.2.3.4:11434'],
@@ -21,7 +23,6 @@ const rows: Array<[string, string]> = [
   ['::1', 'http://[::1]:11434'],
   ['0.0.0.0', 'http://0.0.0.0:11434'],
   ['  "http://localhost:11434/"  ', 'http://localhost:11434'],
-  ["'127.0.0.1:99999'", 'http://127.0.0.1:11434'],
   ['HTTP://Example.com:8000', 'http://Example.com:8000'],
   ['ollama.com', 'https://ollama.com:443'],
   ['http://ollama.com', 'http://ollama.com:80'],
@@ -91,4 +92,90 @@ test('toBase64 matches Buffer for every length around the padding cases and for 
     );
   }
   assert.equal(toBase64(data), Buffer.from(data).toString('base64'));
+});
+
+// Issue 12 item 11: a host that cannot be read as written is a TypeError naming its source, made
+// before any request; what is omitted keeps its default (the rows above). On the old parser
+// the first three failed as `connection` errors after three attempts, the next four quietly
+// became 127.0.0.1:80 or :11434, `?x=1` landed before /api/chat, and the bad escape threw a
+// bare URIError.
+const unreadable: Array<[string, RegExp]> = [
+  ['not a url at all', /is not of the form/],
+  ['http://exa mple.com', /is not of the form/],
+  ['http://127.0.0.1:99999', /port that is not a number from 1 to 65535/],
+  ['127.0.0.1:99999', /port/],
+  [':abc', /port/],
+  ['http://127.0.0.1:0', /port/],
+  ['localhost:', /port/],
+  ['http://[::1', /is not of the form/],
+  ['http://[::1]x', /is not of the form/],
+  ['http://', /no host name/],
+  ['https:///ollama', /no host name/],
+  ['http://127.0.0.1:11434?x=1', /is not of the form/],
+  ['http://127.0.0.1:11434/#top', /is not of the form/],
+  ['http://ada:100%@127.0.0.1:11434', /malformed user name or password.*%25/],
+  ['http://ada:pa/ss@127.0.0.1:11434', /malformed user name or password.*%2F/],
+  ['http://exa\tmple.com', /is not of the form/],
+  ['http://example.com/a b', /is not of the form/],
+  ['http://exam<ple>.com', /is not of the form/],
+  ['http://[zz::1]', /is not of the form/],
+  ['http://a:b:c', /is not of the form|port/],
+];
+
+for (const [value, problem] of unreadable) {
+  test(`host ${JSON.stringify(value)} is a TypeError naming options.host, and never echoes a password`, () => {
+    assert.throws(
+      () => resolveHost(value),
+      (error: unknown) => {
+        assert.ok(error instanceof TypeError, String(error));
+        assert.match(error.message, /^options\.host /);
+        assert.match(error.message, problem);
+        assert.doesNotMatch(error.message, /100%|pa\/ss|ada/);
+        return true;
+      },
+    );
+  });
+}
+
+test('OLLAMA_HOST that cannot be read is a TypeError naming the variable, before any request', async () => {
+  const saved = process.env.OLLAMA_HOST;
+  let requested = 0;
+  const fetch: FetchLike = async () => {
+    requested++;
+    return new Response('{}');
+  };
+  try {
+    for (const value of ['http://127.0.0.1:99999', 'not a url at all', 'http://ada:s%ZZecret@127.0.0.1']) {
+      process.env.OLLAMA_HOST = value;
+      await assert.rejects(listModels({ fetch }), (error: unknown) => {
+        assert.ok(error instanceof TypeError);
+        assert.match(error.message, /^OLLAMA_HOST /);
+        assert.doesNotMatch(error.message, /s%ZZecret|ada/);
+        return true;
+      });
+      assert.throws(() => resolveHost(), /OLLAMA_HOST/);
+    }
+    assert.equal(requested, 0);
+  } finally {
+    if (saved === undefined) delete process.env.OLLAMA_HOST;
+    else process.env.OLLAMA_HOST = saved;
+  }
+});
+
+test('a query in the host never reaches the stand-in: the call rejects before sending', () =>
+  withFake(async (fake) => {
+    await assert.rejects(
+      chat({ model: 'llama3.2', messages: [] }, { host: `${fake.url}?x=1` }),
+      (error: unknown) => error instanceof TypeError && /options\.host .*is not of the form/.test(error.message),
+    );
+    assert.throws(() => chatStream({ model: 'llama3.2', messages: [] }, { host: `${fake.url}:1` }), TypeError);
+    assert.equal(fake.requests.length, 0);
+  }));
+
+test('what is omitted keeps its default; empty and :port-only values still read as before', () => {
+  assert.equal(resolveHost('http://:8080'), 'http://127.0.0.1:8080');
+  assert.equal(resolveHost('localhost'), 'http://localhost:11434');
+  assert.equal(resolveHost('https://user:p%40ss@example.com/'), 'https://example.com:443');
+  assert.equal(resolveHost('http://[fe80::1]:8080'), 'http://[fe80::1]:8080');
+  assert.equal(resolveHost('http://bücher.example'), 'http://bücher.example:80');
 });

@@ -40,7 +40,7 @@ describe('model management', { concurrency: true }, () => {
       assert.equal(typeof plain.model_info, 'object');
       assert.ok(plain.capabilities?.includes('completion'));
       const verbose = await showModel({ model: 'llama3.2', verbose: true }, { host: fake.url });
-      assert.ok(Object.keys(verbose.model_info).length > Object.keys(plain.model_info).length);
+      assert.ok(Object.keys(verbose.model_info ?? {}).length > Object.keys(plain.model_info ?? {}).length);
       assert.deepEqual(
         fake.requests.map((r) => r.body),
         [{ model: 'llama3.2' }, { model: 'llama3.2', verbose: true }],

@@ -1,4 +1,4 @@
-import { isOllamaError } from '../errors.ts';
+import { isOllamaError, withStatus } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { connectionError, failureCode } from './connection-error.ts';
 import { contextOf, type Exchange, type RequestContext } from './exchange.ts';
@@ -43,7 +43,7 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
   const unlink = link(user, controller);
 
   const headers = new Headers({ Accept: exchange.accept, 'User-Agent': `ollama-fetch/${VERSION}` });
-  if (exchange.body !== undefined) headers.set('Content-Type', 'application/json');
+  if (exchange.json !== undefined) headers.set('Content-Type', 'application/json');
   if (exchange.bytes !== undefined) headers.set('Content-Type', 'application/octet-stream');
   if (options.authorization !== undefined) headers.set('Authorization', options.authorization);
   options.headers.forEach((value, name) => {
@@ -51,7 +51,7 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
   });
   const transport = transportFor(options.connectTimeout, options.readTimeout, options.builtinFetch);
   const init: RequestInit = { ...transport.init, method: exchange.method, headers, signal: controller.signal };
-  if (exchange.body !== undefined) init.body = JSON.stringify(exchange.body);
+  if (exchange.json !== undefined) init.body = exchange.json;
   if (exchange.bytes !== undefined) init.body = exchange.bytes as NonNullable<RequestInit['body']>; // the DOM's BodyInit, by another name
 
   // Where the runtime cannot time the connection apart, one deadline covers connecting and
@@ -98,7 +98,8 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
     if (user?.aborted === true) return user.reason;
     if (controller.signal.reason === SILENT)
       return readTimeoutError(context, { limit: readTimeout, received: received ?? 0 });
-    if (isOllamaError(error)) return error;
+    // Whatever the reader found wrong, a response had arrived: its status goes on the error.
+    if (isOllamaError(error)) return error.kind === 'protocol' ? withStatus(error, response.status) : error;
     if (failureCode(error) === 'UND_ERR_BODY_TIMEOUT')
       return readTimeoutError(context, { limit: undefined, received: received ?? 0 }, error);
     return connectionError(error, context, received);

@@ -15,8 +15,9 @@ export interface Exchange {
   method: 'GET' | 'POST' | 'DELETE' | 'HEAD';
   /** Path under the host's base, starting with `/api/` (or, for /v1 calls, under the /v1 base). */
   path: string;
-  /** Sent as JSON when present. */
-  body?: unknown;
+  /** The request body as JSON, when there is one: serialised and checked once, as the Exchange is
+   * built (`requestJson`), and sent as it is by every attempt. */
+  json?: string | undefined;
   /** Sent as it is, as `application/octet-stream` (a blob upload). */
   bytes?: Uint8Array | Blob | undefined;
   /** The model the request names, for the hint of a 404. */
@@ -45,6 +46,8 @@ export interface RequestContext {
   local: boolean;
   model: string | undefined;
   notFound: string | undefined;
+  /** The credentials the request carries: what the server says is shown without them. */
+  secrets?: readonly string[] | undefined;
 }
 
 export function contextOf(exchange: Exchange, options: ResolvedOptions): RequestContext {
@@ -55,6 +58,7 @@ export function contextOf(exchange: Exchange, options: ResolvedOptions): Request
     local: options.local,
     model: exchange.model,
     notFound: exchange.notFound,
+    secrets: options.secrets,
   };
 }
 

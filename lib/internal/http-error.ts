@@ -1,6 +1,8 @@
 import { OllamaError, preview } from '../errors.ts';
 import type { RequestContext } from './exchange.ts';
+import { redact } from './header-values.ts';
 import { readText } from './read-body.ts';
+import { retryAfterOf } from './retry-after.ts';
 
 const ERROR_BODY_LIMIT = 64 * 1024;
 
@@ -17,7 +19,9 @@ export async function httpError(
   } catch {
     // The status alone still says what happened.
   }
-  const serverText = errorField(body);
+  // A proxy's error page may quote the key it was sent; neither the message nor error.body does.
+  body = redact(body, context.secrets);
+  const { error: serverText, signin } = errorFields(body);
   const type = response.headers.get('content-type') ?? '';
   const said =
     serverText !== undefined
@@ -26,38 +30,32 @@ export async function httpError(
         ? ' with an empty body'
         : `: ${summarise(body, type)}`;
   const status = `${response.status}${response.statusText === '' ? '' : ` ${response.statusText}`}`;
+  const wait = retryAfterOf(response.headers);
   const message =
     `Ollama answered HTTP ${status} to ${context.method} ${context.url}${said}. ` +
-    hint(response.status, serverText, body, context);
+    hint(response.status, serverText, signin, body, context, wait);
   return new OllamaError({
     kind: 'http',
     message: message.trim(),
     status: response.status,
     url: context.url,
     body,
-    retryAfter: retryAfter(response.headers.get('retry-after')),
+    retryAfter: wait,
   });
 }
 
-/** `Retry-After` in milliseconds: either delay-seconds or an HTTP date. */
-export function retryAfter(value: string | null, now: number = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-function errorField(body: string): string | undefined {
-  if (!body.trimStart().startsWith('{')) return undefined;
+/** The server's own words (`{"error": …}`, or /v1's `{"error": {"message": …}}`), and the
+ * `signin_url` of Ollama's 401 for a cloud model used signed out. */
+function errorFields(body: string): { error?: string | undefined; signin?: string | undefined } {
   try {
-    const parsed = JSON.parse(body) as { error?: unknown };
-    if (typeof parsed.error === 'string') return parsed.error;
-    // The /v1 layer nests it: {"error":{"message":…}}.
-    const nested = parsed.error as { message?: unknown } | undefined;
-    return typeof nested?.message === 'string' ? nested.message : undefined;
+    const { error, signin_url } = JSON.parse(body) as { error?: { message?: unknown }; signin_url?: unknown };
+    const text = typeof error === 'string' ? error : error?.message;
+    return {
+      error: typeof text === 'string' ? text : undefined,
+      signin: typeof signin_url === 'string' && /^https?:\/\/\S+$/.test(signin_url) ? signin_url : undefined,
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -77,7 +75,15 @@ function summarise(body: string, type: string): string {
   return `"${preview(body, 200)}"`;
 }
 
-function hint(status: number, serverText: string | undefined, body: string, context: RequestContext): string {
+/** The next step for a status: what the caller can do about it. */
+function hint(
+  status: number,
+  serverText: string | undefined,
+  signin: string | undefined,
+  body: string,
+  context: RequestContext,
+  wait: number | undefined,
+): string {
   if (status === 404 && serverText !== undefined && /not found/i.test(serverText) && context.model !== undefined) {
     if (context.notFound !== undefined) return context.notFound;
     return (
@@ -91,13 +97,22 @@ function hint(status: number, serverText: string | undefined, body: string, cont
       'its path prefix, if any, is right.'
     );
   }
+  if (signin !== undefined) return `Sign in to ollama.com first: open ${signin} (or run \`ollama signin\`).`;
   if (status === 401 || status === 403) {
     return (
       'The server refused the request: check the credentials or API key, and, from a browser, that ' +
       'OLLAMA_ORIGINS on the server allows this origin.'
     );
   }
-  if (status >= 502 && status <= 504 && serverText === undefined) {
+  if (status === 408)
+    return "The request arrived too slowly; it is retried, but a proxy's request timeout may be short.";
+  if (status === 429) {
+    return `Rate limited: retries wait ${wait === undefined ? 'the backoff' : `the ${wait} ms asked for (up to retry.maxRetryAfter)`}; send fewer requests at once.`;
+  }
+  if (status === 504) {
+    return 'A gateway timed out waiting for Ollama (a model loading?): raise its read timeout (nginx proxy_read_timeout).';
+  }
+  if ((status === 502 || status === 503) && serverText === undefined) {
     return 'A proxy or gateway could not reach Ollama: check that Ollama is running behind it.';
   }
   if (status === 503) return 'The server is busy; try again shortly.';

@@ -1,5 +1,6 @@
 import { OllamaError, preview } from '../errors.ts';
 import type { RequestContext } from './exchange.ts';
+import { redact } from './header-values.ts';
 
 // The errors about what a server sent: `protocol` when the bytes are not a valid answer,
 // `stream` when the server itself reported a failure inside a 200 stream. Each builder takes the
@@ -31,7 +32,7 @@ export function notAnObject(context: RequestContext, status: number, index: numb
 
 /** An `{"error": …}` line inside a 200 stream: the server's own words, after what it delivered. */
 export function inBandError(context: RequestContext, status: number, received: number, said: unknown): OllamaError {
-  const text = typeof said === 'string' ? said : previewValue(said, 500);
+  const text = redact(typeof said === 'string' ? said : previewValue(said, 500), context.secrets);
   return new OllamaError({
     kind: 'stream',
     message: `Ollama reported an error after ${received} chunk(s) of ${where(context)}: ${text}`,
@@ -73,20 +74,26 @@ export function bodyTooLarge(url: string, limit: number): OllamaError {
 export function bodyNotJson(url: string, text: string, cause: unknown): OllamaError {
   return new OllamaError({
     kind: 'protocol',
-    message: `The response from ${url} is not JSON: "${preview(text, 120)}".`,
+    message:
+      `The response from ${url} is not JSON: "${preview(text, 120)}".` +
+      // A web page where JSON was asked: not Ollama at all.
+      (/^\s*</.test(text)
+        ? " It is a web page: check the host, port (Ollama's is 11434) and path prefix, or a proxy wants a login."
+        : ''),
     url,
     line: text.slice(0, 200),
     cause,
   });
 }
 
-/** An answer that lacks the field every answer of its endpoint has: not Ollama's. */
-export function notOllama(context: RequestContext, field: string, value: unknown): OllamaError {
+/** An answer that has none of the fields every answer of its endpoint has (one is enough): not
+ * Ollama's. */
+export function notOllama(context: RequestContext, fields: readonly string[], value: unknown): OllamaError {
   return new OllamaError({
     kind: 'protocol',
     message:
-      `The answer of ${where(context)} has no "${field}" field, so it is not Ollama's: ` +
-      `${previewValue(value)}. Check that the host is an Ollama server.`,
+      `The answer of ${where(context)} has no ${fields.map((field) => `"${field}"`).join(' or ')} field, so it is ` +
+      `not Ollama's: ${previewValue(value)}. Check that the host is an Ollama server.`,
     status: 200,
     url: context.url,
   });

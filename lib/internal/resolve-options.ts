@@ -2,6 +2,7 @@ import { authorizationFor, parseHost } from '../host.ts';
 import { lineLimit } from '../lines.ts';
 import type { CallOptions, FetchLike, RetryPolicy } from '../options.ts';
 import { count, delayValue, isDelay, MAX_DELAY_MS, type RetryInfo } from '../retry.ts';
+import { checkedHeaders, headerValueProblem, secretsOf } from './header-values.ts';
 
 /** A retry policy with every field filled in. */
 export interface ResolvedRetry {
@@ -23,6 +24,8 @@ export interface ResolvedOptions {
   local: boolean;
   authorization: string | undefined;
   headers: Headers;
+  /** The credentials the request carries, to be kept out of messages (see `redact`). */
+  secrets: readonly string[];
   signal: AbortSignal | undefined;
   fetch: FetchLike;
   /** The runtime's own fetch is in use, so runtime-specific request members can be passed. */
@@ -58,25 +61,24 @@ export function resolveOptions(options: CallOptions | undefined): ResolvedOption
     throw new TypeError(`options.fetch must be a function with the signature of fetch, got ${describe(fetchOption)}`);
   }
   const limit = lineLimit(maxLineLength, 'options.maxLineLength');
-  let merged: Headers;
-  try {
-    merged = new Headers(headers);
-  } catch (error) {
-    throw new TypeError(`options.headers is not a valid set of headers: ${(error as Error).message}`, { cause: error });
-  }
+  const merged = checkedHeaders(headers);
   const { apiKey } = options ?? {};
-  if (apiKey !== undefined && (typeof apiKey !== 'string' || apiKey.trim() === '' || /[\r\n]/.test(apiKey))) {
-    throw new TypeError(
-      'options.apiKey must be a non-empty string on one line, such as the key from ollama.com/settings/keys',
-    );
+  if (apiKey !== undefined) {
+    const problem = typeof apiKey === 'string' ? keyProblem(apiKey) : `must be a string, got ${typeof apiKey}`;
+    if (problem !== undefined) throw new TypeError(`options.apiKey ${problem}`);
   }
   const parsed = parseHost(host);
   const authorization = authorizationFor(parsed, apiKey);
+  if (apiKey === undefined && parsed.authorization === undefined && authorization !== undefined) {
+    const problem = keyProblem(authorization.slice('Bearer '.length));
+    if (problem !== undefined) throw new TypeError(`the OLLAMA_API_KEY environment variable ${problem}`);
+  }
   return {
     base: parsed.base,
     local: parsed.local,
     authorization,
     headers: merged,
+    secrets: secretsOf(authorization, merged),
     signal,
     // Bound at the call, not import; and never called as a method, which browsers reject.
     fetch: fetchOption ?? ((input, init) => globalThis.fetch(input, init)),
@@ -135,6 +137,12 @@ function invalid(value: unknown): never {
   );
 }
 
+/** What is wrong with an API key, never quoting it; the whitespace around it (a key read from a
+ * file with its newline) is trimmed before it is sent. */
+function keyProblem(key: string): string | undefined {
+  return key.trim() === '' ? 'is empty' : headerValueProblem(key.trim());
+}
+
 function isSignal(value: unknown): value is AbortSignal {
   return (
     typeof value === 'object' &&
@@ -146,7 +154,10 @@ function isSignal(value: unknown): value is AbortSignal {
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (typeof value === 'string') return `the string "${value.slice(0, 40)}"`;
+  // A long string may be a key or a URL with credentials passed in the wrong place: not shown.
+  if (typeof value === 'string') {
+    return value.length <= 16 && !/[@:]/.test(value) ? `the string "${value}"` : 'a string (not shown)';
+  }
   if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value)})`;
   return `${typeof value} ${String(value)}`;
 }

@@ -13,10 +13,16 @@ import {
   type GenerateResponse,
   generate,
   generateStream,
+  type JsonSchema,
+  type Message,
   type OllamaClient,
   OllamaError,
   type OllamaErrorKind,
   retry,
+  type ShowResponse,
+  showModel,
+  type Tool,
+  type ToolCall,
 } from '../../lib/index.ts';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -106,4 +112,68 @@ export async function contracts(signal: AbortSignal): Promise<void> {
   // retry() knows nothing of HTTP: it hands the attempt its number and returns its value.
   const value: number = await retry(({ attemptNumber }) => attemptNumber, { retries: 1 });
   void value;
+
+  // Issue 12 item 13: what real traffic contains compiles.
+  // A hand-built history with tool calls as qwen3 sends them: no index.
+  const call: ToolCall = { function: { name: 'get_weather', arguments: { city: 'Paris' } } };
+  const history: Message[] = [
+    { role: 'user', content: 'Weather in Paris?' },
+    { role: 'assistant', content: '', tool_calls: [call, { function: { index: 1, name: 'f', arguments: {} } }] },
+    { role: 'tool', content: '21 °C', tool_name: 'get_weather' },
+  ];
+  // @ts-expect-error index is a number when present
+  const badIndex: ToolCall = { function: { index: '0', name: 'f', arguments: {} } };
+  void badIndex;
+
+  // A tool's parameters are any JSON Schema: the common keywords typed, the others open.
+  const tool: Tool = {
+    type: 'function',
+    items: { type: 'string' },
+    function: {
+      name: 'search',
+      parameters: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['query'],
+        properties: {
+          query: { type: 'string', minLength: 1, description: 'what to look for' },
+          filters: {
+            type: 'array',
+            items: { anyOf: [{ type: 'string', enum: ['a', 'b'] }, { $ref: '#/$defs/range' }] },
+          },
+          mode: { oneOf: [{ const: 'fast' }, { const: 'full' }], default: 'fast' },
+          extra: { type: ['string', 'null'], 'x-vendor-hint': true, patternProperties: { '^x-': {} } },
+        },
+        $defs: { range: { type: 'object', properties: { from: { type: 'number' }, to: { type: 'number' } } } },
+      },
+    },
+  };
+  const schema: JsonSchema = { type: 'object', additionalProperties: { type: 'number' } };
+  void schema;
+  // @ts-expect-error required is a list of names
+  const badRequired: JsonSchema = { required: 'query' };
+  void badRequired;
+  // @ts-expect-error type is a name or a list of names
+  const badType: JsonSchema = { type: 5 };
+  void badType;
+  // @ts-expect-error a property is a schema, not a string
+  const badProperty: JsonSchema = { properties: { query: 'string' } };
+  void badProperty;
+  await chat({ model: 'm', messages: history, tools: [tool] });
+
+  // The fields of ollama.com's answers are declared.
+  const answer = await chat({ model: 'gpt-oss:120b-cloud', messages: history });
+  const cached: number | undefined = answer.prompt_eval_cached_count;
+  const remote: string | undefined = answer.remote_model ?? answer.remote_host;
+  void cached;
+  void remote;
+  for await (const part of generateStream({ model: 'm', prompt: 'p' })) {
+    const host: string | undefined = part.remote_host;
+    void host;
+  }
+  // showModel's model_info may be absent (cloud models).
+  const shown: ShowResponse = await showModel({ model: 'gpt-oss:120b-cloud' });
+  // @ts-expect-error model_info may be undefined
+  Object.keys(shown.model_info);
+  Object.keys(shown.model_info ?? {});
 }

@@ -1,0 +1,59 @@
+// Header names and values the caller gives (options.headers, apiKey, OLLAMA_API_KEY) are checked
+// here, before `new Headers()` or fetch sees them: their own errors quote the value, and a value
+// may be a secret. Every message names the option and what is wrong, never the value.
+
+/** The characters of a header name (RFC 9110 `token`). */
+const TOKEN = /^[\w!#$%&'*+.^`|~-]+$/;
+
+/**
+ * What is wrong with a header value, or undefined when it can be sent as it is. Leading and
+ * trailing spaces, tabs and line breaks are allowed (fetch strips them); inside, a control
+ * character other than a tab (NUL, CR and LF among them: they would split the header) and a
+ * character beyond U+00FF (a header is bytes) are refused, as RFC 9110 refuses them.
+ */
+export function headerValueProblem(value: string): string | undefined {
+  const bad = /[^\t\x20-\x7e\x80-\xff]/.exec(value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, ''));
+  const code = bad?.[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+  return bad === null
+    ? undefined
+    : `contains U+${code} at position ${bad.index + 1}, which a header cannot carry (not shown)`;
+}
+
+/** The caller's `headers` option (a record, a list of pairs, a Map, a Headers) as a `Headers`,
+ * every name and value checked first. */
+export function checkedHeaders(init: unknown): Headers {
+  const headers = new Headers();
+  if (typeof init !== 'object' && init !== undefined) {
+    throw new TypeError('options.headers must be an object');
+  }
+  const pairs = init == null ? [] : Symbol.iterator in init ? [...(init as Iterable<unknown[]>)] : Object.entries(init);
+  for (const [index, [name, value]] of pairs.entries()) {
+    // A name that is not a token is not shown either: a whole "Authorization: Bearer …" line
+    // pasted as a name would carry the key.
+    if (typeof name !== 'string' || !TOKEN.test(name)) {
+      throw new TypeError(`options.headers: header ${index + 1} has no valid name (not shown)`);
+    }
+    const problem = headerValueProblem(String(value));
+    if (problem !== undefined) throw new TypeError(`options.headers["${name.toLowerCase()}"] ${problem}`);
+    headers.append(name, String(value));
+  }
+  return headers;
+}
+
+/**
+ * The credentials a request carries, as a server might quote them back (a proxy's 401 page that
+ * names the key it got): the token of the Authorization value sent and of the caller's own (a
+ * Bearer key, the base64 of Basic credentials). What the server says passes through `redact`.
+ */
+export function secretsOf(authorization: string | undefined, headers: Headers): readonly string[] {
+  // Shorter ones cannot be told from ordinary words.
+  return [authorization, headers.get('authorization')]
+    .map((value) => value?.trim().split(/\s+/).pop() ?? '')
+    .filter((token) => token.length > 5);
+}
+
+/** `text` with every occurrence of each secret replaced. */
+export function redact(text: string, secrets: readonly string[] | undefined): string {
+  for (const secret of secrets ?? []) text = text.split(secret).join('[redacted]');
+  return text;
+}

@@ -1,0 +1,197 @@
+// Issue 12 item 3: header values the caller gives (apiKey, OLLAMA_API_KEY, options.headers) are
+// checked by the library before `new Headers()` or fetch sees them, whose own errors quote the
+// value: the error names the option and what is wrong, never the value. On the old code the
+// first test failed: `apiKey: 'sk-…\u0000'` rejected with undici's
+// `Headers.set: "Bearer sk-…\x00" is an invalid header value.`, key included.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  chat,
+  chatStream,
+  createClient,
+  type FetchLike,
+  type HeadersInput,
+  listModels,
+  OllamaError,
+} from '../lib/index.ts';
+import { withFake } from './support/with-fake.ts';
+
+const SECRET = 'sk-live-0123456789abcdef';
+const hello = { model: 'llama3.2', messages: [{ role: 'user' as const, content: 'Hi' }] };
+
+/** A TypeError whose message matches `names`, in which no part of the secret appears. */
+function refusedWithout(names: RegExp): (error: unknown) => boolean {
+  return (error) => {
+    assert.ok(error instanceof TypeError, `expected a TypeError, got ${String(error)}`);
+    assert.match(error.message, names);
+    for (const text of [error.message, error.stack ?? '', String((error as { cause?: unknown }).cause ?? '')]) {
+      assert.doesNotMatch(text, /sk-live|0123456789abcdef/, text);
+    }
+    return true;
+  };
+}
+
+test('apiKey with a NUL, a control character, a line break or a non-Latin-1 character: a TypeError naming apiKey, never the key', () =>
+  withFake(async (fake) => {
+    const cases: Array<[string, RegExp]> = [
+      [`${SECRET}\u0000`, /contains U\+0000 at position 25/],
+      [`${SECRET}\u0001x`, /U\+0001/],
+      [`sk-live\r\nX-Injected: 1${SECRET}`, /U\+000D/],
+      [`${SECRET}\u0100`, /U\+0100/],
+      [`${SECRET}\u{1F511}`, /U\+D83D/],
+      [`${SECRET}\u007f`, /U\+007F/],
+    ];
+    for (const [apiKey, problem] of cases) {
+      await assert.rejects(chat(hello, { host: fake.url, apiKey }), refusedWithout(/^options\.apiKey /));
+      await assert.rejects(chat(hello, { host: fake.url, apiKey }), refusedWithout(problem));
+      assert.throws(() => chatStream(hello, { host: fake.url, apiKey }), refusedWithout(/options\.apiKey/));
+    }
+    assert.equal(fake.requests.length, 0, 'nothing was sent');
+  }));
+
+test('headers["authorization"] with a control character or CR/LF: a TypeError naming the header, never the value', () =>
+  withFake(async (fake) => {
+    const values = [
+      `Bearer ${SECRET}\u0000`,
+      `Bearer ${SECRET}\r\nX-Injected: 1`,
+      `Bearer ${SECRET}\u0007`,
+      `Bearer ${SECRET}\u2028`,
+    ];
+    for (const value of values) {
+      for (const headers of [
+        { Authorization: value },
+        [['Authorization', value]] as [string, string][],
+        new Map([['Authorization', value]]),
+      ]) {
+        await assert.rejects(
+          listModels({ host: fake.url, headers: headers as HeadersInput }),
+          refusedWithout(/^options\.headers\["authorization"\] /),
+        );
+      }
+    }
+    // A Headers object the caller built accepts \u0007, which the wire (RFC 9110) does not.
+    await assert.rejects(
+      listModels({ host: fake.url, headers: new Headers({ 'X-Api-Key': `${SECRET}\u0007` }) }),
+      refusedWithout(/options\.headers\["x-api-key"\] contains U\+0007/),
+    );
+    assert.equal(fake.requests.length, 0);
+  }));
+
+test('a header name that is not a token (a whole "Name: value" line) is refused without showing it', () =>
+  withFake(async (fake) => {
+    await assert.rejects(
+      listModels({ host: fake.url, headers: { [`Authorization: Bearer ${SECRET}`]: '' } }),
+      refusedWithout(/options\.headers: header 1 has no valid name/),
+    );
+    await assert.rejects(
+      listModels({
+        host: fake.url,
+        headers: [
+          ['ok', 'fine'],
+          ['bad name', SECRET],
+        ],
+      }),
+      refusedWithout(/header 2/),
+    );
+    assert.equal(fake.requests.length, 0);
+  }));
+
+test('OLLAMA_API_KEY with a control character is refused by name before anything is sent', async () => {
+  const saved = process.env.OLLAMA_API_KEY;
+  let requested = 0;
+  const fetch: FetchLike = async () => {
+    requested++;
+    return new Response('{"models":[]}');
+  };
+  try {
+    process.env.OLLAMA_API_KEY = `${SECRET}\u0001tail`; // an environment cannot hold NUL
+    await assert.rejects(
+      listModels({ host: 'https://ollama.com', fetch }),
+      refusedWithout(/^the OLLAMA_API_KEY environment variable contains U\+0001/),
+    );
+    assert.equal(requested, 0);
+  } finally {
+    if (saved === undefined) delete process.env.OLLAMA_API_KEY;
+    else process.env.OLLAMA_API_KEY = saved;
+  }
+});
+
+test('what fetch accepts still goes through: a key with its newline from a file, tabs, Latin-1, a number', () =>
+  withFake(async (fake) => {
+    await listModels({ host: fake.url, apiKey: `${SECRET}\n` });
+    await listModels({
+      host: fake.url,
+      headers: { 'X-Note': ' caf\u00e9\tlatte ', 'X-Count': 3 as unknown as string },
+    });
+    assert.equal(fake.requests[0]?.headers.authorization, `Bearer ${SECRET}`);
+    assert.equal(fake.requests[1]?.headers['x-note'], 'caf\u00e9\tlatte');
+    assert.equal(fake.requests[1]?.headers['x-count'], '3');
+  }));
+
+test('createClient refuses bad default headers and a bad apiKey the same way, at creation', () => {
+  assert.throws(
+    () => createClient({ headers: { authorization: `Bearer ${SECRET}\n\n` + 'x' } }),
+    refusedWithout(/options\.headers\["authorization"\] contains U\+000A/),
+  );
+  assert.throws(() => createClient({ apiKey: `${SECRET}\u0000` }), refusedWithout(/options\.apiKey/));
+});
+
+test('a server that echoes the key in its error (a proxy 401 page, an in-band error) never puts it in the message or error.body', () =>
+  withFake(async (fake) => {
+    const echo = (status: number, body: string) => ({
+      'x-fake-behaviour': JSON.stringify({
+        respond: { status, headers: { 'content-type': 'application/json' }, body },
+      }),
+    });
+    await assert.rejects(
+      listModels({
+        host: fake.url,
+        apiKey: SECRET,
+        headers: echo(401, `{"error":"Invalid proxy token passed. Received API Key = ${SECRET}"}`),
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof OllamaError);
+        assert.match(error.message, /Received API Key = \[redacted\]/);
+        for (const text of [error.message, error.body ?? '', error.stack ?? '']) assert.doesNotMatch(text, /sk-live/);
+        return true;
+      },
+    );
+    // Basic credentials from the host, as the header carried them.
+    const host = fake.url.replace('http://', 'http://ada:hunter2-secret@');
+    const token = Buffer.from('ada:hunter2-secret').toString('base64');
+    await assert.rejects(
+      listModels({ host, headers: echo(403, `<html><title>denied: Basic ${token}</title></html>`) }),
+      (error: unknown) => {
+        assert.ok(error instanceof OllamaError);
+        for (const text of [error.message, error.body ?? '']) assert.doesNotMatch(text, new RegExp(token.slice(0, 12)));
+        assert.match(error.message, /denied: Basic \[redacted\]/);
+        return true;
+      },
+    );
+    const stream = `{"model":"m","created_at":"t","message":{"role":"assistant","content":"a"},"done":false}\n{"error":"bad key ${SECRET}"}\n`;
+    await assert.rejects(
+      chat(hello, {
+        host: fake.url,
+        headers: {
+          authorization: `Bearer ${SECRET}`,
+          'x-fake-behaviour': JSON.stringify({
+            respond: { status: 200, headers: { 'content-type': 'application/x-ndjson' }, body: stream },
+          }),
+        },
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof OllamaError && error.kind === 'stream');
+        assert.doesNotMatch(error.message, /sk-live/);
+        assert.match(error.message, /bad key \[redacted\]/);
+        return true;
+      },
+    );
+  }));
+
+test('a key passed where the options go is not echoed back', async () => {
+  await assert.rejects(
+    chat(hello, SECRET as never),
+    refusedWithout(/options must be an object .*got a string \(not shown\)/),
+  );
+});
