@@ -72,12 +72,14 @@ export class OllamaError extends Error {
   readonly retryAfter: number | undefined;
   /** How many requests the call made before it gave up; 0 when it failed before sending. */
   readonly attempts: number;
+  // The /v1 fields are set by the constructor alone (`declare`: no class-field definitions in
+  // the root bundle, which has a byte budget).
   /** /v1 calls: the server's `x-request-id`, to quote to its operator. */
-  readonly requestId: string | undefined;
+  declare readonly requestId: string | undefined;
   /** /v1 `http` errors: the `x-ratelimit-*` headers the answer carried, when it had any. */
-  readonly rateLimit: RateLimit | undefined;
+  declare readonly rateLimit: RateLimit | undefined;
   /** /v1 `http` errors: the server's `x-should-retry` (true or false), which beats the status list. */
-  readonly shouldRetry: boolean | undefined;
+  declare readonly shouldRetry: boolean | undefined;
 
   constructor(init: OllamaErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -132,22 +134,8 @@ export function withNote(error: OllamaError, note: string): OllamaError {
 }
 
 function copy(error: OllamaError, change: Partial<OllamaErrorInit>): OllamaError {
-  const fresh = new OllamaError({
-    kind: error.kind,
-    message: error.message,
-    status: error.status,
-    url: error.url,
-    body: error.body,
-    line: error.line,
-    code: error.code,
-    retryAfter: error.retryAfter,
-    attempts: error.attempts,
-    requestId: error.requestId,
-    rateLimit: error.rateLimit,
-    shouldRetry: error.shouldRetry,
-    cause: error.cause,
-    ...change,
-  });
+  // Every field is an own enumerable property; `message` and `cause` (Error's own) are not.
+  const fresh = new OllamaError({ ...error, message: error.message, cause: error.cause, ...change });
   // The place it was first thrown says more than the place it was relabelled.
   if (error.stack !== undefined) fresh.stack = error.stack.replace(error.message, fresh.message);
   return fresh;

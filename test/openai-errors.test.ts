@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type ChatCompletionRequest, chatCompletions, listModels } from '../lib/openai/index.ts';
-import { durationMs, rateLimitOf, retryAfterMs } from '../lib/openai/internal/rate-limit.ts';
+import { retryAfterOf as retryAfterMs } from '../lib/internal/retry-after.ts';
+import { durationMs, rateLimitOf } from '../lib/openai/internal/rate-limit.ts';
 import { failsWith } from './support/assertions.ts';
 import { type FakeOllama, startFakeOllama } from './support/fake-ollama.ts';
 import { v1 } from './support/v1.ts';

@@ -23,10 +23,7 @@ export function retryDelay(error: unknown, proposed: number, policy: ResolvedRet
       return error.code === 'ENOTFOUND' || isBlockedPort(error.cause) ? false : proposed;
     case 'http':
       // A server's own `x-should-retry` (OpenAI's convention) beats the list of statuses.
-      if (error.shouldRetry === false) return false;
-      if (error.shouldRetry !== true && (error.status === undefined || !policy.statusCodes.has(error.status))) {
-        return false;
-      }
+      if (!(error.shouldRetry ?? (error.status !== undefined && policy.statusCodes.has(error.status)))) return false;
       return error.retryAfter === undefined ? proposed : obey(error, error.retryAfter, policy);
     default:
       // A read timeout (a model that never answers would hold the call for retries × the

@@ -60,5 +60,5 @@ function chatExchange(call: string, request: ChatCompletionRequest, mode: SendMo
   if (!Array.isArray(request.messages)) {
     throw new TypeError(`${call}: request.messages must be an array such as [{ role: 'user', content: 'Hi' }]`);
   }
-  return v1Exchange('/chat/completions', streamed(request, mode), model, mode !== 'plain');
+  return v1Exchange(call, '/chat/completions', streamed(request, mode), model, mode !== 'plain');
 }

@@ -47,5 +47,5 @@ function completionExchange(call: string, request: CompletionRequest, mode: Send
       `${call}: request.prompt must be a string (or, where the server allows it, an array of strings)`,
     );
   }
-  return v1Exchange('/completions', streamed(request, mode), model, mode !== 'plain');
+  return v1Exchange(call, '/completions', streamed(request, mode), model, mode !== 'plain');
 }

@@ -44,7 +44,7 @@ export async function embeddings(request: EmbeddingsRequest, options?: Embedding
   if (typeof input === 'string' || input.length <= batchSize) return embedOnce(request, model, resolved);
 
   const batches = Math.ceil(input.length / batchSize);
-  const context = contextOf(v1Exchange('/embeddings', request, model, false), resolved);
+  const context = contextOf(v1Exchange('embeddings', '/embeddings', request, model, false), resolved);
   const parts = await inBatches(batches, concurrency, resolved, context, (index, batchOptions) =>
     embedOnce({ ...request, input: input.slice(index * batchSize, (index + 1) * batchSize) }, model, batchOptions),
   );
@@ -69,7 +69,7 @@ async function embedOnce(
   model: string,
   options: ResolvedOptions,
 ): Promise<EmbeddingsResponse> {
-  const exchange = v1Exchange('/embeddings', request, model, false);
+  const exchange = v1Exchange('embeddings', '/embeddings', request, model, false);
   const answer = await callOnce<EmbeddingsResponse>(exchange, options, readJson);
   const sent = typeof request.input === 'string' ? 1 : request.input.length;
   const got = Array.isArray(answer?.data) ? answer.data.length : undefined;

@@ -1,4 +1,5 @@
 import type { Exchange } from '../../internal/exchange.ts';
+import { requestJson } from '../../internal/serialise.ts';
 import { v1HttpError } from './openai-error.ts';
 
 /** How a /v1 call sends its request: `stream` streaming as it is, `fold` streaming with the
@@ -14,11 +15,13 @@ export function streamed<T extends { stream?: boolean | undefined; stream_option
   return { ...request, stream: true, stream_options: { ...request.stream_options, include_usage: true } };
 }
 
-export function v1Exchange(path: string, body: unknown, model: string, events: boolean): Exchange {
+/** A POST of `body` (serialised once, here, so a body that cannot be sent fails before any
+ * attempt, naming `call`). */
+export function v1Exchange(call: string, path: string, body: unknown, model: string, events: boolean): Exchange {
   return {
     method: 'POST',
     path,
-    body,
+    json: requestJson(call, body),
     model,
     accept: events ? 'text/event-stream' : 'application/json',
     httpError: v1HttpError,

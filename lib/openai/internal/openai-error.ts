@@ -1,8 +1,10 @@
 import { OllamaError, preview } from '../../errors.ts';
 import type { RequestContext } from '../../internal/exchange.ts';
+import { redact } from '../../internal/header-values.ts';
 import { previewValue } from '../../internal/protocol-error.ts';
 import { readText } from '../../internal/read-body.ts';
-import { rateLimitOf, retryAfterMs, shouldRetryOf } from './rate-limit.ts';
+import { retryAfterOf } from '../../internal/retry-after.ts';
+import { rateLimitOf, shouldRetryOf } from './rate-limit.ts';
 
 // The errors of the /v1 calls: a non-2xx answer in any of the dialects OpenAI-compatible
 // servers speak, and the failures a server reports inside a 200 event stream.
@@ -85,6 +87,8 @@ export async function v1HttpError(
   } catch {
     // The status alone still says what happened.
   }
+  // A proxy's error page may quote the key it was sent; neither the message nor error.body does.
+  body = redact(body, context.secrets);
   const said = saidBy(parse(body));
   const type = response.headers.get('content-type') ?? '';
   const told =
@@ -102,7 +106,7 @@ export async function v1HttpError(
     url: context.url,
     body,
     code: said?.code,
-    retryAfter: retryAfterMs(response.headers),
+    retryAfter: retryAfterOf(response.headers),
     requestId: response.headers.get('x-request-id') ?? undefined,
     rateLimit: rateLimitOf(response.headers),
     shouldRetry: shouldRetryOf(response.headers),
@@ -149,7 +153,10 @@ export function v1StreamError(
   requestId: string | undefined,
 ): OllamaError {
   const found = saidBy(said);
-  const words = found !== undefined ? render(found) : typeof said === 'string' ? said : previewValue(said, 500);
+  const words = redact(
+    found !== undefined ? render(found) : typeof said === 'string' ? said : previewValue(said, 500),
+    context.secrets,
+  );
   return new OllamaError({
     kind: 'stream',
     message: `The server reported an error after ${received} chunk(s) of ${context.method} ${context.url}: ${words}`,

@@ -1,28 +1,11 @@
 import type { RateLimit } from '../../errors.ts';
 
-// What an OpenAI-style answer says about waiting: `retry-after-ms`, `retry-after`, the
-// `x-ratelimit-*` family and `x-should-retry`, each read strictly (a value that does not parse
-// is ignored, never guessed at).
-//
-// NOTE for the lead: a strict Retry-After parser for the native calls is being written apart
-// (lib/internal/retry-after.ts); once it is on main, `retryAfterMs` should use it for the
-// `retry-after` header and keep only the `retry-after-ms` rule here.
+// What an OpenAI-style answer says about its limits: the `x-ratelimit-*` family and
+// `x-should-retry`, each read strictly (a value that does not parse is ignored, never guessed
+// at). The wait itself (`retry-after-ms`, `Retry-After`) is read by lib/internal/retry-after.ts,
+// shared with the native calls.
 
 const DECIMAL = /^\d+(?:\.\d+)?$/;
-const HTTP_DATE = /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
-
-/** The wait the server asks for, in milliseconds: `retry-after-ms` first (OpenAI's), then
- * `retry-after` as seconds (fractions allowed) or an HTTP date. */
-export function retryAfterMs(headers: Headers, now: number = Date.now()): number | undefined {
-  const ms = headers.get('retry-after-ms')?.trim();
-  if (ms !== undefined && DECIMAL.test(ms)) return Number(ms);
-  const value = headers.get('retry-after')?.trim();
-  if (value === undefined) return undefined;
-  if (DECIMAL.test(value)) return Math.round(Number(value) * 1000);
-  if (!HTTP_DATE.test(value)) return undefined;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
 
 /** `x-should-retry: true|false`, else undefined. */
 export function shouldRetryOf(headers: Headers): boolean | undefined {
