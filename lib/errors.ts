@@ -32,7 +32,21 @@ export interface OllamaErrorInit {
   code?: string | undefined;
   retryAfter?: number | undefined;
   attempts?: number | undefined;
+  requestId?: string | undefined;
+  rateLimit?: RateLimit | undefined;
+  shouldRetry?: boolean | undefined;
   cause?: unknown;
+}
+
+/** The `x-ratelimit-*` headers of an answer, parsed: counts as numbers, resets in milliseconds. */
+export interface RateLimit {
+  limitRequests?: number;
+  limitTokens?: number;
+  remainingRequests?: number;
+  remainingTokens?: number;
+  /** Milliseconds until the request budget is full again (`6m0s` → 360000). */
+  resetRequests?: number;
+  resetTokens?: number;
 }
 
 /** The one error class of the library. Every failure of a call rejects with it, except a
@@ -54,12 +68,21 @@ export class OllamaError extends Error {
   /** `protocol` errors about one line: that line, cut to 200 characters. */
   readonly line: string | undefined;
   /** `connection` errors: the system's name for the failure when one is known
-   * (`ECONNREFUSED`, `ECONNRESET`, `ENOTFOUND`, `EAI_AGAIN`, `UND_ERR_SOCKET`, …). */
+   * (`ECONNREFUSED`, `ECONNRESET`, `ENOTFOUND`, `EAI_AGAIN`, `UND_ERR_SOCKET`, …); /v1 `http`
+   * and `stream` errors: the server's own error `code` (`rate_limit_exceeded`, `402`, …). */
   readonly code: string | undefined;
   /** `http` errors: the wait the server asked for with `Retry-After`, in milliseconds. */
   readonly retryAfter: number | undefined;
   /** How many requests the call made before it gave up; 0 when it failed before sending. */
   readonly attempts: number;
+  // The /v1 fields are set by the constructor alone (`declare`: no class-field definitions in
+  // the root bundle, which has a byte budget).
+  /** /v1 calls: the server's `x-request-id`, to quote to its operator. */
+  declare readonly requestId: string | undefined;
+  /** /v1 `http` errors: the `x-ratelimit-*` headers the answer carried, when it had any. */
+  declare readonly rateLimit: RateLimit | undefined;
+  /** /v1 `http` errors: the server's `x-should-retry` (true or false), which beats the status list. */
+  declare readonly shouldRetry: boolean | undefined;
 
   constructor(init: OllamaErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -71,6 +94,9 @@ export class OllamaError extends Error {
     this.code = init.code;
     this.retryAfter = init.retryAfter;
     this.attempts = init.attempts ?? 0;
+    this.requestId = init.requestId;
+    this.rateLimit = init.rateLimit;
+    this.shouldRetry = init.shouldRetry;
   }
 }
 
@@ -111,19 +137,8 @@ export function withNote(error: OllamaError, note: string): OllamaError {
 }
 
 function copy(error: OllamaError, change: Partial<OllamaErrorInit>): OllamaError {
-  const fresh = new OllamaError({
-    kind: error.kind,
-    message: error.message,
-    status: error.status,
-    url: error.url,
-    body: error.body,
-    line: error.line,
-    code: error.code,
-    retryAfter: error.retryAfter,
-    attempts: error.attempts,
-    cause: error.cause,
-    ...change,
-  });
+  // Every field is an own enumerable property; `message` and `cause` (Error's own) are not.
+  const fresh = new OllamaError({ ...error, message: error.message, cause: error.cause, ...change });
   // The place it was first thrown says more than the place it was relabelled.
   if (error.stack !== undefined) fresh.stack = error.stack.replace(error.message, fresh.message);
   return fresh;
@@ -169,5 +184,16 @@ export function notJsonLine(index: number, url: string | undefined, line: string
     url,
     line: line.length > 200 ? line.slice(0, 200) : line,
     cause,
+  });
+}
+
+/** The event splitter's limit (lib/openai/sse.ts): an event that never ends. */
+export function eventTooLarge(max: number, size: number): OllamaError {
+  return new OllamaError({
+    kind: 'protocol',
+    message:
+      `An event of the stream grew past the limit of ${max} characters (at least ${size} so far) without ` +
+      'the blank line that ends it. Raise maxLineLength if such a large event is expected; otherwise the ' +
+      'server is not sending a valid event stream.',
   });
 }

@@ -16,3 +16,12 @@ export { backoff, type RetryContext, type RetryInfo, type RetryOptions, retry } 
 export { type BlobOptions, createModel, type ProgressOptions, pullModel, pushBlob, pushModel } from './transfer.ts';
 export type * from './types.ts';
 export { VERSION } from './version.ts';
+export {
+  type WebFetchRequest,
+  type WebFetchResponse,
+  type WebSearchRequest,
+  type WebSearchResponse,
+  type WebSearchResult,
+  webFetch,
+  webSearch,
+} from './web.ts';

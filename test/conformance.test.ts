@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as compat from '../lib/compat/index.ts';
 import * as lib from '../lib/index.ts';
+import * as openai from '../lib/openai/index.ts';
 import { compatScenarios } from './conformance/compat-suite.ts';
 import { runSuite, scenarios, type SuiteContext } from './conformance/suite.ts';
 import { startDeadHost, type DeadHost } from './support/dead-host.ts';
@@ -19,7 +20,7 @@ before(async () => {
   dead = await startDeadHost();
   const closed = await startFakeOllama();
   await closed.close();
-  ctx = { lib, runtime: 'node', url: fake.url, refusedUrl: closed.url, deadUrl: dead.url };
+  ctx = { lib, openai, runtime: 'node', url: fake.url, refusedUrl: closed.url, deadUrl: dead.url };
 });
 after(async () => {
   await fake.close();
@@ -67,4 +68,12 @@ test('conformance: a scenario whose demand is not met is reported failed, with t
   const [outcome] = await runSuite({ ...ctx, lib: liar }, undefined, (s) => s.name.startsWith('HTTP 404'));
   assert.equal(outcome?.ok, false);
   assert.match(outcome?.error ?? '', /resolved, but it should have failed/);
+});
+
+test('conformance: a /v1 scenario fails, not skips, when the /v1 module is missing', async () => {
+  const [outcome] = await runSuite({ ...ctx, openai: undefined }, undefined, (s) =>
+    s.name.startsWith('v1 stream: split'),
+  );
+  assert.equal(outcome?.ok, false);
+  assert.match(outcome?.error ?? '', /no ollama-fetch\/openai module/);
 });

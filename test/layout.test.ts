@@ -44,12 +44,26 @@ export function importsOf(file: string, source: string): string[] {
   return found;
 }
 
+/** The subpaths' own building blocks: pure pieces (the SSE parser, like lines.ts) that import
+ * only building blocks. */
+const SUBPATH_BUILDING_BLOCKS = new Set(['openai/sse.ts', 'openai/types.ts']);
+
+/** The folders of lib/ that are package subpaths of their own (`ollama-fetch/openai`). */
+const SUBPATHS = ['openai'];
+
 type Tier = 'building block' | 'machinery' | 'call';
 
 function tierOf(file: string): Tier {
   if (file.split('/').includes('internal')) return 'machinery';
   if (!file.includes('/') && BUILDING_BLOCKS.has(file)) return 'building block';
+  if (SUBPATH_BUILDING_BLOCKS.has(file)) return 'building block';
   return 'call';
+}
+
+/** The subpath a file belongs to (`openai`), or undefined for the root package. */
+function subpathOf(file: string): string | undefined {
+  const first = file.split('/')[0]!;
+  return file.includes('/') && SUBPATHS.includes(first) ? first : undefined;
 }
 
 async function graph(): Promise<Map<string, string[]>> {
@@ -158,11 +172,55 @@ test('an endpoint hands its reader to the call layer as it is: no lambda, no cas
   assert.ok(calls >= 12, `the check saw the endpoints' calls (${calls})`);
 });
 
+test('every module at the top of a subpath folder is part of its surface: its index.ts exports from it', async () => {
+  for (const sub of SUBPATHS) {
+    const index = await readFile(join(libDir, sub, 'index.ts'), 'utf8');
+    const exported = new Set(importsOf(`${sub}/index.ts`, index));
+    const top = (await sources()).filter(
+      (file) => file.startsWith(`${sub}/`) && file.split('/').length === 2 && file !== `${sub}/index.ts`,
+    );
+    assert.ok(top.length >= 6, `lib/${sub}/ lists its modules (${top.join(', ')})`);
+    for (const file of top)
+      assert.ok(exported.has(file), `lib/${file} is at the top of lib/${sub}/ but its index.ts does not export it`);
+    for (const target of exported)
+      assert.notEqual(tierOf(target), 'machinery', `${sub}/index.ts exports machinery: ${target}`);
+  }
+});
+
+test('the root package never imports a subpath, and a subpath never imports the root call modules', async () => {
+  // The root bundle stays what it was, whatever a subpath adds; a subpath shares the building
+  // blocks and the machinery, never another endpoint's module.
+  const problems: string[] = [];
+  for (const [file, targets] of await graph()) {
+    for (const target of targets) {
+      const from = subpathOf(file);
+      const to = subpathOf(target);
+      if (from === undefined && to !== undefined) problems.push(`${file} (root) imports ${target} (subpath ${to})`);
+      if (from !== undefined && to === undefined && tierOf(target) === 'call') {
+        problems.push(`${file} (subpath ${from}) imports the root call module ${target}`);
+      }
+      if (from !== undefined && to !== undefined && from !== to)
+        problems.push(`${file} imports another subpath: ${target}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
 test('the layout check itself fails on a machinery file that imports a call module', () => {
   assert.equal(tierOf('internal/attempt.ts'), 'machinery');
   assert.equal(tierOf('chat.ts'), 'call');
   assert.equal(tierOf('errors.ts'), 'building block');
   assert.equal(tierOf('openai/chat.ts'), 'call');
+  assert.equal(tierOf('openai/sse.ts'), 'building block');
+  assert.equal(tierOf('openai/internal/events.ts'), 'machinery');
+  assert.equal(subpathOf('openai/chat.ts'), 'openai');
+  assert.equal(subpathOf('chat.ts'), undefined);
+  assert.equal(subpathOf('internal/call.ts'), undefined);
+  // The pure SSE parser importing the machinery would be caught by the building-block rule.
+  assert.deepEqual(
+    importsOf('openai/sse.ts', "import { send } from '../internal/attempt.ts';\n").map((t) => tierOf(t)),
+    ['machinery'],
+  );
   const bad = importsOf('internal/x.ts', "import { chat } from '../chat.ts';\n");
   assert.deepEqual(
     bad.map((target) => tierOf(target)),

@@ -123,6 +123,34 @@ test('importing ollama-fetch/tools touches nothing either', async () => {
   }
 });
 
+test('importing ollama-fetch/openai makes no request, starts no timer, reads no environment and adds no global', async () => {
+  // By the subpath name: the exports map resolves it to its own bundle.
+  const bundle = await importProbe('ollama-fetch/openai', join(root, 'dist', 'ollama-fetch-openai.js'));
+  const files = await importProbe(
+    pathToFileURL(join(root, 'dist', 'lib', 'openai', 'index.js')).href,
+    join(root, 'dist', 'lib'),
+  );
+  for (const result of [bundle, files]) {
+    assert.deepEqual(result.touched, []);
+    assert.deepEqual(result.added, []);
+    for (const name of [
+      'chatCompletions',
+      'chatCompletionsStream',
+      'completions',
+      'embeddings',
+      'listModels',
+      'createOpenAI',
+      'SseParser',
+      'OllamaError',
+    ]) {
+      assert.ok(result.exports.includes(name), `missing export ${name}`);
+    }
+  }
+  assert.deepEqual(bundle.exports, files.exports);
+  const published = await readFile(join(root, 'dist', 'ollama-fetch-openai.js'), 'utf8');
+  assert.doesNotMatch(published, /from\s*['"]node:|import\(\s*['"]node:|require\(/);
+});
+
 test('the same probe does see a module that touches globals at import', async () => {
   // Without this, the probe above could be blind and pass forever.
   const dir = await mkdtemp(join(tmpdir(), 'ollama-fetch-probe-'));

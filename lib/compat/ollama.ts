@@ -6,7 +6,7 @@ import { link } from '../internal/signals.ts';
 import { copyModel, deleteModel, listModels, listRunning, showModel, version } from '../models.ts';
 import type { CallOptions } from '../options.ts';
 import { createModel, type ProgressOptions, pullModel, pushModel } from '../transfer.ts';
-import { WEB_HOST, webFetch, webSearch, type WebSearchRequest as NativeWebSearch } from '../tools/web.ts';
+import { WEB_HOST, webFetch, webSearch, type WebSearchRequest as NativeWebSearch } from '../web.ts';
 import type * as Native from '../types.ts';
 import { AbortableAsyncIterator } from './abortable.ts';
 import { formatHost } from './internal/host.ts';

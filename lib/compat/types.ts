@@ -113,4 +113,4 @@ export type {
   ToolCall,
   VersionResponse,
 } from '../types.ts';
-export type { WebFetchRequest, WebFetchResponse, WebSearchResponse, WebSearchResult } from '../tools/web.ts';
+export type { WebFetchRequest, WebFetchResponse, WebSearchResponse, WebSearchResult } from '../web.ts';

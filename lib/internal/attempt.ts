@@ -116,7 +116,7 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
     });
     let error: unknown;
     try {
-      error = await httpError(response, bounded.body, context);
+      error = await (exchange.httpError ?? httpError)(response, bounded.body, context);
     } catch (failed) {
       error = failure(failed, 0);
     } finally {

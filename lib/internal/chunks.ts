@@ -79,28 +79,7 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
    */
   const settle = async (): Promise<void> => {
     idle?.dispose();
-    if (reader === undefined) return finish(true);
-    // Past the grace period the body is cancelled, which ends the read under way.
-    let late = false;
-    const timer = setTimeout(() => {
-      late = true;
-      reader.cancel().catch(ignore);
-    }, GRACE_MS);
-    let ended = false;
-    try {
-      for (let bytes = 0; bytes <= DRAIN_LIMIT; ) {
-        const { done, value } = await reader.read();
-        if (done) {
-          ended = !late;
-          break;
-        }
-        bytes += value.length;
-      }
-    } catch {
-      // A failure after the final chunk changes nothing: the answer is complete.
-    }
-    clearTimeout(timer);
-    finish(ended);
+    finish(reader === undefined || (await runOut(reader)));
   };
 
   /** The values of `lines` under the chunk rules, up to the first that breaks one (kept in
@@ -178,6 +157,35 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
       return Promise.resolve();
     },
   };
+}
+
+/**
+ * Reads what follows the end of an answer for at most `GRACE_MS` and `DRAIN_LIMIT` bytes, for the
+ * body's end to arrive; resolves whether it did (the connection can then go back to the pool).
+ * Past the grace period the body is cancelled, which ends the read under way. Nothing that
+ * happens here is reported: the answer is complete.
+ */
+export async function runOut(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<boolean> {
+  let late = false;
+  const timer = setTimeout(() => {
+    late = true;
+    reader.cancel().catch(ignore);
+  }, GRACE_MS);
+  let ended = false;
+  try {
+    for (let bytes = 0; bytes <= DRAIN_LIMIT; ) {
+      const { done, value } = await reader.read();
+      if (done) {
+        ended = !late;
+        break;
+      }
+      bytes += value.length;
+    }
+  } catch {
+    // A failure after the end of the answer changes nothing.
+  }
+  clearTimeout(timer);
+  return ended;
 }
 
 /** The line splitter's errors know no URL: the reader's does. */

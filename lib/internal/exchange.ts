@@ -1,3 +1,4 @@
+import type { OllamaError } from '../errors.ts';
 import type { ResolvedOptions } from './resolve-options.ts';
 
 /** The chunk that ends a stream, how an error message names it, and whether anything may
@@ -12,7 +13,7 @@ export interface FinalChunk {
 /** What one endpoint sends and expects, fixed before the first attempt. */
 export interface Exchange {
   method: 'GET' | 'POST' | 'DELETE' | 'HEAD';
-  /** Path under the host, starting with `/api/`. */
+  /** Path under the host's base, starting with `/api/` (or, for /v1 calls, under the /v1 base). */
   path: string;
   /** The request body as JSON, when there is one: serialised and checked once, as the Exchange is
    * built (`requestJson`), and sent as it is by every attempt. */
@@ -23,7 +24,10 @@ export interface Exchange {
   model?: string | undefined;
   /** The next step to suggest when that model is not found, when `ollama pull` is not it. */
   notFound?: string | undefined;
-  accept: 'application/x-ndjson' | 'application/json';
+  accept: 'application/x-ndjson' | 'application/json' | 'text/event-stream';
+  /** Reads a non-2xx answer as an error, when the server speaks another dialect than Ollama's
+   * native one (the /v1 calls). */
+  httpError?: HttpErrorReader | undefined;
   /** Streaming endpoints: the chunk that ends the stream. */
   final?: FinalChunk | undefined;
 }
@@ -57,6 +61,13 @@ export function contextOf(exchange: Exchange, options: ResolvedOptions): Request
     secrets: options.secrets,
   };
 }
+
+/** Turns a non-2xx answer into the error to throw; it reads (and so releases) the body. */
+export type HttpErrorReader = (
+  response: Response,
+  body: ReadableStream<Uint8Array> | null,
+  context: RequestContext,
+) => Promise<OllamaError>;
 
 /** Reads one attempt's answer: what an endpoint hands to the call layer. */
 export type Reader<T> = (exchange: Exchange, options: ResolvedOptions) => Promise<T>;

@@ -25,7 +25,8 @@ export function retryDelay(error: unknown, proposed: number, policy: ResolvedRet
       // change in a second.
       return isTransient(error) ? proposed : false;
     case 'http':
-      if (error.status === undefined || !policy.statusCodes.has(error.status)) return false;
+      // A server's own `x-should-retry` (OpenAI's convention) beats the list of statuses.
+      if (!(error.shouldRetry ?? (error.status !== undefined && policy.statusCodes.has(error.status)))) return false;
       return error.retryAfter === undefined ? proposed : obey(error, error.retryAfter, policy);
     default:
       // A read timeout (a model that never answers would hold the call for retries × the

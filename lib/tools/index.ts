@@ -1,7 +1,8 @@
 /*! ollama-fetch/tools — MIT License */
-// `ollama-fetch/tools`: the tool loop (chat, run the tools the model asks for, chat again) and
-// ollama.com's web search and web fetch, the tools most often handed to it. A subpath of its own,
-// so that the main bundle stays within its budget; it is built on the same calls.
+// `ollama-fetch/tools`: the tool loop (chat, run the tools the model asks for, chat again), with
+// ollama.com's web search and web fetch beside it, the tools most often handed to it (the root
+// package exports those two as well). A subpath of its own, so that code that never runs a tool
+// loop does not load it; it is built on the same calls.
 
 export {
   type RunnableTool,
@@ -21,4 +22,4 @@ export {
   type WebSearchResult,
   webFetch,
   webSearch,
-} from './web.ts';
+} from '../web.ts';

@@ -19,7 +19,9 @@
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import OpenAI from 'openai';
 import { LineSplitter, readNdjson } from '../../lib/index.ts';
+import { chatCompletionsStream } from '../../lib/openai/index.ts';
 import { CLIENTS, type ClientName, clients, type Fetch, forgetOllamaJsInstances, type Target } from './clients.ts';
 import {
   chatStreamFixture,
@@ -33,6 +35,8 @@ import {
   SMALL_TEXT,
   STREAM_MODES,
   token,
+  V1_MODES,
+  v1StreamFixture,
 } from './fixtures.ts';
 import {
   expect,
@@ -56,6 +60,8 @@ import {
 // ---- Settings -----------------------------------------------------------------------------
 
 const QUICK = process.argv.includes('--quick');
+/** `--only=/v1` (or another section's name) runs that section alone. */
+const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 
 const settings = QUICK
   ? {
@@ -706,18 +712,176 @@ async function embedSection(server: Server): Promise<void> {
   rawKeys.push(`embed ${ratio(speedup(times['ollama-fetch'], times.raw))}`);
 }
 
+/** What a careful hand-written SSE client does: one streaming TextDecoder, events split on the
+ * blank line (searched for only in the text not searched yet), the `data: ` prefix cut, `[DONE]`
+ * ends it, `JSON.parse` per event, an `error` field thrown; no idle timer, no retries, no
+ * checks beyond that. */
+async function rawSseStream(base: string, onChunk: (content: string) => void): Promise<number> {
+  const response = await fetch(`${base}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify({ model: 'llama3.2', messages: [{ role: 'user', content: 'Hi' }], stream: true }),
+  });
+  if (!response.ok || response.body === null) throw new Error(`raw SSE: HTTP ${response.status}`);
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let chunks = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return chunks;
+      const from = Math.max(0, buffer.length - 1);
+      buffer += decoder.decode(value, { stream: true });
+      let start = 0;
+      let end = buffer.indexOf('\n\n', from);
+      while (end >= 0) {
+        const event = buffer.slice(start, end);
+        start = end + 2;
+        end = buffer.indexOf('\n\n', start);
+        if (!event.startsWith('data: ')) continue;
+        const data = event.slice(6);
+        if (data === '[DONE]') return chunks;
+        const chunk = JSON.parse(data) as { error?: unknown; choices: { delta?: { content?: string } }[] };
+        if (chunk.error !== undefined) throw new Error('raw SSE: in-band error');
+        chunks++;
+        onChunk(chunk.choices[0]?.delta?.content ?? '');
+      }
+      buffer = buffer.slice(start);
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
+
+const V1_CASES = ['ollama-fetch', 'no read timer', 'openai-node', 'raw SSE', 'JSON.parse'] as const;
+type V1Case = (typeof V1_CASES)[number];
+
 /**
- * HOOK: the OpenAI-compatible `/v1/chat/completions` section (Server-Sent Events). Not
- * implemented yet. To add it: a `/v1` scenario in server.ts framing `text/event-stream`
- * chunks (`data: {...}\n\n`, ending with `data: [DONE]\n\n`) as Ollama writes them; here,
- * the `openai` package (exact-pinned devDependency "openai": "7.59.0", `new OpenAI({ baseURL,
- * apiKey: 'ollama', fetch })`) against a careful raw SSE parse (same reader/decoder/indexOf
- * loop as the raw client, splitting events on a blank line), plus ollama-fetch once it
- * speaks /v1; then call it from `sections` below.
+ * The OpenAI-compatible `/v1/chat/completions` stream (Server-Sent Events, as Ollama's
+ * ChatWriter frames it) read by ollama-fetch/openai, by the `openai` package (openai-node
+ * 7.59.0, exact-pinned, benchmark only) and by a careful raw SSE parse; the JSON.parse ceiling
+ * parses the same events' data already in memory. Then the import cost of each.
  */
-async function openAiCompatible(_server: Server): Promise<void> {
-  console.log('');
-  console.log('/v1 (OpenAI-compatible SSE): not measured yet (see openAiCompatible in compare.bench.ts).');
+async function openAiCompatible(server: Server): Promise<void> {
+  const fixture = v1StreamFixture(settings.streamTokens);
+  const bytes = encoder.encode(fixture.events.join(''));
+  const data = fixture.events.map((event) => event.slice(6, -2)).filter((d) => d !== '[DONE]');
+  const request = { model: 'llama3.2', messages: [{ role: 'user' as const, content: 'Hi' }] };
+  const rows: string[][] = [];
+  for (const mode of V1_MODES) {
+    const base = `${server.base}/v1s/${mode}/v1`;
+    const openai = new OpenAI({ baseURL: base, apiKey: 'ollama', maxRetries: 0 });
+    const run = async (key: V1Case): Promise<number> => {
+      let content = '';
+      let chunks = 0;
+      const start = performance.now();
+      if (key === 'ollama-fetch' || key === 'no read timer') {
+        // `no read timer`: the same call with readTimeout: 0, to show what the read-timeout
+        // watcher (lib/internal/idle.ts, shared with the native calls) costs.
+        const options = { baseURL: base, retry: false, ...(key === 'no read timer' ? { readTimeout: 0 } : {}) };
+        for await (const chunk of chatCompletionsStream(request, options)) {
+          chunks++;
+          content += chunk.choices[0]?.delta.content ?? '';
+        }
+      } else if (key === 'openai-node') {
+        const stream = await openai.chat.completions.create({ ...request, stream: true });
+        for await (const chunk of stream) {
+          chunks++;
+          content += chunk.choices[0]?.delta?.content ?? '';
+        }
+      } else if (key === 'raw SSE') {
+        chunks = await rawSseStream(base, (text) => {
+          content += text;
+        });
+      } else {
+        for (const text of data) {
+          const chunk = JSON.parse(text) as { choices: { delta?: { content?: string } }[] };
+          content += chunk.choices[0]?.delta?.content ?? '';
+          chunks++;
+        }
+      }
+      const ms = performance.now() - start;
+      expect(
+        chunks === fixture.chunks && content === fixture.content,
+        () =>
+          `/v1 ${key} (${mode}): ${chunks} chunks, ${content.length} characters; expected ${fixture.chunks}, ${fixture.content.length}`,
+      );
+      return ms;
+    };
+    const times = await measureRounds(V1_CASES, settings.rounds, run);
+    const mbps = (s: Summary): Summary => mapSummary(s, (ms) => bytes.length / MB / (ms / 1000));
+    const vsOpenai = speedup(times['ollama-fetch'], times['openai-node']);
+    const vsRaw = speedup(times['ollama-fetch'], times['raw SSE']);
+    const label = mode === 'line' ? '1 event' : sizeLabel(Number(mode));
+    rows.push([
+      label,
+      withIqr(mbps(times['ollama-fetch'])),
+      withIqr(mbps(times['no read timer'])),
+      withIqr(mbps(times['openai-node'])),
+      withIqr(mbps(times['raw SSE'])),
+      withIqr(mbps(times['JSON.parse'])),
+      ratio(vsOpenai),
+      ratio(vsRaw),
+      ratio(speedup(times['no read timer'], times['raw SSE'])),
+    ]);
+    keys.push(`/v1 ${label} ${ratio(vsOpenai)} vs openai-node`);
+    rawKeys.push(`/v1 ${label} ${ratio(vsRaw)}`);
+  }
+  table(
+    `/v1 streams over HTTP: chat.completion.chunk SSE of ${fixture.chunks.toLocaleString('en-US')} chunks, ` +
+      `${fixed(bytes.length / MB, 2)} MB, in HTTP chunks of the size shown (MB/s, median [q1–q3])`,
+    [
+      'HTTP chunk',
+      'ollama-fetch',
+      'readTimeout: 0',
+      'openai-node',
+      'raw SSE',
+      'JSON.parse ceiling',
+      '÷ openai-node',
+      '÷ raw SSE',
+      'readTimeout: 0 ÷ raw',
+    ],
+    rows,
+  );
+  note('targets: ≥ 2× openai-node and ≥ 0.9× the raw SSE parse (issue 14).');
+
+  const subpath = new URL('../../ollama-fetch-openai.js', import.meta.url).href;
+  const openaiUrl = import.meta.resolve('openai');
+  const importOf = (url: string): string => `await import(${JSON.stringify(url)});`;
+  const commands = {
+    'node -e 0': ['-e', '0'],
+    'empty ESM module': ['--input-type=module', '-e', importOf('data:text/javascript,')],
+    'ollama-fetch/openai': ['--input-type=module', '-e', importOf(subpath)],
+    'openai (openai-node)': ['--input-type=module', '-e', importOf(openaiUrl)],
+  } as const;
+  type Command = keyof typeof commands;
+  const env = { ...process.env };
+  delete env['NODE_EXTRA_CA_CERTS'];
+  const names = Object.keys(commands) as Command[];
+  const starts = await measureRounds(names, { rounds: settings.coldRuns, warmups: 1 }, async (name) => {
+    const start = performance.now();
+    const result = spawnSync(process.execPath, commands[name], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const ms = performance.now() - start;
+    expect(result.status === 0, () => `import "${name}" failed: ${result.stderr.toString().slice(0, 300)}`);
+    return ms;
+  });
+  const delta = (name: Command, from: Command): Summary =>
+    summarize(starts[name].values.map((v, i) => v - (starts[from].values[i] ?? NaN)));
+  table(
+    `/v1 import: a fresh node process per run, ${settings.coldRuns} runs each (ms, median [q1–q3])`,
+    ['command', 'wall ms', 'Δ vs node -e 0', 'Δ vs empty ESM'],
+    names.map((name) => [
+      name,
+      withIqr(starts[name]),
+      name === 'node -e 0' ? '-' : withIqr(delta(name, 'node -e 0')),
+      name === 'node -e 0' || name === 'empty ESM module' ? '-' : withIqr(delta(name, 'empty ESM module')),
+    ]),
+  );
+  note('target: importing ollama-fetch/openai costs ≤ +5 ms (issue 14).');
+  keys.push(
+    `/v1 import Δ ${num(delta('ollama-fetch/openai', 'node -e 0').median)} vs ${num(delta('openai (openai-node)', 'node -e 0').median)} ms`,
+  );
 }
 
 // ---- Main ---------------------------------------------------------------------------------------
@@ -753,6 +917,7 @@ async function main(): Promise<void> {
   process.once('exit', stop);
   try {
     for (const [name, run] of sections) {
+      if (ONLY !== undefined && name !== ONLY) continue;
       const start = performance.now();
       await run(server);
       note(`(${name}: ${fixed((performance.now() - start) / 1000, 1)} s)`);

@@ -170,3 +170,38 @@ export function piecesOf(bytes: Uint8Array, size: number): Uint8Array[] {
 export function linePieces(lines: readonly string[]): Uint8Array[] {
   return lines.map((line) => encoder.encode(line));
 }
+
+// ---- /v1 (OpenAI-compatible SSE) ------------------------------------------------------------
+
+/** HTTP chunk sizes of the server's /v1s/ scenario; `line` is one event per HTTP chunk. */
+export const V1_MODES = ['line', '64', '16384'] as const;
+
+export interface V1StreamFixture {
+  /** The events, each `data: {...}\n\n` as Ollama's ChatWriter writes them, then `data: [DONE]\n\n`. */
+  events: string[];
+  /** Every delta's content concatenated. */
+  content: string;
+  /** The chunks a client must yield: the content chunks and the finish chunk (not [DONE]). */
+  chunks: number;
+}
+
+/** A /v1/chat/completions stream of `tokens` content chunks, the finish chunk and `[DONE]`. */
+export function v1StreamFixture(tokens: number): V1StreamFixture {
+  const head = { id: 'chatcmpl-7', object: 'chat.completion.chunk', created: 1767225600, model: MODEL };
+  const events: string[] = [];
+  const content: string[] = [];
+  for (let i = 0; i < tokens; i++) {
+    const t = token(i);
+    const delta = i === 0 ? { role: 'assistant', content: t } : { content: t };
+    const chunk = { ...head, system_fingerprint: 'fp_ollama', choices: [{ index: 0, delta, finish_reason: null }] };
+    events.push(`data: ${JSON.stringify(chunk)}\n\n`);
+    content.push(t);
+  }
+  const finish = {
+    ...head,
+    system_fingerprint: 'fp_ollama',
+    choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+  };
+  events.push(`data: ${JSON.stringify(finish)}\n\n`, 'data: [DONE]\n\n');
+  return { events, content: content.join(''), chunks: tokens + 1 };
+}

@@ -13,6 +13,7 @@
 //   /big/api/chat                           `bigTokens` one-line chunks, then the done line
 //   /brk/api/chat                           a short stream, for clients that leave it early
 //   /emb/api/embed                          one vector per input (answers cached by count)
+//   /v1s/<line|64|16384>/v1/chat/completions the /v1 SSE stream fixture in HTTP chunks of that size
 import { createServer, type Socket } from 'node:net';
 import {
   chatLine,
@@ -27,6 +28,8 @@ import {
   smallGenerateWhole,
   STREAM_MODES,
   token,
+  V1_MODES,
+  v1StreamFixture,
 } from './fixtures.ts';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ServerConfig;
@@ -36,6 +39,10 @@ const NDJSON_HEAD = Buffer.from(
   'latin1',
 );
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+const SSE_HEAD = Buffer.from(
+  'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n',
+  'latin1',
+);
 
 /** HTTP chunks, one per piece, as one buffer. */
 function frameChunks(pieces: readonly Uint8Array[]): Buffer {
@@ -70,6 +77,14 @@ for (const mode of STREAM_MODES) {
   const pieces =
     mode === 'line' ? streamFixture.lines.map((line) => encoder.encode(line)) : piecesOf(streamBytes, Number(mode));
   streams.set(mode, ndjsonResponse(pieces));
+}
+
+const v1Fixture = v1StreamFixture(config.streamTokens);
+const v1Bytes = encoder.encode(v1Fixture.events.join(''));
+const v1Streams = new Map<string, Buffer[]>();
+for (const mode of V1_MODES) {
+  const pieces = mode === 'line' ? v1Fixture.events.map((e) => encoder.encode(e)) : piecesOf(v1Bytes, Number(mode));
+  v1Streams.set(mode, [SSE_HEAD, frameChunks(pieces), LAST_CHUNK]);
 }
 
 const small = {
@@ -128,6 +143,9 @@ async function respond(socket: Socket, path: string, body: Buffer): Promise<void
   if (scenario === 's' && endpoint.endsWith('/api/chat')) {
     const mode = endpoint.slice(1, endpoint.indexOf('/', 1));
     write(streams.get(mode) ?? notFound);
+  } else if (scenario === 'v1s' && endpoint.endsWith('/v1/chat/completions')) {
+    const mode = endpoint.slice(1, endpoint.indexOf('/', 1));
+    write(v1Streams.get(mode) ?? notFound);
   } else if (scenario === 'small') {
     const whole = body.includes('"stream":false');
     if (endpoint === '/api/chat') write(whole ? small.chatWhole : small.chatStream);

@@ -7,11 +7,22 @@
 import { gzipSync } from 'node:zlib';
 
 /**
- * 40 kB, with kB = 1,000 bytes: the unit npm uses for "unpacked size" (the official client's
- * 138 kB is measured that way), and the decimal convention of the NDJSON bench's MB. The
- * stricter of the two readings of "40 KB" (40 KiB would be 40,960).
+ * 48 kB, with kB = 1,000 bytes: the unit npm uses for "unpacked size" (the official client's
+ * 138 kB is measured that way). It was 40 kB until the hardening of 0.1: checking every header
+ * value and host before a request, a strict Retry-After parser, naming the field a request
+ * cannot be serialised at, the final chunk completing an answer, the error body's own deadline
+ * and the advice in messages added about 4.5 kB, and web search 1 kB. Each of those is a
+ * failure a user would otherwise meet without a clear error, so the budget moved rather than
+ * the messages; 48 kB leaves a little room and is still a third of what the official client loads.
  */
-export const RUNTIME_BUDGET_BYTES = 40_000;
+export const RUNTIME_BUDGET_BYTES = 48_000;
+
+/**
+ * The budget of the `ollama-fetch/openai` bundle, a file of its own: it carries its own copy
+ * of the shared call layer (a consumer of the subpath alone loads nothing else), so it is
+ * judged on its own, and the root bundle's budget is unchanged by it.
+ */
+export const OPENAI_BUDGET_BYTES = 48_000;
 
 export interface BundleSize {
   /** Bytes on disk: what Node reads and parses at import. */
@@ -53,25 +64,26 @@ export function checkBudget(name: string, bytes: Uint8Array, limit: number = RUN
  * The file a consumer's `import 'ollama-fetch'` loads, read from package.json's `exports`
  * rather than hard-coded, so the budget follows the package if the bundle is ever renamed.
  */
-export function runtimeEntry(packageJson: unknown): string {
-  const exports = (packageJson as { exports?: { '.'?: { default?: unknown } } }).exports;
-  const entry = exports?.['.']?.default;
-  if (typeof entry !== 'string') throw new Error('package.json has no string exports["."].default to measure.');
+export function runtimeEntry(packageJson: unknown, subpath = '.'): string {
+  const exports = (packageJson as { exports?: Record<string, { default?: unknown }> }).exports;
+  const entry = typeof exports === 'object' && exports !== null ? exports[subpath]?.default : undefined;
+  if (typeof entry !== 'string')
+    throw new Error(`package.json has no string exports["${subpath}"].default to measure.`);
   return entry;
 }
 
 /**
  * The budget of `ollama-fetch/compat`'s bundle, which holds the library's calls as well as the
- * class on top of them: the root bundle's budget plus 4 kB for the compat layer, so that neither
- * can grow unnoticed. (The root bundle's budget does not change with it.)
+ * class on top of them: the root bundle's budget plus 2 kB for the compat layer (it leaves out
+ * what the class does not use), so that neither can grow unnoticed.
  */
-export const COMPAT_BUDGET_BYTES = 44_000;
+export const COMPAT_BUDGET_BYTES = 50_000;
 
 /**
  * The budget of `ollama-fetch/tools`'s bundle (the tool loop and the web calls, on the chat
  * stream and the call machinery they need): the root bundle's budget, which it holds only part of.
  */
-export const TOOLS_BUDGET_BYTES = 40_000;
+export const TOOLS_BUDGET_BYTES = 42_000;
 
 /** The file a consumer's `import 'ollama-fetch/<subpath>'` loads, read from package.json's `exports`. */
 export function subpathEntry(packageJson: unknown, subpath: string): string {

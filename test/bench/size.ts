@@ -19,7 +19,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { checkBudget, runtimeEntry } from './size-budget.ts';
+import { checkBudget, OPENAI_BUDGET_BYTES, runtimeEntry } from './size-budget.ts';
 
 // ---------------------------------------------------------------------------------------
 // Settings
@@ -265,9 +265,22 @@ function main(): boolean {
   say(`Node ${process.version}, ${process.platform} ${process.arch}, ${availableParallelism()} CPUs.`);
   say();
   const verdict = reportSizes(entry);
+  // The ollama-fetch/openai subpath: its own self-contained bundle, under its own budget.
+  const openaiEntry = runtimeEntry(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')), './openai').replace(
+    /^\.\//,
+    '',
+  );
+  const openai = checkBudget(openaiEntry, readFileSync(join(root, openaiEntry)), OPENAI_BUDGET_BYTES);
+  say('The ollama-fetch/openai subpath (exports["./openai"].default, a bundle of its own):');
+  table(
+    ['file', 'raw B', 'gzip -9 B', 'gzip default (6) B'],
+    [[openaiEntry, integer(openai.raw), integer(openai.gzip9), integer(openai.gzipDefault)]],
+  );
+  say(`Budget (${fixed(openai.limit / 1000, 0)} kB): ${openai.ok ? 'PASS' : 'FAIL'}: ${openai.reason}.`);
+  say();
   reportImportTime(entry);
-  if (!verdict.ok) process.stderr.write(`FAIL: ${verdict.reason}.\n`);
-  return verdict.ok;
+  for (const failed of [verdict, openai].filter((v) => !v.ok)) process.stderr.write(`FAIL: ${failed.reason}.\n`);
+  return verdict.ok && openai.ok;
 }
 
 try {

@@ -11,7 +11,7 @@
 // the matrix counts that as a failure.
 
 import { compatScenarios } from './compat-suite.ts';
-import { type CompatModule, runSuite, type LibraryModule, type RuntimeKind } from './suite.ts';
+import { type CompatModule, type LibraryModule, type OpenAIModule, type RuntimeKind, runSuite } from './suite.ts';
 
 const scope = globalThis as { Deno?: { args: string[] }; process?: { argv: string[] } };
 const args = scope.Deno?.args ?? scope.process?.argv.slice(2) ?? [];
@@ -20,8 +20,14 @@ if (runtime === undefined || libraryUrl === undefined || url === undefined || re
   throw new Error('usage: main.ts <node|deno|bun> <library module URL> <stand-in URL> <refused URL> [<dead URL>]');
 }
 const lib = (await import(libraryUrl)) as LibraryModule;
+// The /v1 client sits beside the library in the same form: lib/openai/index.ts next to
+// lib/index.ts, ollama-fetch-openai.js next to ollama-fetch.js.
+const openaiUrl = libraryUrl
+  .replace(/\/lib\/index\.ts$/, '/lib/openai/index.ts')
+  .replace(/ollama-fetch\.js$/, 'ollama-fetch-openai.js');
+const openai = openaiUrl === libraryUrl ? undefined : ((await import(openaiUrl)) as OpenAIModule);
 const report = (outcome: unknown): void => console.log(JSON.stringify(outcome));
-const ctx = { lib, runtime: runtime as RuntimeKind, url, refusedUrl, deadUrl };
+const ctx = { lib, openai, runtime: runtime as RuntimeKind, url, refusedUrl, deadUrl };
 await runSuite(ctx, report);
 if (compatUrl !== undefined) {
   const compat = (await import(compatUrl)) as CompatModule;

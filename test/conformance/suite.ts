@@ -7,15 +7,20 @@
 
 import type * as Compat from '../../lib/compat/index.ts';
 import type * as Library from '../../lib/index.ts';
+import type * as OpenAILibrary from '../../lib/openai/index.ts';
 
 export type LibraryModule = typeof Library;
 export type CompatModule = typeof Compat;
+/** The `ollama-fetch/openai` subpath, loaded the same way as the library. */
+export type OpenAIModule = typeof OpenAILibrary;
 
 /** Where the library runs. Only `node` times the connect phase apart (through undici). */
 export type RuntimeKind = 'node' | 'deno' | 'bun' | 'browser';
 
 export interface SuiteContext {
   lib: LibraryModule;
+  /** The /v1 client; its scenarios fail (they are not skipped) when it is missing. */
+  openai?: OpenAIModule | undefined;
   runtime: RuntimeKind;
   /** The stand-in's base URL, `http://127.0.0.1:PORT`. */
   url: string;
@@ -121,7 +126,7 @@ function elapsed(since: number): number {
   return Date.now() - since;
 }
 
-export const scenarios: readonly Scenario[] = [
+const nativeScenarios: readonly Scenario[] = [
   {
     name: 'stream: split multi-byte characters',
     browser: true,
@@ -442,11 +447,133 @@ export const scenarios: readonly Scenario[] = [
   },
 ];
 
+/** The /v1 module of this run, or a failed scenario saying it is missing. */
+function v1Lib(ctx: SuiteContext): OpenAIModule {
+  if (ctx.openai === undefined) throw new Mismatch('no ollama-fetch/openai module was given to this run');
+  return ctx.openai;
+}
+
+/** Options for one /v1 call of this scenario: the stand-in's /v1 base, behaving as `fields` say. */
+function onV1(
+  ctx: SuiteContext,
+  tag: string,
+  fields: Record<string, unknown>,
+  extra: Library.CallOptions = {},
+): OpenAILibrary.OpenAIOptions {
+  const { host: _host, ...options } = on(ctx, tag, fields, extra);
+  return { ...options, baseURL: `${ctx.url}/v1` };
+}
+
+const HELLO_V1 = { model: MODEL, messages: [{ role: 'user' as const, content: 'hi' }] };
+
+const v1Scenarios: readonly Scenario[] = [
+  {
+    name: 'v1 stream: split multi-byte characters',
+    browser: true,
+    async run(ctx, tag) {
+      const tokens = ['Grüße', ' 🦙', ' 日本語', ' ok'];
+      const pieces: string[] = [];
+      let finish: string | null | undefined;
+      const options = onV1(ctx, tag, { tokens, splitCharacters: true, crlf: true, pieceDelayMs: 5 });
+      for await (const chunk of v1Lib(ctx).chatCompletionsStream(HELLO_V1, options)) {
+        const choice = chunk.choices[0];
+        if (typeof choice?.delta.content === 'string') pieces.push(choice.delta.content);
+        if (choice?.finish_reason != null) finish = choice.finish_reason;
+      }
+      expect(JSON.stringify(pieces) === JSON.stringify(tokens), `pieces ${JSON.stringify(pieces)} differ`);
+      expect(finish === 'stop', `finish_reason ${String(finish)}`);
+    },
+  },
+  {
+    name: 'v1 stream: in-band error (OpenAI, vLLM, OpenRouter, llama.cpp shapes)',
+    browser: true,
+    async run(ctx, tag) {
+      for (const dialect of ['openai', 'vllm', 'openrouter', 'llamacpp']) {
+        let got = 0;
+        const errorText = `${dialect} worker died`;
+        const error = await rejection(async () => {
+          const options = onV1(ctx, tag, { dialect, errorAfter: 2, errorText });
+          for await (const _chunk of v1Lib(ctx).chatCompletionsStream(HELLO_V1, options)) got++;
+        });
+        const e = ollamaError(ctx, error, 'stream');
+        expect(e.message.includes(errorText), `${dialect}: the server's text is missing: ${e.message}`);
+        expect(got === 2, `${dialect}: expected the 2 chunks before the error, got ${got}`);
+      }
+    },
+  },
+  {
+    name: 'v1 stream: cut mid-stream',
+    browser: true,
+    async run(ctx, tag) {
+      let got = 0;
+      const yieldedAtRetry: number[] = [];
+      const error = await rejection(async () => {
+        const options = onV1(
+          ctx,
+          tag,
+          { stallAfter: 2, stallMs: 300, closeAfter: 2 },
+          { retry: { baseDelay: 50, onRetry: () => void yieldedAtRetry.push(got) } },
+        );
+        for await (const _chunk of v1Lib(ctx).chatCompletionsStream(HELLO_V1, options)) got++;
+      });
+      const e = ollamaError(ctx, error, 'connection');
+      expect(got === 2, `expected 2 chunks before the cut, got ${got}`);
+      expect(
+        yieldedAtRetry.every((n) => n === 0),
+        `retried after yielding: ${JSON.stringify(yieldedAtRetry)}`,
+      );
+      const requests = await seen(ctx, tag);
+      expect(requests.length === e.attempts, `${e.attempts} attempt(s) counted, ${requests.length} seen`);
+    },
+  },
+  {
+    name: 'v1 stream: truncated without [DONE]',
+    browser: true,
+    async run(ctx, tag) {
+      let got = 0;
+      const error = await rejection(async () => {
+        for await (const _chunk of v1Lib(ctx).chatCompletionsStream(HELLO_V1, onV1(ctx, tag, { omitDone: true })))
+          got++;
+      });
+      const e = ollamaError(ctx, error, 'protocol');
+      expect(/\[DONE\]/.test(e.message), `the message does not name the missing end: ${e.message}`);
+      expect(got === 5, `expected the 5 chunks delivered, got ${got}`);
+      const folded = await rejection(() => v1Lib(ctx).chatCompletions(HELLO_V1, onV1(ctx, tag, { omitDone: true })));
+      ollamaError(ctx, folded, 'protocol');
+    },
+  },
+  {
+    name: 'v1 break out of a stream closes the connection',
+    browser: true,
+    async run(ctx, tag) {
+      const tokens = Array.from({ length: 40 }, (_, i) => ` t${i}`);
+      let got = 0;
+      for await (const _chunk of v1Lib(ctx).chatCompletionsStream(
+        HELLO_V1,
+        onV1(ctx, tag, { tokens, chunkDelayMs: 100 }),
+      )) {
+        if (++got === 2) break;
+      }
+      const requests = await eventually(
+        ctx,
+        tag,
+        (s) => s.length === 1 && s[0]?.closed === true,
+        3000,
+        'the connection stayed open after break',
+      );
+      expect(requests[0]?.clientDisconnected === true, 'the stand-in did not see the client leave');
+      expect((requests[0]?.chunksWritten ?? 0) < 20, `the model kept generating: ${requests[0]?.chunksWritten} chunks`);
+    },
+  },
+];
+
 /**
  * Runs the scenarios one after another (they share one stand-in) and reports each outcome as
  * it lands. A scenario that hangs is cut off at its limit and reported, and the run goes on.
  * `list` is this file's scenarios unless another list (compat-suite.ts) is given.
  */
+export const scenarios: readonly Scenario[] = [...nativeScenarios, ...v1Scenarios];
+
 export async function runSuite(
   ctx: SuiteContext,
   report: (outcome: Outcome) => void = () => {},

@@ -46,6 +46,9 @@ const MUST_SHIP = [
   'lib/index.ts',
   'lib/chat.ts',
   'lib/internal/call.ts',
+  'dist/ollama-fetch-openai.js',
+  'dist/lib/openai/index.d.ts',
+  'lib/openai/index.ts',
 ];
 const MUST_NOT_SHIP = [
   /^test\//,
@@ -91,6 +94,26 @@ load().then(async ({ chatStream }) => {
   console.log(JSON.stringify({ text, chunks, how: process.features.require_module ? 'require' : 'import' }));
 });
 `;
+
+// The /v1 subpath by its name, as a user of `ollama-fetch/openai` writes it.
+const V1_PROGRAM = `import { chatCompletionsStream } from 'ollama-fetch/openai';
+let text = '';
+for await (const chunk of chatCompletionsStream(
+  { model: 'llama3.2', messages: [{ role: 'user', content: 'Hi' }] },
+  { baseURL: process.argv[2] + '/v1', headers: { 'x-fake-behaviour': '{"splitCharacters":true,"pieceDelayMs":2}' } },
+)) text += chunk.choices[0]?.delta.content ?? '';
+console.log(JSON.stringify({ text }));
+`;
+
+/** Runs the /v1 program in `dir` against the stand-in; says what it printed. */
+async function runV1Program(dir: string, host: string): Promise<string> {
+  await writeFile(join(dir, 'v1.js'), V1_PROGRAM);
+  const result = await run(process.execPath, ['v1.js', host], { cwd: dir, timeout: 60_000 });
+  if (result.code !== 0) throw new Error(`node v1.js exited ${result.code}:\n${result.stderr.slice(-2000)}`);
+  const printed = result.stdout.trim();
+  if (printed !== '{"text":"Hello from the stand-in."}') throw new Error(`v1.js printed ${printed}`);
+  return printed;
+}
 
 interface Step {
   name: string;
@@ -194,6 +217,9 @@ async function main(): Promise<void> {
     });
     await step("import('ollama-fetch') from the git install streams a chat", () =>
       runProgram(fromGit, 'chat.js', ESM_PROGRAM, fake.url),
+    );
+    await step("import('ollama-fetch/openai') from the git install streams a /v1 chat", () =>
+      runV1Program(fromGit, fake.url),
     );
 
     await step('npm ci in the clone (prepare builds dist/)', async () => {

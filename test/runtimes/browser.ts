@@ -19,10 +19,11 @@ function page(refusedUrl: string, deadUrl: string): string {
 <script type="module">
   import * as lib from '/ollama-fetch.js';
   import * as compat from '/ollama-fetch-compat.js';
+  import * as openai from '/ollama-fetch-openai.js';
   import { runSuite } from '/suite.js';
   import { compatScenarios } from '/compat-suite.js';
   const ctx = {
-    lib, runtime: 'browser', url: location.origin,
+    lib, openai, runtime: 'browser', url: location.origin,
     refusedUrl: ${JSON.stringify(refusedUrl)}, deadUrl: ${JSON.stringify(deadUrl)},
   };
   window.conformance = (async () => [
@@ -72,6 +73,10 @@ export async function browserOutcomes(
       '/ollama-fetch.js': {
         type: 'text/javascript; charset=utf-8',
         body: await readFile(join(dist, 'ollama-fetch.js')),
+      },
+      '/ollama-fetch-openai.js': {
+        type: 'text/javascript; charset=utf-8',
+        body: await readFile(join(dist, 'ollama-fetch-openai.js')),
       },
       '/suite.js': {
         type: 'text/javascript; charset=utf-8',

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { chat, chatStream } from '../../lib/index.ts';
+import { chatCompletions, chatCompletionsStream } from '../../lib/openai/index.ts';
 import { collect } from '../support/chunks.ts';
 import { behaviourHeader, startFakeOllama, type FakeOllama } from '../support/fake-ollama.ts';
 
@@ -56,6 +57,28 @@ test('a response withheld 310 s', { concurrency: true, timeout: 400_000 }, async
         }),
       );
       assert.equal(chunks.at(-1)?.done, true);
+    }),
+
+    t.test('/v1 chatCompletions with readTimeout: 0 waits out 310 s without headers (openai-node #2153)', async () => {
+      const started = performance.now();
+      const reply = await chatCompletions(hello, {
+        baseURL: `${fake.url}/v1`,
+        readTimeout: 0,
+        headers: behaviourHeader({ headersDelayMs: SILENCE }),
+      });
+      assert.equal(reply.choices[0]?.finish_reason, 'stop');
+      assert.ok(performance.now() - started >= SILENCE - 100);
+    }),
+
+    t.test('/v1 chatCompletionsStream with readTimeout: 0 outlasts a 310 s silence mid-stream', async () => {
+      const chunks = await collect(
+        chatCompletionsStream(hello, {
+          baseURL: `${fake.url}/v1`,
+          readTimeout: 0,
+          headers: behaviourHeader({ stallAfter: 1, stallMs: SILENCE }),
+        }),
+      );
+      assert.equal(chunks.at(-1)?.choices[0]?.finish_reason, 'stop');
     }),
   ]);
 });

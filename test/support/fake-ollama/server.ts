@@ -15,6 +15,7 @@ import { listed, psBody, register, tagsBody, type RunningModel } from './registr
 import { JSON_UTF8, single } from './reply.ts';
 import type { Call, Store } from './store.ts';
 import type { FakeOllama, FakeOllamaOptions, RecordedRequest, StaticFile } from './types.ts';
+import { serveV1Exchange } from './v1.ts';
 import { WEB_PATHS, webAnswer } from './web.ts';
 import { endLife, sendWhole, type Exchange, type Lifeline } from './wire.ts';
 
@@ -133,6 +134,14 @@ async function serve(state: State, ex: Exchange, method: string, path: string): 
   const plain = (status: number, body: string): Promise<void> =>
     sendWhole(ex, status, { 'Content-Type': 'text/plain' }, body);
   ex.record.pendingChunks = 1;
+  if (path.startsWith('/v1/')) {
+    // The OpenAI-compatible side (v1.ts). A listing takes a behaviour from the header only.
+    const header = typeof ex.record.headers[BEHAVIOUR_HEADER] === 'string';
+    const b = method === 'POST' || header ? pickBehaviour(state, ex.record.headers) : {};
+    if (typeof b === 'string') return plain(400, b);
+    configure(ex, b);
+    return serveV1Exchange(ex, state.store.registry, method, path, b);
+  }
   if (route === undefined || allowed === undefined) return plain(404, '404 page not found');
   if (!allowed.includes(method)) return plain(405, '405 method not allowed');
 

@@ -1,11 +1,11 @@
-import { readJson } from '../internal/attempt.ts';
-import { callOnce } from '../internal/call.ts';
-import { contextOf, type Exchange } from '../internal/exchange.ts';
-import { notOllama } from '../internal/protocol-error.ts';
-import { resolveOptions } from '../internal/resolve-options.ts';
-import { requestJson } from '../internal/serialise.ts';
-import type { CallOptions } from '../options.ts';
-import { count } from '../retry.ts';
+import { readJson } from './internal/attempt.ts';
+import { callOnce } from './internal/call.ts';
+import { contextOf, type Exchange } from './internal/exchange.ts';
+import { notOllama } from './internal/protocol-error.ts';
+import { resolveOptions } from './internal/resolve-options.ts';
+import { requestJson } from './internal/serialise.ts';
+import type { CallOptions } from './options.ts';
+import { count } from './retry.ts';
 
 /** POST https://ollama.com/api/web_search. */
 export interface WebSearchRequest {

@@ -1,0 +1,50 @@
+import { readJson } from '../internal/attempt.ts';
+import { callOnce, callStream } from '../internal/call.ts';
+import type { Exchange } from '../internal/exchange.ts';
+import type { ResolvedOptions } from '../internal/resolve-options.ts';
+import { requireModel } from '../internal/validate.ts';
+import { readEvents } from './internal/events.ts';
+import { type SendMode, streamed, v1Exchange } from './internal/exchange.ts';
+import { foldCompletion } from './internal/fold.ts';
+import { resolveV1 } from './internal/resolve.ts';
+import type { Completion, CompletionRequest, OpenAIOptions } from './types.ts';
+
+// POST /v1/completions (`text_completion`): the same pair as chat, for a bare prompt.
+
+/** POST {base}/completions with `stream: true`: every chunk as sent, under the same rules as
+ * `chatCompletionsStream`. */
+export function completionsStream(
+  request: CompletionRequest,
+  options?: OpenAIOptions,
+): AsyncGenerator<Completion, void, undefined> {
+  const exchange = completionExchange('completionsStream', request, 'stream');
+  return callStream<Completion>(exchange, resolveV1(options), readEvents);
+}
+
+/** POST {base}/completions, answered as one object, folded from the stream as
+ * `chatCompletions` does (or sent as it is with `stream: false`). */
+export async function completions(request: CompletionRequest, options?: OpenAIOptions): Promise<Completion> {
+  const stream = (request as { stream?: unknown } | null | undefined)?.stream;
+  if (stream === true) {
+    throw new TypeError('completions: for stream: true use completionsStream, which yields the chunks');
+  }
+  const exchange = completionExchange('completions', request, stream === false ? 'plain' : 'fold');
+  const resolved = resolveV1(options);
+  if (stream === false) return callOnce<Completion>(exchange, resolved, readJson);
+  return callOnce(exchange, resolved, readCompletion);
+}
+
+async function readCompletion(exchange: Exchange, options: ResolvedOptions): Promise<Completion> {
+  return foldCompletion(await readEvents<Completion>(exchange, options));
+}
+
+function completionExchange(call: string, request: CompletionRequest, mode: SendMode): Exchange {
+  const model = requireModel(call, request);
+  const { prompt } = request;
+  if (typeof prompt !== 'string' && !(Array.isArray(prompt) && prompt.every((item) => typeof item === 'string'))) {
+    throw new TypeError(
+      `${call}: request.prompt must be a string (or, where the server allows it, an array of strings)`,
+    );
+  }
+  return v1Exchange(call, '/completions', streamed(request, mode), model, mode !== 'plain');
+}

@@ -1,0 +1,219 @@
+import { isOllamaError, withUrl } from '../../errors.ts';
+import { type OpenExchange, send } from '../../internal/attempt.ts';
+import { runOut } from '../../internal/chunks.ts';
+import type { Batches, Exchange, RequestContext } from '../../internal/exchange.ts';
+import { idleTimer } from '../../internal/idle.ts';
+import { incomplete, notAnObject } from '../../internal/protocol-error.ts';
+import { parseJson, readText } from '../../internal/read-body.ts';
+import type { ResolvedOptions } from '../../internal/resolve-options.ts';
+import { readTimeoutError } from '../../internal/timeout-error.ts';
+import { type SseEvent, SseParser } from '../sse.ts';
+import { notAnEventStream, notJsonEvent, v1StreamError } from './openai-error.ts';
+
+type Chunk = Record<string, unknown>;
+
+const END = '[DONE]';
+
+interface State {
+  received: number;
+  /** A choice carried a `finish_reason`. */
+  finished: boolean;
+  /** `data: [DONE]` arrived. */
+  done: boolean;
+}
+
+/**
+ * Reads one attempt at a streaming /v1 endpoint: the JSON of every event, without `[DONE]`,
+ * handed on in one batch per network read. The rules that keep an answer from being lost in
+ * silence: an error in any shape servers use (`data: {"error":…}`, vLLM's flat
+ * `{"object":"error",…}`, a choice with `finish_reason: "error"`, llama.cpp's `error:` field)
+ * ends the stream with a `stream` error after the chunks delivered; an event that is not a
+ * JSON object is a `protocol` error; and a stream that ends with neither `[DONE]` nor any
+ * `finish_reason` is a `protocol` error, never a normal end. Events with empty data and
+ * comments (`: OPENROUTER PROCESSING`) are skipped. `[DONE]` completes the answer: what follows
+ * it (more bytes, a silence, a reset) is never reported, and the body is let run out for a
+ * moment so that its connection stays pooled.
+ */
+export async function readEvents<T>(exchange: Exchange, options: ResolvedOptions): Promise<Batches<T>> {
+  return eventsOf<T>(await send(exchange, options), options);
+}
+
+function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T> {
+  const { context, response } = opened;
+  const { readTimeout } = options;
+  const requestId = response.headers.get('x-request-id') ?? undefined;
+  const type = response.headers.get('content-type') ?? '';
+  const state: State = { received: 0, finished: false, done: false };
+  const jsonInstead = type.includes('application/json');
+  const reader = jsonInstead ? undefined : response.body?.getReader();
+  const parser = new SseParser({ maxEventSize: options.maxLineLength });
+  const idle =
+    reader !== undefined && readTimeout > 0
+      ? idleTimer(readTimeout, () => void reader.cancel().catch(ignore))
+      : undefined;
+  let closed = false;
+  let settling: Promise<void> | undefined;
+  let pending: unknown;
+
+  const finish = (ended: boolean): void => {
+    if (closed) return;
+    closed = true;
+    idle?.dispose();
+    if (!ended) reader?.cancel().catch(ignore);
+    opened.release();
+  };
+  const settle = async (): Promise<void> => {
+    idle?.dispose();
+    finish(reader === undefined || (await runOut(reader)));
+  };
+
+  /** A server that reports its failure as one JSON object with a 200, not as events. */
+  const whole = async (): Promise<never> => {
+    const body = await readText(response.body, options.maxLineLength, readTimeout);
+    finish(true);
+    if (body.silent) throw readTimeoutError(context, { limit: readTimeout, received: 0 });
+    check(context, parseJson(body, options.maxLineLength, context.url), state, requestId);
+    throw notAnEventStream(context, type);
+  };
+
+  /** The chunks of `events`, up to the first that breaks a rule (kept in `pending`) or `[DONE]`. */
+  const take = (events: readonly SseEvent[]): T[] => {
+    const batch: T[] = [];
+    for (const event of events) {
+      try {
+        const chunk = chunkOf(context, event, state, requestId);
+        if (state.done) break;
+        if (chunk !== undefined) batch.push(chunk as T);
+      } catch (error) {
+        // `chunkOf` throws only its own errors and JSON.parse's (no try around each parse: it
+        // would slow every parse down by a third).
+        pending = isOllamaError(error) ? error : notJsonEvent(context, state.received + 1, event.data, error);
+        break;
+      }
+    }
+    return batch;
+  };
+
+  return {
+    async next(): Promise<T[] | undefined> {
+      if (settling !== undefined) {
+        await settling;
+        return undefined;
+      }
+      try {
+        if (pending !== undefined) throw pending;
+        if (closed) return undefined;
+        if (jsonInstead) return await whole();
+        for (;;) {
+          let events: readonly SseEvent[] = [];
+          let ended = true;
+          if (reader !== undefined) {
+            idle?.begin();
+            const { done, value } = await reader.read();
+            idle?.end();
+            if (idle?.fired === true) throw readTimeoutError(context, { limit: readTimeout, received: state.received });
+            ended = done;
+            events = feed(parser, done ? undefined : value, context.url);
+          }
+          const batch = events.length === 0 ? [] : take(events);
+          if (state.done && settling === undefined && pending === undefined) {
+            if (ended) finish(true);
+            else settling = settle();
+          } else if (ended && settling === undefined) {
+            finish(true);
+            if (parser.unfinished?.data === END) state.done = true;
+            if (!state.done && !state.finished && pending === undefined) {
+              pending = incomplete(
+                context,
+                response.status,
+                state.received,
+                'data: [DONE], or a chunk with a finish_reason',
+              );
+            }
+          }
+          if (batch.length > 0) return batch;
+          if (pending !== undefined) throw pending;
+          if (ended || state.done) {
+            if (settling !== undefined) await settling;
+            return undefined;
+          }
+        }
+      } catch (error) {
+        pending = undefined;
+        finish(false);
+        throw opened.failure(error, state.received);
+      }
+    },
+    close(): Promise<void> {
+      if (settling !== undefined) return settling;
+      finish(false);
+      return Promise.resolve();
+    },
+  };
+}
+
+/** The chunk an event carries; undefined for an event with no data, and for `[DONE]`. */
+function chunkOf(
+  context: RequestContext,
+  event: SseEvent,
+  state: State,
+  requestId: string | undefined,
+): Chunk | undefined {
+  if (event.error !== undefined) {
+    throw v1StreamError(context, state.received, parseOr(event.error), requestId);
+  }
+  const { data } = event;
+  if (data === '') return undefined;
+  if (data === END) {
+    state.done = true;
+    return undefined;
+  }
+  const chunk = check(context, JSON.parse(data), state, requestId);
+  state.received++;
+  return chunk;
+}
+
+/** The chunk, unless it reports a failure. */
+function check(context: RequestContext, value: unknown, state: State, requestId: string | undefined): Chunk {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw notAnObject(context, 200, state.received + 1, value);
+  }
+  const chunk = value as Chunk;
+  const { error } = chunk;
+  if (error !== undefined && error !== null) throw v1StreamError(context, state.received, chunk, requestId);
+  if (chunk.object === 'error') throw v1StreamError(context, state.received, chunk, requestId);
+  const { choices } = chunk;
+  if (Array.isArray(choices)) {
+    for (const choice of choices as Chunk[]) {
+      const reason = choice?.finish_reason;
+      if (reason === 'error') {
+        throw v1StreamError(
+          context,
+          state.received,
+          choice.error ?? 'finish_reason "error" without a message',
+          requestId,
+        );
+      }
+      if (reason !== null && reason !== undefined) state.finished = true;
+    }
+  }
+  return chunk;
+}
+
+function parseOr(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function feed(parser: SseParser, chunk: Uint8Array | undefined, url: string): readonly SseEvent[] {
+  try {
+    return chunk === undefined ? parser.end() : parser.feed(chunk);
+  } catch (error) {
+    throw isOllamaError(error) ? withUrl(error, url) : error;
+  }
+}
+
+function ignore(): void {}

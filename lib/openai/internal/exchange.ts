@@ -1,0 +1,29 @@
+import type { Exchange } from '../../internal/exchange.ts';
+import { requestJson } from '../../internal/serialise.ts';
+import { v1HttpError } from './openai-error.ts';
+
+/** How a /v1 call sends its request: `stream` streaming as it is, `fold` streaming with the
+ * usage asked for (to fold into the `stream: false` answer), `plain` untouched. */
+export type SendMode = 'stream' | 'fold' | 'plain';
+
+export function streamed<T extends { stream?: boolean | undefined; stream_options?: object | undefined }>(
+  request: T,
+  mode: SendMode,
+): T {
+  if (mode === 'plain') return request;
+  if (mode === 'stream') return { ...request, stream: true };
+  return { ...request, stream: true, stream_options: { ...request.stream_options, include_usage: true } };
+}
+
+/** A POST of `body` (serialised once, here, so a body that cannot be sent fails before any
+ * attempt, naming `call`). */
+export function v1Exchange(call: string, path: string, body: unknown, model: string, events: boolean): Exchange {
+  return {
+    method: 'POST',
+    path,
+    json: requestJson(call, body),
+    model,
+    accept: events ? 'text/event-stream' : 'application/json',
+    httpError: v1HttpError,
+  };
+}

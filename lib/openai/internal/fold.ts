@@ -1,0 +1,194 @@
+import type { Batches } from '../../internal/exchange.ts';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionMessage,
+  Completion,
+  ToolCall,
+  ToolCallDelta,
+} from '../types.ts';
+
+// Folds a /v1 stream into the one object the server answers for `stream: false`. The rules,
+// checked against fixtures that hold both forms of one answer (test/fixtures/v1/):
+// - top level: `id`, `created`, `model`, `system_fingerprint` and any other field as the
+//   chunks carry them, `object` renamed, `usage` from the last chunk that has one (the usage
+//   chunk with `choices: []`; Ollama's /v1/completions also puts a zero usage on every chunk);
+// - per choice, by `index`: text fields joined (`content`, `refusal`, and reasoning under the
+//   server's own name, `reasoning` or `reasoning_content`), a field only ever `null` stays
+//   `null`; `finish_reason` the last one sent; `logprobs.content` collected;
+// - tool calls by their `index`: a call that arrived whole in one delta (Ollama) is kept as
+//   sent, `index` included, as Ollama's full answer has it; a call assembled from fragments
+//   (OpenAI, vLLM) is `{ id, type, function: { name, arguments } }`, the form of their answers.
+
+type Loose = Record<string, unknown>;
+
+const JOINED = ['content', 'refusal', 'reasoning', 'reasoning_content'] as const;
+
+class ChoiceParts {
+  readonly index: number;
+  role: unknown = 'assistant';
+  readonly text = new Map<string, string | null>();
+  readonly calls = new Map<number, { call: Loose; whole: boolean; args: string }>();
+  finish: unknown = null;
+  logprobs: unknown[] | null | undefined;
+  readonly extra: Loose = {};
+
+  constructor(index: number) {
+    this.index = index;
+  }
+
+  addChoice(choice: Loose, field: string): void {
+    for (const key in choice) {
+      const value = choice[key];
+      if (key === 'index' || key === field) continue;
+      if (key === 'finish_reason') {
+        if (value !== null && value !== undefined) this.finish = value;
+      } else if (key === 'logprobs') this.addLogprobs(value);
+      else if (value !== undefined) this.extra[key] = value;
+    }
+  }
+
+  addLogprobs(value: unknown): void {
+    const content = (value as { content?: unknown } | null)?.content;
+    if (Array.isArray(content)) {
+      this.logprobs ??= [];
+      for (const entry of content) this.logprobs.push(entry);
+    } else if (this.logprobs === undefined) this.logprobs = null;
+  }
+
+  addText(key: string, value: unknown): void {
+    if (typeof value === 'string') this.text.set(key, (this.text.get(key) ?? '') + value);
+    else if (value === null && !this.text.has(key)) this.text.set(key, null);
+  }
+
+  addCalls(deltas: unknown): void {
+    if (!Array.isArray(deltas)) return;
+    for (const delta of deltas as ToolCallDelta[]) {
+      const index = typeof delta.index === 'number' ? delta.index : this.calls.size;
+      const known = this.calls.get(index);
+      const fn = delta.function ?? {};
+      if (known === undefined) {
+        const whole = typeof delta.id === 'string' && typeof fn.name === 'string' && isJson(fn.arguments);
+        this.calls.set(index, { call: { ...delta, function: { ...fn } }, whole, args: fn.arguments ?? '' });
+      } else {
+        known.whole = false;
+        const target = known.call.function as Loose;
+        if (typeof fn.name === 'string' && fn.name !== '') target.name = fn.name;
+        if (typeof delta.id === 'string' && delta.id !== '') known.call.id = delta.id;
+        if (typeof delta.type === 'string') known.call.type = delta.type;
+        if (typeof fn.arguments === 'string') known.args += fn.arguments;
+      }
+    }
+  }
+
+  toolCalls(): ToolCall[] {
+    const ordered = [...this.calls.entries()].sort(([a], [b]) => a - b);
+    return ordered.map(([, { call, whole, args }]) => {
+      if (whole) return call as ToolCall;
+      const fn = call.function as Loose;
+      const built: Loose = { id: call.id, type: call.type ?? 'function', function: { ...fn, arguments: args } };
+      for (const key in call) if (!(key in built) && key !== 'index') built[key] = call[key];
+      return built as ToolCall;
+    });
+  }
+}
+
+function isJson(text: unknown): boolean {
+  if (typeof text !== 'string') return false;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+class Folded {
+  readonly top: Loose = {};
+  readonly choices = new Map<number, ChoiceParts>();
+  usage: unknown;
+
+  addTop(chunk: Loose): void {
+    for (const key in chunk) {
+      if (key === 'choices' || key === 'object') continue;
+      const value = chunk[key];
+      if (key === 'usage') {
+        if (value !== null && value !== undefined) this.usage = value;
+      } else if (!(key in this.top) || (value !== null && value !== undefined)) this.top[key] = value;
+    }
+  }
+
+  choice(raw: Loose): ChoiceParts {
+    const index = typeof raw.index === 'number' ? raw.index : 0;
+    let parts = this.choices.get(index);
+    if (parts === undefined) {
+      parts = new ChoiceParts(index);
+      this.choices.set(index, parts);
+    }
+    return parts;
+  }
+
+  result(object: string, choices: Loose[]): Loose {
+    const out: Loose = { ...this.top, object, choices };
+    if (this.usage !== undefined) out.usage = this.usage;
+    return out;
+  }
+}
+
+function sorted(folded: Folded): ChoiceParts[] {
+  return [...folded.choices.values()].sort((a, b) => a.index - b.index);
+}
+
+function finishChoice(parts: ChoiceParts, body: Loose, bodyKey: string): Loose {
+  const choice: Loose = { index: parts.index, [bodyKey]: body, ...parts.extra, finish_reason: parts.finish };
+  if (parts.logprobs !== undefined) choice.logprobs = parts.logprobs === null ? null : { content: parts.logprobs };
+  return choice;
+}
+
+export async function foldChatCompletion(batches: Batches<ChatCompletionChunk>): Promise<ChatCompletion> {
+  const folded = new Folded();
+  for (let batch = await batches.next(); batch !== undefined; batch = await batches.next())
+    for (const chunk of batch) {
+      folded.addTop(chunk);
+      for (const raw of chunk.choices ?? []) {
+        const parts = folded.choice(raw);
+        parts.addChoice(raw, 'delta');
+        const delta = (raw.delta ?? {}) as Loose;
+        for (const key in delta) {
+          const value = delta[key];
+          if (key === 'role') {
+            if (typeof value === 'string' && value !== '') parts.role = value;
+          } else if (key === 'tool_calls') parts.addCalls(value);
+          else if ((JOINED as readonly string[]).includes(key)) parts.addText(key, value);
+        }
+      }
+    }
+  const choices = sorted(folded).map((parts) => {
+    const message: Loose = { role: parts.role, content: parts.text.get('content') ?? null };
+    for (const key of JOINED) if (key !== 'content' && parts.text.has(key)) message[key] = parts.text.get(key);
+    if (parts.calls.size > 0) message.tool_calls = parts.toolCalls();
+    return finishChoice(parts, message as ChatCompletionMessage as Loose, 'message');
+  });
+  return folded.result('chat.completion', choices) as ChatCompletion;
+}
+
+export async function foldCompletion(batches: Batches<Completion>): Promise<Completion> {
+  const folded = new Folded();
+  const texts = new Map<number, string>();
+  for (let batch = await batches.next(); batch !== undefined; batch = await batches.next())
+    for (const chunk of batch) {
+      folded.addTop(chunk);
+      for (const raw of chunk.choices ?? []) {
+        const parts = folded.choice(raw as Loose);
+        parts.addChoice(raw as Loose, 'text');
+        if (typeof raw.text === 'string') texts.set(parts.index, (texts.get(parts.index) ?? '') + raw.text);
+      }
+    }
+  const choices = sorted(folded).map((parts) => {
+    const choice: Loose = { text: texts.get(parts.index) ?? '', index: parts.index, ...parts.extra };
+    if (parts.logprobs !== undefined) choice.logprobs = parts.logprobs === null ? null : { content: parts.logprobs };
+    choice.finish_reason = parts.finish;
+    return choice;
+  });
+  return folded.result('text_completion', choices) as Completion;
+}

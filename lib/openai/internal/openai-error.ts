@@ -1,0 +1,192 @@
+import { OllamaError, preview } from '../../errors.ts';
+import type { RequestContext } from '../../internal/exchange.ts';
+import { redact } from '../../internal/header-values.ts';
+import { previewValue } from '../../internal/protocol-error.ts';
+import { readText } from '../../internal/read-body.ts';
+import { retryAfterOf } from '../../internal/retry-after.ts';
+import { rateLimitOf, shouldRetryOf } from './rate-limit.ts';
+
+// The errors of the /v1 calls: a non-2xx answer in any of the dialects OpenAI-compatible
+// servers speak, and the failures a server reports inside a 200 event stream.
+
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+interface Said {
+  message: string;
+  type?: string;
+  code?: string;
+}
+
+function text(value: unknown): string | undefined {
+  if (typeof value === 'string' && value.trim() !== '') return value;
+  if (typeof value === 'number') return String(value);
+  return undefined;
+}
+
+/**
+ * What a server said in an error object, whatever its dialect: OpenAI's and Ollama's
+ * `{"error":{"message","type","param","code"}}`, OpenRouter's `{"error":{"code":402,"message",
+ * "metadata"}}`, older vLLM's flat `{"object":"error","message",…}`, Ollama's native
+ * `{"error":"…"}`, a bare `{"message"}`, FastAPI's `{"detail"}`.
+ */
+export function saidBy(value: unknown): Said | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Record<string, unknown>;
+  const nested = record.error;
+  if (typeof nested === 'string' && nested.trim() !== '') return { message: nested };
+  let source: Record<string, unknown>;
+  if (typeof nested === 'object' && nested !== null) source = nested as Record<string, unknown>;
+  else if (nested === undefined || nested === null) source = record;
+  else return undefined;
+  let message = text(source.message);
+  if (message === undefined && source === record) {
+    const detail = record.detail;
+    message = text(detail) ?? (Array.isArray(detail) ? previewValue(detail, 300) : undefined);
+  }
+  if (message === undefined) return source === record ? undefined : { message: previewValue(nested, 300) };
+  const said: Said = { message };
+  const type = text(source.type);
+  const code = text(source.code);
+  if (type !== undefined) said.type = type;
+  if (code !== undefined) said.code = code;
+  // OpenRouter names the provider that failed, and may carry its raw words.
+  const metadata = source.metadata as { provider_name?: unknown; raw?: unknown } | undefined;
+  const provider = text(metadata?.provider_name);
+  if (provider !== undefined)
+    said.message += ` (provider ${provider}${text(metadata?.raw) === undefined ? '' : `: ${preview(String(metadata?.raw), 200)}`})`;
+  return said;
+}
+
+function render(said: Said): string {
+  const extra = [said.type === undefined ? '' : `type ${said.type}`, said.code === undefined ? '' : `code ${said.code}`]
+    .filter((part) => part !== '')
+    .join(', ');
+  return extra === '' ? said.message : `${said.message} (${extra})`;
+}
+
+function parse(body: string): unknown {
+  if (!body.trimStart().startsWith('{')) return undefined;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A non-2xx answer of a /v1 call as an `http` error: the server's own message, the request
+ * id, the parsed rate-limit headers, the wait it asked for (`retry-after-ms` first) and its
+ * `x-should-retry`. The body is read (at most 64 KiB) so the connection is released. */
+export async function v1HttpError(
+  response: Response,
+  stream: ReadableStream<Uint8Array> | null,
+  context: RequestContext,
+): Promise<OllamaError> {
+  let body = '';
+  try {
+    body = (await readText(stream, ERROR_BODY_LIMIT)).text;
+  } catch {
+    // The status alone still says what happened.
+  }
+  // A proxy's error page may quote the key it was sent; neither the message nor error.body does.
+  body = redact(body, context.secrets);
+  const said = saidBy(parse(body));
+  const type = response.headers.get('content-type') ?? '';
+  const told =
+    said !== undefined
+      ? `: ${render(said)}`
+      : body.trim() === ''
+        ? ' with an empty body'
+        : `: ${summarise(body, type)}`;
+  const status = `${response.status}${response.statusText === '' ? '' : ` ${response.statusText}`}`;
+  const message = `The server answered HTTP ${status} to ${context.method} ${context.url}${told}. ${hint(response.status, said, context)}`;
+  return new OllamaError({
+    kind: 'http',
+    message: message.trim(),
+    status: response.status,
+    url: context.url,
+    body,
+    code: said?.code,
+    retryAfter: retryAfterOf(response.headers),
+    requestId: response.headers.get('x-request-id') ?? undefined,
+    rateLimit: rateLimitOf(response.headers),
+    shouldRetry: shouldRetryOf(response.headers),
+  });
+}
+
+function summarise(body: string, type: string): string {
+  if (/html/i.test(type) || /^\s*</.test(body)) {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1];
+    const words =
+      title !== undefined && title.trim() !== ''
+        ? title
+        : body.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
+    return `an HTML page "${preview(words, 100)}" (${body.length} characters): a proxy or another server answered`;
+  }
+  return `"${preview(body, 200)}"`;
+}
+
+function hint(status: number, said: Said | undefined, context: RequestContext): string {
+  if (status === 404 && said !== undefined && /not found/i.test(said.message) && context.model !== undefined) {
+    return context.local
+      ? `If this is Ollama, run \`ollama pull ${context.model}\` (or pick one that \`ollama list\` shows).`
+      : `Check the model name "${context.model}" against the server's GET /models.`;
+  }
+  if (status === 404)
+    return 'Check that the base URL ends with the API prefix (often /v1) and the server serves this path.';
+  if (status === 401 || status === 403)
+    return 'The server refused the API key: check options.apiKey (or OPENAI_API_KEY).';
+  if (status === 402) return 'The account behind the API key is out of credits: add credits, or use another key.';
+  if (status === 429) return 'Rate limited: error.retryAfter has the wait asked for, error.rateLimit the limits.';
+  if (status >= 502 && status <= 504) return 'A proxy or gateway could not reach the model server; try again shortly.';
+  if (status >= 500) return 'The server failed while handling the request; its log has the details.';
+  if (status === 400 || status === 422)
+    return 'The server rejected the request as invalid; fix the field its message names.';
+  return '';
+}
+
+/** A failure the server reported inside a 200 event stream, in any of the shapes in use,
+ * after the chunks already delivered. */
+export function v1StreamError(
+  context: RequestContext,
+  received: number,
+  said: unknown,
+  requestId: string | undefined,
+): OllamaError {
+  const found = saidBy(said);
+  const words = redact(
+    found !== undefined ? render(found) : typeof said === 'string' ? said : previewValue(said, 500),
+    context.secrets,
+  );
+  return new OllamaError({
+    kind: 'stream',
+    message: `The server reported an error after ${received} chunk(s) of ${context.method} ${context.url}: ${words}`,
+    status: 200,
+    url: context.url,
+    code: found?.code,
+    requestId,
+  });
+}
+
+export function notJsonEvent(context: RequestContext, index: number, data: string, cause: unknown): OllamaError {
+  return new OllamaError({
+    kind: 'protocol',
+    message:
+      `Event ${index} of ${context.method} ${context.url} is not JSON: "${preview(data, 120)}". The server ` +
+      'is not speaking the OpenAI event stream, or a proxy rewrote it.',
+    status: 200,
+    url: context.url,
+    line: data.slice(0, 200),
+    cause,
+  });
+}
+
+export function notAnEventStream(context: RequestContext, type: string): OllamaError {
+  return new OllamaError({
+    kind: 'protocol',
+    message:
+      `${context.method} ${context.url} answered 200 with Content-Type "${type}", not an event stream. ` +
+      'Check that the base URL points at an OpenAI-compatible API.',
+    status: 200,
+    url: context.url,
+  });
+}

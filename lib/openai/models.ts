@@ -1,0 +1,32 @@
+import { readJson } from '../internal/attempt.ts';
+import { callOnce } from '../internal/call.ts';
+import type { Exchange } from '../internal/exchange.ts';
+import { v1HttpError } from './internal/openai-error.ts';
+import { resolveV1 } from './internal/resolve.ts';
+import type { Model, ModelList, OpenAIOptions } from './types.ts';
+
+/** GET {base}/models: the listing, `data` always an array (Ollama sends `null` when no model
+ * is installed). */
+export async function listModels(options?: OpenAIOptions): Promise<ModelList> {
+  const exchange: Exchange = { method: 'GET', path: '/models', accept: 'application/json', httpError: v1HttpError };
+  const answer = await callOnce<ModelList>(exchange, resolveV1(options), readJson);
+  if (answer !== null && typeof answer === 'object' && (answer.data === null || answer.data === undefined)) {
+    answer.data = [];
+  }
+  return answer;
+}
+
+/** GET {base}/models/{id}: one model, or an `http` 404 error when the server does not have it. */
+export async function retrieveModel(id: string, options?: OpenAIOptions): Promise<Model> {
+  if (typeof id !== 'string' || id.trim() === '') {
+    throw new TypeError(`retrieveModel: the id must name a model, such as 'llama3.2' (got ${JSON.stringify(id)})`);
+  }
+  const exchange: Exchange = {
+    method: 'GET',
+    path: `/models/${encodeURIComponent(id)}`,
+    model: id,
+    accept: 'application/json',
+    httpError: v1HttpError,
+  };
+  return callOnce<Model>(exchange, resolveV1(options), readJson);
+}

@@ -1,0 +1,279 @@
+// The wire types of the OpenAI-compatible API, with the wire's own field names. Every object is
+// open: a server may add fields (Ollama's `reasoning`, vLLM's `stop_reason`, OpenRouter's
+// `provider`), and they arrive as sent.
+import type { CallOptions } from '../options.ts';
+
+/** Options of every /v1 call: those of the native calls, plus `baseURL`. */
+export interface OpenAIOptions extends CallOptions {
+  /**
+   * The full base of the API, such as `https://openrouter.ai/api/v1` or
+   * `http://gpu-box:8000/v1`; each endpoint's path is appended to it.
+   * @default without `baseURL` and `host`: the `OPENAI_BASE_URL` environment variable when it
+   * is set (read at each call), else the Ollama host (`OLLAMA_HOST`, else
+   * `http://127.0.0.1:11434`) + `/v1`. With `host`: that host + `/v1`.
+   */
+  baseURL?: string | undefined;
+  /**
+   * Sent as `Authorization: Bearer <apiKey>` to the configured base, and nowhere else.
+   * @default `OPENAI_API_KEY`, but only when the base itself came from `OPENAI_BASE_URL`: a key
+   * from the environment never goes to a base that you or the same environment did not name
+   */
+  apiKey?: string | undefined;
+}
+
+export type JsonObject = { [key: string]: unknown };
+
+export interface TextPart {
+  type: 'text';
+  text: string;
+}
+export interface ImagePart {
+  type: 'image_url';
+  image_url: { url: string; detail?: 'auto' | 'low' | 'high' | undefined };
+}
+export interface AudioPart {
+  type: 'input_audio';
+  input_audio: { data: string; format: string };
+}
+export type ContentPart = TextPart | ImagePart | AudioPart | ({ type: string } & JsonObject);
+
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+  /** Ollama gives each call its `index` in full answers too. */
+  index?: number;
+  [key: string]: unknown;
+}
+
+export interface SystemMessage {
+  role: 'system' | 'developer';
+  content: string | TextPart[];
+  name?: string | undefined;
+}
+export interface UserMessage {
+  role: 'user';
+  content: string | ContentPart[];
+  name?: string | undefined;
+}
+export interface AssistantMessage {
+  role: 'assistant';
+  content?: string | TextPart[] | null | undefined;
+  tool_calls?: ToolCall[] | undefined;
+  reasoning?: string | undefined;
+  reasoning_content?: string | undefined;
+  name?: string | undefined;
+  refusal?: string | null | undefined;
+}
+export interface ToolMessage {
+  role: 'tool';
+  content: string | TextPart[];
+  tool_call_id: string;
+  name?: string | undefined;
+}
+export type ChatMessage = SystemMessage | UserMessage | AssistantMessage | ToolMessage;
+
+export interface FunctionTool {
+  type: 'function';
+  function: { name: string; description?: string | undefined; parameters?: JsonObject | undefined; strict?: boolean };
+}
+
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; json_schema: { name: string; schema?: JsonObject; strict?: boolean; description?: string } };
+
+export type ToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
+
+export interface StreamOptions {
+  include_usage?: boolean | undefined;
+  [key: string]: unknown;
+}
+
+interface SamplingFields {
+  model: string;
+  max_tokens?: number | undefined;
+  max_completion_tokens?: number | undefined;
+  temperature?: number | undefined;
+  top_p?: number | undefined;
+  n?: number | undefined;
+  stop?: string | string[] | undefined;
+  seed?: number | undefined;
+  frequency_penalty?: number | undefined;
+  presence_penalty?: number | undefined;
+  logit_bias?: Record<string, number> | undefined;
+  user?: string | undefined;
+  stream_options?: StreamOptions | undefined;
+}
+
+export interface ChatCompletionRequest extends SamplingFields {
+  messages: ChatMessage[];
+  /**
+   * `chatCompletions` streams on the wire unless this is `false`, which sends the request as
+   * it is and returns the server's own `stream: false` answer; `chatCompletionsStream` always
+   * streams.
+   */
+  stream?: boolean | undefined;
+  tools?: FunctionTool[] | undefined;
+  tool_choice?: ToolChoice | undefined;
+  parallel_tool_calls?: boolean | undefined;
+  response_format?: ResponseFormat | undefined;
+  reasoning_effort?: 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh' | (string & {}) | undefined;
+  logprobs?: boolean | undefined;
+  top_logprobs?: number | undefined;
+  [key: string]: unknown;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  [key: string]: unknown;
+}
+
+export interface ChatCompletionMessage {
+  role: 'assistant';
+  content: string | null;
+  /** Reasoning text as Ollama names it. */
+  reasoning?: string | null;
+  /** Reasoning text as vLLM, DeepSeek and llama.cpp name it. */
+  reasoning_content?: string | null;
+  tool_calls?: ToolCall[];
+  refusal?: string | null;
+  [key: string]: unknown;
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call' | (string & {});
+
+export interface ChatCompletionChoice {
+  index: number;
+  message: ChatCompletionMessage;
+  finish_reason: FinishReason | null;
+  logprobs?: { content: unknown[] | null; [key: string]: unknown } | null;
+  [key: string]: unknown;
+}
+
+export interface ChatCompletion {
+  id: string;
+  object: 'chat.completion';
+  created: number;
+  model: string;
+  system_fingerprint?: string;
+  choices: ChatCompletionChoice[];
+  usage?: Usage;
+  [key: string]: unknown;
+}
+
+/** A piece of a tool call: the first of an `index` carries `id`, `type` and the name, later
+ * ones more of the `arguments` string (Ollama sends each call whole in one). */
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  type?: 'function';
+  function?: { name?: string; arguments?: string };
+  [key: string]: unknown;
+}
+
+export interface ChatCompletionDelta {
+  role?: 'assistant';
+  content?: string | null;
+  reasoning?: string | null;
+  reasoning_content?: string | null;
+  tool_calls?: ToolCallDelta[];
+  refusal?: string | null;
+  [key: string]: unknown;
+}
+
+export interface ChatCompletionChunkChoice {
+  index: number;
+  delta: ChatCompletionDelta;
+  finish_reason: FinishReason | null;
+  logprobs?: { content: unknown[] | null; [key: string]: unknown } | null;
+  [key: string]: unknown;
+}
+
+/** One chunk of a stream, as sent. With `stream_options.include_usage`, the last one has
+ * `choices: []` and the `usage`: do not assume `choices[0]`. */
+export interface ChatCompletionChunk {
+  id: string;
+  object: 'chat.completion.chunk';
+  created: number;
+  model: string;
+  system_fingerprint?: string;
+  choices: ChatCompletionChunkChoice[];
+  usage?: Usage | null;
+  [key: string]: unknown;
+}
+
+export interface CompletionRequest extends SamplingFields {
+  /** A string (Ollama accepts only that); some servers also take an array of prompts. */
+  prompt: string | string[];
+  /** As for `ChatCompletionRequest.stream`. */
+  stream?: boolean | undefined;
+  suffix?: string | undefined;
+  echo?: boolean | undefined;
+  best_of?: number | undefined;
+  logprobs?: number | undefined;
+  [key: string]: unknown;
+}
+
+export interface CompletionChoice {
+  text: string;
+  index: number;
+  finish_reason: FinishReason | null;
+  logprobs?: unknown;
+  [key: string]: unknown;
+}
+
+/** A `text_completion`: one object for `completions`, each chunk of `completionsStream`. */
+export interface Completion {
+  id: string;
+  object: 'text_completion';
+  created: number;
+  model: string;
+  system_fingerprint?: string;
+  choices: CompletionChoice[];
+  usage?: Usage | null;
+  [key: string]: unknown;
+}
+
+export interface EmbeddingsRequest {
+  model: string;
+  input: string | string[];
+  dimensions?: number | undefined;
+  /** `base64` returns each vector as base64 of little-endian float32, as the server sent it. */
+  encoding_format?: 'float' | 'base64' | undefined;
+  user?: string | undefined;
+  [key: string]: unknown;
+}
+
+export interface Embedding {
+  object: 'embedding';
+  /** Always numbers, unless the request asked for `base64`. */
+  embedding: number[] | string;
+  index: number;
+  [key: string]: unknown;
+}
+
+export interface EmbeddingsResponse {
+  object: 'list';
+  data: Embedding[];
+  model: string;
+  usage?: { prompt_tokens: number; total_tokens: number; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+export interface Model {
+  id: string;
+  object: 'model';
+  created: number;
+  owned_by: string;
+  [key: string]: unknown;
+}
+
+/** The listing; `data` is always an array (Ollama sends `null` when no model is installed). */
+export interface ModelList {
+  object: 'list';
+  data: Model[];
+  [key: string]: unknown;
+}

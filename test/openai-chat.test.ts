@@ -1,0 +1,273 @@
+// Requirements 2, 3 and 8 of the /v1 client: the folded answer equals the server's own
+// `stream: false` answer; a stream never ends in silence; the stand-in speaks each dialect.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  type ChatCompletionChunk,
+  type ChatCompletionRequest,
+  chatCompletions,
+  chatCompletionsStream,
+  completions,
+  completionsStream,
+  isOllamaError,
+} from '../lib/openai/index.ts';
+import { failsWith } from './support/assertions.ts';
+import { type FakeOllama, startFakeOllama } from './support/fake-ollama.ts';
+import type { Dialect } from './support/fake-ollama/v1.ts';
+import { drain, v1 } from './support/v1.ts';
+import { V1_FIXTURES } from './support/v1-fixtures.ts';
+
+let fake: FakeOllama;
+before(async () => {
+  fake = await startFakeOllama();
+});
+after(() => fake.close());
+
+const hello: ChatCompletionRequest = { model: 'llama3.2', messages: [{ role: 'user', content: 'Hi' }] };
+const weather = {
+  type: 'function' as const,
+  function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+};
+
+/** The server's own non-stream answer, asked with plain fetch. */
+async function serverAnswer(path: string, body: object, behaviour: object = {}): Promise<unknown> {
+  const response = await fetch(`${fake.url}/v1${path}`, {
+    method: 'POST',
+    headers: { 'x-fake-behaviour': JSON.stringify(behaviour) },
+    body: JSON.stringify({ ...body, stream: false }),
+  });
+  assert.equal(response.status, 200);
+  return response.json();
+}
+
+for (const fixture of V1_FIXTURES) {
+  test(`fold: ${fixture.name} — chatCompletions equals the server's stream:false answer`, async () => {
+    const request: ChatCompletionRequest = { model: 'qwen3', messages: [{ role: 'user', content: 'x' }] };
+    const folded = await chatCompletions(request, v1(fake, { fixture: fixture.name }));
+    assert.deepEqual(folded, fixture.answer);
+    assert.deepEqual(await serverAnswer('/chat/completions', request, { fixture: fixture.name }), fixture.answer);
+    // And stream:false is sent as it is, returning the server's own object.
+    const direct = await chatCompletions({ ...request, stream: false }, v1(fake, { fixture: fixture.name }));
+    assert.deepEqual(direct, fixture.answer);
+  });
+}
+
+test('fold: what was added to the request (stream, include_usage) goes on the wire only; the request is untouched', async () => {
+  const request: ChatCompletionRequest = { ...hello, stream_options: { include_usage: false }, temperature: 0 };
+  const copy = structuredClone(request);
+  await chatCompletions(request, v1(fake, {}));
+  assert.deepEqual(request, copy);
+  const sent = fake.requests.at(-1)!;
+  assert.deepEqual(sent.body, { ...request, stream: true, stream_options: { include_usage: true } });
+  assert.equal(sent.headers.accept, 'text/event-stream');
+  await chatCompletions({ ...hello, stream: false }, v1(fake, {}));
+  assert.deepEqual(fake.requests.at(-1)!.body, { ...hello, stream: false });
+  await assert.rejects(chatCompletions({ ...hello, stream: true }, v1(fake)), /chatCompletionsStream/);
+});
+
+const dialects: Dialect[] = ['ollama', 'vllm', 'openrouter', 'llamacpp', 'openai'];
+for (const dialect of dialects) {
+  test(`fold: the stand-in as ${dialect}, content + reasoning and two tool calls, equals its stream:false answer`, async () => {
+    for (const request of [
+      { ...hello, reasoning_effort: 'low' },
+      { ...hello, tools: [weather, { ...weather, function: { ...weather.function, name: 'get_time' } }] },
+    ] as ChatCompletionRequest[]) {
+      for (const behaviour of [
+        { dialect, toolCallCount: 2 },
+        { dialect, doneReason: 'length' },
+      ]) {
+        const folded = await chatCompletions(request, v1(fake, behaviour));
+        const own = await serverAnswer('/chat/completions', request, behaviour);
+        assert.deepEqual(folded, own, `${JSON.stringify(behaviour)} ${JSON.stringify(request).slice(0, 80)}`);
+      }
+    }
+  });
+}
+
+test('fold: completions equals the server stream:false answer, despite a zero usage on every chunk', async () => {
+  const request = { model: 'llama3.2', prompt: 'Once upon' };
+  for (const behaviour of [{}, { doneReason: 'length', tokens: ['a', 'b'] }]) {
+    const folded = await completions(request, v1(fake, behaviour));
+    assert.deepEqual(folded, await serverAnswer('/completions', request, behaviour));
+    assert.equal(folded.object, 'text_completion');
+  }
+  const { items, error } = await drain(completionsStream(request, v1(fake, {})));
+  assert.equal(error, undefined);
+  assert.equal(items.map((c) => c.choices[0]?.text).join(''), 'Hello from the stand-in.');
+});
+
+test('stream: Ollama §9 shapes — role in the first delta only, a finish chunk with delta {}, the usage chunk, every chunk as sent', async () => {
+  const { items, error } = await drain(
+    chatCompletionsStream({ ...hello, stream_options: { include_usage: true } }, v1(fake, { tokens: ['A', 'B'] })),
+  );
+  assert.equal(error, undefined);
+  assert.equal(items.length, 4);
+  assert.deepEqual(items[0]?.choices[0]?.delta, { role: 'assistant', content: 'A' });
+  assert.deepEqual(items[1]?.choices[0]?.delta, { content: 'B' });
+  assert.deepEqual(items[2]?.choices[0], { index: 0, delta: {}, finish_reason: 'stop' });
+  assert.deepEqual(items[3]?.choices, []);
+  assert.deepEqual(items[3]?.usage, {
+    prompt_tokens: items[3]?.usage?.prompt_tokens,
+    completion_tokens: 2,
+    total_tokens: items[3]?.usage?.total_tokens,
+  });
+  assert.ok(new Set(items.map((c) => c.id)).size === 1 && items[0]?.system_fingerprint === 'fp_ollama');
+});
+
+test('stream: SSE as servers send it — comments, CRLF, multi-line data, empty events, a BOM, split characters', async () => {
+  const tokens = ['Grüße', ' 🦙', ' 日本語'];
+  const behaviour = {
+    tokens,
+    comments: true,
+    crlf: true,
+    multiLineData: true,
+    emptyEvents: true,
+    bom: true,
+    splitCharacters: true,
+    pieceDelayMs: 1,
+  };
+  const { items, error } = await drain(chatCompletionsStream(hello, v1(fake, behaviour)));
+  assert.equal(error, undefined);
+  assert.deepEqual(
+    items.map((c) => c.choices[0]?.delta.content).filter((t) => t !== undefined),
+    tokens,
+  );
+  const folded = await chatCompletions(hello, v1(fake, behaviour));
+  assert.equal(folded.choices[0]?.message.content, tokens.join(''));
+});
+
+test('truncation: a stream without [DONE] and without any finish_reason is a protocol error after the chunks delivered', async () => {
+  const { items, error } = await drain(chatCompletionsStream(hello, v1(fake, { omitDone: true })));
+  assert.equal(items.length, 5);
+  assert.ok(failsWith('protocol', (e) => assert.match(e.message, /ended after 5 chunk\(s\).*\[DONE\]/))(error));
+  await assert.rejects(chatCompletions(hello, v1(fake, { omitDone: true })), failsWith('protocol'));
+  await assert.rejects(
+    completions({ model: 'llama3.2', prompt: 'x' }, v1(fake, { omitDone: true })),
+    failsWith('protocol'),
+  );
+  // A finish_reason without [DONE] is a complete answer.
+  const ended = await drain(chatCompletionsStream(hello, v1(fake, { noDoneOnly: true })));
+  assert.equal(ended.error, undefined);
+  assert.equal(ended.items.at(-1)?.choices[0]?.finish_reason, 'stop');
+});
+
+test("truncation: Ollama's own mid-stream failure (an empty chunk, then the end) is a protocol error, not an answer", async () => {
+  const { items, error } = await drain(chatCompletionsStream(hello, v1(fake, { errorAfter: 2 })));
+  assert.equal(items.length, 3);
+  assert.equal(items[2]?.choices[0]?.delta.content, '');
+  assert.ok(failsWith('protocol')(error));
+  await assert.rejects(chatCompletions(hello, v1(fake, { errorAfter: 2 })), failsWith('protocol'));
+});
+
+for (const dialect of ['openai', 'vllm', 'openrouter', 'llamacpp'] as const) {
+  test(`in-band error: ${dialect}'s shape is a stream error with the server's message, after the 2 chunks delivered`, async () => {
+    const errorText = `the ${dialect} worker died`;
+    const { items, error } = await drain(
+      chatCompletionsStream(hello, v1(fake, { dialect, errorAfter: 2, errorText, requestId: 'req_42' })),
+    );
+    assert.equal(items.length, 2);
+    assert.ok(
+      failsWith('stream', (e) => {
+        assert.match(e.message, new RegExp(`after 2 chunk\\(s\\).*${errorText}`));
+        assert.equal(e.requestId, 'req_42');
+        assert.equal(e.status, 200);
+      })(error),
+    );
+    await assert.rejects(chatCompletions(hello, v1(fake, { dialect, errorAfter: 2, errorText })), failsWith('stream'));
+  });
+}
+
+test('stream: an event that is not JSON, or not an object, is a protocol error', async () => {
+  const body = 'data: {"id":"x","object":"chat.completion.chunk","choices":[]}\n\ndata: not json\n\n';
+  const respond = { status: 200, headers: { 'Content-Type': 'text/event-stream' }, body };
+  const { items, error } = await drain(chatCompletionsStream(hello, v1(fake, { respond })));
+  assert.equal(items.length, 1);
+  assert.ok(failsWith('protocol', (e) => assert.match(e.message, /Event 2 .* is not JSON: "not json"/))(error));
+  const array = { ...respond, body: 'data: [1,2]\n\n' };
+  assert.ok(failsWith('protocol')((await drain(chatCompletionsStream(hello, v1(fake, { respond: array })))).error));
+});
+
+test('stream: [DONE] completes the answer; what follows it in the same read is not part of it', async () => {
+  // As for the native calls' final chunk: nothing after the end is read as the answer or
+  // reported as a failure.
+  const first = 'data: {"id":"x","object":"chat.completion.chunk","choices":[]}';
+  const body = `${first}\n\ndata: [DONE]\n\ndata: {"late":true}\n\ndata: not json\n\n`;
+  const respond = { status: 200, headers: { 'Content-Type': 'text/event-stream' }, body };
+  const { items, error } = await drain(chatCompletionsStream(hello, v1(fake, { respond })));
+  assert.equal(error, undefined);
+  assert.deepEqual(items, [{ id: 'x', object: 'chat.completion.chunk', choices: [] }]);
+});
+
+test('stream: a 200 JSON error object instead of events is a stream error with its message', async () => {
+  const respond = {
+    status: 200,
+    headers: { 'Content-Type': 'application/json' },
+    body: '{"object":"error","message":"out of KV cache","code":500}',
+  };
+  const { error } = await drain(chatCompletionsStream(hello, v1(fake, { respond })));
+  assert.ok(failsWith('stream', (e) => assert.match(e.message, /out of KV cache/))(error));
+});
+
+test('stream: break closes the connection, so the server stops', async () => {
+  const tag = `break-${Math.random()}`;
+  let seen = 0;
+  for await (const _chunk of chatCompletionsStream(
+    hello,
+    v1(fake, { tag, tokens: Array(50).fill('x'), chunkDelayMs: 20 }),
+  )) {
+    if (++seen === 2) break;
+  }
+  await fake.waitFor((r) => r.some((q) => q.headers['x-fake-behaviour']?.includes(tag) && q.clientDisconnected), 5000);
+  const request = fake.requests.find((q) => q.headers['x-fake-behaviour']?.includes(tag))!;
+  assert.ok(request.pendingChunks > 0, 'the script was cut short');
+});
+
+test('retries: nothing is retried once a chunk reached the caller; before the first, a reset is retried', async () => {
+  const tag = `reset-${Math.random()}`;
+  const { items, error } = await drain(
+    chatCompletionsStream(hello, v1(fake, { tag, resetAfter: 2 }, { retry: { retries: 2, baseDelay: 1 } })),
+  );
+  assert.equal(items.length, 2);
+  assert.ok(isOllamaError(error) && error.kind === 'connection', String(error));
+  assert.equal(fake.requests.filter((q) => q.headers['x-fake-behaviour']?.includes(tag)).length, 1);
+  const sequence = [{ resetAfter: 0 }, {}];
+  const tag2 = `seq-${Math.random()}`;
+  const chunks: ChatCompletionChunk[] = [];
+  for await (const chunk of chatCompletionsStream(
+    hello,
+    v1(fake, { tag: tag2, sequence }, { retry: { retries: 2, baseDelay: 1 } }),
+  ))
+    chunks.push(chunk);
+  assert.equal(chunks.length, 6);
+  assert.equal(fake.requests.filter((q) => q.headers['x-fake-behaviour']?.includes(tag2)).length, 2);
+});
+
+test('timeouts: readTimeout means silence for the folded call too (it streams on the wire)', async () => {
+  // 6 × 300 ms of chunks under a 1000 ms read timeout: no silence is longer than the limit.
+  const slow = await chatCompletions(
+    hello,
+    v1(fake, { tokens: ['a', 'b', 'c', 'd', 'e', 'f'], chunkDelayMs: 300 }, { readTimeout: 1000 }),
+  );
+  assert.equal(slow.choices[0]?.message.content, 'abcdef');
+  await assert.rejects(
+    chatCompletions(hello, v1(fake, { stallAfter: 2, stallMs: 3000 }, { readTimeout: 300 })),
+    failsWith('read-timeout'),
+  );
+});
+
+test('stream: [DONE] ends the answer even when the server keeps the connection open after it', async () => {
+  const tag = `hold-${Math.random()}`;
+  const started = performance.now();
+  const { items, error } = await drain(
+    chatCompletionsStream(hello, v1(fake, { tag, holdOpen: true }, { readTimeout: 2000 })),
+  );
+  assert.equal(error, undefined);
+  assert.equal(items.length, 6);
+  assert.ok(performance.now() - started < 1500, 'it did not wait for the read timeout');
+  const folded = await chatCompletions(hello, v1(fake, { holdOpen: true }, { readTimeout: 2000 }));
+  assert.equal(folded.choices[0]?.finish_reason, 'stop');
+  await fake.waitFor(
+    (r) => r.some((q) => q.headers['x-fake-behaviour']?.includes(tag) && q.closedAt !== undefined),
+    3000,
+  );
+});

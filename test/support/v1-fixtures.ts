@@ -1,0 +1,227 @@
+// Both forms of one /v1 chat answer: the chunks a server streams and the object it answers
+// for `stream: false`. The stand-in serves either form (behaviour `fixture`), and the fold
+// test checks that `chatCompletions`, which streams and folds, returns exactly the second.
+// The shapes follow the servers': Ollama's (openai/openai.go: `reasoning`, whole tool calls
+// with `index`, a separate finish chunk with `delta: {}`, the usage chunk with `choices: []`),
+// and OpenAI's / vLLM's (a role delta first, tool calls in fragments that interleave by
+// `index`, `reasoning_content`, `logprobs: null` and vLLM's `stop_reason` on every choice).
+
+export interface V1Fixture {
+  name: string;
+  chunks: Record<string, unknown>[];
+  answer: Record<string, unknown>;
+}
+
+const ollamaHead = { id: 'chatcmpl-7', object: 'chat.completion.chunk', created: 1767225600, model: 'qwen3' };
+const ollamaTop = { id: 'chatcmpl-7', object: 'chat.completion', created: 1767225600, model: 'qwen3' };
+const fp = { system_fingerprint: 'fp_ollama' };
+
+function ollama(deltas: Record<string, unknown>[], finish: string, usage: Record<string, number>) {
+  const chunks: Record<string, unknown>[] = deltas.map((delta) => ({
+    ...ollamaHead,
+    ...fp,
+    choices: [{ index: 0, delta, finish_reason: null }],
+  }));
+  chunks.push({ ...ollamaHead, ...fp, choices: [{ index: 0, delta: {}, finish_reason: finish }] });
+  chunks.push({ ...ollamaHead, ...fp, choices: [], usage });
+  return chunks;
+}
+
+const usage = (p: number, c: number) => ({ prompt_tokens: p, completion_tokens: c, total_tokens: p + c });
+
+const vllmHead = { id: 'chatcmpl-4f1c', object: 'chat.completion.chunk', created: 1767225601, model: 'Qwen/Qwen3-8B' };
+const vllmTop = { id: 'chatcmpl-4f1c', object: 'chat.completion', created: 1767225601, model: 'Qwen/Qwen3-8B' };
+const vllmChunk = (
+  delta: Record<string, unknown>,
+  finish: string | null = null,
+  extra: Record<string, unknown> = {},
+) => ({
+  ...vllmHead,
+  choices: [{ index: 0, delta, logprobs: null, finish_reason: finish, ...extra }],
+});
+
+export const V1_FIXTURES: readonly V1Fixture[] = [
+  {
+    name: 'ollama: content, stop',
+    chunks: ollama(
+      [{ role: 'assistant', content: 'Grüße' }, { content: ' aus' }, { content: ' 日本 🦙.' }],
+      'stop',
+      usage(11, 5),
+    ),
+    answer: {
+      ...ollamaTop,
+      ...fp,
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Grüße aus 日本 🦙.' }, finish_reason: 'stop' }],
+      usage: usage(11, 5),
+    },
+  },
+  {
+    name: 'ollama: reasoning then content',
+    chunks: ollama(
+      [
+        { role: 'assistant', content: '', reasoning: 'The user' },
+        { content: '', reasoning: ' greets me.' },
+        { content: 'Hello' },
+        { content: '!' },
+      ],
+      'stop',
+      usage(9, 8),
+    ),
+    answer: {
+      ...ollamaTop,
+      ...fp,
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: 'Hello!', reasoning: 'The user greets me.' },
+          finish_reason: 'stop',
+        },
+      ],
+      usage: usage(9, 8),
+    },
+  },
+  {
+    name: 'ollama: whole tool calls',
+    chunks: ollama(
+      [
+        {
+          role: 'assistant',
+          content: '',
+          tool_calls: [
+            {
+              id: 'call_k3x9',
+              index: 0,
+              type: 'function',
+              function: { name: 'get_weather', arguments: '{"city":"Lima"}' },
+            },
+          ],
+        },
+        {
+          content: '',
+          tool_calls: [
+            {
+              id: 'call_p2m1',
+              index: 1,
+              type: 'function',
+              function: { name: 'get_time', arguments: '{"zone":"America/Lima"}' },
+            },
+          ],
+        },
+      ],
+      'tool_calls',
+      usage(40, 22),
+    ),
+    answer: {
+      ...ollamaTop,
+      ...fp,
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: '',
+            tool_calls: [
+              {
+                id: 'call_k3x9',
+                index: 0,
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{"city":"Lima"}' },
+              },
+              {
+                id: 'call_p2m1',
+                index: 1,
+                type: 'function',
+                function: { name: 'get_time', arguments: '{"zone":"America/Lima"}' },
+              },
+            ],
+          },
+          finish_reason: 'tool_calls',
+        },
+      ],
+      usage: usage(40, 22),
+    },
+  },
+  {
+    name: 'ollama: cut at max_tokens (length)',
+    chunks: ollama([{ role: 'assistant', content: 'One, two' }, { content: ', three' }], 'length', usage(6, 4)),
+    answer: {
+      ...ollamaTop,
+      ...fp,
+      choices: [{ index: 0, message: { role: 'assistant', content: 'One, two, three' }, finish_reason: 'length' }],
+      usage: usage(6, 4),
+    },
+  },
+  {
+    name: 'vllm: fragmented tool calls interleaved by index',
+    chunks: [
+      vllmChunk({ role: 'assistant', content: null }),
+      vllmChunk({
+        tool_calls: [
+          { index: 0, id: 'chatcmpl-tool-a1', type: 'function', function: { name: 'get_weather', arguments: '' } },
+        ],
+      }),
+      vllmChunk({ tool_calls: [{ index: 0, function: { arguments: '{"city": ' } }] }),
+      vllmChunk({
+        tool_calls: [
+          { index: 1, id: 'chatcmpl-tool-b2', type: 'function', function: { name: 'get_time', arguments: '' } },
+        ],
+      }),
+      vllmChunk({ tool_calls: [{ index: 1, function: { arguments: '{"zone": "UTC"}' } }] }),
+      vllmChunk({ tool_calls: [{ index: 0, function: { arguments: '"Lima"}' } }] }),
+      vllmChunk({}, 'tool_calls', { stop_reason: null }),
+      { ...vllmHead, choices: [], usage: usage(52, 31) },
+    ],
+    answer: {
+      ...vllmTop,
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              {
+                id: 'chatcmpl-tool-a1',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{"city": "Lima"}' },
+              },
+              {
+                id: 'chatcmpl-tool-b2',
+                type: 'function',
+                function: { name: 'get_time', arguments: '{"zone": "UTC"}' },
+              },
+            ],
+          },
+          logprobs: null,
+          finish_reason: 'tool_calls',
+          stop_reason: null,
+        },
+      ],
+      usage: usage(52, 31),
+    },
+  },
+  {
+    name: 'vllm: reasoning_content, stop on the last content delta',
+    chunks: [
+      vllmChunk({ role: 'assistant', content: '' }),
+      vllmChunk({ reasoning_content: 'Two plus two' }),
+      vllmChunk({ reasoning_content: ' is four.' }),
+      vllmChunk({ content: '4' }),
+      vllmChunk({ content: '.' }, 'stop', { stop_reason: null }),
+      { ...vllmHead, choices: [], usage: usage(14, 9) },
+    ],
+    answer: {
+      ...vllmTop,
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: '4.', reasoning_content: 'Two plus two is four.' },
+          logprobs: null,
+          finish_reason: 'stop',
+          stop_reason: null,
+        },
+      ],
+      usage: usage(14, 9),
+    },
+  },
+];
