@@ -38,8 +38,19 @@ export function resolveHost(value?: string): string {
  * showing the credentials: no request is made, rather than one to a port the caller did not write.
  */
 export function parseHost(value: string | undefined): ParsedHost {
-  const source = value === undefined ? 'OLLAMA_HOST' : 'options.host';
   const written = value ?? readEnv('OLLAMA_HOST') ?? '';
+  // The same text reads the same way: the last one read is kept (a copy is returned, so no
+  // caller can change what the next one gets). What was refused is never kept.
+  if (last !== undefined && last.written === written) return { ...last.parsed };
+  const parsed = readHost(written, value === undefined ? 'OLLAMA_HOST' : 'options.host');
+  last = { written, parsed: { ...parsed } };
+  return parsed;
+}
+
+/** The value `parseHost` read last, and what it read. */
+let last: { written: string; parsed: ParsedHost } | undefined;
+
+function readHost(written: string, source: string): ParsedHost {
   const refuse = (what: string): never => {
     throw new TypeError(`${source} ${shown(written)} ${what}`);
   };

@@ -2,6 +2,8 @@
 // here, before `new Headers()` or fetch sees them: their own errors quote the value, and a value
 // may be a secret. Every message names the option and what is wrong, never the value.
 
+let none: Headers | undefined;
+
 /** The characters of a header name (RFC 9110 `token`). */
 const TOKEN = /^[\w!#$%&'*+.^`|~-]+$/;
 
@@ -22,11 +24,16 @@ export function headerValueProblem(value: string): string | undefined {
 /** The caller's `headers` option (a record, a list of pairs, a Map, a Headers) as a `Headers`,
  * every name and value checked first. */
 export function checkedHeaders(init: unknown): Headers {
-  const headers = new Headers();
   if (typeof init !== 'object' && init !== undefined) {
     throw new TypeError('options.headers must be an object');
   }
-  const pairs = init == null ? [] : Symbol.iterator in init ? [...(init as Iterable<unknown[]>)] : Object.entries(init);
+  // No headers: one empty set, made at the first call and shared (nothing adds to a resolved set).
+  if (init == null) {
+    none ??= new Headers();
+    return none;
+  }
+  const headers = new Headers();
+  const pairs = Symbol.iterator in init ? [...(init as Iterable<unknown[]>)] : Object.entries(init);
   for (const [index, [name, value]] of pairs.entries()) {
     // A name that is not a token is not shown either: a whole "Authorization: Bearer …" line
     // pasted as a name would carry the key.

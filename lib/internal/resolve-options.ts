@@ -17,6 +17,9 @@ export interface ResolvedRetry {
 export const DEFAULT_CONNECT_TIMEOUT = 5_000;
 export const DEFAULT_READ_TIMEOUT = 120_000;
 const DEFAULT_STATUS_CODES: readonly number[] = [408, 429, 502, 503, 504];
+/** The default statuses as a set, made at the first call (never at import) and shared: no one
+ * changes a resolved policy. */
+let defaultCodes: ReadonlySet<number> | undefined;
 
 /** Every option checked and filled in, once, at the edge of a call. */
 export interface ResolvedOptions {
@@ -120,6 +123,7 @@ function resolveRetry(value: unknown): ResolvedRetry {
   const maxDelay = delayValue(policy.maxDelay ?? 8000, 'options.retry.maxDelay');
   const maxRetryAfter = delayValue(policy.maxRetryAfter ?? 60_000, 'options.retry.maxRetryAfter');
   const codes = policy.statusCodes ?? DEFAULT_STATUS_CODES;
+  if (codes === DEFAULT_STATUS_CODES) defaultCodes ??= new Set(codes);
   if (!Array.isArray(codes) || !codes.every((code) => Number.isInteger(code) && code >= 100 && code <= 599)) {
     throw new RangeError(
       `options.retry.statusCodes must be an array of HTTP statuses (100-599), got ${describe(codes)}`,
@@ -128,7 +132,14 @@ function resolveRetry(value: unknown): ResolvedRetry {
   if (policy.onRetry !== undefined && typeof policy.onRetry !== 'function') {
     throw new TypeError(`options.retry.onRetry must be a function, got ${describe(policy.onRetry)}`);
   }
-  return { retries, baseDelay, maxDelay, maxRetryAfter, statusCodes: new Set(codes), onRetry: policy.onRetry };
+  return {
+    retries,
+    baseDelay,
+    maxDelay,
+    maxRetryAfter,
+    statusCodes: codes === DEFAULT_STATUS_CODES && defaultCodes !== undefined ? defaultCodes : new Set(codes),
+    onRetry: policy.onRetry,
+  };
 }
 
 function invalid(value: unknown): never {

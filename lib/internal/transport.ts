@@ -16,8 +16,9 @@ export interface Transport {
 
 type AgentClass = new (options: object) => object;
 
-/** Agents by class, then by their two timeouts, so that connections stay pooled across calls. */
-const agents = new WeakMap<AgentClass, Map<string, object>>();
+/** Agents by class, then by their two timeouts, so that connections stay pooled across calls;
+ * each kept as the transport that carries it (made once, never changed). */
+const agents = new WeakMap<AgentClass, Map<string, Transport>>();
 /** A caller that varies its timeouts call by call must not grow the cache without end. */
 const MAX_AGENTS = 16;
 
@@ -26,7 +27,7 @@ export function transportFor(connectTimeout: number, readTimeout: number, builti
   if (!builtinFetch) return { init: {}, timesConnect: false };
   const Agent = undiciAgent();
   if (Agent !== undefined) {
-    return { init: { dispatcher: agentFor(Agent, connectTimeout, readTimeout) }, timesConnect: true };
+    return agentFor(Agent, connectTimeout, readTimeout);
   }
   // Bun's socket idle timer (5 minutes by default) would cut a slow model load short; `false`
   // turns it off and leaves the library's timers in charge.
@@ -42,18 +43,25 @@ export function transportFor(connectTimeout: number, readTimeout: number, builti
  * dispatcher the application installed is never copied without its settings.
  */
 function undiciAgent(): AgentClass | undefined {
-  // Node loads its undici, and sets the symbol, the first time a fetch class is touched.
-  if (typeof Headers === 'function') new Headers();
   const holder = globalThis as unknown as Record<symbol, unknown>;
-  for (const slot of ['undici.globalDispatcher.2', 'undici.globalDispatcher.1']) {
-    const dispatcher = holder[Symbol.for(slot)] as { constructor?: unknown } | undefined;
+  // Node loads its undici, and sets the symbol, the first time a fetch class is touched: only
+  // then (once per process) is a class touched, since a Headers made per call costs more than the
+  // lookup itself.
+  if (holder[DISPATCHER_2] === undefined && holder[DISPATCHER_1] === undefined && typeof Headers === 'function') {
+    new Headers();
+  }
+  for (const slot of [DISPATCHER_2, DISPATCHER_1]) {
+    const dispatcher = holder[slot] as { constructor?: unknown } | undefined;
     const maker = dispatcher?.constructor;
     if (typeof maker === 'function' && maker.name === 'Agent') return maker as AgentClass;
   }
   return undefined;
 }
 
-function agentFor(Agent: AgentClass, connectTimeout: number, readTimeout: number): object {
+const DISPATCHER_2 = Symbol.for('undici.globalDispatcher.2');
+const DISPATCHER_1 = Symbol.for('undici.globalDispatcher.1');
+
+function agentFor(Agent: AgentClass, connectTimeout: number, readTimeout: number): Transport {
   let byTimeouts = agents.get(Agent);
   if (byTimeouts === undefined) {
     byTimeouts = new Map();
@@ -65,12 +73,13 @@ function agentFor(Agent: AgentClass, connectTimeout: number, readTimeout: number
     // undici's own connect timeout is exact about the connect phase; its headers timeout starts
     // when the request is on the wire, which is the read timeout's first phase. Its 300 s body
     // timer is lifted (0): the library's idle timer watches the body. 0 turns a timer off.
-    agent = new Agent({ connect: { timeout: connectTimeout }, headersTimeout: readTimeout, bodyTimeout: 0 });
+    const dispatcher = new Agent({ connect: { timeout: connectTimeout }, headersTimeout: readTimeout, bodyTimeout: 0 });
+    agent = { init: Object.freeze({ dispatcher }), timesConnect: true };
     if (byTimeouts.size >= MAX_AGENTS) {
-      const [oldestKey, oldest] = byTimeouts.entries().next().value as [string, { close?: () => Promise<void> }];
+      const [oldestKey, oldest] = byTimeouts.entries().next().value as [string, Transport];
       byTimeouts.delete(oldestKey);
       // Graceful: requests still running on it finish first.
-      oldest.close?.().catch(() => {});
+      (oldest.init.dispatcher as { close?: () => Promise<void> }).close?.().catch(() => {});
     }
     byTimeouts.set(key, agent);
   }
