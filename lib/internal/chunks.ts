@@ -55,8 +55,9 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
   let last = false;
   /** The body is done with: read to its end, or left. */
   let closed = false;
-  /** A terminal final chunk arrived, and what follows is let run out (see `settle`). */
-  let settling: Promise<void> | undefined;
+  /** A terminal final chunk arrived, and what follows is let run out in the background (see
+   * `settle`): nothing waits for it. */
+  let settling = false;
   /** What went wrong after the chunks last handed on; thrown by the next call. */
   let pending: unknown;
 
@@ -74,12 +75,15 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
 
   /**
    * The answer is complete: whatever follows the final chunk (more bytes, a silence, a reset) is
-   * not part of it and is never reported. The body is read on for at most `GRACE_MS` and
-   * `DRAIN_LIMIT` bytes, for its end to arrive; then it is released to the pool, or cancelled.
+   * not part of it and is never reported. The body is read on, in the background, for at most
+   * `GRACE_MS` and `DRAIN_LIMIT` bytes, for its end to arrive; then it is released to the pool, or
+   * cancelled. The answer does not wait for it: the caller has it at once.
    */
-  const settle = async (): Promise<void> => {
+  const settle = (): void => {
+    settling = true;
     idle?.dispose();
-    finish(reader === undefined || (await runOut(reader)));
+    if (reader === undefined) finish(true);
+    else void runOut(reader).then(finish);
   };
 
   /** The values of `lines` under the chunk rules, up to the first that breaks one (kept in
@@ -107,7 +111,7 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
       batch.push(chunk as T);
       last = final.is(chunk);
       if (last && final.terminal) {
-        settling = settle();
+        settle();
         break;
       }
     }
@@ -116,10 +120,7 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
 
   return {
     async next(): Promise<T[] | undefined> {
-      if (settling !== undefined) {
-        await settling;
-        return undefined;
-      }
+      if (settling) return undefined;
       try {
         if (pending !== undefined) throw pending;
         if (closed) return undefined;
@@ -135,7 +136,7 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
             lines = done ? splitter.end() : splitter.feed(value);
           }
           const batch = lines.length === 0 ? [] : take(lines);
-          if (ended && settling === undefined) {
+          if (ended && !settling) {
             finish(true);
             if (!last && pending === undefined) pending = incomplete(context, status, received, final.name);
           }
@@ -149,11 +150,10 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
         throw opened.failure(located(error, context.url), received);
       }
     },
-    /** After a terminal final chunk, lets the body run out for a moment (so one that ends
-     * normally keeps its connection pooled); otherwise cancels it at once. */
+    /** After a terminal final chunk, leaves the body to run out in the background (so one that
+     * ends normally keeps its connection pooled); otherwise cancels it at once. */
     close(): Promise<void> {
-      if (settling !== undefined) return settling;
-      finish(false);
+      if (!settling) finish(false);
       return Promise.resolve();
     },
   };
@@ -171,6 +171,8 @@ export async function runOut(reader: ReadableStreamDefaultReader<Uint8Array>): P
     late = true;
     reader.cancel().catch(ignore);
   }, GRACE_MS);
+  // Nobody waits for the drain: it must not hold a process that has nothing else to do.
+  (timer as { unref?: () => void }).unref?.();
   let ended = false;
   try {
     for (let bytes = 0; bytes <= DRAIN_LIMIT; ) {

@@ -52,7 +52,9 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T>
       ? idleTimer(readTimeout, () => void reader.cancel().catch(ignore))
       : undefined;
   let closed = false;
-  let settling: Promise<void> | undefined;
+  /** `[DONE]` arrived before the body's end, which is let run out in the background (see
+   * `settle`): nothing waits for it. */
+  let settling = false;
   let pending: unknown;
 
   const finish = (ended: boolean): void => {
@@ -62,9 +64,11 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T>
     if (!ended) reader?.cancel().catch(ignore);
     opened.release();
   };
-  const settle = async (): Promise<void> => {
+  const settle = (): void => {
+    settling = true;
     idle?.dispose();
-    finish(reader === undefined || (await runOut(reader)));
+    if (reader === undefined) finish(true);
+    else void runOut(reader).then(finish);
   };
 
   /** A server that reports its failure as one JSON object with a 200, not as events. */
@@ -96,10 +100,7 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T>
 
   return {
     async next(): Promise<T[] | undefined> {
-      if (settling !== undefined) {
-        await settling;
-        return undefined;
-      }
+      if (settling) return undefined;
       try {
         if (pending !== undefined) throw pending;
         if (closed) return undefined;
@@ -116,10 +117,10 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T>
             events = feed(parser, done ? undefined : value, context.url);
           }
           const batch = events.length === 0 ? [] : take(events);
-          if (state.done && settling === undefined && pending === undefined) {
+          if (state.done && !settling && pending === undefined) {
             if (ended) finish(true);
-            else settling = settle();
-          } else if (ended && settling === undefined) {
+            else settle();
+          } else if (ended && !settling) {
             finish(true);
             if (parser.unfinished?.data === END) state.done = true;
             if (!state.done && !state.finished && pending === undefined) {
@@ -133,10 +134,7 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T>
           }
           if (batch.length > 0) return batch;
           if (pending !== undefined) throw pending;
-          if (ended || state.done) {
-            if (settling !== undefined) await settling;
-            return undefined;
-          }
+          if (ended || state.done) return undefined;
         }
       } catch (error) {
         pending = undefined;
@@ -145,8 +143,7 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T>
       }
     },
     close(): Promise<void> {
-      if (settling !== undefined) return settling;
-      finish(false);
+      if (!settling) finish(false);
       return Promise.resolve();
     },
   };
