@@ -30,7 +30,7 @@ const NO_BYTES = new Uint8Array(0);
 /** One decoder for every splitter: each call decodes whole lines and flushes, so it keeps no
  * state between calls (and is made afresh after an error, to be sure); making one per stream
  * would cost more than the decoding of a short answer. */
-let shared: TextDecoder | undefined;
+let shared: InstanceType<typeof TextDecoder> | undefined;
 
 function decode(bytes: Uint8Array): string {
   try {

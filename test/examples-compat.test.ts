@@ -100,14 +100,14 @@ test('tool loop example: the model searches, counts, then answers; every step is
   );
 });
 
-test('README: the compat, web search and tool loop examples appear exactly as the files have them', {
-  todo: 'until readme-compat.md is merged into README.md',
-}, async () => {
+test('README: the compat, web search, tool loop and /v1 examples appear exactly as the files have them', async () => {
   const readme = await readFile(join(root, 'README.md'), 'utf8');
   for (const [name, from, to] of [
     ['compat', '../lib/compat/index.ts', 'ollama-fetch/compat'],
     ['web-search', '../lib/index.ts', 'ollama-fetch'],
-    ['tools', '../lib/index.ts', 'ollama-fetch'],
+    ['tools', '../lib/tools/index.ts', 'ollama-fetch/tools'],
+    ['openai', '../lib/openai/index.ts', 'ollama-fetch/openai'],
+    ['openai-hosted', '../lib/openai/index.ts', 'ollama-fetch/openai'],
   ] as const) {
     const source = await readFile(join(root, 'examples', `${name}.ts`), 'utf8');
     const body = source

@@ -6,6 +6,20 @@ import { retryAfterOf } from './retry-after.ts';
 
 const ERROR_BODY_LIMIT = 64 * 1024;
 
+/** The body of an error answer as text: at most 64 KiB of it (so the connection is released),
+ * with the request's secrets redacted, since a proxy's error page may quote the key it was sent
+ * and neither the message nor `error.body` may. A body that cannot be read is empty: the status
+ * alone still says what happened. */
+export async function errorBody(stream: ReadableStream<Uint8Array> | null, context: RequestContext): Promise<string> {
+  let body = '';
+  try {
+    body = (await readText(stream, ERROR_BODY_LIMIT)).text;
+  } catch {
+    // The status alone still says what happened.
+  }
+  return redact(body, context.secrets);
+}
+
 /** A non-2xx answer as an error: the server's own words, the status, the URL, and a next
  * step. The body is read (at most 64 KiB) so the connection is released. */
 export async function httpError(
@@ -13,14 +27,7 @@ export async function httpError(
   stream: ReadableStream<Uint8Array> | null,
   context: RequestContext,
 ): Promise<OllamaError> {
-  let body = '';
-  try {
-    body = (await readText(stream, ERROR_BODY_LIMIT)).text;
-  } catch {
-    // The status alone still says what happened.
-  }
-  // A proxy's error page may quote the key it was sent; neither the message nor error.body does.
-  body = redact(body, context.secrets);
+  const body = await errorBody(stream, context);
   const { error: serverText, signin } = errorFields(body);
   const type = response.headers.get('content-type') ?? '';
   const said =
@@ -59,18 +66,20 @@ function errorFields(body: string): { error?: string | undefined; signin?: strin
   }
 }
 
-/** An HTML page from a proxy is reduced to its title or first words, never dumped whole. */
-function summarise(body: string, type: string): string {
+/** An HTML page from a proxy is reduced to its title or first words, never dumped whole;
+ * `who` ends the sentence about it. */
+export function summarise(
+  body: string,
+  type: string,
+  who = ' — a proxy or another server answered, not Ollama',
+): string {
   if (/html/i.test(type) || /^\s*</.test(body)) {
     const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1];
     const text =
       title !== undefined && title.trim() !== ''
         ? title
         : body.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
-    return (
-      `an HTML page "${preview(text, 100)}" (${body.length} characters) — a proxy or another server ` +
-      'answered, not Ollama'
-    );
+    return `an HTML page "${preview(text, 100)}" (${body.length} characters)${who}`;
   }
   return `"${preview(body, 200)}"`;
 }

@@ -1,15 +1,13 @@
 import { OllamaError, preview } from '../../errors.ts';
 import type { RequestContext } from '../../internal/exchange.ts';
 import { redact } from '../../internal/header-values.ts';
+import { errorBody, summarise } from '../../internal/http-error.ts';
 import { previewValue } from '../../internal/protocol-error.ts';
-import { readText } from '../../internal/read-body.ts';
 import { retryAfterOf } from '../../internal/retry-after.ts';
 import { rateLimitOf, shouldRetryOf } from './rate-limit.ts';
 
 // The errors of the /v1 calls: a non-2xx answer in any of the dialects OpenAI-compatible
 // servers speak, and the failures a server reports inside a 200 event stream.
-
-const ERROR_BODY_LIMIT = 64 * 1024;
 
 interface Said {
   message: string;
@@ -81,14 +79,7 @@ export async function v1HttpError(
   stream: ReadableStream<Uint8Array> | null,
   context: RequestContext,
 ): Promise<OllamaError> {
-  let body = '';
-  try {
-    body = (await readText(stream, ERROR_BODY_LIMIT)).text;
-  } catch {
-    // The status alone still says what happened.
-  }
-  // A proxy's error page may quote the key it was sent; neither the message nor error.body does.
-  body = redact(body, context.secrets);
+  const body = await errorBody(stream, context);
   const said = saidBy(parse(body));
   const type = response.headers.get('content-type') ?? '';
   const told =
@@ -96,7 +87,7 @@ export async function v1HttpError(
       ? `: ${render(said)}`
       : body.trim() === ''
         ? ' with an empty body'
-        : `: ${summarise(body, type)}`;
+        : `: ${summarise(body, type, ': a proxy or another server answered')}`;
   const status = `${response.status}${response.statusText === '' ? '' : ` ${response.statusText}`}`;
   const message = `The server answered HTTP ${status} to ${context.method} ${context.url}${told}. ${hint(response.status, said, context)}`;
   return new OllamaError({
@@ -111,18 +102,6 @@ export async function v1HttpError(
     rateLimit: rateLimitOf(response.headers),
     shouldRetry: shouldRetryOf(response.headers),
   });
-}
-
-function summarise(body: string, type: string): string {
-  if (/html/i.test(type) || /^\s*</.test(body)) {
-    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1];
-    const words =
-      title !== undefined && title.trim() !== ''
-        ? title
-        : body.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
-    return `an HTML page "${preview(words, 100)}" (${body.length} characters): a proxy or another server answered`;
-  }
-  return `"${preview(body, 200)}"`;
 }
 
 function hint(status: number, said: Said | undefined, context: RequestContext): string {
