@@ -2,10 +2,9 @@ import { isOllamaError, notJsonLine, withUrl } from '../errors.ts';
 import { LineSplitter } from '../lines.ts';
 import { type OpenExchange, send } from './attempt.ts';
 import type { Batches, Exchange, FinalChunk } from './exchange.ts';
-import { idleTimer } from './idle.ts';
 import { inBandError, incomplete, notAnObject } from './protocol-error.ts';
 import type { ResolvedOptions } from './resolve-options.ts';
-import { readTimeoutError } from './timeout-error.ts';
+import { streamBody } from './stream-body.ts';
 
 type Chunk = Record<string, unknown>;
 
@@ -19,12 +18,6 @@ export const SUCCESS: FinalChunk = {
   name: '"status": "success"',
   terminal: false,
 };
-
-/** How long the end of a body is waited for after its final chunk, so that a body that ends
- * normally leaves its connection in the pool; after that, or past `DRAIN_LIMIT` bytes, the body
- * is cancelled, which closes the connection. Nothing that happens then is reported. */
-const GRACE_MS = 5;
-const DRAIN_LIMIT = 65_536;
 
 /**
  * Reads one attempt at a streaming endpoint: its NDJSON lines, whatever the Content-Type says
@@ -42,49 +35,14 @@ export async function readChunks<T>(exchange: Exchange, options: ResolvedOptions
 function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedOptions): Batches<T> {
   const { context, response } = opened;
   const { status } = response;
-  const { readTimeout } = options;
-  const reader = response.body?.getReader();
+  const body = streamBody(opened, options.readTimeout);
   const splitter = new LineSplitter({ maxLineLength: options.maxLineLength });
-  const idle =
-    reader !== undefined && readTimeout > 0
-      ? idleTimer(readTimeout, () => void reader.cancel().catch(ignore))
-      : undefined;
   /** Chunks read so far. */
   let received = 0;
   /** The last chunk read is the final one. */
   let last = false;
-  /** The body is done with: read to its end, or left. */
-  let closed = false;
-  /** A terminal final chunk arrived, and what follows is let run out in the background (see
-   * `settle`): nothing waits for it. */
-  let settling = false;
   /** What went wrong after the chunks last handed on; thrown by the next call. */
   let pending: unknown;
-
-  /** Done with the body: left as it is when it was read to its end (its connection is back in
-   * the pool; releasing the lock would only cost a rejected promise), else cancelled (not
-   * awaited, so a caller leaving gets control back at once; the connection closes in the
-   * background). */
-  const finish = (ended: boolean): void => {
-    if (closed) return;
-    closed = true;
-    idle?.dispose();
-    if (!ended) reader?.cancel().catch(ignore);
-    opened.release();
-  };
-
-  /**
-   * The answer is complete: whatever follows the final chunk (more bytes, a silence, a reset) is
-   * not part of it and is never reported. The body is read on, in the background, for at most
-   * `GRACE_MS` and `DRAIN_LIMIT` bytes, for its end to arrive; then it is released to the pool, or
-   * cancelled. The answer does not wait for it: the caller has it at once.
-   */
-  const settle = (): void => {
-    settling = true;
-    idle?.dispose();
-    if (reader === undefined) finish(true);
-    else void runOut(reader).then(finish);
-  };
 
   /** The values of `lines` under the chunk rules, up to the first that breaks one (kept in
    * `pending`) or up to a terminal final chunk (then what follows is let run out). */
@@ -111,7 +69,7 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
       batch.push(chunk as T);
       last = final.is(chunk);
       if (last && final.terminal) {
-        settle();
+        body.settle();
         break;
       }
     }
@@ -120,24 +78,17 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
 
   return {
     async next(): Promise<T[] | undefined> {
-      if (settling) return undefined;
+      if (body.settling) return undefined;
       try {
         if (pending !== undefined) throw pending;
-        if (closed) return undefined;
+        if (body.closed) return undefined;
         for (;;) {
-          let lines: readonly string[] = [];
-          let ended = true;
-          if (reader !== undefined) {
-            idle?.begin();
-            const { done, value } = await reader.read();
-            idle?.end();
-            if (idle?.fired === true) throw readTimeoutError(context, { limit: readTimeout, received });
-            ended = done;
-            lines = done ? splitter.end() : splitter.feed(value);
-          }
+          const bytes = await body.read(received);
+          const ended = bytes === undefined;
+          const lines = ended ? splitter.end() : splitter.feed(bytes);
           const batch = lines.length === 0 ? [] : take(lines);
-          if (ended && !settling) {
-            finish(true);
+          if (ended && !body.settling) {
+            body.finish(true);
             if (!last && pending === undefined) pending = incomplete(context, status, received, final.name);
           }
           if (batch.length > 0) return batch;
@@ -146,53 +97,20 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
         }
       } catch (error) {
         pending = undefined;
-        finish(false);
+        body.finish(false);
         throw opened.failure(located(error, context.url), received);
       }
     },
     /** After a terminal final chunk, leaves the body to run out in the background (so one that
      * ends normally keeps its connection pooled); otherwise cancels it at once. */
     close(): Promise<void> {
-      if (!settling) finish(false);
+      if (!body.settling) body.finish(false);
       return Promise.resolve();
     },
   };
-}
-
-/**
- * Reads what follows the end of an answer for at most `GRACE_MS` and `DRAIN_LIMIT` bytes, for the
- * body's end to arrive; resolves whether it did (the connection can then go back to the pool).
- * Past the grace period the body is cancelled, which ends the read under way. Nothing that
- * happens here is reported: the answer is complete.
- */
-export async function runOut(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<boolean> {
-  let late = false;
-  const timer = setTimeout(() => {
-    late = true;
-    reader.cancel().catch(ignore);
-  }, GRACE_MS);
-  // Nobody waits for the drain: it must not hold a process that has nothing else to do.
-  (timer as { unref?: () => void }).unref?.();
-  let ended = false;
-  try {
-    for (let bytes = 0; bytes <= DRAIN_LIMIT; ) {
-      const { done, value } = await reader.read();
-      if (done) {
-        ended = !late;
-        break;
-      }
-      bytes += value.length;
-    }
-  } catch {
-    // A failure after the end of the answer changes nothing.
-  }
-  clearTimeout(timer);
-  return ended;
 }
 
 /** The line splitter's errors know no URL: the reader's does. */
 function located(error: unknown, url: string): unknown {
   return isOllamaError(error) && error.url === undefined ? withUrl(error, url) : error;
 }
-
-function ignore(): void {}

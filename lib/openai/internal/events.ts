@@ -1,11 +1,10 @@
 import { isOllamaError, withUrl } from '../../errors.ts';
 import { type OpenExchange, send } from '../../internal/attempt.ts';
-import { runOut } from '../../internal/chunks.ts';
 import type { Batches, Exchange, RequestContext } from '../../internal/exchange.ts';
-import { idleTimer } from '../../internal/idle.ts';
 import { incomplete, notAnObject } from '../../internal/protocol-error.ts';
 import { parseJson, readText } from '../../internal/read-body.ts';
 import type { ResolvedOptions } from '../../internal/resolve-options.ts';
+import { streamBody } from '../../internal/stream-body.ts';
 import { readTimeoutError } from '../../internal/timeout-error.ts';
 import { type SseEvent, SseParser } from '../sse.ts';
 import { notAnEventStream, notJsonEvent, v1StreamError } from './openai-error.ts';
@@ -45,38 +44,16 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T>
   const type = response.headers.get('content-type') ?? '';
   const state: State = { received: 0, finished: false, done: false };
   const jsonInstead = type.includes('application/json');
-  const reader = jsonInstead ? undefined : response.body?.getReader();
+  const body = streamBody(opened, readTimeout, !jsonInstead);
   const parser = new SseParser({ maxEventSize: options.maxLineLength });
-  const idle =
-    reader !== undefined && readTimeout > 0
-      ? idleTimer(readTimeout, () => void reader.cancel().catch(ignore))
-      : undefined;
-  let closed = false;
-  /** `[DONE]` arrived before the body's end, which is let run out in the background (see
-   * `settle`): nothing waits for it. */
-  let settling = false;
   let pending: unknown;
-
-  const finish = (ended: boolean): void => {
-    if (closed) return;
-    closed = true;
-    idle?.dispose();
-    if (!ended) reader?.cancel().catch(ignore);
-    opened.release();
-  };
-  const settle = (): void => {
-    settling = true;
-    idle?.dispose();
-    if (reader === undefined) finish(true);
-    else void runOut(reader).then(finish);
-  };
 
   /** A server that reports its failure as one JSON object with a 200, not as events. */
   const whole = async (): Promise<never> => {
-    const body = await readText(response.body, options.maxLineLength, readTimeout);
-    finish(true);
-    if (body.silent) throw readTimeoutError(context, { limit: readTimeout, received: 0 });
-    check(context, parseJson(body, options.maxLineLength, context.url), state, requestId);
+    const text = await readText(response.body, options.maxLineLength, readTimeout);
+    body.finish(true);
+    if (text.silent) throw readTimeoutError(context, { limit: readTimeout, received: 0 });
+    check(context, parseJson(text, options.maxLineLength, context.url), state, requestId);
     throw notAnEventStream(context, type);
   };
 
@@ -100,28 +77,21 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T>
 
   return {
     async next(): Promise<T[] | undefined> {
-      if (settling) return undefined;
+      if (body.settling) return undefined;
       try {
         if (pending !== undefined) throw pending;
-        if (closed) return undefined;
+        if (body.closed) return undefined;
         if (jsonInstead) return await whole();
         for (;;) {
-          let events: readonly SseEvent[] = [];
-          let ended = true;
-          if (reader !== undefined) {
-            idle?.begin();
-            const { done, value } = await reader.read();
-            idle?.end();
-            if (idle?.fired === true) throw readTimeoutError(context, { limit: readTimeout, received: state.received });
-            ended = done;
-            events = feed(parser, done ? undefined : value, context.url);
-          }
+          const bytes = await body.read(state.received);
+          const ended = bytes === undefined;
+          const events = feed(parser, bytes, context.url);
           const batch = events.length === 0 ? [] : take(events);
-          if (state.done && !settling && pending === undefined) {
-            if (ended) finish(true);
-            else settle();
-          } else if (ended && !settling) {
-            finish(true);
+          if (state.done && !body.settling && pending === undefined) {
+            if (ended) body.finish(true);
+            else body.settle();
+          } else if (ended && !body.settling) {
+            body.finish(true);
             if (parser.unfinished?.data === END) state.done = true;
             if (!state.done && !state.finished && pending === undefined) {
               pending = incomplete(
@@ -138,12 +108,13 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T>
         }
       } catch (error) {
         pending = undefined;
-        finish(false);
+        body.finish(false);
         throw opened.failure(error, state.received);
       }
     },
+    /** After `[DONE]`, leaves the body to run out in the background; otherwise cancels it. */
     close(): Promise<void> {
-      if (!settling) finish(false);
+      if (!body.settling) body.finish(false);
       return Promise.resolve();
     },
   };
@@ -212,5 +183,3 @@ function feed(parser: SseParser, chunk: Uint8Array | undefined, url: string): re
     throw isOllamaError(error) ? withUrl(error, url) : error;
   }
 }
-
-function ignore(): void {}

@@ -1,0 +1,100 @@
+import type { OpenExchange } from './attempt.ts';
+import { idleTimer } from './idle.ts';
+import { readTimeoutError } from './timeout-error.ts';
+
+/** How long the end of a body is waited for after the end of its answer, so that a body that ends
+ * normally leaves its connection in the pool; after that, or past `DRAIN_LIMIT` bytes, the body is
+ * cancelled, which closes the connection. Nothing that happens then is reported. */
+const GRACE_MS = 5;
+const DRAIN_LIMIT = 65_536;
+
+/**
+ * The body of a streaming answer, as the readers of chunks (NDJSON) and events (SSE) share it: its
+ * reads under the read timeout, and the three ways it ends.
+ */
+export interface StreamBody {
+  /** The next bytes, or undefined at the body's end (at once when there is no body). A read that
+   * waits longer than `readTimeout` for the server throws the read timeout, naming `received`
+   * items already handed on. */
+  read(received: number): Promise<Uint8Array | undefined>;
+  /** Done with the body: left as it is when it was read to its end (its connection is back in the
+   * pool; releasing the lock would only cost a rejected promise), else cancelled (not awaited, so
+   * a caller leaving gets control back at once; the connection closes in the background). */
+  finish(ended: boolean): void;
+  /** The answer is complete before the body's end: whatever follows (more bytes, a silence, a
+   * reset) is not part of it and is never reported. The body is read on, in the background, for
+   * at most `GRACE_MS` and `DRAIN_LIMIT` bytes, for its end to arrive; then it is released to the
+   * pool, or cancelled. Nothing waits for it. */
+  settle(): void;
+  /** `settle` was called. */
+  readonly settling: boolean;
+  /** `finish` was called. */
+  readonly closed: boolean;
+}
+
+export function streamBody(opened: OpenExchange, readTimeout: number, reading = true): StreamBody {
+  const { context } = opened;
+  const reader = reading ? opened.response.body?.getReader() : undefined;
+  const idle =
+    reader !== undefined && readTimeout > 0
+      ? idleTimer(readTimeout, () => void reader.cancel().catch(ignore))
+      : undefined;
+  const body = {
+    settling: false,
+    closed: false,
+    async read(received: number): Promise<Uint8Array | undefined> {
+      if (reader === undefined) return undefined;
+      idle?.begin();
+      const { done, value } = await reader.read();
+      idle?.end();
+      if (idle?.fired === true) throw readTimeoutError(context, { limit: readTimeout, received });
+      return done ? undefined : value;
+    },
+    finish(ended: boolean): void {
+      if (body.closed) return;
+      body.closed = true;
+      idle?.dispose();
+      if (!ended) reader?.cancel().catch(ignore);
+      opened.release();
+    },
+    settle(): void {
+      body.settling = true;
+      idle?.dispose();
+      if (reader === undefined) body.finish(true);
+      else void runOut(reader).then(body.finish);
+    },
+  };
+  return body;
+}
+
+/**
+ * Reads what follows the end of an answer for at most `GRACE_MS` and `DRAIN_LIMIT` bytes, for the
+ * body's end to arrive; resolves whether it did (the connection can then go back to the pool).
+ * Past the grace period the body is cancelled, which ends the read under way.
+ */
+async function runOut(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<boolean> {
+  let late = false;
+  const timer = setTimeout(() => {
+    late = true;
+    reader.cancel().catch(ignore);
+  }, GRACE_MS);
+  // Nobody waits for the drain: it must not hold a process that has nothing else to do.
+  (timer as { unref?: () => void }).unref?.();
+  let ended = false;
+  try {
+    for (let bytes = 0; bytes <= DRAIN_LIMIT; ) {
+      const { done, value } = await reader.read();
+      if (done) {
+        ended = !late;
+        break;
+      }
+      bytes += value.length;
+    }
+  } catch {
+    // A failure after the end of the answer changes nothing.
+  }
+  clearTimeout(timer);
+  return ended;
+}
+
+function ignore(): void {}
