@@ -7,7 +7,8 @@ export const encoder = new TextEncoder();
 /**
  * Tokens like a model streams them: mostly short ASCII words, with 2-byte (é), 3-byte (漢字)
  * and 4-byte (🦙) characters and escaped newlines, so that fixed-size chunks cut multi-byte
- * characters and every client's UTF-8 handling is exercised.
+ * characters and every client's UTF-8 handling is exercised (the side-by-side bench and the
+ * splitter's own bench, ndjson.bench.ts, both use them).
  */
 const TOKENS: readonly string[] = [
   'The',
@@ -53,7 +54,7 @@ export function token(index: number): string {
 }
 
 /** `2026-01-01T00:00:00.123456789Z`, advancing a little per token like a real stream. */
-function timestamp(index: number): string {
+export function timestamp(index: number): string {
   const nanos = index * 23_456_789;
   const seconds = Math.floor(nanos / 1e9);
   const two = (n: number): string => String(n).padStart(2, '0');

@@ -20,6 +20,7 @@
 import { LineSplitter } from '../../lib/lines.ts';
 import { readNdjson } from '../../lib/ndjson.ts';
 import { streamOf } from '../support/chunks.ts';
+import { timestamp, token } from './fixtures.ts';
 
 // ---------------------------------------------------------------------------------------
 // Settings
@@ -79,36 +80,6 @@ function take(tally: Tally, line: string): void {
   tally.lines++;
 }
 
-/**
- * Tokens like a model streams them: mostly short ASCII words, with 2-byte (é), 3-byte (漢字)
- * and 4-byte (🦙, a surrogate pair in UTF-16) characters and a newline (escaped as `\n` in
- * the JSON). Their differing lengths shift every line's position against the chunk grid,
- * so multi-byte characters end up cut by chunk boundaries (counted and printed below).
- */
-const TOKENS: readonly string[] = [
-  'The',
-  ' llama',
-  ' é',
-  'té',
-  ' 漢字',
-  ' grazes',
-  '🦙',
-  ',',
-  ' then',
-  '\n',
-  ' naps',
-  ' in',
-  ' the',
-  ' 漢',
-  '字',
-  ' sun',
-  '.',
-  ' 🦙🦙',
-  ' Café',
-  '\n\n',
-  ' ok',
-];
-
 interface Fixture {
   bytes: Uint8Array;
   /** The lines as any UTF-8 reader sees them: the whole input decoded, then split. */
@@ -116,23 +87,11 @@ interface Fixture {
   expected: Tally;
 }
 
-/** `2026-01-01T00:00:00.123456789Z`, advancing a little per token like a real stream. */
-function timestamp(index: number): string {
-  const nanos = index * 23_456_789;
-  const seconds = Math.floor(nanos / 1e9);
-  const two = (n: number): string => String(n).padStart(2, '0');
-  const fraction = String(nanos % 1e9).padStart(9, '0');
-  return (
-    `2026-01-01T${two(Math.floor(seconds / 3600) % 24)}:${two(Math.floor(seconds / 60) % 60)}:` +
-    `${two(seconds % 60)}.${fraction}Z`
-  );
-}
-
 function buildFixture(lineCount: number): Fixture {
   const text: string[] = [];
   let checksum = 0;
   for (let i = 0; i < lineCount; i++) {
-    const content = TOKENS[i % TOKENS.length] ?? '';
+    const content = token(i);
     const done = i === lineCount - 1;
     text.push(
       JSON.stringify({
