@@ -27,17 +27,38 @@ const LF = 0x0a;
 const NO_LINES: readonly string[] = Object.freeze([]);
 const NO_BYTES = new Uint8Array(0);
 
-/** One decoder for every splitter: each call decodes whole lines and flushes, so it keeps no
- * state between calls (and is made afresh after an error, to be sure); making one per stream
+/** The decoders every splitter shares: each call decodes whole lines and flushes, so they keep no
+ * state between calls (and are made afresh after an error, to be sure); making one per stream
  * would cost more than the decoding of a short answer. */
-let shared: InstanceType<typeof TextDecoder> | undefined;
+let whole: InstanceType<typeof TextDecoder> | undefined;
+let bulk: InstanceType<typeof TextDecoder> | undefined;
 
-function decode(bytes: Uint8Array): string {
+/** Reads this long and longer may go to `bulk`. */
+const BULK = 4096;
+
+function decoder(): InstanceType<typeof TextDecoder> {
+  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+}
+
+/**
+ * `bytes` decoded, by `bulk` when `wide` (the stream's last long read was not all ASCII). Node 18
+ * to 22 decode a whole input through a path that is fast for ASCII but 1.3x slower than their
+ * ICU converter for other text; a decoder that has once streamed uses the converter for good.
+ * Elsewhere the two decoders cost the same.
+ */
+function decode(bytes: Uint8Array, wide = false): string {
   try {
-    shared ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-    return shared.decode(bytes);
+    if (!wide) {
+      whole ??= decoder();
+      return whole.decode(bytes);
+    }
+    if (bulk === undefined) {
+      bulk = decoder();
+      bulk.decode(NO_BYTES, { stream: true });
+    }
+    return bulk.decode(bytes);
   } catch (error) {
-    shared = undefined;
+    whole = bulk = undefined;
     throw error;
   }
 }
@@ -67,6 +88,8 @@ export class LineSplitter {
   #started = false;
   /** Bad bytes found after lines that were returned: thrown by the next call. */
   #failure: OllamaError | undefined;
+  /** The last long read held text other than ASCII: see `decode`. */
+  #wide = false;
 
   constructor(options: LineSplitterOptions = {}) {
     this.#max = lineLimit(options.maxLineLength, 'maxLineLength');
@@ -86,25 +109,42 @@ export class LineSplitter {
       if (chunk.length > 0) this.#hold(chunk);
       return NO_LINES;
     }
+    const lines: string[] = [];
     // The line in progress ends at this chunk's first LF: it is completed among the held bytes,
-    // so that each decode starts and ends between two lines, never inside a character.
+    // so that each decode starts and ends between two lines, never inside a character. It is
+    // decoded on its own: joined to the rest as text, it would cost a copy of the whole read.
     let from = 0;
     if (this.#heldLength > 0) {
       from = chunk.indexOf(LF) + 1;
       this.#hold(chunk.subarray(0, from));
+      const held = this.#held.subarray(0, this.#heldLength);
+      this.#release();
+      if (!this.#decodeLines(lines, held)) return lines;
     }
-    const held = this.#held.subarray(0, this.#heldLength);
-    const rest = chunk.subarray(from, last + 1);
+    if (from <= last) {
+      const rest = from === 0 && last + 1 === chunk.length ? chunk : chunk.subarray(from, last + 1);
+      if (!this.#decodeLines(lines, rest)) return lines;
+    }
+    if (last + 1 < chunk.length) this.#hold(chunk.subarray(last + 1));
+    return lines;
+  }
+
+  /** Adds the lines of `bytes` (whole lines) to `lines`; false when that found an error (thrown
+   * now when `lines` is empty, else kept for the next call, and the stream is not read on). */
+  #decodeLines(lines: string[], bytes: Uint8Array): boolean {
     let text: string;
     try {
-      text = (held.length > 0 ? decode(held) : '') + (rest.length > 0 ? decode(rest) : '');
+      if (bytes.length < BULK) text = decode(bytes);
+      else {
+        text = decode(bytes, this.#wide);
+        this.#wide = text.length !== bytes.length;
+      }
     } catch (error) {
-      return this.#salvage(held, rest, error);
+      this.#salvage(lines, bytes, error);
+      return false;
     }
-    this.#release();
-    const lines = this.#lines(this.#unmarked(text));
-    if (last + 1 < chunk.length && this.#failure === undefined) this.#hold(chunk.subarray(last + 1));
-    return lines;
+    this.#lines(lines, this.#unmarked(text));
+    return this.#failure === undefined;
   }
 
   end(): readonly string[] {
@@ -151,27 +191,24 @@ export class LineSplitter {
     throw failure;
   }
 
-  /** The decode of complete lines failed: decode them one at a time, return those before the
-   * bad one, and keep the error for the next call (or throw it now when none came before). */
-  #salvage(held: Uint8Array, rest: Uint8Array, error: unknown): readonly string[] {
+  /** The decode of complete lines failed: decode them one at a time, add those before the bad
+   * one, and keep the error for the next call (or throw it now when no line came before). */
+  #salvage(lines: string[], bytes: Uint8Array, error: unknown): void {
     this.#release();
-    const lines: string[] = [];
     let failure: unknown = error;
     try {
-      if (held.length > 0) lines.push(...this.#lines(this.#unmarked(decode(held))));
       for (
-        let start = 0, end = rest.indexOf(LF);
+        let start = 0, end = bytes.indexOf(LF);
         end !== -1 && this.#failure === undefined;
-        end = rest.indexOf(LF, start)
+        end = bytes.indexOf(LF, start)
       ) {
-        for (const line of this.#lines(this.#unmarked(decode(rest.subarray(start, end + 1))))) lines.push(line);
+        this.#lines(lines, this.#unmarked(decode(bytes.subarray(start, end + 1))));
         start = end + 1;
       }
     } catch (cause) {
       failure = cause;
     }
     if (this.#failure === undefined) this.#defer(lines, invalidText(false, failure));
-    return lines;
   }
 
   /** Keeps `error` for the next call when lines before it are being returned; else throws it. */
@@ -199,9 +236,8 @@ export class LineSplitter {
     if (this.#held.length > 65536) this.#held = NO_BYTES;
   }
 
-  /** The lines of decoded text that ends with a line break. */
-  #lines(text: string): string[] {
-    const lines: string[] = [];
+  /** Adds the lines of decoded text that ends with a line break to `lines`. */
+  #lines(lines: string[], text: string): void {
     let start = 0;
     try {
       for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', start)) {
@@ -211,7 +247,6 @@ export class LineSplitter {
     } catch (error) {
       this.#defer(lines, error);
     }
-    return lines;
   }
 
   /** Strings: the text is split as it comes, the line in progress carried as text. */

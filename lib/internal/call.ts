@@ -177,30 +177,30 @@ function streamOf<T>(call: Call, read: StreamReader<T>): AsyncGenerator<T, void,
     source = opened;
     return batch;
   };
-  const pull = async (): Promise<IteratorResult<T, void>> => {
-    try {
-      if (over) return END;
-      let batch: T[] | undefined;
-      if (started) batch = await (source as Batches<T>).next();
-      else {
-        started = true;
-        batch = await call.run(first);
-      }
-      // Left while the read was under way: what it brought is nobody's.
-      if (over) return END;
-      if (batch === undefined) {
-        end();
-        return END;
-      }
-      items = batch;
-      index = 1;
-      return { value: batch[0] as T, done: false };
-    } catch (error) {
+  // The read under way is chained with `then`, not awaited in an async function: that layer
+  // would cost a promise and a resumption per network read.
+  const deliver = (batch: T[] | undefined): IteratorResult<T, void> => {
+    pulling = undefined;
+    // Left while the read was under way: what it brought is nobody's.
+    if (over) return END;
+    if (batch === undefined) {
       end();
-      throw call.settle(error);
-    } finally {
-      pulling = undefined;
+      return END;
     }
+    items = batch;
+    index = 1;
+    return { value: batch[0] as T, done: false };
+  };
+  const failed = (error: unknown): never => {
+    pulling = undefined;
+    end();
+    throw call.settle(error);
+  };
+  const pull = (): Promise<IteratorResult<T, void>> => {
+    if (over) return Promise.resolve(END);
+    if (started) return (source as Batches<T>).next().then(deliver, failed);
+    started = true;
+    return call.run(first).then(deliver, failed);
   };
   const stream: AsyncGenerator<T, void, undefined> = {
     next(): Promise<IteratorResult<T, void>> {

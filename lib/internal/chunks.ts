@@ -4,7 +4,7 @@ import { type OpenExchange, send } from './attempt.ts';
 import type { Batches, Exchange, FinalChunk } from './exchange.ts';
 import { inBandError, incomplete, notAnObject } from './protocol-error.ts';
 import type { ResolvedOptions } from './resolve-options.ts';
-import { streamBody } from './stream-body.ts';
+import { READ_ON, streamBody } from './stream-body.ts';
 
 type Chunk = Record<string, unknown>;
 
@@ -76,30 +76,37 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
     return batch;
   };
 
+  /** A failure, as the caller sees it; the connection is closed. */
+  const failed = (error: unknown): unknown => {
+    pending = undefined;
+    body.finish(false);
+    return opened.failure(located(error, context.url), received);
+  };
+  const fail = (error: unknown): never => {
+    throw failed(error);
+  };
+  const count = (): number => received;
+  const takeBytes = (bytes: Uint8Array | undefined): T[] | undefined | typeof READ_ON => {
+    const ended = bytes === undefined;
+    const lines = ended ? splitter.end() : splitter.feed(bytes);
+    const batch = lines.length === 0 ? NO_ITEMS : take(lines);
+    if (ended && !body.settling) {
+      body.finish(true);
+      if (!last && pending === undefined) pending = incomplete(context, status, received, final.name);
+    }
+    if (batch.length > 0) return batch as T[];
+    if (pending !== undefined) throw pending;
+    return ended ? undefined : READ_ON;
+  };
+
+  const pull = body.puller(takeBytes, count, fail);
+
   return {
-    async next(): Promise<T[] | undefined> {
-      if (body.settling) return undefined;
-      try {
-        if (pending !== undefined) throw pending;
-        if (body.closed) return undefined;
-        for (;;) {
-          const bytes = await body.read(received);
-          const ended = bytes === undefined;
-          const lines = ended ? splitter.end() : splitter.feed(bytes);
-          const batch = lines.length === 0 ? [] : take(lines);
-          if (ended && !body.settling) {
-            body.finish(true);
-            if (!last && pending === undefined) pending = incomplete(context, status, received, final.name);
-          }
-          if (batch.length > 0) return batch;
-          if (pending !== undefined) throw pending;
-          if (ended) return undefined;
-        }
-      } catch (error) {
-        pending = undefined;
-        body.finish(false);
-        throw opened.failure(located(error, context.url), received);
-      }
+    next(): Promise<T[] | undefined> {
+      if (body.settling) return Promise.resolve(undefined);
+      if (pending !== undefined) return Promise.reject(failed(pending));
+      if (body.closed) return Promise.resolve(undefined);
+      return pull();
     },
     /** After a terminal final chunk, leaves the body to run out in the background (so one that
      * ends normally keeps its connection pooled); otherwise cancels it at once. */
@@ -109,6 +116,8 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
     },
   };
 }
+
+const NO_ITEMS: readonly never[] = Object.freeze([]);
 
 /** The line splitter's errors know no URL: the reader's does. */
 function located(error: unknown, url: string): unknown {

@@ -8,15 +8,29 @@ import { readTimeoutError } from './timeout-error.ts';
 const GRACE_MS = 5;
 const DRAIN_LIMIT = 65_536;
 
+/** What a `take` of `StreamBody.pull` returns when a read completed nothing to hand on. */
+export const READ_ON: unique symbol = Symbol('read on');
+
+/** A read's bytes, undefined at the body's end, as `StreamBody.pull` hands them to be taken. */
+export type Take<T> = (bytes: Uint8Array | undefined) => T[] | undefined | typeof READ_ON;
+
 /**
  * The body of a streaming answer, as the readers of chunks (NDJSON) and events (SSE) share it: its
  * reads under the read timeout, and the three ways it ends.
  */
 export interface StreamBody {
-  /** The next bytes, or undefined at the body's end (at once when there is no body). A read that
-   * waits longer than `readTimeout` for the server throws the read timeout, naming `received`
-   * items already handed on. */
-  read(received: number): Promise<Uint8Array | undefined>;
+  /**
+   * A function that reads until `take` has items to hand on (or the end, undefined): `take` gets
+   * each read's bytes, undefined at the body's end (at once when there is no body). A read that
+   * waits longer than `readTimeout` for the server fails with the read timeout, naming
+   * `received()` items already handed on. Any failure (of a read, of `take`, the timeout) goes to
+   * `fail`, which throws what the caller should see.
+   *
+   * The reads are chained with `then`, with nothing made per read but the read's own promise: a
+   * streamed answer makes one read per network read, and a layer of async functions there costs
+   * a sixth of the time of a one-line read.
+   */
+  puller<T>(take: Take<T>, received: () => number, fail: (error: unknown) => never): () => Promise<T[] | undefined>;
   /** Done with the body: left as it is when it was read to its end (its connection is back in the
    * pool; releasing the lock would only cost a rejected promise), else cancelled (not awaited, so
    * a caller leaving gets control back at once; the connection closes in the background). */
@@ -32,6 +46,8 @@ export interface StreamBody {
   readonly closed: boolean;
 }
 
+const ENDED: ReadableStreamReadDoneResult<Uint8Array> = Object.freeze({ done: true, value: undefined });
+
 export function streamBody(opened: OpenExchange, readTimeout: number, reading = true): StreamBody {
   const { context } = opened;
   const reader = reading ? opened.response.body?.getReader() : undefined;
@@ -42,13 +58,25 @@ export function streamBody(opened: OpenExchange, readTimeout: number, reading = 
   const body = {
     settling: false,
     closed: false,
-    async read(received: number): Promise<Uint8Array | undefined> {
-      if (reader === undefined) return undefined;
-      idle?.begin();
-      const { done, value } = await reader.read();
-      idle?.end();
-      if (idle?.fired === true) throw readTimeoutError(context, { limit: readTimeout, received });
-      return done ? undefined : value;
+    puller<T>(take: Take<T>, received: () => number, fail: (error: unknown) => never): () => Promise<T[] | undefined> {
+      const step = (result: ReadableStreamReadResult<Uint8Array>): T[] | undefined | Promise<T[] | undefined> => {
+        try {
+          if (idle !== undefined) {
+            idle.end();
+            if (idle.fired) throw readTimeoutError(context, { limit: readTimeout, received: received() });
+          }
+          const taken = take(result.done ? undefined : result.value);
+          return taken === READ_ON ? read() : taken;
+        } catch (error) {
+          return fail(error);
+        }
+      };
+      const read = (): Promise<T[] | undefined> => {
+        if (reader === undefined) return Promise.resolve(ENDED).then(step);
+        idle?.begin();
+        return reader.read().then(step, fail);
+      };
+      return read;
     },
     finish(ended: boolean): void {
       if (body.closed) return;

@@ -4,7 +4,7 @@ import type { Batches, Exchange, RequestContext } from '../../internal/exchange.
 import { incomplete, notAnObject } from '../../internal/protocol-error.ts';
 import { parseJson, readText } from '../../internal/read-body.ts';
 import type { ResolvedOptions } from '../../internal/resolve-options.ts';
-import { streamBody } from '../../internal/stream-body.ts';
+import { READ_ON, streamBody } from '../../internal/stream-body.ts';
 import { readTimeoutError } from '../../internal/timeout-error.ts';
 import { type SseEvent, SseParser } from '../sse.ts';
 import { notAnEventStream, notJsonEvent, v1StreamError } from './openai-error.ts';
@@ -75,42 +75,44 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T>
     return batch;
   };
 
-  return {
-    async next(): Promise<T[] | undefined> {
-      if (body.settling) return undefined;
-      try {
-        if (pending !== undefined) throw pending;
-        if (body.closed) return undefined;
-        if (jsonInstead) return await whole();
-        for (;;) {
-          const bytes = await body.read(state.received);
-          const ended = bytes === undefined;
-          const events = feed(parser, bytes, context.url);
-          const batch = events.length === 0 ? [] : take(events);
-          if (state.done && !body.settling && pending === undefined) {
-            if (ended) body.finish(true);
-            else body.settle();
-          } else if (ended && !body.settling) {
-            body.finish(true);
-            if (parser.unfinished?.data === END) state.done = true;
-            if (!state.done && !state.finished && pending === undefined) {
-              pending = incomplete(
-                context,
-                response.status,
-                state.received,
-                'data: [DONE], or a chunk with a finish_reason',
-              );
-            }
-          }
-          if (batch.length > 0) return batch;
-          if (pending !== undefined) throw pending;
-          if (ended || state.done) return undefined;
-        }
-      } catch (error) {
-        pending = undefined;
-        body.finish(false);
-        throw opened.failure(error, state.received);
+  /** A failure, as the caller sees it; the connection is closed. */
+  const failed = (error: unknown): unknown => {
+    pending = undefined;
+    body.finish(false);
+    return opened.failure(error, state.received);
+  };
+  const fail = (error: unknown): never => {
+    throw failed(error);
+  };
+  const count = (): number => state.received;
+  const takeBytes = (bytes: Uint8Array | undefined): T[] | undefined | typeof READ_ON => {
+    const ended = bytes === undefined;
+    const events = feed(parser, bytes, context.url);
+    const batch = events.length === 0 ? NO_ITEMS : take(events);
+    if (state.done && !body.settling && pending === undefined) {
+      if (ended) body.finish(true);
+      else body.settle();
+    } else if (ended && !body.settling) {
+      body.finish(true);
+      if (parser.unfinished?.data === END) state.done = true;
+      if (!state.done && !state.finished && pending === undefined) {
+        pending = incomplete(context, response.status, state.received, 'data: [DONE], or a chunk with a finish_reason');
       }
+    }
+    if (batch.length > 0) return batch as T[];
+    if (pending !== undefined) throw pending;
+    return ended || state.done ? undefined : READ_ON;
+  };
+
+  const pull = body.puller(takeBytes, count, fail);
+
+  return {
+    next(): Promise<T[] | undefined> {
+      if (body.settling) return Promise.resolve(undefined);
+      if (pending !== undefined) return Promise.reject(failed(pending));
+      if (body.closed) return Promise.resolve(undefined);
+      if (jsonInstead) return whole().catch(fail);
+      return pull();
     },
     /** After `[DONE]`, leaves the body to run out in the background; otherwise cancels it. */
     close(): Promise<void> {
@@ -119,6 +121,8 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T>
     },
   };
 }
+
+const NO_ITEMS: readonly never[] = Object.freeze([]);
 
 /** The chunk an event carries; undefined for an event with no data, and for `[DONE]`. */
 function chunkOf(
