@@ -13,10 +13,12 @@ export function encodeImages(call: string, images: ImageInput[] | undefined): st
   });
 }
 
-/** The messages with their images encoded; the caller's objects are never modified. */
+/** The messages with their images encoded, or undefined when none has images (the caller's
+ * array is sent as it is); the caller's objects are never modified. */
 export function encodeMessages(call: string, messages: Message[] | undefined): Message[] | undefined {
   if (messages === undefined) return undefined;
   if (!Array.isArray(messages)) throw new TypeError(`${call}: request.messages must be an array of messages`);
+  if (!messages.some((message) => message?.images !== undefined)) return undefined;
   return messages.map((message) =>
     message?.images === undefined ? message : { ...message, images: encodeImages(call, message.images)! },
   );

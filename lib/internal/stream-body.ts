@@ -73,8 +73,9 @@ export function streamBody(opened: OpenExchange, readTimeout: number, reading = 
       };
       const read = (): Promise<T[] | undefined> => {
         if (reader === undefined) return Promise.resolve(ENDED).then(step);
+        const next = reader.read().then(step, fail);
         idle?.begin();
-        return reader.read().then(step, fail);
+        return next;
       };
       return read;
     },
@@ -98,31 +99,39 @@ export function streamBody(opened: OpenExchange, readTimeout: number, reading = 
 /**
  * Reads what follows the end of an answer for at most `GRACE_MS` and `DRAIN_LIMIT` bytes, for the
  * body's end to arrive; resolves whether it did (the connection can then go back to the pool).
- * Past the grace period the body is cancelled, which ends the read under way.
+ * A body whose end had arrived with its last chunk is done at once, with no timer set at all.
  */
-async function runOut(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<boolean> {
-  let late = false;
-  const timer = setTimeout(() => {
-    late = true;
-    reader.cancel().catch(ignore);
-  }, GRACE_MS);
-  // Nobody waits for the drain: it must not hold a process that has nothing else to do.
-  (timer as { unref?: () => void }).unref?.();
-  let ended = false;
-  try {
-    for (let bytes = 0; bytes <= DRAIN_LIMIT; ) {
-      const { done, value } = await reader.read();
-      if (done) {
-        ended = !late;
-        break;
+function runOut(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<boolean> {
+  return new Promise((resolve) => {
+    let over = false;
+    let bytes = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = (ended: boolean): void => {
+      if (over) return;
+      over = true;
+      clearTimeout(timer);
+      resolve(ended);
+    };
+    // A failure after the end of the answer changes nothing: the body is simply not pooled.
+    const failed = (): void => done(false);
+    const step = (result: ReadableStreamReadResult<Uint8Array>): void => {
+      if (result.done) {
+        done(true);
+        return;
       }
-      bytes += value.length;
-    }
-  } catch {
-    // A failure after the end of the answer changes nothing.
-  }
-  clearTimeout(timer);
-  return ended;
+      bytes += result.value.length;
+      if (bytes > DRAIN_LIMIT) done(false);
+      else reader.read().then(step, failed);
+    };
+    reader.read().then(step, failed);
+    // Queued after the first read's continuation: when that read had its answer, it has run.
+    queueMicrotask(() => {
+      if (over) return;
+      timer = setTimeout(failed, GRACE_MS);
+      // Nobody waits for the drain: it must not hold a process that has nothing else to do.
+      (timer as { unref?: () => void }).unref?.();
+    });
+  });
 }
 
 function ignore(): void {}

@@ -19,15 +19,37 @@ type AgentClass = new (options: object) => object;
 /** Agents by class, then by their two timeouts, so that connections stay pooled across calls;
  * each kept as the transport that carries it (made once, never changed). */
 const agents = new WeakMap<AgentClass, Map<string, Transport>>();
+/** The transport of the last call on Node, and what it was found from. */
+let lastUsed: { global: unknown; connect: number; read: number; transport: Transport } | undefined;
 /** A caller that varies its timeouts call by call must not grow the cache without end. */
 const MAX_AGENTS = 16;
 
 export function transportFor(connectTimeout: number, readTimeout: number, builtinFetch: boolean): Transport {
   // A `fetch` of the caller's own may be any implementation: give it nothing it might misread.
   if (!builtinFetch) return { init: {}, timesConnect: false };
+  const holder = globalThis as unknown as Record<symbol, unknown>;
+  const global = holder[DISPATCHER_2] ?? holder[DISPATCHER_1];
+  // Calls mostly repeat the last call's timeouts: that transport is reused without a lookup, as
+  // long as the global dispatcher it was found from is still the one installed.
+  const last = lastUsed;
+  if (
+    last !== undefined &&
+    last.global === global &&
+    global !== undefined &&
+    last.connect === connectTimeout &&
+    last.read === readTimeout
+  )
+    return last.transport;
   const Agent = undiciAgent();
   if (Agent !== undefined) {
-    return agentFor(Agent, connectTimeout, readTimeout);
+    const transport = agentFor(Agent, connectTimeout, readTimeout);
+    lastUsed = {
+      global: holder[DISPATCHER_2] ?? holder[DISPATCHER_1],
+      connect: connectTimeout,
+      read: readTimeout,
+      transport,
+    };
+    return transport;
   }
   // Bun's socket idle timer (5 minutes by default) would cut a slow model load short; `false`
   // turns it off and leaves the library's timers in charge.
