@@ -361,22 +361,37 @@ async function smallCalls(server: Server): Promise<void> {
   for (const kind of ['chat', 'generate'] as const) {
     const p50 = new Map<ClientName, number[]>(CLIENTS.map((c) => [c, []]));
     const p99 = new Map<ClientName, number[]>(CLIENTS.map((c) => [c, []]));
-    const means = await measureRounds(CLIENTS, settings.rounds, async (name, timed) => {
-      const latencies: number[] = [];
-      const client = clients[name];
+    // Paired call by call: in every round the clients take turns, one call each in a rotated
+    // order, so that each client's calls meet the same collector state. A forced full GC leaves
+    // V8 running every client 1.5-2x slower for a second or two while its heap regrows; timed
+    // one client after another, that window fell on whichever client came first after it.
+    const means = new Map<ClientName, number[]>(CLIENTS.map((c) => [c, []]));
+    const { rounds, warmups } = settings.rounds;
+    for (let round = 0; round < warmups + rounds; round++) {
+      fullGc();
+      const latencies = new Map<ClientName, number[]>(CLIENTS.map((c) => [c, []]));
       for (let i = 0; i < settings.smallCalls; i++) {
-        const start = performance.now();
-        const text = await client[kind](target);
-        latencies.push((performance.now() - start) * 1000);
-        if (text !== SMALL_TEXT) throw new WrongResult(`${name} ${kind}: answered "${text}", expected "${SMALL_TEXT}"`);
+        for (let j = 0; j < CLIENTS.length; j++) {
+          const name = CLIENTS[(i + j) % CLIENTS.length] as ClientName;
+          const start = performance.now();
+          const text = await clients[name][kind](target);
+          latencies.get(name)?.push((performance.now() - start) * 1000);
+          if (text !== SMALL_TEXT)
+            throw new WrongResult(`${name} ${kind}: answered "${text}", expected "${SMALL_TEXT}"`);
+        }
       }
-      latencies.sort((a, b) => a - b);
-      if (timed) {
-        p50.get(name)?.push(latencies[Math.floor(latencies.length * 0.5)] ?? NaN);
-        p99.get(name)?.push(latencies[Math.floor(latencies.length * 0.99)] ?? NaN);
+      if (round < warmups) continue;
+      for (const name of CLIENTS) {
+        const sorted = (latencies.get(name) ?? []).sort((a, b) => a - b);
+        p50.get(name)?.push(sorted[Math.floor(sorted.length * 0.5)] ?? NaN);
+        p99.get(name)?.push(sorted[Math.floor(sorted.length * 0.99)] ?? NaN);
+        means.get(name)?.push(sorted.reduce((sum, x) => sum + x, 0) / sorted.length);
       }
-      return latencies.reduce((sum, x) => sum + x, 0) / latencies.length;
-    });
+    }
+    const summary = Object.fromEntries(CLIENTS.map((c) => [c, summarize(means.get(c) ?? [])])) as Record<
+      ClientName,
+      Summary
+    >;
     const med = (values: number[] | undefined): string => num(summarize(values ?? []).median);
     for (const name of CLIENTS) {
       rows.push([
@@ -384,13 +399,13 @@ async function smallCalls(server: Server): Promise<void> {
         name,
         med(p50.get(name)),
         med(p99.get(name)),
-        withIqr(means[name]),
-        ratio(speedup(means[name], means['ollama-js'])),
-        ratio(speedup(means[name], means.raw)),
+        withIqr(summary[name]),
+        ratio(speedup(summary[name], summary['ollama-js'])),
+        ratio(speedup(summary[name], summary.raw)),
       ]);
     }
-    keys.push(`${kind} mean ${ratio(speedup(means['ollama-fetch'], means['ollama-js']))}`);
-    rawKeys.push(`${kind} mean ${ratio(speedup(means['ollama-fetch'], means.raw))}`);
+    keys.push(`${kind} mean ${ratio(speedup(summary['ollama-fetch'], summary['ollama-js']))}`);
+    rawKeys.push(`${kind} mean ${ratio(speedup(summary['ollama-fetch'], summary.raw))}`);
   }
   const walls = await measureRounds(CLIENTS, settings.rounds, async (name) => {
     const answers: string[] = [];
@@ -418,8 +433,8 @@ async function smallCalls(server: Server): Promise<void> {
   keys.push(`${settings.concurrent} concurrent ${ratio(speedup(walls['ollama-fetch'], walls['ollama-js']))}`);
   rawKeys.push(`${settings.concurrent} concurrent ${ratio(speedup(walls['ollama-fetch'], walls.raw))}`);
   table(
-    'Small calls (non-streamed API) over HTTP: sequential latency in µs (p50 and p99 are medians over rounds; ' +
-      'mean is median [q1–q3])',
+    'Small calls (non-streamed API) over HTTP: sequential latency in µs, the clients taking turns call by call ' +
+      '(p50 and p99 are medians over rounds; mean is median [q1–q3])',
     ['calls', 'client', 'p50 µs', 'p99 µs', 'mean µs', '÷ ollama-js', '÷ raw'],
     rows,
   );
