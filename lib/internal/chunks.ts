@@ -45,10 +45,14 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
   let pending: unknown;
 
   /** The values of `lines` under the chunk rules, up to the first that breaks one (kept in
-   * `pending`) or up to a terminal final chunk (then what follows is let run out). */
+   * `pending`) or up to a terminal final chunk (then what follows is let run out). They take the
+   * place of the lines in the splitter's array, which is made afresh for each read and is ours:
+   * a second array per read showed in the collector's share of a one-line read. */
   const take = (lines: readonly string[]): T[] => {
-    const batch: T[] = [];
-    for (const line of lines) {
+    const batch = lines as unknown[] as T[];
+    let count = 0;
+    for (; count < lines.length; count++) {
+      const line = lines[count] as string;
       let value: unknown;
       try {
         value = JSON.parse(line);
@@ -66,13 +70,15 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
         break;
       }
       received++;
-      batch.push(chunk as T);
+      batch[count] = chunk as T;
       last = final.is(chunk);
       if (last && final.terminal) {
+        count++;
         body.settle();
         break;
       }
     }
+    batch.length = count;
     return batch;
   };
 

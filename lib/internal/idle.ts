@@ -18,8 +18,8 @@ export interface IdleTimer {
  * It costs one clock reading per read: a single timer stays armed while reads keep coming, and
  * when it fires it only checks how long the read under way has waited, and re-arms for the rest
  * (or, when no read waits, not at all until the next one begins). `begin()` must come after the
- * read was started and its continuation attached: the timer is armed a microtask later, only if
- * the read still waits then. `dispose()` clears it, so it never outlives the body.
+ * read was started and its continuation attached: for the first read, the timer is armed a
+ * microtask later, only if the read still waits then. `dispose()` clears it, so it never outlives the body.
  */
 export function idleTimer(ms: number, onIdle: () => void): IdleTimer {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -37,22 +37,24 @@ export function idleTimer(ms: number, onIdle: () => void): IdleTimer {
     idle.fired = true;
     onIdle();
   };
-  /** An `arm` is queued. */
-  let queued = false;
-  // Armed a microtask after `begin()`: a read that completes at once (its bytes had arrived, as
-  // for every read of a short answer) has ended by then, and needs no timer at all.
+  /** No read began yet. */
+  let first = true;
+  // For the first read, armed a microtask after `begin()`: a read that completes at once (its
+  // bytes had arrived, as for the one read of most short answers) has ended by then, and a body
+  // read that way needs no timer at all. From the second read on, the timer is armed at once and
+  // stays armed, so a long stream costs no microtask per read.
   const arm = (): void => {
-    queued = false;
     if (since >= 0 && timer === undefined && !idle.fired) timer = setTimeout(check, ms);
   };
   const idle = {
     fired: false,
     begin(): void {
       since = performance.now();
-      if (timer === undefined && !idle.fired && !queued) {
-        queued = true;
+      if (timer !== undefined || idle.fired) return;
+      if (first) {
+        first = false;
         queueMicrotask(arm);
-      }
+      } else timer = setTimeout(check, ms);
     },
     end(): void {
       since = -1;
