@@ -46,7 +46,11 @@ export interface StreamBody {
   readonly closed: boolean;
 }
 
-const ENDED: ReadableStreamReadDoneResult<Uint8Array> = Object.freeze({ done: true, value: undefined });
+/** What a read of the body resolves with. Spelled out here: a copy of `lib/` compiled without the
+ * DOM library (Node's own types only) has no global `ReadableStreamReadResult`. */
+type ReadResult = { done: false; value: Uint8Array } | { done: true; value?: Uint8Array | undefined };
+
+const ENDED: ReadResult = Object.freeze({ done: true, value: undefined });
 
 export function streamBody(opened: OpenExchange, readTimeout: number, reading = true): StreamBody {
   const { context } = opened;
@@ -59,7 +63,7 @@ export function streamBody(opened: OpenExchange, readTimeout: number, reading = 
     settling: false,
     closed: false,
     puller<T>(take: Take<T>, received: () => number, fail: (error: unknown) => never): () => Promise<T[] | undefined> {
-      const step = (result: ReadableStreamReadResult<Uint8Array>): T[] | undefined | Promise<T[] | undefined> => {
+      const step = (result: ReadResult): T[] | undefined | Promise<T[] | undefined> => {
         try {
           if (idle !== undefined) {
             idle.end();
@@ -114,7 +118,7 @@ function runOut(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<boolea
     };
     // A failure after the end of the answer changes nothing: the body is simply not pooled.
     const failed = (): void => done(false);
-    const step = (result: ReadableStreamReadResult<Uint8Array>): void => {
+    const step = (result: ReadResult): void => {
       if (result.done) {
         done(true);
         return;
