@@ -4,7 +4,7 @@ import { type OpenExchange, send } from './attempt.ts';
 import type { Batches, Exchange, FinalChunk } from './exchange.ts';
 import { inBandError, incomplete, notAnObject } from './protocol-error.ts';
 import type { ResolvedOptions } from './resolve-options.ts';
-import { READ_ON, streamBody } from './stream-body.ts';
+import { batchesOf, READ_ON, streamBody } from './stream-body.ts';
 
 type Chunk = Record<string, unknown>;
 
@@ -105,22 +105,7 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
     return ended ? undefined : READ_ON;
   };
 
-  const pull = body.puller(takeBytes, count, fail);
-
-  return {
-    next(): Promise<T[] | undefined> {
-      if (body.settling) return Promise.resolve(undefined);
-      if (pending !== undefined) return Promise.reject(failed(pending));
-      if (body.closed) return Promise.resolve(undefined);
-      return pull();
-    },
-    /** After a terminal final chunk, leaves the body to run out in the background (so one that
-     * ends normally keeps its connection pooled); otherwise cancels it at once. */
-    close(): Promise<void> {
-      if (!body.settling) body.finish(false);
-      return Promise.resolve();
-    },
-  };
+  return batchesOf<T>(body, () => pending, failed, body.puller(takeBytes, count, fail));
 }
 
 const NO_ITEMS: readonly never[] = Object.freeze([]);

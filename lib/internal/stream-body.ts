@@ -1,4 +1,5 @@
 import type { OpenExchange } from './attempt.ts';
+import type { Batches } from './exchange.ts';
 import { idleTimer } from './idle.ts';
 import { readTimeoutError } from './timeout-error.ts';
 
@@ -98,6 +99,33 @@ export function streamBody(opened: OpenExchange, readTimeout: number, reading = 
     },
   };
   return body;
+}
+
+/**
+ * The `Batches` of a body that `pull` reads: nothing more once the answer is complete; an error
+ * kept from the last read (`pending()`) thrown now, through `failed`, which closes the connection
+ * and says what the caller sees; and leaving early cancels the body, unless the answer is
+ * complete (then it is let run out, so that its connection stays pooled).
+ */
+export function batchesOf<T>(
+  body: StreamBody,
+  pending: () => unknown,
+  failed: (error: unknown) => unknown,
+  pull: () => Promise<T[] | undefined>,
+): Batches<T> {
+  return {
+    next(): Promise<T[] | undefined> {
+      if (body.settling) return Promise.resolve(undefined);
+      const error = pending();
+      if (error !== undefined) return Promise.reject(failed(error));
+      if (body.closed) return Promise.resolve(undefined);
+      return pull();
+    },
+    close(): Promise<void> {
+      if (!body.settling) body.finish(false);
+      return Promise.resolve();
+    },
+  };
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Batches, Exchange, RequestContext } from '../../internal/exchange.
 import { incomplete, notAnObject } from '../../internal/protocol-error.ts';
 import { parseJson, readText } from '../../internal/read-body.ts';
 import type { ResolvedOptions } from '../../internal/resolve-options.ts';
-import { READ_ON, streamBody } from '../../internal/stream-body.ts';
+import { batchesOf, READ_ON, streamBody } from '../../internal/stream-body.ts';
 import { readTimeoutError } from '../../internal/timeout-error.ts';
 import { type SseEvent, SseParser } from '../sse.ts';
 import { notAnEventStream, notJsonEvent, v1StreamError } from './openai-error.ts';
@@ -104,22 +104,12 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T>
     return ended || state.done ? undefined : READ_ON;
   };
 
-  const pull = body.puller(takeBytes, count, fail);
-
-  return {
-    next(): Promise<T[] | undefined> {
-      if (body.settling) return Promise.resolve(undefined);
-      if (pending !== undefined) return Promise.reject(failed(pending));
-      if (body.closed) return Promise.resolve(undefined);
-      if (jsonInstead) return whole().catch(fail);
-      return pull();
-    },
-    /** After `[DONE]`, leaves the body to run out in the background; otherwise cancels it. */
-    close(): Promise<void> {
-      if (!body.settling) body.finish(false);
-      return Promise.resolve();
-    },
-  };
+  return batchesOf<T>(
+    body,
+    () => pending,
+    failed,
+    jsonInstead ? () => whole().catch(fail) : body.puller(takeBytes, count, fail),
+  );
 }
 
 const NO_ITEMS: readonly never[] = Object.freeze([]);
