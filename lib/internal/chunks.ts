@@ -65,7 +65,9 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
         break;
       }
       const chunk = value as Chunk;
-      if ('error' in chunk) {
+      // The same as `'error' in chunk` for what JSON.parse makes (no own key holds undefined), and
+      // cheaper: one lookup that finds nothing, on the hot path.
+      if (chunk.error !== undefined) {
         pending = inBandError(context, status, received, chunk.error);
         break;
       }
