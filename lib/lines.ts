@@ -66,10 +66,9 @@ function decode(bytes: Uint8Array, wide = false): string {
 /**
  * Splits a byte (or text) stream into lines, in time linear in its length whatever the
  * chunking. `feed` returns the lines a chunk completed; `end` returns the last line when the
- * stream did not end with a line break. A non-empty result is a new array, the caller's to keep
- * or change. `\n` and `\r\n` end a line, blank lines are skipped,
- * one byte-order mark at the very start is dropped, and invalid UTF-8 is an error rather
- * than a silent U+FFFD.
+ * stream did not end with a line break; a non-empty result is a new array, the caller's to keep
+ * or change. `\n` and `\r\n` end a line, blank lines are skipped, one byte-order mark at the
+ * very start is dropped, and invalid UTF-8 is an error rather than a silent U+FFFD.
  *
  * Bytes are decoded one whole line at a time, never part of one: the bytes of the line still
  * arriving are held aside, and the text up to a chunk's last LF is decoded in one go, so a

@@ -19,7 +19,8 @@ export interface IdleTimer {
  * when it fires it only checks how long the read under way has waited, and re-arms for the rest
  * (or, when no read waits, not at all until the next one begins). `begin()` must come after the
  * read was started and its continuation attached: for the first read, the timer is armed a
- * microtask later, only if the read still waits then. `dispose()` clears it, so it never outlives the body.
+ * microtask later, only if the read still waits then. `dispose()` clears it, so it never outlives
+ * the body.
  */
 export function idleTimer(ms: number, onIdle: () => void): IdleTimer {
   let timer: ReturnType<typeof setTimeout> | undefined;
