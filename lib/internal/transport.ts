@@ -43,6 +43,7 @@ export function transportFor(connectTimeout: number, readTimeout: number, builti
   const Agent = undiciAgent();
   if (Agent !== undefined) {
     const transport = agentFor(Agent, connectTimeout, readTimeout);
+    // Read again: looking for the Agent may just have made Node load its undici, which sets it.
     lastUsed = {
       global: holder[DISPATCHER_2] ?? holder[DISPATCHER_1],
       connect: connectTimeout,

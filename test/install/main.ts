@@ -59,10 +59,9 @@ const MUST_NOT_SHIP = [
   /^\.cache/,
 ];
 
-// The user's program, as a user writes it: the package by its name, a chat streamed from the
-// stand-in. The same check as the vendored copy's, so the same output is expected.
-const ESM_PROGRAM = `import { chatStream, VERSION } from 'ollama-fetch';
-const host = process.argv[2];
+// The chat both programs below stream from the stand-in, every character beyond ASCII cut in
+// two. The same check as the vendored copy's, so the same output is expected.
+const STREAM_CHAT = `const host = process.argv[2];
 const headers = { 'x-fake-behaviour': '{"splitCharacters":true,"pieceDelayMs":2}' };
 let text = '';
 let chunks = 0;
@@ -72,7 +71,11 @@ for await (const chunk of chatStream(
 )) {
   chunks++;
   if (!chunk.done) text += chunk.message.content;
-}
+}`;
+
+// The user's program, as a user writes it: the package by its name.
+const ESM_PROGRAM = `import { chatStream, VERSION } from 'ollama-fetch';
+${STREAM_CHAT}
 console.log(JSON.stringify({ text, chunks, version: VERSION }));
 `;
 
@@ -80,17 +83,7 @@ console.log(JSON.stringify({ text, chunks, version: VERSION }));
 // has it (20.19+, 22.12+), else the dynamic import every Node has.
 const CJS_PROGRAM = `const load = process.features.require_module ? async () => require('ollama-fetch') : () => import('ollama-fetch');
 load().then(async ({ chatStream }) => {
-  const host = process.argv[2];
-  const headers = { 'x-fake-behaviour': '{"splitCharacters":true,"pieceDelayMs":2}' };
-  let text = '';
-  let chunks = 0;
-  for await (const chunk of chatStream(
-    { model: 'llama3.2', messages: [{ role: 'user', content: 'Grüße aus dem Ordner 🦙' }] },
-    { host, headers },
-  )) {
-    chunks++;
-    if (!chunk.done) text += chunk.message.content;
-  }
+${STREAM_CHAT}
   console.log(JSON.stringify({ text, chunks, how: process.features.require_module ? 'require' : 'import' }));
 });
 `;

@@ -2,20 +2,15 @@
 // (catalogue.ts holds the default one).
 // Real servers are not always the default's (a chat model first): the demo's tests need one
 // whose most recent model only embeds, and one where nothing can chat.
-import type { InstalledModel } from './catalogue.ts';
+import { type InstalledModel, PULLABLE_EXTRA } from './catalogue.ts';
 
 export type Catalogue = 'embedding-first' | 'embeddings-only';
 
-// An embedding model pulled after the chat models: /api/tags lists it first (the newest).
+// An embedding model pulled after the chat models: /api/tags lists it first (the newest). It is
+// the registry's all-minilm, with the date of its pull.
 const ALL_MINILM: InstalledModel = {
-  name: 'all-minilm:latest',
-  family: 'bert',
-  parameterSize: '23M',
-  quantization: 'F16',
-  format: 'gguf',
-  size: 45960996,
+  ...(PULLABLE_EXTRA.find((m) => m.name === 'all-minilm:latest') as InstalledModel),
   modifiedAt: '2025-12-03T11:20:05.771203+01:00',
-  capabilities: ['embedding'],
 };
 
 /** The installed models of each catalogue, the most recent first (as /api/tags lists them),
