@@ -2,6 +2,7 @@ import { isOllamaError, withNote, withStatus } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { connectionError, failureCode, malformedResponse } from './connection-error.ts';
 import { contextOf, type Exchange, type RequestContext } from './exchange.ts';
+import { isNoHeaders } from './header-values.ts';
 import { httpError } from './http-error.ts';
 import { malformed } from './protocol-error.ts';
 import { type BodyText, endedAfter, parseJson, readText } from './read-body.ts';
@@ -141,9 +142,11 @@ function headersFor(exchange: Exchange, options: ResolvedOptions): Record<string
   if (exchange.json !== undefined) headers['content-type'] = 'application/json';
   if (exchange.bytes !== undefined) headers['content-type'] = 'application/octet-stream';
   if (options.authorization !== undefined) headers['authorization'] = options.authorization;
-  options.headers.forEach((value, name) => {
-    headers[name] = value;
-  });
+  if (!isNoHeaders(options.headers)) {
+    options.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+  }
   return headers;
 }
 
