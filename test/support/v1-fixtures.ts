@@ -27,6 +27,10 @@ function ollama(deltas: Record<string, unknown>[], finish: string, usage: Record
   return chunks;
 }
 
+function zeroCall(id: string, city: string) {
+  return { id, index: 0, type: 'function', function: { name: 'get_weather', arguments: `{"city":"${city}"}` } };
+}
+
 const usage = (p: number, c: number) => ({ prompt_tokens: p, completion_tokens: c, total_tokens: p + c });
 
 const vllmHead = { id: 'chatcmpl-4f1c', object: 'chat.completion.chunk', created: 1767225601, model: 'Qwen/Qwen3-8B' };
@@ -39,6 +43,23 @@ const vllmChunk = (
   ...vllmHead,
   choices: [{ index: 0, delta, logprobs: null, finish_reason: finish, ...extra }],
 });
+
+const zeroAnswer = {
+  ...ollamaTop,
+  ...fp,
+  choices: [
+    {
+      index: 0,
+      message: {
+        role: 'assistant',
+        content: '',
+        tool_calls: [zeroCall('call_a1', 'Lima'), zeroCall('call_b2', 'Quito')],
+      },
+      finish_reason: 'tool_calls',
+    },
+  ],
+  usage: usage(40, 22),
+};
 
 export const V1_FIXTURES: readonly V1Fixture[] = [
   {
@@ -139,6 +160,60 @@ export const V1_FIXTURES: readonly V1Fixture[] = [
         },
       ],
       usage: usage(40, 22),
+    },
+  },
+  // Ollama's /v1 copies the native `function.index` onto each call, and real native answers often
+  // leave it out: every call of such an answer says `index: 0`.
+  {
+    name: 'ollama: two whole tool calls that both say index 0, in separate chunks',
+    chunks: ollama(
+      [
+        { role: 'assistant', content: '', tool_calls: [zeroCall('call_a1', 'Lima')] },
+        { content: '', tool_calls: [zeroCall('call_b2', 'Quito')] },
+      ],
+      'tool_calls',
+      usage(40, 22),
+    ),
+    answer: zeroAnswer,
+  },
+  {
+    name: 'ollama: two whole tool calls that both say index 0, in one delta',
+    chunks: ollama(
+      [{ role: 'assistant', content: '', tool_calls: [zeroCall('call_a1', 'Lima'), zeroCall('call_b2', 'Quito')] }],
+      'tool_calls',
+      usage(40, 22),
+    ),
+    answer: zeroAnswer,
+  },
+  // A server that numbers nothing: the head of a call carries its id, the fragments after it only
+  // arguments.
+  {
+    name: 'fragments of one tool call without index',
+    chunks: [
+      vllmChunk({ role: 'assistant', content: null }),
+      vllmChunk({
+        tool_calls: [{ id: 'call_n1', type: 'function', function: { name: 'get_weather', arguments: '' } }],
+      }),
+      vllmChunk({ tool_calls: [{ function: { arguments: '{"city":' } }] }),
+      vllmChunk({ tool_calls: [{ function: { arguments: ' "Lima"}' } }] }),
+      vllmChunk({}, 'tool_calls'),
+    ],
+    answer: {
+      ...vllmTop,
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: 'call_n1', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Lima"}' } },
+            ],
+          },
+          logprobs: null,
+          finish_reason: 'tool_calls',
+        },
+      ],
     },
   },
   {

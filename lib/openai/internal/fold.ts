@@ -16,7 +16,7 @@ import type {
 // - per choice, by `index`: text fields joined (`content`, `refusal`, and reasoning under the
 //   server's own name, `reasoning` or `reasoning_content`), a field only ever `null` stays
 //   `null`; `finish_reason` the last one sent; `logprobs.content` collected;
-// - tool calls by their `index`: a call that arrived whole in one delta (Ollama) is kept as
+// - tool calls by their `index` and `id` (see `addCalls`): a call that arrived whole in one delta (Ollama) is kept as
 //   sent, `index` included, as Ollama's full answer has it; a call assembled from fragments
 //   (OpenAI, vLLM) is `{ id, type, function: { name, arguments } }`, the form of their answers.
 
@@ -28,7 +28,9 @@ class ChoiceParts {
   readonly index: number;
   role: unknown = 'assistant';
   readonly text = new Map<string, string | null>();
-  readonly calls = new Map<number, { call: Loose; whole: boolean; args: string }>();
+  readonly calls: { call: Loose; whole: boolean; args: string }[] = [];
+  /** The call last begun at each `index`. */
+  readonly atIndex = new Map<number, { call: Loose; whole: boolean; args: string }>();
   finish: unknown = null;
   logprobs: unknown[] | null | undefined;
   readonly extra: Loose = {};
@@ -61,29 +63,41 @@ class ChoiceParts {
     else if (value === null && !this.text.has(key)) this.text.set(key, null);
   }
 
+  /**
+   * A delta continues the call last seen at its `index`, unless it names another call: a new `id`
+   * once that call's arguments are complete JSON. Ollama copies the native `function.index` onto
+   * its calls, and real native answers often leave it out, so two whole calls of one answer may
+   * both say `index: 0`. A delta without `index` is taken the same way against the last call.
+   * (While the arguments are still incomplete, a new `id` is taken as a proxy's noise, not as a
+   * call that would cut the one being assembled in two.)
+   */
   addCalls(deltas: unknown): void {
     if (!Array.isArray(deltas)) return;
     for (const delta of deltas as ToolCallDelta[]) {
-      const index = typeof delta.index === 'number' ? delta.index : this.calls.size;
-      const known = this.calls.get(index);
+      if (typeof delta !== 'object' || delta === null) continue;
+      const id = typeof delta.id === 'string' && delta.id !== '' ? delta.id : undefined;
+      const index = typeof delta.index === 'number' ? delta.index : undefined;
+      const known = index === undefined ? this.calls[this.calls.length - 1] : this.atIndex.get(index);
       const fn = delta.function ?? {};
-      if (known === undefined) {
-        const whole = typeof delta.id === 'string' && typeof fn.name === 'string' && isJson(fn.arguments);
-        this.calls.set(index, { call: { ...delta, function: { ...fn } }, whole, args: fn.arguments ?? '' });
+      if (known === undefined || (id !== undefined && id !== known.call.id && isJson(known.args))) {
+        const whole = id !== undefined && typeof fn.name === 'string' && isJson(fn.arguments);
+        const call = { call: { ...delta, function: { ...fn } }, whole, args: fn.arguments ?? '' };
+        this.calls.push(call);
+        if (index !== undefined) this.atIndex.set(index, call);
       } else {
         known.whole = false;
         const target = known.call.function as Loose;
         if (typeof fn.name === 'string' && fn.name !== '') target.name = fn.name;
-        if (typeof delta.id === 'string' && delta.id !== '') known.call.id = delta.id;
+        if (id !== undefined) known.call.id = id;
         if (typeof delta.type === 'string') known.call.type = delta.type;
         if (typeof fn.arguments === 'string') known.args += fn.arguments;
       }
     }
   }
 
+  /** In the order the calls began, which is their `index` order wherever the server numbers them. */
   toolCalls(): ToolCall[] {
-    const ordered = [...this.calls.entries()].sort(([a], [b]) => a - b);
-    return ordered.map(([, { call, whole, args }]) => {
+    return this.calls.map(({ call, whole, args }) => {
       if (whole) return call as ToolCall;
       const fn = call.function as Loose;
       const built: Loose = { id: call.id, type: call.type ?? 'function', function: { ...fn, arguments: args } };
@@ -166,7 +180,7 @@ export async function foldChatCompletion(batches: Batches<ChatCompletionChunk>):
   const choices = sorted(folded).map((parts) => {
     const message: Loose = { role: parts.role, content: parts.text.get('content') ?? null };
     for (const key of JOINED) if (key !== 'content' && parts.text.has(key)) message[key] = parts.text.get(key);
-    if (parts.calls.size > 0) message.tool_calls = parts.toolCalls();
+    if (parts.calls.length > 0) message.tool_calls = parts.toolCalls();
     return finishChoice(parts, message as ChatCompletionMessage as Loose, 'message');
   });
   return folded.result('chat.completion', choices) as ChatCompletion;
