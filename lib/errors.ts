@@ -63,7 +63,8 @@ export class OllamaError extends Error {
   readonly status: number | undefined;
   /** The request URL, with any credentials removed. */
   readonly url: string | undefined;
-  /** `http` errors: the response body as text (at most 64 KiB of it). */
+  /** `http` errors: the response body as text (at most 64 KiB of it). `stream` errors: the
+   * server's own words from its `{"error": …}` line. */
   readonly body: string | undefined;
   /** `protocol` errors about one line: that line, cut to 200 characters. */
   readonly line: string | undefined;

@@ -441,3 +441,39 @@ test('compat: webSearch takes max_results too, and a streamed push yields its li
     assert.deepEqual(own.requests.at(-1)?.body, { model: 'llama3.2', name: 'llama3.2', insecure: true, stream: true });
   });
 });
+
+test('compat errors: a pull of a missing model has the server words alone in error, as ollama-js has them', async () => {
+  for (const stream of [false, true]) {
+    await assert.rejects(
+      async () => {
+        const ours = new Ollama({ host: fake.url });
+        if (stream) for await (const line of await ours.pull({ model: 'no-such-model', stream: true })) void line;
+        else await ours.pull({ model: 'no-such-model' });
+      },
+      (error) => {
+        assert.ok(isOllamaError(error));
+        assert.equal((error as ResponseError).error, 'pull model manifest: file does not exist');
+        // The message still carries the library's advice.
+        assert.match(error.message, /has no model "no-such-model"/);
+        return true;
+      },
+      `stream: ${stream}`,
+    );
+  }
+});
+
+test('compat stream: a second loop over it throws instead of repeating the first chunk and ending as if complete', async () => {
+  const words = behaviourHeader({ tokens: ['The', ' sky', ' is', ' blue'] });
+  const stream = await new Ollama({ host: fake.url, headers: words }).chat({ ...hi(), stream: true });
+  const first: string[] = [];
+  for await (const chunk of stream) {
+    first.push(chunk.message.content);
+    break;
+  }
+  assert.deepEqual(first, ['The']);
+  const second: string[] = [];
+  await assert.rejects(async () => {
+    for await (const chunk of stream) second.push(chunk.message.content);
+  }, /already iterated/);
+  assert.deepEqual(second, []);
+});

@@ -31,7 +31,17 @@ export class AbortableAsyncIterator<T extends object> implements AsyncIterable<T
     this.#controller.abort();
   }
 
+  /** Iterated already: a second loop would repeat the first chunk and miss what the first loop
+   * took, so it throws instead. */
+  #iterated = false;
+
   async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    if (this.#iterated) {
+      throw new TypeError(
+        'This stream was already iterated: its chunks go to one loop only. Keep them in an array if more than one loop needs them.',
+      );
+    }
+    this.#iterated = true;
     try {
       if (this.#first.done === true) return;
       yield this.#first.value;

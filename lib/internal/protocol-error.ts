@@ -38,6 +38,7 @@ export function inBandError(context: RequestContext, status: number, received: n
     message: `Ollama reported an error after ${received} chunk(s) of ${where(context)}: ${text}`,
     status,
     url: context.url,
+    body: text,
   });
 }
 

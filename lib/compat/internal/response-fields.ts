@@ -23,7 +23,9 @@ export function withResponseFields(error: unknown): unknown {
 }
 
 function serverWords(error: OllamaError): string {
-  const { kind, body, url, message } = error;
+  const { kind, body, message } = error;
+  // A stream's error line: its `body` is the line's own words, whatever advice the message adds.
+  if (kind === 'stream' && body !== undefined) return body;
   if (kind === 'http' && body !== undefined && body.trim() !== '') {
     try {
       const said = (JSON.parse(body) as { error?: unknown }).error;
@@ -33,8 +35,5 @@ function serverWords(error: OllamaError): string {
     }
     return body;
   }
-  // An error line inside a stream: the library's message ends with the server's words after the URL.
-  const after = url === undefined ? -1 : message.indexOf(`${url}: `);
-  if (kind === 'stream' && after !== -1) return message.slice(after + (url?.length ?? 0) + 2);
   return message;
 }
