@@ -169,8 +169,8 @@ export function lineTooLong(max: number, length: number): OllamaError {
   return new OllamaError({
     kind: 'protocol',
     message:
-      `A line of the stream grew past the limit of ${max} bytes (at least ${length} so far) ` +
-      'without a line break. Raise maxLineLength if such a long line is expected; otherwise the server ' +
+      `A line of the stream grew past the limit of ${max} bytes (at least ${length} before its line break). ` +
+      'Raise maxLineLength if such a long line is expected; otherwise the server ' +
       'is not sending NDJSON.',
   });
 }

@@ -6,9 +6,9 @@ export const DEFAULT_MAX_LINE_LENGTH: number = 64 * 1024 * 1024;
 
 export interface LineSplitterOptions {
   /**
-   * The longest line accepted: bytes while a line is still arriving as bytes, UTF-16 code
-   * units once decoded (or when fed strings). A longer line throws an `OllamaError` of kind
-   * `protocol` instead of growing memory without bound.
+   * The longest line accepted, not counting its line break: in bytes (UTF-8) when bytes are fed,
+   * however the line is cut between chunks; in UTF-16 code units when strings are fed. A longer
+   * line throws an `OllamaError` of kind `protocol` instead of growing memory without bound.
    * @default 67108864 (64 MiB)
    */
   maxLineLength?: number | undefined;
@@ -24,6 +24,7 @@ export function lineLimit(value: unknown, name: string): number {
 }
 
 const LF = 0x0a;
+const CR = 0x0d;
 const NO_LINES: readonly string[] = Object.freeze([]);
 const NO_BYTES = new Uint8Array(0);
 
@@ -90,6 +91,8 @@ export class LineSplitter {
   #failure: OllamaError | undefined;
   /** The last long read held text other than ASCII: see `decode`. */
   #wide = false;
+  /** Bytes are fed (the limit counts bytes), not strings. */
+  #bytes = false;
 
   constructor(options: LineSplitterOptions = {}) {
     this.#max = lineLimit(options.maxLineLength, 'maxLineLength');
@@ -104,6 +107,7 @@ export class LineSplitter {
       }
       return this.#split(chunk);
     }
+    this.#bytes = true;
     const last = chunk.lastIndexOf(LF);
     if (last === -1) {
       if (chunk.length > 0) this.#hold(chunk);
@@ -116,7 +120,7 @@ export class LineSplitter {
     let from = 0;
     if (this.#heldLength > 0) {
       from = chunk.indexOf(LF) + 1;
-      this.#hold(chunk.subarray(0, from));
+      this.#hold(chunk.subarray(0, from), true);
       const held = this.#held.subarray(0, this.#heldLength);
       this.#release();
       if (!this.#decodeLines(lines, held)) return lines;
@@ -125,7 +129,14 @@ export class LineSplitter {
       const rest = from === 0 && last + 1 === chunk.length ? chunk : chunk.subarray(from, last + 1);
       if (!this.#decodeLines(lines, rest)) return lines;
     }
-    if (last + 1 < chunk.length) this.#hold(chunk.subarray(last + 1));
+    if (last + 1 < chunk.length) {
+      try {
+        this.#hold(chunk.subarray(last + 1));
+      } catch (error) {
+        // The line that begins here is too long: the complete lines before it are still handed on.
+        this.#defer(lines, error);
+      }
+    }
     return lines;
   }
 
@@ -217,17 +228,33 @@ export class LineSplitter {
     this.#failure = error as OllamaError;
   }
 
-  #hold(chunk: Uint8Array): void {
+  /** Adds `chunk` to the line in progress; `ended` when its last byte is the line's LF. */
+  #hold(chunk: Uint8Array, ended = false): void {
     const needed = this.#heldLength + chunk.length;
-    if (needed > this.#max) this.#tooLong(needed);
+    if (needed > this.#max) {
+      const content = this.#contentLength(chunk, needed, ended);
+      if (content > this.#max) this.#tooLong(content);
+    }
     if (needed > this.#held.length) {
-      // Doubling keeps the copying linear; the cap keeps one line from reserving more than allowed.
-      const grown = new Uint8Array(Math.min(Math.max(needed, this.#held.length * 2, 1024), this.#max));
+      // Doubling keeps the copying linear; the cap (the limit and a CRLF) keeps one line from
+      // reserving more than allowed.
+      const grown = new Uint8Array(Math.min(Math.max(needed, this.#held.length * 2, 1024), this.#max + 2));
       grown.set(this.#held.subarray(0, this.#heldLength));
       this.#held = grown;
     }
     this.#held.set(chunk, this.#heldLength);
     this.#heldLength = needed;
+  }
+
+  /** The length of the held line once `chunk` is added, less its line break: the LF that ends it
+   * and a CR before that (or a CR that may yet be one, at the end of a line still arriving). */
+  #contentLength(chunk: Uint8Array, needed: number, ended: boolean): number {
+    const byteAt = (back: number): number | undefined =>
+      back <= chunk.length ? chunk[chunk.length - back] : this.#held[this.#heldLength - (back - chunk.length)];
+    let length = needed;
+    if (ended) length--;
+    if (byteAt(ended ? 2 : 1) === CR) length--;
+    return length;
   }
 
   /** Forgets the held bytes, and their buffer when a long line made it large. */
@@ -278,6 +305,12 @@ export class LineSplitter {
   #push(lines: string[], raw: string): void {
     const line = raw.charCodeAt(raw.length - 1) === 0x0d ? raw.slice(0, -1) : raw;
     if (line.length > this.#max) this.#tooLong(line.length);
+    // A line decoded from bytes is measured in bytes, as it was while arriving: a UTF-16 unit is at
+    // most 3 bytes, so only a line longer than a third of the limit needs counting.
+    if (this.#bytes && line.length * 3 > this.#max) {
+      const bytes = utf8Length(line);
+      if (bytes > this.#max) this.#tooLong(bytes);
+    }
     if (line.length === 0) return;
     const first = line.charCodeAt(0);
     if ((first === 0x20 || first === 0x09 || first === 0x0d) && line.trim().length === 0) return;
@@ -290,4 +323,21 @@ export class LineSplitter {
     this.#held = NO_BYTES;
     throw lineTooLong(this.#max, length);
   }
+}
+
+/** The number of bytes of `text` in UTF-8 (decoded text holds no lone surrogate). */
+function utf8Length(text: string): number {
+  // Each unit is counted once by the length; what is added here is the rest of its bytes.
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff) {
+      // A surrogate pair: two units, four bytes.
+      bytes += 2;
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
 }

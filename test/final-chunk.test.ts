@@ -118,6 +118,35 @@ describe('the final chunk completes the answer, whatever the connection does nex
       }));
   }
 
+  test('the final chunk and, in the same read, the start of a line past maxLineLength: the answer is whole', () =>
+    withFake(async (fake) => {
+      const raw: RawStep[] = [
+        rawStreamHead(),
+        ...TOKENS.map((token) => ({ chunk: chatLine(token, false) })),
+        { chunk: chatLine('', true) + 'x'.repeat(2000) },
+        { last: true },
+      ];
+      const options = { host: fake.url, maxLineLength: 1000, headers: behaviourHeader({ raw }) };
+      const reply = await within(5000, chat(hello, options));
+      assert.equal(reply.message.content, TOKENS.join(''));
+      const chunks = await within(5000, collect(chatStream(hello, options)));
+      assert.deepEqual(
+        chunks.map((chunk) => chunk.message.content),
+        [...TOKENS, ''],
+      );
+      // And before the final chunk: the tokens before the runaway line are delivered, then the error.
+      const cut: RawStep[] = [
+        rawStreamHead(),
+        { chunk: chatLine('a', false) + chatLine('b', false) + 'x'.repeat(2000) },
+      ];
+      const seen: string[] = [];
+      await assert.rejects(async () => {
+        for await (const chunk of chatStream(hello, { ...options, headers: behaviourHeader({ raw: cut }) }))
+          seen.push(chunk.message.content);
+      }, /grew past the limit of 1000 bytes/);
+      assert.deepEqual(seen, ['a', 'b']);
+    }));
+
   test('a consumer that breaks on the final chunk gets control back at once, however the server goes on', () =>
     withFake(async (fake) => {
       const started = performance.now();

@@ -120,6 +120,43 @@ describe('LineSplitter: the bytes it pins down', () => {
     assert.ok(process.memoryUsage().arrayBuffers - before < 16 * limit);
   });
 
+  test('a line of exactly maxLineLength bytes passes however it is cut, its LF or CRLF not counted', () => {
+    const line = `"${'x'.repeat(8)}"`; // 10 bytes
+    const every = (text: string): Uint8Array[][] => {
+      const encoded = bytes(text);
+      const ways: Uint8Array[][] = [[encoded]];
+      for (let at = 1; at < encoded.length; at++) ways.push([encoded.subarray(0, at), encoded.subarray(at)]);
+      return ways;
+    };
+    for (const ending of ['\n', '\r\n']) {
+      for (const pieces of every(`${line}${ending}{"a":1}\n`)) {
+        assert.deepEqual(lines(pieces, { maxLineLength: 10 }), [line, '{"a":1}'], JSON.stringify(ending));
+      }
+      for (const pieces of every(`"${'x'.repeat(9)}"${ending}`)) {
+        assert.throws(() => lines(pieces, { maxLineLength: 10 }), isProtocol, 'one byte over fails at every cut');
+      }
+    }
+  });
+
+  test('`"éééé"` (10 bytes, 6 UTF-16 units): measured in bytes, in one read or split inside a character', () => {
+    const fits = bytes('"éééé"\n');
+    const over = bytes('"ééééé"\n'); // 12 bytes
+    for (let at = 1; at < fits.length; at++) {
+      assert.deepEqual(lines([fits.subarray(0, at), fits.subarray(at)], { maxLineLength: 10 }), ['"éééé"']);
+    }
+    assert.deepEqual(lines([fits], { maxLineLength: 10 }), ['"éééé"']);
+    for (let at = 0; at < over.length; at++) {
+      const pieces = at === 0 ? [over] : [over.subarray(0, at), over.subarray(at)];
+      assert.throws(() => lines(pieces, { maxLineLength: 10 }), isProtocol, `cut at ${at}`);
+    }
+  });
+
+  test('`{"a":1}\n{"a":2}\nxxx…`: the complete lines before a line that runs past the limit are returned first', () => {
+    const splitter = new LineSplitter({ maxLineLength: 100 });
+    assert.deepEqual(splitter.feed(bytes(`{"a":1}\n{"a":2}\n${'x'.repeat(500)}`)), ['{"a":1}', '{"a":2}']);
+    assert.throws(() => splitter.feed(bytes('x')), isProtocol);
+  });
+
   test('maxLineLength must be a positive whole number', () => {
     assert.throws(() => new LineSplitter({ maxLineLength: 0 }), RangeError);
     assert.throws(() => new LineSplitter({ maxLineLength: Number.NaN }), RangeError);
