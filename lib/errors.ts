@@ -132,6 +132,16 @@ export function withStatus(error: OllamaError, status: number): OllamaError {
   return error.status === undefined ? copy(error, { status }) : error;
 }
 
+/** The same error with `scrub` applied to each text a server may have written into it (the
+ * message, the line, the body); the error itself when that changes nothing. */
+export function scrubbed(error: OllamaError, scrub: (text: string) => string): OllamaError {
+  const message = scrub(error.message);
+  const line = error.line === undefined ? undefined : scrub(error.line);
+  const body = error.body === undefined ? undefined : scrub(error.body);
+  if (message === error.message && line === error.line && body === error.body) return error;
+  return copy(error, { message, line, body });
+}
+
 /** The same error with one more sentence. */
 export function withNote(error: OllamaError, note: string): OllamaError {
   return copy(error, { message: `${error.message} ${note}` });

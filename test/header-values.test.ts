@@ -189,6 +189,45 @@ test('a server that echoes the key in its error (a proxy 401 page, an in-band er
     );
   }));
 
+test('a server that quotes the key in what is not an error (a line, a page, a JSON string) never puts it in a protocol error', () =>
+  withFake(async (fake) => {
+    const reply = (type: string, body: string) =>
+      JSON.stringify({ respond: { status: 200, headers: { 'content-type': type }, body } });
+    const clean = (error: unknown): boolean => {
+      assert.ok(error instanceof OllamaError && error.kind === 'protocol', String(error));
+      for (const text of [error.message, error.line ?? '', error.body ?? '', error.stack ?? ''])
+        assert.doesNotMatch(text, /sk-live/);
+      assert.match(`${error.message} ${error.line ?? ''}`, /\[redacted\]/);
+      return true;
+    };
+    const ndjson = 'application/x-ndjson';
+    for (const body of [`rejected Bearer ${SECRET}\n`, `"token ${SECRET} refused"\n`]) {
+      const headers = { 'x-fake-behaviour': reply(ndjson, body) };
+      await assert.rejects(chat(hello, { host: fake.url, apiKey: SECRET, headers }), clean, body);
+    }
+    const page = { 'x-fake-behaviour': reply('text/html', `<html>Token Bearer ${SECRET} is not allowed</html>`) };
+    await assert.rejects(listModels({ host: fake.url, apiKey: SECRET, headers: page }), clean);
+    const answer = { 'x-fake-behaviour': reply('application/json', `{"note":"key ${SECRET} seen"}`) };
+    await assert.rejects(listModels({ host: fake.url, apiKey: SECRET, headers: answer }), clean);
+  }));
+
+test('a password from the host, quoted back decoded by the server, is redacted like its base64', () =>
+  withFake(async (fake) => {
+    const host = fake.url.replace('http://', 'http://ada:hunter2-secret@');
+    const body = '{"error":"user ada: password \\"hunter2-secret\\" is wrong (ada:hunter2-secret)"}';
+    const headers = {
+      'x-fake-behaviour': JSON.stringify({
+        respond: { status: 401, headers: { 'content-type': 'application/json' }, body },
+      }),
+    };
+    await assert.rejects(chat(hello, { host, retry: false, headers }), (error: unknown) => {
+      assert.ok(error instanceof OllamaError && error.kind === 'http');
+      for (const text of [error.message, error.body ?? '']) assert.doesNotMatch(text, /hunter2/);
+      assert.match(error.message, /password \\?"\[redacted\]\\?" is wrong \(\[redacted\]\)/);
+      return true;
+    });
+  }));
+
 test('a key passed where the options go is not echoed back', async () => {
   await assert.rejects(
     chat(hello, SECRET as never),

@@ -1,8 +1,8 @@
-import { isOllamaError, withNote, withStatus } from '../errors.ts';
+import { isOllamaError, scrubbed, withNote, withStatus } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { connectionError, failureCode, malformedResponse } from './connection-error.ts';
 import { contextOf, type Exchange, type RequestContext } from './exchange.ts';
-import { isNoHeaders } from './header-values.ts';
+import { isNoHeaders, redact } from './header-values.ts';
 import { httpError } from './http-error.ts';
 import { malformed } from './protocol-error.ts';
 import { type BodyText, endedAfter, parseJson, readText } from './read-body.ts';
@@ -100,8 +100,12 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
   const { status } = response;
   const failure = (error: unknown, received: number): unknown => {
     if (signal?.aborted === true) return signal.reason;
-    // Whatever the reader found wrong, a response had arrived: its status goes on the error.
-    if (isOllamaError(error)) return error.kind === 'protocol' ? withStatus(error, status) : error;
+    // Whatever the reader found wrong, a response had arrived: its status goes on the error. What
+    // the server wrote into it (a line quoted in a message) may quote the credential back.
+    if (isOllamaError(error)) {
+      const clean = scrubbed(error, (text) => redact(text, context.secrets));
+      return clean.kind === 'protocol' ? withStatus(clean, status) : clean;
+    }
     if (failureCode(error) === 'UND_ERR_BODY_TIMEOUT')
       return readTimeoutError(context, { limit: undefined, received }, error);
     const found = malformedResponse(error);

@@ -56,16 +56,38 @@ export function checkedHeaders(init: unknown): Headers {
 /**
  * The credentials a request carries, as a server might quote them back (a proxy's 401 page that
  * names the key it got): the token of the Authorization value sent and of the caller's own (a
- * Bearer key, the base64 of Basic credentials). What the server says passes through `redact`.
+ * Bearer key, the base64 of Basic credentials, and for Basic the decoded `user:password` and the
+ * password alone). What the server says passes through `redact`.
  */
 export function secretsOf(authorization: string | undefined, headers: Headers): readonly string[] {
   // The common call (no key, no headers of the caller's) has none, and asks the shared empty set
   // nothing: a lookup in a Headers costs more than the rest of this.
   if (authorization === undefined && headers === none) return NO_SECRETS;
-  // Shorter ones cannot be told from ordinary words.
-  return [authorization, headers.get('authorization')]
-    .map((value) => value?.trim().split(/\s+/).pop() ?? '')
-    .filter((token) => token.length > 5);
+  const found: string[] = [];
+  for (const value of [authorization, headers.get('authorization')]) {
+    const words = value?.trim().split(/\s+/) ?? [];
+    const token = words.at(-1) ?? '';
+    found.push(token);
+    if (words.length === 2 && words[0]?.toLowerCase() === 'basic') {
+      const pair = decodedBasic(token);
+      if (pair !== undefined) found.push(pair, pair.slice(pair.indexOf(':') + 1));
+    }
+  }
+  // Shorter ones cannot be told from ordinary words. Longer first, so that the password inside a
+  // quoted `user:password` does not leave the user name behind.
+  return found.filter((secret) => secret.length > 5).sort((a, b) => b.length - a.length);
+}
+
+/** The `user:password` of a Basic token, or undefined when it is not base64 of such a pair. */
+function decodedBasic(token: string): string | undefined {
+  try {
+    const binary = atob(token);
+    const bytes = Uint8Array.from(binary, (char) => char.charCodeAt(0));
+    const pair = new TextDecoder().decode(bytes);
+    return pair.includes(':') ? pair : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `text` with every occurrence of each secret replaced. */

@@ -106,7 +106,7 @@ export function notOllama(context: RequestContext, fields: readonly string[], va
     kind: 'protocol',
     message:
       `The answer of ${where(context)} has no ${fields.map((field) => `"${field}"`).join(' or ')} field, so it is ` +
-      `not Ollama's: ${previewValue(value)}. Check that the host is an Ollama server.`,
+      `not Ollama's: ${redact(previewValue(value), context.secrets)}. Check that the host is an Ollama server.`,
     status: 200,
     url: context.url,
   });
