@@ -49,6 +49,8 @@ describe('the process exits within 1 s of the call settling', { concurrency: tru
     ['abort', 'settled stopped'],
     ['break', 'settled ok'],
     ['retry-wait-abort', 'settled stopped'],
+    ['never-iterated', 'settled ok'],
+    ['next-by-hand', 'settled ok'],
   ];
   for (const [scenario, expected] of cases) {
     test(scenario, async () => {

@@ -388,6 +388,36 @@ describe('cancellation is real', () => {
     assert.ok(record.closedAt! - brokeAt < 1000, `closed ${record.closedAt! - brokeAt} ms after break`);
   });
 
+  test('return() called from outside while the loop waits for a chunk (a Stop button): the loop ends quietly', async () => {
+    fake.script({ chunkDelayMs: 100, tokens: Array.from({ length: 40 }, (_, i) => `t${i}`) });
+    const mark = fake.requests.length;
+    const stream = chatStream(hello, { host });
+    const stop = setTimeout(() => void stream.return(), 250);
+    const seen: string[] = [];
+    for await (const chunk of stream) seen.push(chunk.message.content);
+    clearTimeout(stop);
+    assert.ok(seen.length > 0 && seen.length < 40, `${seen.length} chunks before the stop`);
+    await fake.waitFor(() => since(mark)[0]?.clientDisconnected === true, 1000);
+    // By hand: a next() made after return() ends the stream, as a generator's would.
+    fake.script({ chunkDelayMs: 50 });
+    const byHand = chatStream(hello, { host });
+    const pending = byHand.next();
+    const left = byHand.return();
+    const after = byHand.next();
+    assert.equal((await pending).done, false);
+    assert.deepEqual(await left, { value: undefined, done: true });
+    assert.deepEqual(await after, { value: undefined, done: true });
+  });
+
+  test('a stream made and read later: the request goes out when the loop starts, and totalTimeout counts from there', async () => {
+    const mark = fake.requests.length;
+    const stream = chatStream(hello, { host, totalTimeout: 300 });
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    assert.equal(since(mark).length, 0, 'nothing was sent before the loop');
+    const chunks = await collect(stream);
+    assert.equal(chunks.at(-1)?.done, true);
+  });
+
   test('throwing out of the loop also closes the connection', async () => {
     fake.script({ chunkDelayMs: 100 });
     const mark = fake.requests.length;

@@ -117,7 +117,9 @@ export function callStream<T>(
   options: ResolvedOptions,
   read: StreamReader<T>,
 ): AsyncGenerator<T, void, undefined> {
-  return streamOf(new Call(exchange, options), read);
+  // The call (its total timer, its link to the caller's signal) begins with the iteration: a
+  // stream made and never read holds nothing, and time before the first `next()` is not counted.
+  return streamOf(() => new Call(exchange, options), read);
 }
 
 /**
@@ -136,7 +138,7 @@ export async function callEach<T>(
   let last: T | undefined;
   try {
     // Leaving the loop by a throw returns the stream, which closes the connection.
-    for await (const item of streamOf(call, read)) {
+    for await (const item of streamOf(() => call, read)) {
       last = item;
       await unlessAborted(each(item), call.signal);
     }
@@ -154,21 +156,27 @@ const END: IteratorReturnResult<void> = Object.freeze({ value: undefined, done: 
  * resolved promise, nothing more), and reads on only when they are used up, so that a slow
  * consumer holds the stream back rather than buffering it. Leaving it (`return()`, a `break`)
  * closes the connection, which stops Ollama generating. A `next()` or `return()` made while a
- * read is under way waits for it, as a generator's would.
+ * read is under way waits for it, as a generator's would; a `next()` made once `return()` was
+ * called ends the stream, as a generator's would, and so does a read that the leaving cut short.
+ * The call is made by the first `next()`, and ends with the stream, or as soon as its answer is
+ * complete (the rest of it is in hand).
  */
-function streamOf<T>(call: Call, read: StreamReader<T>): AsyncGenerator<T, void, undefined> {
+function streamOf<T>(makeCall: () => Call, read: StreamReader<T>): AsyncGenerator<T, void, undefined> {
+  let call: Call | undefined;
   let source: Batches<T> | undefined;
   let items: readonly T[] = [];
   let index = 0;
   let started = false;
   let over = false;
   let pulling: Promise<unknown> | undefined;
+  /** What `return()` resolves with, from the moment it was called. */
+  let leaving: Promise<IteratorResult<T, void>> | undefined;
 
   const end = (): void => {
     if (over) return;
     over = true;
     items = [];
-    call.dispose();
+    call?.dispose();
   };
   /** One attempt, up to its first items: until they arrive, a failure may be retried. */
   const first = async (exchange: Exchange, attemptOptions: ResolvedOptions): Promise<T[] | undefined> => {
@@ -189,21 +197,28 @@ function streamOf<T>(call: Call, read: StreamReader<T>): AsyncGenerator<T, void,
     }
     items = batch;
     index = 1;
+    // Complete: no timer or signal of the call has anything left to guard, even if the consumer
+    // never asks for the end (a loop that stops at `done: true` by hand).
+    if (source?.complete === true) call?.dispose();
     return { value: batch[0] as T, done: false };
   };
-  const failed = (error: unknown): never => {
+  const failed = (error: unknown): IteratorResult<T, void> => {
     pulling = undefined;
+    // The stream was left while this read was under way, and leaving is what ended the read.
+    if (over) return END;
     end();
-    throw call.settle(error);
+    throw (call as Call).settle(error);
   };
   const pull = (): Promise<IteratorResult<T, void>> => {
     if (over) return Promise.resolve(END);
     if (started) return (source as Batches<T>).next().then(deliver, failed);
     started = true;
+    call = makeCall();
     return call.run(first).then(deliver, failed);
   };
   const stream: AsyncGenerator<T, void, undefined> = {
     next(): Promise<IteratorResult<T, void>> {
+      if (leaving !== undefined) return leaving;
       if (index < items.length) return Promise.resolve({ value: items[index++] as T, done: false });
       if (pulling !== undefined) return pulling.then(again, again);
       const pulled = pull();
@@ -211,18 +226,9 @@ function streamOf<T>(call: Call, read: StreamReader<T>): AsyncGenerator<T, void,
       if (!over) pulling = pulled;
       return pulled;
     },
-    async return(): Promise<IteratorResult<T, void>> {
-      if (pulling !== undefined) await pulling.catch(ignore);
-      if (!over) {
-        over = true;
-        items = [];
-        try {
-          await source?.close();
-        } finally {
-          call.dispose();
-        }
-      }
-      return END;
+    return(): Promise<IteratorResult<T, void>> {
+      leaving ??= leave();
+      return leaving;
     },
     async throw(error: unknown): Promise<IteratorResult<T, void>> {
       await stream.return();
@@ -231,6 +237,19 @@ function streamOf<T>(call: Call, read: StreamReader<T>): AsyncGenerator<T, void,
     [Symbol.asyncIterator]() {
       return stream;
     },
+  };
+  const leave = async (): Promise<IteratorResult<T, void>> => {
+    if (pulling !== undefined) await pulling.catch(ignore);
+    if (!over) {
+      over = true;
+      items = [];
+      try {
+        await source?.close();
+      } finally {
+        call?.dispose();
+      }
+    }
+    return END;
   };
   const again = (): Promise<IteratorResult<T, void>> => stream.next();
   return stream;

@@ -82,6 +82,9 @@ export interface Batches<T> {
   next(): Promise<T[] | undefined>;
   /** Leaves the answer before its end; closes the connection unless the answer is complete. */
   close(): Promise<void>;
+  /** The answer is complete (its final chunk was read): what is left to hand on needs no more
+   * reading, so nothing of the call has to wait for the consumer any longer. */
+  readonly complete?: boolean;
 }
 
 /** Opens one attempt's answer as a stream of items. */

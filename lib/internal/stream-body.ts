@@ -114,6 +114,9 @@ export function batchesOf<T>(
   pull: () => Promise<T[] | undefined>,
 ): Batches<T> {
   return {
+    get complete(): boolean {
+      return body.settling;
+    },
     next(): Promise<T[] | undefined> {
       if (body.settling) return Promise.resolve(undefined);
       const error = pending();

@@ -50,6 +50,19 @@ async function run(): Promise<string> {
       });
       return 'no error';
     }
+    case 'never-iterated':
+      // Made, never read: it must hold nothing (its total timer begins with the iteration).
+      chatStream(hello, patient);
+      return 'ok';
+    case 'next-by-hand': {
+      // A consumer that stops at the final chunk and never asks for the end of the stream.
+      const stream = chatStream(hello, patient);
+      for (let i = 0; i < 100; i++) {
+        const { value, done } = await stream.next();
+        if (done === true || value.done) return value?.done === true ? 'ok' : 'ended';
+      }
+      return 'too many chunks';
+    }
     default:
       throw new Error(`unknown scenario ${scenario}`);
   }
