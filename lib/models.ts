@@ -87,7 +87,9 @@ export async function deleteModel(request: DeleteRequest, options?: CallOptions)
   await callOnce(exchange, resolveOptions(options), readTextAnswer);
 }
 
-const NOBODY_ANSWERED = new Set(['connection', 'connect-timeout', 'read-timeout', 'total-timeout']);
+/** Nobody answered, or what answered does not speak HTTP (an SSH server on the port, say): in
+ * either case no Ollama is there. */
+const NOBODY_ANSWERED = new Set(['connection', 'connect-timeout', 'read-timeout', 'total-timeout', 'protocol']);
 
 /**
  * GET /: whether an Ollama server answers at the host. Resolves `false` when nothing answers

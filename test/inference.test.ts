@@ -333,6 +333,25 @@ describe('HTTP errors say what happened and what to do', () => {
     );
   });
 
+  test('a page without a title is summarised by its text, scripts and styles left out; a hostile one in linear time', async () => {
+    const page =
+      '<html><head><style>p{x:1}</style><script>var a = "<b>";</script></head><body><h1>Bad</h1> <p>gateway here</p></body></html>';
+    fake.script({ respond: { status: 502, headers: { 'content-type': 'text/html' }, body: page } });
+    await assert.rejects(
+      chat(hello, { host, retry: false }),
+      failsWith('http', (error) => {
+        assert.match(error.message, /an HTML page "Bad gateway here"/);
+      }),
+    );
+    for (const hostile of ['<'.repeat(65_536), '<title'.repeat(10_000), '<script'.repeat(9_000)]) {
+      fake.script({ respond: { status: 502, headers: { 'content-type': 'text/html' }, body: hostile } });
+      const started = performance.now();
+      await assert.rejects(chat(hello, { host, retry: false }), failsWith('http'));
+      const ms = performance.now() - started;
+      assert.ok(ms < 300, `${hostile.slice(0, 7)}…: the error took ${Math.round(ms)} ms`);
+    }
+  });
+
   test('a 500 with a JSON error before the stream: the server text, status 500', async () => {
     fake.script({ errorAfter: 0, errorText: 'option "stop" must be of type array' });
     await assert.rejects(

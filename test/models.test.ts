@@ -171,6 +171,14 @@ describe('isRunning', { concurrency: true }, () => {
       assert.equal(await isRunning({ host: fake.url, headers: other }), false);
     }));
 
+  test('false for something on the port that does not speak HTTP (an SSH banner)', () =>
+    withFake(async (fake) => {
+      const ssh = {
+        'x-fake-behaviour': JSON.stringify({ raw: [{ write: 'SSH-2.0-OpenSSH_9.6\r\n' }, { close: true }] }),
+      };
+      assert.equal(await isRunning({ host: fake.url, headers: ssh }), false);
+    }));
+
   test('false when the server stays silent past readTimeout', () =>
     withFake(async (fake) => {
       const silent = { 'x-fake-behaviour': JSON.stringify({ headersDelayMs: 5000 }) };

@@ -74,14 +74,46 @@ export function summarise(
   who = ' — a proxy or another server answered, not Ollama',
 ): string {
   if (/html/i.test(type) || /^\s*</.test(body)) {
-    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1];
-    const text =
-      title !== undefined && title.trim() !== ''
-        ? title
-        : body.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
+    const lower = body.toLowerCase();
+    const title = titleOf(body, lower);
+    const text = title !== undefined && title.trim() !== '' ? title : visibleText(body, lower, 400);
     return `an HTML page "${preview(text, 100)}" (${body.length} characters)${who}`;
   }
   return `"${preview(body, 200)}"`;
+}
+
+// The page is read with indexOf, always forward, never with a backtracking pattern: a hostile page
+// (64 KiB of "<" with no ">") must cost time linear in its length, not seconds.
+
+/** The text of the page's first `<title>`, or undefined. */
+function titleOf(body: string, lower: string): string | undefined {
+  const open = lower.indexOf('<title');
+  if (open === -1) return undefined;
+  const start = lower.indexOf('>', open);
+  if (start === -1) return undefined;
+  const end = lower.indexOf('</title', start);
+  return end === -1 ? undefined : body.slice(start + 1, end);
+}
+
+/** About `max` characters of the page's text: its tags, scripts and styles left out. */
+function visibleText(body: string, lower: string, max: number): string {
+  let text = '';
+  let at = 0;
+  while (at < body.length && text.length < max) {
+    const open = lower.indexOf('<', at);
+    if (open === -1) return text + body.slice(at);
+    text += `${body.slice(at, open)} `;
+    const close = lower.indexOf('>', open);
+    if (close === -1) break;
+    at = close + 1;
+    for (const element of ['script', 'style']) {
+      if (lower.startsWith(element, open + 1)) {
+        const end = lower.indexOf(`</${element}`, at);
+        at = end === -1 ? body.length : end;
+      }
+    }
+  }
+  return text;
 }
 
 /** The next step for a status: what the caller can do about it. */
