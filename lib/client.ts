@@ -1,5 +1,6 @@
 import { chat, chatStream, generate, generateStream } from './chat.ts';
 import { type EmbedOptions, embed, embeddings } from './embed.ts';
+import { checkedHeaders } from './internal/header-values.ts';
 import { resolveOptions } from './internal/resolve-options.ts';
 import { copyModel, deleteModel, isRunning, listModels, listRunning, showModel, version } from './models.ts';
 import type { CallOptions, RetryPolicy } from './options.ts';
@@ -50,7 +51,8 @@ export function createClient(defaults: ClientOptions = {}): OllamaClient {
   }
   resolveOptions(defaults); // a bad default fails here, not at the first call
   const fixed: ClientOptions = { ...defaults };
-  if (defaults.headers !== undefined) fixed.headers = new Headers(defaults.headers);
+  // Checked as a call checks them (resolveOptions above did): undefined values left out.
+  if (defaults.headers !== undefined) fixed.headers = new Headers(checkedHeaders(defaults.headers));
   const own = <O extends CallOptions>(options: O | undefined): O => merge(fixed, options);
 
   return Object.freeze({
@@ -112,8 +114,8 @@ function merge<O extends CallOptions>(defaults: ClientOptions, options: O | unde
   }
   if (defaults.headers !== undefined && options.headers !== undefined) {
     try {
-      const headers = new Headers(defaults.headers);
-      new Headers(options.headers).forEach((value, name) => {
+      const headers = new Headers(checkedHeaders(defaults.headers));
+      checkedHeaders(options.headers).forEach((value, name) => {
         headers.set(name, value);
       });
       merged.headers = headers;

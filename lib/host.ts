@@ -21,6 +21,9 @@ export interface ParsedHost {
  * that is not 1-65535, a space, a query) is a `TypeError` naming where it came from.
  */
 export function resolveHost(value?: string): string {
+  if (value !== undefined && typeof value !== 'string') {
+    throw new TypeError(`resolveHost: the host must be a string such as 'http://127.0.0.1:11434', got ${typeof value}`);
+  }
   return parseHost(value).base;
 }
 

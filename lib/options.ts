@@ -7,10 +7,11 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 /**
  * Request headers in any form `fetch` takes: a `Headers`, an object of names to values, or
- * `[name, value]` pairs. The same as the DOM's `HeadersInit`, spelled out here so that the
- * types need no DOM library (a Node project with only `@types/node` has no `HeadersInit`).
+ * `[name, value]` pairs. The DOM's `HeadersInit`, spelled out here so that the types need no DOM
+ * library (a Node project with only `@types/node` has no `HeadersInit`), with one addition: in an
+ * object, a header whose value is `undefined` is left out rather than sent as "undefined".
  */
-export type HeadersInput = Headers | Record<string, string> | [string, string][];
+export type HeadersInput = Headers | Record<string, string | undefined> | [string, string][];
 
 /** Options accepted by every call, as its last argument. */
 export interface CallOptions {

@@ -14,6 +14,7 @@ import {
   type HeadersInput,
   listModels,
   OllamaError,
+  resolveHost,
 } from '../lib/index.ts';
 import { withFake } from './support/with-fake.ts';
 
@@ -233,4 +234,38 @@ test('a key passed where the options go is not echoed back', async () => {
     chat(hello, SECRET as never),
     refusedWithout(/options must be an object .*got a string \(not shown\)/),
   );
+});
+
+test('headers that are not [name, value] pairs or not text are refused by name, and an undefined one in an object is left out', () =>
+  withFake(async (fake) => {
+    const sent = fake.requests.length;
+    for (const [headers, why] of [
+      [['ab'], /entry 1 is not a \[name, value\] pair/],
+      [[1, 2], /entry 1 is not a \[name, value\] pair/],
+      [[['a', 'b', 'c']], /entry 1 is not a \[name, value\] pair/],
+      [{ 'x-a': {} }, /options\.headers\["x-a"\] must be a string, got object/],
+      [{ 'x-a': null }, /options\.headers\["x-a"\] must be a string, got null/],
+      [[['x-a', undefined]], /options\.headers\["x-a"\] must be a string, got undefined/],
+    ] as const) {
+      await assert.rejects(chat(hello, { host: fake.url, headers: headers as never }), refusedWithout(why));
+    }
+    assert.equal(fake.requests.length, sent, 'nothing was sent');
+    await chat(hello, { host: fake.url, apiKey: SECRET, headers: { authorization: undefined, 'x-b': 7 as never } });
+    const last = fake.requests.at(-1)!;
+    assert.equal(last.headers.authorization, `Bearer ${SECRET}`, 'the key was not replaced by "undefined"');
+    assert.equal(last.headers['x-b'], '7');
+    const client = createClient({ host: fake.url, headers: { 'x-c': undefined, 'x-d': 'd' } });
+    await client.chat(hello);
+    assert.equal(fake.requests.at(-1)!.headers['x-c'], undefined);
+    assert.equal(fake.requests.at(-1)!.headers['x-d'], 'd');
+  }));
+
+test('a message that is not an object, and a host that is not a string, are refused in plain words', async () => {
+  for (const message of [null, 5, 'hi', ['user', 'hi']]) {
+    await assert.rejects(
+      chat({ model: 'llama3.2', messages: [message as never] }),
+      /chat: request\.messages\[0\] must be a message such as \{ role: 'user', content: 'Hi' \}.*Nothing was sent/,
+    );
+  }
+  assert.throws(() => resolveHost(5 as never), /resolveHost: the host must be a string .*got number/);
 });

@@ -1,6 +1,7 @@
 import { chat, chatStream, generate, generateStream } from '../chat.ts';
 import { embed, embeddings } from '../embed.ts';
 import { toBase64 } from '../internal/base64.ts';
+import { checkedHeaders } from '../internal/header-values.ts';
 import { resolveOptions } from '../internal/resolve-options.ts';
 import { link } from '../internal/signals.ts';
 import { copyModel, deleteModel, listModels, listRunning, showModel, version } from '../models.ts';
@@ -91,7 +92,7 @@ export class Ollama {
     // A bad option fails here, not at the first call. (Without options there is nothing to check,
     // and the default instance, made at import, must not touch even `Headers`.)
     if (config !== undefined) resolveOptions(this.#defaults);
-    if (rest.headers !== undefined) this.#defaults.headers = new Headers(rest.headers);
+    if (rest.headers !== undefined) this.#defaults.headers = new Headers(checkedHeaders(rest.headers));
     this.#webHost = webHost ?? WEB_HOST;
   }
 
@@ -267,11 +268,15 @@ export class Ollama {
       if (value !== undefined) (merged as Record<string, unknown>)[name] = value;
     }
     if (this.#defaults.headers !== undefined && options?.headers !== undefined) {
-      const headers = new Headers(this.#defaults.headers);
-      new Headers(options.headers).forEach((value, name) => {
-        headers.set(name, value);
-      });
-      merged.headers = headers;
+      try {
+        const headers = new Headers(checkedHeaders(this.#defaults.headers));
+        checkedHeaders(options.headers).forEach((value, name) => {
+          headers.set(name, value);
+        });
+        merged.headers = headers;
+      } catch {
+        // Invalid headers: the call reports them, as it would without defaults.
+      }
     }
     merged.signal = controller.signal;
     return {

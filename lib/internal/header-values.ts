@@ -39,12 +39,26 @@ export function checkedHeaders(init: unknown): Headers {
     return none;
   }
   const headers = new Headers();
-  const pairs = Symbol.iterator in init ? [...(init as Iterable<unknown[]>)] : Object.entries(init);
-  for (const [index, [name, value]] of pairs.entries()) {
+  const listed = Symbol.iterator in init;
+  const pairs: unknown[] = listed ? [...(init as Iterable<unknown>)] : Object.entries(init);
+  for (const [index, pair] of pairs.entries()) {
+    // A list must hold [name, value] pairs: a string in it would be taken apart letter by letter.
+    if (!Array.isArray(pair) || pair.length !== 2) {
+      throw new TypeError(`options.headers: entry ${index + 1} is not a [name, value] pair (not shown)`);
+    }
+    const [name, value] = pair as [unknown, unknown];
     // A name that is not a token is not shown either: a whole "Authorization: Bearer …" line
     // pasted as a name would carry the key.
     if (typeof name !== 'string' || !TOKEN.test(name)) {
       throw new TypeError(`options.headers: header ${index + 1} has no valid name (not shown)`);
+    }
+    // In an object, a header set to undefined is one left out (`{ 'x-id': maybe }`), not the word
+    // "undefined" sent; any other value that is not text would be sent as "[object Object]".
+    if (value === undefined && !listed) continue;
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      throw new TypeError(
+        `options.headers["${name.toLowerCase()}"] must be a string, got ${value === null ? 'null' : typeof value}`,
+      );
     }
     const problem = headerValueProblem(String(value));
     if (problem !== undefined) throw new TypeError(`options.headers["${name.toLowerCase()}"] ${problem}`);

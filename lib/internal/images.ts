@@ -18,7 +18,16 @@ export function encodeImages(call: string, images: ImageInput[] | undefined): st
 export function encodeMessages(call: string, messages: Message[] | undefined): Message[] | undefined {
   if (messages === undefined) return undefined;
   if (!Array.isArray(messages)) throw new TypeError(`${call}: request.messages must be an array of messages`);
-  if (!messages.some((message) => message?.images !== undefined)) return undefined;
+  let images = false;
+  for (const [index, message] of messages.entries()) {
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+      throw new TypeError(
+        `${call}: request.messages[${index}] must be a message such as { role: 'user', content: 'Hi' }, got ${message === null ? 'null' : Array.isArray(message) ? 'an array' : typeof message}. Nothing was sent.`,
+      );
+    }
+    if (message.images !== undefined) images = true;
+  }
+  if (!images) return undefined;
   return messages.map((message) =>
     message?.images === undefined ? message : { ...message, images: encodeImages(call, message.images)! },
   );
