@@ -5,7 +5,15 @@ import type { ResolvedOptions } from '../internal/resolve-options.ts';
 import { requireModel } from '../internal/validate.ts';
 import { readEvents } from './internal/events.ts';
 import { foldChatCompletion } from './internal/fold.ts';
-import { type SendMode, streamed, v1Exchange } from './internal/exchange.ts';
+import {
+  fails,
+  failsStream,
+  queried,
+  type SendMode,
+  streamed,
+  type V1Exchange,
+  v1Exchange,
+} from './internal/exchange.ts';
 import { resolveV1 } from './internal/resolve.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, OpenAIOptions } from './types.ts';
 
@@ -23,8 +31,17 @@ export function chatCompletionsStream(
   request: ChatCompletionRequest,
   options?: OpenAIOptions,
 ): AsyncGenerator<ChatCompletionChunk, void, undefined> {
+  return chatStream(request, resolveV1(options));
+}
+
+/** `chatCompletionsStream` with options already resolved (the client's streams give it a
+ * signal of their own). */
+export function chatStream(
+  request: ChatCompletionRequest,
+  options: ResolvedOptions,
+): AsyncGenerator<ChatCompletionChunk, void, undefined> {
   const exchange = chatExchange('chatCompletionsStream', request, 'stream');
-  return callStream<ChatCompletionChunk>(exchange, resolveV1(options), readEvents);
+  return failsStream(exchange, callStream<ChatCompletionChunk>(queried(exchange, options), options, readEvents));
 }
 
 /**
@@ -44,8 +61,10 @@ export async function chatCompletions(
   }
   const exchange = chatExchange('chatCompletions', request, stream === false ? 'plain' : 'fold');
   const resolved = resolveV1(options);
-  if (stream === false) return callOnce<ChatCompletion>(exchange, resolved, readJson);
-  return callOnce(exchange, resolved, readChatCompletion);
+  return fails(
+    exchange,
+    callOnce(queried(exchange, resolved), resolved, stream === false ? readJson<ChatCompletion> : readChatCompletion),
+  );
 }
 
 async function readChatCompletion(exchange: Exchange, options: ResolvedOptions): Promise<ChatCompletion> {
@@ -54,7 +73,7 @@ async function readChatCompletion(exchange: Exchange, options: ResolvedOptions):
 
 /** The exchange of a chat call: `stream` sends the request streaming, `fold` also asks for the
  * usage, `plain` sends the caller's request untouched. */
-function chatExchange(call: string, request: ChatCompletionRequest, mode: SendMode): Exchange {
+function chatExchange(call: string, request: ChatCompletionRequest, mode: SendMode): V1Exchange {
   const model = requireModel(call, request);
   if (!Array.isArray(request.messages)) {
     throw new TypeError(`${call}: request.messages must be an array such as [{ role: 'user', content: 'Hi' }]`);

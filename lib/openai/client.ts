@@ -1,6 +1,11 @@
-import { chatCompletions, chatCompletionsStream } from './chat.ts';
-import { completions, completionsStream } from './completions.ts';
+import { checkedHeaders, headerValueProblem } from '../internal/header-values.ts';
+import type { HeadersInput } from '../options.ts';
+import { count, delayValue } from '../retry.ts';
+import { chatCompletions, chatStream } from './chat.ts';
+import { completionStream, completions } from './completions.ts';
 import { type EmbeddingsOptions, embeddings } from './embeddings.ts';
+import { isRecord } from './internal/resolve.ts';
+import { clientStream } from './internal/stream.ts';
 import { listModels, retrieveModel } from './models.ts';
 import type {
   ChatCompletion,
@@ -11,89 +16,206 @@ import type {
   EmbeddingsRequest,
   EmbeddingsResponse,
   Model,
-  ModelList,
-  OpenAIOptions,
+  ModelListPromise,
+  OpenAINodeOptions,
+  OpenAIRequestOptions,
+  QueryInput,
+  Stream,
+  StreamPromise,
 } from './types.ts';
 
 type Streaming<R> = R & { stream: true };
+
+/** Headers by name, as openai-node's `defaultHeaders` takes them; a header whose value is
+ * `null` or `undefined` is not sent. */
+export type NullableHeaders = HeadersInput | Record<string, string | null | undefined>;
+
+/** The options of `createOpenAI`: those of every call, and the ones openai-node's constructor
+ * takes, under its names. */
+export interface OpenAIClientOptions extends EmbeddingsOptions, OpenAINodeOptions {
+  /**
+   * openai-node's name for headers sent with every request, merged by name under `headers`
+   * (which wins) and over `organization` and `project`.
+   * @default none
+   */
+  defaultHeaders?: NullableHeaders | undefined;
+  /**
+   * openai-node's name for query parameters on every request URL, merged by name under
+   * `query` and each request's own `query`.
+   * @default none
+   */
+  defaultQuery?: QueryInput | undefined;
+  /**
+   * Sent as the `OpenAI-Organization` header. Unlike openai-node, `OPENAI_ORG_ID` is not read.
+   * @default none
+   */
+  organization?: string | null | undefined;
+  /**
+   * Sent as the `OpenAI-Project` header. Unlike openai-node, `OPENAI_PROJECT_ID` is not read.
+   * @default none
+   */
+  project?: string | null | undefined;
+}
 
 /** An object shaped like openai-node's client for the endpoints this package serves, so code
  * written for it ports by changing the import. */
 export interface OpenAIClient {
   readonly chat: {
     readonly completions: {
+      /** With `stream: true`: a promise of the stream, resolved once its first chunk is in. */
       create(
         request: Streaming<ChatCompletionRequest>,
-        options?: OpenAIOptions,
-      ): AsyncGenerator<ChatCompletionChunk, void, undefined>;
+        options?: OpenAIRequestOptions,
+      ): StreamPromise<ChatCompletionChunk>;
       create(
         request: ChatCompletionRequest & { stream?: false | undefined },
-        options?: OpenAIOptions,
+        options?: OpenAIRequestOptions,
       ): Promise<ChatCompletion>;
+      /** `stream` known only at run time, as openai-node's third overload. */
+      create(
+        request: ChatCompletionRequest,
+        options?: OpenAIRequestOptions,
+      ): Promise<ChatCompletion | Stream<ChatCompletionChunk>>;
     };
   };
   readonly completions: {
-    create(request: Streaming<CompletionRequest>, options?: OpenAIOptions): AsyncGenerator<Completion, void, undefined>;
-    create(request: CompletionRequest & { stream?: false | undefined }, options?: OpenAIOptions): Promise<Completion>;
+    create(request: Streaming<CompletionRequest>, options?: OpenAIRequestOptions): StreamPromise<Completion>;
+    create(
+      request: CompletionRequest & { stream?: false | undefined },
+      options?: OpenAIRequestOptions,
+    ): Promise<Completion>;
+    create(request: CompletionRequest, options?: OpenAIRequestOptions): Promise<Completion | Stream<Completion>>;
   };
   readonly embeddings: {
-    create(request: EmbeddingsRequest, options?: EmbeddingsOptions): Promise<EmbeddingsResponse>;
+    create(request: EmbeddingsRequest, options?: EmbeddingsOptions & OpenAINodeOptions): Promise<EmbeddingsResponse>;
   };
   readonly models: {
-    list(options?: OpenAIOptions): Promise<ModelList>;
-    retrieve(id: string, options?: OpenAIOptions): Promise<Model>;
+    /** The listing to `await`, or its models to `for await`. */
+    list(options?: OpenAIRequestOptions): ModelListPromise;
+    retrieve(id: string, options?: OpenAIRequestOptions): Promise<Model>;
   };
 }
 
 /**
- * A client with `defaults` applied to every call, shaped like openai-node's:
- * `client.chat.completions.create(req)` (with `stream: true`, an async iterable of chunks,
- * which `await` leaves as it is, so `for await (const c of await create(…))` works),
- * `client.completions.create`, `client.embeddings.create`, `client.models.list`,
- * `client.models.retrieve`. Per-call options are merged over the defaults, headers by name.
- * Nothing is read or sent until a call is made.
+ * A client with `config` applied to every call, shaped like openai-node's:
+ * `client.chat.completions.create(req)` (with `stream: true`, a promise of a `Stream`: HTTP and
+ * connection failures reject the `await`), `client.completions.create`,
+ * `client.embeddings.create`, `client.models.list` (awaited or iterated),
+ * `client.models.retrieve`. openai-node's constructor options are taken under its names
+ * (`defaultHeaders`, `defaultQuery`, `organization`, `project`, `timeout`, `maxRetries`), and so
+ * are its request options (`timeout`, `maxRetries`, `query`, `headers`, `signal`). Per-call
+ * options are merged over the client's, headers and query parameters by name. Nothing is read
+ * or sent until a call is made.
  */
-export function createOpenAI(defaults: EmbeddingsOptions = {}): OpenAIClient {
-  if (typeof defaults !== 'object' || defaults === null) {
-    throw new TypeError('createOpenAI: defaults must be an object such as { baseURL: "http://127.0.0.1:11434/v1" }');
+export function createOpenAI(config: OpenAIClientOptions = {}): OpenAIClient {
+  if (!isRecord(config)) {
+    throw new TypeError('createOpenAI: options must be an object such as { baseURL: "http://127.0.0.1:11434/v1" }');
   }
-  const merge = <O extends OpenAIOptions>(options: O | undefined): O => {
+  const defaults: OpenAIClientOptions = ours(config, 'createOpenAI: ');
+  const fixed = new Headers();
+  for (const [name, header] of [
+    ['organization', 'OpenAI-Organization'],
+    ['project', 'OpenAI-Project'],
+  ] as const) {
+    const value: unknown = config[name];
+    if (value === undefined || value === null) continue;
+    const problem = typeof value === 'string' ? headerValueProblem(value) : `must be a string, got ${typeof value}`;
+    if (problem !== undefined) throw new TypeError(`createOpenAI: ${name} ${problem}`);
+    fixed.set(header, value as string);
+  }
+  addHeaders(fixed, config.defaultHeaders, 'createOpenAI: defaultHeaders');
+  addHeaders(fixed, config.headers, 'createOpenAI: headers');
+  defaults.headers = fixed;
+  const query: QueryInput = {
+    ...queryObject(config.defaultQuery, 'createOpenAI: defaultQuery'),
+    ...queryObject(config.query, 'createOpenAI: query'),
+  };
+  defaults.query = query;
+
+  /** The options of one call: its own over the client's. It may throw, so it runs in `later`. */
+  const merge = <O extends OpenAIRequestOptions>(options: O | undefined): O => {
     if (options === undefined) return defaults as O;
-    const merged = { ...defaults, ...options } as O;
-    if (defaults.headers !== undefined && options.headers !== undefined) {
-      const headers = new Headers(defaults.headers);
-      new Headers(options.headers).forEach((value, name) => {
-        headers.set(name, value);
-      });
-      merged.headers = headers;
-    }
+    if (!isRecord(options)) return options;
+    const merged = { ...defaults, ...ours(options, 'options.') } as O;
+    const headers = new Headers(fixed);
+    addHeaders(headers, options.headers, 'options.headers');
+    merged.headers = headers;
+    merged.query = { ...query, ...queryObject(options.query, 'options.query') };
     return merged;
   };
-  function createChat(
-    request: Streaming<ChatCompletionRequest>,
-    options?: OpenAIOptions,
-  ): AsyncGenerator<ChatCompletionChunk, void, undefined>;
-  function createChat(request: ChatCompletionRequest, options?: OpenAIOptions): Promise<ChatCompletion>;
-  function createChat(request: ChatCompletionRequest, options?: OpenAIOptions) {
-    if (request?.stream === true) return chatCompletionsStream(request, merge(options));
-    return chatCompletions(request, merge(options));
-  }
-  function createCompletion(
-    request: Streaming<CompletionRequest>,
-    options?: OpenAIOptions,
-  ): AsyncGenerator<Completion, void, undefined>;
-  function createCompletion(request: CompletionRequest, options?: OpenAIOptions): Promise<Completion>;
-  function createCompletion(request: CompletionRequest, options?: OpenAIOptions) {
-    if (request?.stream === true) return completionsStream(request, merge(options));
-    return completions(request, merge(options));
-  }
+  // One body for the overloads of each; `stream: true` picks the stream.
+  const createChat = ((request: ChatCompletionRequest, options?: OpenAIRequestOptions) =>
+    request?.stream === true
+      ? clientStream(
+          () => merge(options),
+          (resolved) => chatStream(request, resolved),
+        )
+      : later(() => chatCompletions(request, merge(options)))) as OpenAIClient['chat']['completions']['create'];
+  const createCompletion = ((request: CompletionRequest, options?: OpenAIRequestOptions) =>
+    request?.stream === true
+      ? clientStream(
+          () => merge(options),
+          (resolved) => completionStream(request, resolved),
+        )
+      : later(() => completions(request, merge(options)))) as OpenAIClient['completions']['create'];
   return {
     chat: { completions: { create: createChat } },
     completions: { create: createCompletion },
-    embeddings: { create: (request, options) => embeddings(request, merge(options)) },
+    embeddings: { create: (request, options) => later(() => embeddings(request, merge(options))) },
     models: {
-      list: (options) => listModels(merge(options)),
-      retrieve: (id, options) => retrieveModel(id, merge(options)),
+      list(options) {
+        const listing = later(() => listModels(merge(options)));
+        return Object.assign(listing, {
+          async *[Symbol.asyncIterator]() {
+            yield* (await listing).data;
+          },
+        });
+      },
+      retrieve: (id, options) => later(() => retrieveModel(id, merge(options))),
     },
   };
+}
+
+/** `run()`, whose throw rejects: a call of the client never throws, its promise rejects. */
+function later<T>(run: () => Promise<T>): Promise<T> {
+  return new Promise((resolve) => resolve(run()));
+}
+
+/**
+ * The options as this package names them: openai-node's `timeout` is `readTimeout` and its
+ * `maxRetries` is `retry: { retries }`, unless those are given too. Keys whose value is
+ * undefined are left out, so that they do not hide the client's own when merged over them.
+ */
+function ours<O extends OpenAIRequestOptions>(options: O, call: string): O {
+  const { timeout, maxRetries, ...rest } = options;
+  const out = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined)) as O;
+  if (timeout !== undefined) {
+    if (typeof timeout !== 'number') throw new TypeError(`${call}timeout must be a number of milliseconds`);
+    out.readTimeout ??= timeout === Infinity ? 0 : delayValue(timeout, `${call}timeout`);
+  }
+  if (maxRetries !== undefined) {
+    if (typeof maxRetries !== 'number') throw new TypeError(`${call}maxRetries must be a number`);
+    out.retry ??= { retries: count(maxRetries, `${call}maxRetries`) };
+  }
+  return out;
+}
+
+/** `init` merged into `headers` by name; a null or undefined value (in an object) is left out. */
+function addHeaders(headers: Headers, init: unknown, option: string): void {
+  const pairs = isRecord(init) && !(Symbol.iterator in init) ? Object.entries(init).filter(([, v]) => v != null) : init;
+  try {
+    checkedHeaders(pairs).forEach((value, name) => {
+      headers.set(name, value);
+    });
+  } catch (error) {
+    // The shared check names `options.headers`; it never shows a value.
+    throw new TypeError((error as Error).message.replace('options.headers', option));
+  }
+}
+
+function queryObject(query: unknown, option: string): QueryInput | undefined {
+  if (query !== undefined && !isRecord(query)) {
+    throw new TypeError(`${option} must be an object of query parameters, such as { 'api-version': '2024-10-21' }`);
+  }
+  return query as QueryInput | undefined;
 }

@@ -4,7 +4,15 @@ import type { Exchange } from '../internal/exchange.ts';
 import type { ResolvedOptions } from '../internal/resolve-options.ts';
 import { requireModel } from '../internal/validate.ts';
 import { readEvents } from './internal/events.ts';
-import { type SendMode, streamed, v1Exchange } from './internal/exchange.ts';
+import {
+  fails,
+  failsStream,
+  queried,
+  type SendMode,
+  streamed,
+  type V1Exchange,
+  v1Exchange,
+} from './internal/exchange.ts';
 import { foldCompletion } from './internal/fold.ts';
 import { resolveV1 } from './internal/resolve.ts';
 import type { Completion, CompletionRequest, OpenAIOptions } from './types.ts';
@@ -17,8 +25,16 @@ export function completionsStream(
   request: CompletionRequest,
   options?: OpenAIOptions,
 ): AsyncGenerator<Completion, void, undefined> {
+  return completionStream(request, resolveV1(options));
+}
+
+/** `completionsStream` with options already resolved. */
+export function completionStream(
+  request: CompletionRequest,
+  options: ResolvedOptions,
+): AsyncGenerator<Completion, void, undefined> {
   const exchange = completionExchange('completionsStream', request, 'stream');
-  return callStream<Completion>(exchange, resolveV1(options), readEvents);
+  return failsStream(exchange, callStream<Completion>(queried(exchange, options), options, readEvents));
 }
 
 /** POST {base}/completions, answered as one object, folded from the stream as
@@ -30,15 +46,17 @@ export async function completions(request: CompletionRequest, options?: OpenAIOp
   }
   const exchange = completionExchange('completions', request, stream === false ? 'plain' : 'fold');
   const resolved = resolveV1(options);
-  if (stream === false) return callOnce<Completion>(exchange, resolved, readJson);
-  return callOnce(exchange, resolved, readCompletion);
+  return fails(
+    exchange,
+    callOnce(queried(exchange, resolved), resolved, stream === false ? readJson<Completion> : readCompletion),
+  );
 }
 
 async function readCompletion(exchange: Exchange, options: ResolvedOptions): Promise<Completion> {
   return foldCompletion(await readEvents<Completion>(exchange, options));
 }
 
-function completionExchange(call: string, request: CompletionRequest, mode: SendMode): Exchange {
+function completionExchange(call: string, request: CompletionRequest, mode: SendMode): V1Exchange {
   const model = requireModel(call, request);
   const { prompt } = request;
   if (typeof prompt !== 'string' && !(Array.isArray(prompt) && prompt.every((item) => typeof item === 'string'))) {

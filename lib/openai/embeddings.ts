@@ -6,7 +6,7 @@ import { vectorCount } from '../internal/protocol-error.ts';
 import type { ResolvedOptions } from '../internal/resolve-options.ts';
 import { requireModel } from '../internal/validate.ts';
 import { count } from '../retry.ts';
-import { v1Exchange } from './internal/exchange.ts';
+import { fails, queried, v1Exchange } from './internal/exchange.ts';
 import { resolveV1 } from './internal/resolve.ts';
 import type { Embedding, EmbeddingsRequest, EmbeddingsResponse, OpenAIOptions } from './types.ts';
 
@@ -44,7 +44,10 @@ export async function embeddings(request: EmbeddingsRequest, options?: Embedding
   if (typeof input === 'string' || input.length <= batchSize) return embedOnce(request, model, resolved);
 
   const batches = Math.ceil(input.length / batchSize);
-  const context = contextOf(v1Exchange('embeddings', '/embeddings', request, model, false), resolved);
+  const context = contextOf(
+    queried(v1Exchange('embeddings', '/embeddings', request, model, false), resolved),
+    resolved,
+  );
   const parts = await inBatches(batches, concurrency, resolved, context, (index, batchOptions) =>
     embedOnce({ ...request, input: input.slice(index * batchSize, (index + 1) * batchSize) }, model, batchOptions),
   );
@@ -70,7 +73,7 @@ async function embedOnce(
   options: ResolvedOptions,
 ): Promise<EmbeddingsResponse> {
   const exchange = v1Exchange('embeddings', '/embeddings', request, model, false);
-  const answer = await callOnce<EmbeddingsResponse>(exchange, options, readJson);
+  const answer = await fails(exchange, callOnce<EmbeddingsResponse>(queried(exchange, options), options, readJson));
   const sent = typeof request.input === 'string' ? 1 : request.input.length;
   const got = Array.isArray(answer?.data) ? answer.data.length : undefined;
   if (got !== sent) throw vectorCount(contextOf(exchange, options), sent, got);

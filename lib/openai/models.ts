@@ -1,15 +1,15 @@
 import { readJson } from '../internal/attempt.ts';
 import { callOnce } from '../internal/call.ts';
-import type { Exchange } from '../internal/exchange.ts';
-import { v1HttpError } from './internal/openai-error.ts';
+import { fails, queried, v1 } from './internal/exchange.ts';
 import { resolveV1 } from './internal/resolve.ts';
 import type { Model, ModelList, OpenAIOptions } from './types.ts';
 
 /** GET {base}/models: the listing, `data` always an array (Ollama sends `null` when no model
  * is installed). */
 export async function listModels(options?: OpenAIOptions): Promise<ModelList> {
-  const exchange: Exchange = { method: 'GET', path: '/models', accept: 'application/json', httpError: v1HttpError };
-  const answer = await callOnce<ModelList>(exchange, resolveV1(options), readJson);
+  const resolved = resolveV1(options);
+  const exchange = v1({ method: 'GET', path: '/models', accept: 'application/json' });
+  const answer = await fails(exchange, callOnce<ModelList>(queried(exchange, resolved), resolved, readJson));
   if (answer !== null && typeof answer === 'object' && (answer.data === null || answer.data === undefined)) {
     answer.data = [];
   }
@@ -21,12 +21,12 @@ export async function retrieveModel(id: string, options?: OpenAIOptions): Promis
   if (typeof id !== 'string' || id.trim() === '') {
     throw new TypeError(`retrieveModel: the id must name a model, such as 'llama3.2' (got ${JSON.stringify(id)})`);
   }
-  const exchange: Exchange = {
+  const resolved = resolveV1(options);
+  const exchange = v1({
     method: 'GET',
     path: `/models/${encodeURIComponent(id)}`,
     model: id,
     accept: 'application/json',
-    httpError: v1HttpError,
-  };
-  return callOnce<Model>(exchange, resolveV1(options), readJson);
+  });
+  return fails(exchange, callOnce<Model>(queried(exchange, resolved), resolved, readJson));
 }

@@ -1,9 +1,14 @@
 // The wire types of the OpenAI-compatible API, with the wire's own field names. Every object is
 // open: a server may add fields (Ollama's `reasoning`, vLLM's `stop_reason`, OpenRouter's
 // `provider`), and they arrive as sent.
+import type { OllamaError } from '../errors.ts';
 import type { CallOptions } from '../options.ts';
 
-/** Options of every /v1 call: those of the native calls, plus `baseURL`. */
+/** Query parameters by name. A value is sent URL-encoded; `null` is sent as an empty value,
+ * `undefined` is left out. */
+export type QueryInput = Record<string, string | number | boolean | null | undefined>;
+
+/** Options of every /v1 call: those of the native calls, plus `baseURL`, `apiKey` and `query`. */
 export interface OpenAIOptions extends CallOptions {
   /**
    * The full base of the API, such as `https://openrouter.ai/api/v1` or
@@ -19,7 +24,89 @@ export interface OpenAIOptions extends CallOptions {
    * from the environment never goes to a base that you or the same environment did not name
    */
   apiKey?: string | undefined;
+  /**
+   * Query parameters added to the URL of every request, after the endpoint's path
+   * (`{ 'api-version': '2024-10-21' }` gives `/v1/chat/completions?api-version=2024-10-21`),
+   * as Azure OpenAI and some gateways want. The URL is shown in error messages, query included:
+   * pass a key with `apiKey` or `headers`, not here. Any other value than an object of strings,
+   * numbers, booleans, `null` or `undefined` is a `TypeError` naming `options.query`.
+   * @default none
+   */
+  query?: QueryInput | undefined;
 }
+
+/** The names openai-node's client and its requests take for two of the options. */
+export interface OpenAINodeOptions {
+  /**
+   * openai-node's `timeout`, taken as `readTimeout`, the longest silence from the server (the
+   * wait for the response headers included): openai-node's is the time to the response. A
+   * `readTimeout` given alongside wins.
+   * @default `readTimeout`'s own default, 120000
+   */
+  timeout?: number | undefined;
+  /**
+   * openai-node's `maxRetries`, taken as `retry: { retries: maxRetries }`. A `retry` given
+   * alongside wins.
+   * @default `retry`'s own default, 2
+   */
+  maxRetries?: number | undefined;
+}
+
+/** The second argument of the `createOpenAI` client's calls: the options of the function API,
+ * and openai-node's `timeout` and `maxRetries`. They are merged over the client's own. */
+export interface OpenAIRequestOptions extends OpenAIOptions, OpenAINodeOptions {}
+
+/**
+ * What `client.chat.completions.create({ stream: true })` (and `client.completions.create`)
+ * resolves with, as openai-node's `Stream`: the chunks, once. `await create()` has already read
+ * the first chunk, so an HTTP error or a connection failure rejects the `await` itself; after
+ * it, a failure is thrown by the loop. Leaving the loop early (`break`) closes the connection.
+ */
+export interface Stream<T> extends AsyncIterable<T> {
+  /**
+   * Aborts the request: the loop ends quietly (without a throw) and the connection is closed,
+   * as in openai-node. An abort of the request's own `signal` does the same: unlike the
+   * function API, whose streams reject with the signal's reason, the loop just ends (an abort
+   * before the first chunk still rejects `create()` with the reason).
+   */
+  readonly controller: AbortController;
+  /** Two streams that each see every chunk, at their own pace; the connection is closed when
+   * both are left. This stream is used up by it. */
+  tee(): [Stream<T>, Stream<T>];
+  /** The chunks as bytes, each one JSON and a newline (openai-node's format). This stream is
+   * used up by it; cancelling the readable closes the connection. */
+  toReadableStream(): ReadableStream<Uint8Array>;
+}
+
+/** What a streaming `create` returns: a promise of the stream (`await` it, as in openai-node),
+ * which can also be iterated as it is (`for await (const c of create(…))`). */
+export type StreamPromise<T> = Promise<Stream<T>> & AsyncIterable<T>;
+
+/** What `client.models.list()` returns: the listing to `await`, or the models one by one to
+ * `for await`, as openai-node's page promise. */
+export type ModelListPromise = Promise<ModelList> & AsyncIterable<Model>;
+
+/** The fields of openai-node's `APIError` that a /v1 `http` error carries besides its own
+ * (`status`, `code`, `requestId`, `rateLimit`, `retryAfter`, `body`). None of them is
+ * enumerable, so logging an error shows what it showed before. */
+export interface APIErrorFields {
+  /** The `error` member of the JSON body, as openai-node reads it (the whole JSON object when
+   * it has none); undefined when the body is not a JSON object. Credentials the request carried
+   * are replaced by `[redacted]` in it, as in `body`. */
+  readonly error: unknown;
+  /** The response's headers (a copy, with any credential of the request that a server echoed
+   * replaced by `[redacted]`). */
+  readonly headers: Headers;
+  /** `error.type`, when `error` has one. */
+  readonly type: string | null | undefined;
+  /** `error.param`, when `error` has one. */
+  readonly param: string | null | undefined;
+  /** The same as `requestId`, under openai-node's name. */
+  readonly requestID: string | undefined;
+}
+
+/** A /v1 `http` error as openai-node code reads it: `(e as OpenAIHttpError).headers.get(…)`. */
+export type OpenAIHttpError = OllamaError & APIErrorFields;
 
 export type JsonObject = { [key: string]: unknown };
 

@@ -23,9 +23,13 @@ export const RUNTIME_BUDGET_BYTES = 50_000;
 /**
  * The budget of the `ollama-fetch/openai` bundle, a file of its own: it carries its own copy
  * of the shared call layer (a consumer of the subpath alone loads nothing else), so it is
- * judged on its own, and the root bundle's budget is unchanged by it.
+ * judged on its own, and the root bundle's budget is unchanged by it. It went from 48 to 54 kB
+ * when a differential test against openai-node showed what code ported to it would miss: the
+ * stream object (`controller`, `tee`, `toReadableStream`, failures at `await create()`),
+ * openai-node's constructor and request options, an iterable `models.list()`, and APIError's
+ * fields, 4.5 kB; and the shared fixes of the root bundle's last step, 1.3 kB.
  */
-export const OPENAI_BUDGET_BYTES = 48_000;
+export const OPENAI_BUDGET_BYTES = 54_000;
 
 export interface BundleSize {
   /** Bytes on disk: what Node reads and parses at import. */
@@ -80,13 +84,14 @@ export function runtimeEntry(packageJson: unknown, subpath = '.'): string {
  * class on top of them: the root bundle's budget plus 2 kB for the compat layer (it leaves out
  * what the class does not use), so that neither can grow unnoticed.
  */
-export const COMPAT_BUDGET_BYTES = 50_000;
+export const COMPAT_BUDGET_BYTES = 52_000;
 
 /**
  * The budget of `ollama-fetch/tools`'s bundle (the tool loop and the web calls, on the chat
- * stream and the call machinery they need): the root bundle's budget, which it holds only part of.
+ * stream and the call machinery they need): 44 kB, 6 kB under the root bundle's budget, which it
+ * holds only part of.
  */
-export const TOOLS_BUDGET_BYTES = 42_000;
+export const TOOLS_BUDGET_BYTES = 44_000;
 
 /** The file a consumer's `import 'ollama-fetch/<subpath>'` loads, read from package.json's `exports`. */
 export function subpathEntry(packageJson: unknown, subpath: string): string {

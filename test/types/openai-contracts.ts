@@ -9,6 +9,7 @@ import {
   createOpenAI,
   type EmbeddingsResponse,
   type OpenAIOptions,
+  type StreamPromise,
 } from '../../lib/openai/index.ts';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -66,7 +67,7 @@ export async function openaiContracts(): Promise<void> {
   const whole = await client.chat.completions.create({ model: 'm', messages: [] });
   expectType<Equal<typeof whole, ChatCompletion>>();
   const streamed = client.chat.completions.create({ model: 'm', messages: [], stream: true });
-  expectType<Equal<typeof streamed, AsyncGenerator<ChatCompletionChunk, void, undefined>>>();
+  expectType<Equal<typeof streamed, StreamPromise<ChatCompletionChunk>>>();
   const vectors = await client.embeddings.create({ model: 'e', input: ['a'] });
   expectType<Equal<typeof vectors, EmbeddingsResponse>>();
   const options: OpenAIOptions = { baseURL: 'https://openrouter.ai/api/v1', apiKey: 'k', readTimeout: 0 };

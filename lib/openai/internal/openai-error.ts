@@ -1,8 +1,9 @@
-import { OllamaError, preview } from '../../errors.ts';
+import { isOllamaError, OllamaError, preview } from '../../errors.ts';
 import type { RequestContext } from '../../internal/exchange.ts';
 import { redact } from '../../internal/header-values.ts';
 import { errorBody, summarise } from '../../internal/http-error.ts';
 import { previewValue } from '../../internal/protocol-error.ts';
+import type { APIErrorFields } from '../types.ts';
 import { retryAfterOf } from '../../internal/retry-after.ts';
 import { rateLimitOf, shouldRetryOf } from './rate-limit.ts';
 
@@ -62,10 +63,12 @@ function render(said: Said): string {
   return extra === '' ? said.message : `${said.message} (${extra})`;
 }
 
-function parse(body: string): unknown {
+/** The JSON object of an error body. `body` is redacted already, but a credential written
+ * with JSON escapes (`\/`, `\u…`) only appears once parsed: each string is redacted again. */
+function parse(body: string, secrets: readonly string[] | undefined): Record<string, unknown> | undefined {
   if (!body.trimStart().startsWith('{')) return undefined;
   try {
-    return JSON.parse(body);
+    return JSON.parse(body, (_, value) => (typeof value === 'string' ? redact(value, secrets) : value));
   } catch {
     return undefined;
   }
@@ -80,7 +83,8 @@ export async function v1HttpError(
   context: RequestContext,
 ): Promise<OllamaError> {
   const body = await errorBody(stream, context);
-  const said = saidBy(parse(body));
+  const json = parse(body, context.secrets);
+  const said = saidBy(json);
   const type = response.headers.get('content-type') ?? '';
   const told =
     said !== undefined
@@ -90,7 +94,8 @@ export async function v1HttpError(
         : `: ${summarise(body, type, ': a proxy or another server answered')}`;
   const status = `${response.status}${response.statusText === '' ? '' : ` ${response.statusText}`}`;
   const message = `The server answered HTTP ${status} to ${context.method} ${context.url}${told}. ${hint(response.status, said, context)}`;
-  return new OllamaError({
+  const requestId = response.headers.get('x-request-id') ?? undefined;
+  const error = new OllamaError({
     kind: 'http',
     message: message.trim(),
     status: response.status,
@@ -98,10 +103,43 @@ export async function v1HttpError(
     body,
     code: said?.code,
     retryAfter: retryAfterOf(response.headers),
-    requestId: response.headers.get('x-request-id') ?? undefined,
+    requestId,
     rateLimit: rateLimitOf(response.headers),
     shouldRetry: shouldRetryOf(response.headers),
   });
+  // openai-node's APIError fields, read as it reads them: `error` is the body's `error`, or the
+  // whole object when it has none. The headers are a copy, redacted like the body, should a
+  // server echo a credential back.
+  const apiError = json === undefined ? undefined : (json.error ?? json);
+  const headers = new Headers();
+  response.headers.forEach((value, name) => {
+    headers.append(name, redact(value, context.secrets));
+  });
+  // A string `error` (Ollama's native shape) has no type or param, as in openai-node.
+  const { type: errorType, param } = (apiError ?? {}) as Record<string, never>;
+  const fields: APIErrorFields = { error: apiError, headers, type: errorType, param, requestID: requestId };
+  return addFields(error, fields);
+}
+
+const FIELD_NAMES = ['error', 'headers', 'type', 'param', 'requestID'] as const;
+
+/** `error` with `fields` as own properties, not enumerable so that an error logs as before. */
+function addFields(error: OllamaError, fields: APIErrorFields): OllamaError {
+  for (const name of FIELD_NAMES) Object.defineProperty(error, name, { value: fields[name], configurable: true });
+  return error;
+}
+
+/**
+ * The error a /v1 call throws, given the `http` error its exchange built last: the call layer
+ * hands the caller a copy (which says how many attempts were made) that has only OllamaError's
+ * own fields, so the openai-node ones are put back on it here.
+ */
+export function withFields(error: unknown, built: OllamaError | undefined): unknown {
+  if (built !== undefined && error !== built && isOllamaError(error) && error.kind === 'http') {
+    if (error.body === built.body && error.status === built.status)
+      addFields(error, built as OllamaError & APIErrorFields);
+  }
+  return error;
 }
 
 function hint(status: number, said: Said | undefined, context: RequestContext): string {

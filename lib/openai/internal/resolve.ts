@@ -10,10 +10,13 @@ import type { OpenAIOptions } from '../types.ts';
  * `OPENAI_BASE_URL`, so a key from the environment never reaches a base that neither the
  * caller nor that same environment named (it never goes to the local Ollama by default).
  */
-export function resolveV1(options: OpenAIOptions | undefined): ResolvedOptions {
+/** The options of a /v1 call, with the query string its URLs end with (`?a=1&b=2`, or ''). */
+export type V1Options = ResolvedOptions & { query: string };
+
+export function resolveV1(options: OpenAIOptions | undefined): V1Options {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     // The shared check words the error.
-    return resolveOptions(options);
+    return resolveOptions(options) as never;
   }
   const { baseURL, host, apiKey } = options ?? {};
   let base: string;
@@ -21,7 +24,7 @@ export function resolveV1(options: OpenAIOptions | undefined): ResolvedOptions {
   if (baseURL !== undefined) {
     base = checkBase(baseURL, 'options.baseURL');
   } else if (host !== undefined) {
-    if (typeof host !== 'string') return resolveOptions(options);
+    if (typeof host !== 'string') return resolveOptions(options) as never;
     base = `${parseHost(host).base}/v1`;
   } else {
     const fromEnv = readEnv('OPENAI_BASE_URL')?.trim();
@@ -33,7 +36,29 @@ export function resolveV1(options: OpenAIOptions | undefined): ResolvedOptions {
       base = `${parseHost(undefined).base}/v1`;
     }
   }
-  return resolveOptions({ ...options, host: base, apiKey: key });
+  return { ...resolveOptions({ ...options, host: base, apiKey: key }), query: queryString(options?.query) };
+}
+
+/** `query` as the end of a URL: `?name=value&…`, each part encoded as openai-node does it
+ * (`encodeURIComponent`), `undefined` values left out, `null` ones sent empty. */
+function queryString(query: unknown): string {
+  if (query === undefined) return '';
+  const problem = 'options.query must be an object of names to strings, numbers or booleans';
+  if (!isRecord(query)) throw new TypeError(`${problem}, got ${query === null ? 'null' : typeof query}`);
+  let text = '';
+  for (const [name, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    if (value !== null && !/^(?:string|number|boolean)$/.test(typeof value)) {
+      throw new TypeError(`${problem}: ${JSON.stringify(name)} is ${typeof value}`);
+    }
+    text += `${text === '' ? '?' : '&'}${encodeURIComponent(name)}=${encodeURIComponent((value ?? '') as string)}`;
+  }
+  return text;
+}
+
+/** A plain object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function checkBase(value: unknown, name: string): string {

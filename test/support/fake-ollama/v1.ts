@@ -33,6 +33,9 @@ export interface V1Behaviour extends Behaviour {
   holdOpen?: boolean;
   /** GET /v1/models answers `data: null`, as Ollama does with no model installed. */
   noModels?: boolean;
+  /** The query string the request must carry, as sent (without `?`; '' for none): any other
+   * is answered 400, the message quoting the one received. */
+  queryIs?: string;
 }
 
 /** What this module does with one exchange: the wire.ts writers and the installed models. */
@@ -112,7 +115,13 @@ export function serveV1Exchange(
   path: string,
   b: Behaviour,
 ): Promise<void> {
-  return serveV1(v1Io(ex, registry), method, path, ex.record.rawBody, b as V1Behaviour);
+  const v = b as V1Behaviour;
+  if (v.queryIs !== undefined) {
+    // The recorded path has no query; the request line still has it.
+    const query = ex.res.req.url?.split('?').slice(1).join('?') ?? '';
+    if (query !== v.queryIs) return fail(v1Io(ex, registry), v, 400, `query was "${query}"`);
+  }
+  return serveV1(v1Io(ex, registry), method, path, ex.record.rawBody, v);
 }
 
 function v1Io(ex: Exchange, registry: Registry): V1Io {
