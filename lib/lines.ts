@@ -91,8 +91,6 @@ export class LineSplitter {
   #failure: OllamaError | undefined;
   /** The last long read held text other than ASCII: see `decode`. */
   #wide = false;
-  /** Bytes are fed (the limit counts bytes), not strings. */
-  #bytes = false;
 
   constructor(options: LineSplitterOptions = {}) {
     this.#max = lineLimit(options.maxLineLength, 'maxLineLength');
@@ -107,7 +105,6 @@ export class LineSplitter {
       }
       return this.#split(chunk);
     }
-    this.#bytes = true;
     const last = chunk.lastIndexOf(LF);
     if (last === -1) {
       if (chunk.length > 0) this.#hold(chunk);
@@ -183,6 +180,7 @@ export class LineSplitter {
     this.#started = false;
     if (tail.length === 0) return NO_LINES;
     const lines: string[] = [];
+    if (held.length > 0 && tail.length * 3 > this.#max) this.#countBytes(tail);
     this.#push(lines, tail);
     return lines;
   }
@@ -266,14 +264,25 @@ export class LineSplitter {
   /** Adds the lines of decoded text that ends with a line break to `lines`. */
   #lines(lines: string[], text: string): void {
     let start = 0;
+    // Lines decoded from bytes are measured in bytes, as they were while arriving. A UTF-16 unit
+    // is at most 3 bytes, so only text longer than a third of the limit can hold a line to count.
+    const counted = text.length * 3 > this.#max;
     try {
       for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', start)) {
-        this.#push(lines, text.slice(start, newline));
+        const raw = text.slice(start, newline);
+        if (counted) this.#countBytes(raw);
+        this.#push(lines, raw);
         start = newline + 1;
       }
     } catch (error) {
       this.#defer(lines, error);
     }
+  }
+
+  /** Throws when the line (its CR aside) is over the limit in bytes. */
+  #countBytes(raw: string): void {
+    const bytes = utf8Length(raw) - (raw.charCodeAt(raw.length - 1) === 0x0d ? 1 : 0);
+    if (bytes > this.#max) this.#tooLong(bytes);
   }
 
   /** Strings: the text is split as it comes, the line in progress carried as text. */
@@ -305,12 +314,6 @@ export class LineSplitter {
   #push(lines: string[], raw: string): void {
     const line = raw.charCodeAt(raw.length - 1) === 0x0d ? raw.slice(0, -1) : raw;
     if (line.length > this.#max) this.#tooLong(line.length);
-    // A line decoded from bytes is measured in bytes, as it was while arriving: a UTF-16 unit is at
-    // most 3 bytes, so only a line longer than a third of the limit needs counting.
-    if (this.#bytes && line.length * 3 > this.#max) {
-      const bytes = utf8Length(line);
-      if (bytes > this.#max) this.#tooLong(bytes);
-    }
     if (line.length === 0) return;
     const first = line.charCodeAt(0);
     if ((first === 0x20 || first === 0x09 || first === 0x0d) && line.trim().length === 0) return;
