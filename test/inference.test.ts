@@ -417,18 +417,39 @@ describe('cancellation is real', () => {
     clearTimeout(stop);
     assert.ok(seen.length > 0 && seen.length < 40, `${seen.length} chunks before the stop`);
     await fake.waitFor(() => since(mark)[0]?.clientDisconnected === true, 1000);
-    // By hand: a next() made after return() ends the stream, as a generator's would.
-    fake.script({ chunkDelayMs: 50 });
+    // A Stop while the server is silent (between chunks, or before the first one while the model
+    // loads): return() does not wait for the server, and the loop ends quietly at once.
+    for (const silent of [{ chunkDelayMs: 3000 }, { headersDelayMs: 3000 }]) {
+      fake.script(silent);
+      const mark2 = fake.requests.length;
+      const waiting = chatStream(hello, { host });
+      const loop = (async () => {
+        const got: string[] = [];
+        for await (const chunk of waiting) got.push(chunk.message.content);
+        return got;
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const stopped = performance.now();
+      await waiting.return();
+      const got = await loop;
+      const ms = performance.now() - stopped;
+      assert.ok(ms < 500, `${JSON.stringify(silent)}: the loop ended ${Math.round(ms)} ms after return()`);
+      assert.ok(got.length <= 1, JSON.stringify(got));
+      await fake.waitFor(() => since(mark2)[0]?.closedAt !== undefined, 1000);
+    }
+    // By hand: the read under way when return() came is cut short, and a next() made after it ends
+    // the stream too. (Nothing is scripted for it: the request may be stopped before it is sent.)
     const byHand = chatStream(hello, { host });
     const pending = byHand.next();
     const left = byHand.return();
     const after = byHand.next();
-    assert.equal((await pending).done, false);
+    assert.deepEqual(await pending, { value: undefined, done: true });
     assert.deepEqual(await left, { value: undefined, done: true });
     assert.deepEqual(await after, { value: undefined, done: true });
   });
 
   test('a stream made and read later: the request goes out when the loop starts, and totalTimeout counts from there', async () => {
+    fake.script({});
     const mark = fake.requests.length;
     const stream = chatStream(hello, { host, totalTimeout: 300 });
     await new Promise((resolve) => setTimeout(resolve, 450));

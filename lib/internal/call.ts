@@ -9,8 +9,9 @@ import { totalTimeoutError } from './timeout-error.ts';
 /**
  * One call, from its first attempt to its end: the caller's signal joined with the
  * `totalTimeout` timer into the one signal every attempt and every wait obeys, and the count
- * of attempts every error reports. A call with neither needs no signal of its own. Disposing of
- * it clears the timer and the link, so nothing of the call outlives it.
+ * of attempts every error reports. A call with neither needs no signal of its own, unless it may
+ * be left from outside (a stream's `return()` while a read waits). Disposing of it clears the timer
+ * and the link, so nothing of the call outlives it.
  */
 class Call {
   readonly options: ResolvedOptions;
@@ -23,11 +24,11 @@ class Call {
   private readonly deadline: number | undefined;
   private readonly expired: OllamaError | undefined;
 
-  constructor(exchange: Exchange, options: ResolvedOptions) {
+  constructor(exchange: Exchange, options: ResolvedOptions, leavable = false) {
     this.exchange = exchange;
     const user = options.signal;
     this.user = user;
-    if (user === undefined && options.totalTimeout <= 0) {
+    if (user === undefined && options.totalTimeout <= 0 && !leavable) {
       this.options = options;
       return;
     }
@@ -45,6 +46,11 @@ class Call {
 
   get signal(): AbortSignal | undefined {
     return this.controller?.signal;
+  }
+
+  /** Stops whatever the call is doing (an attempt in flight, a wait): the caller has left. */
+  leave(): void {
+    this.controller?.abort(LEFT);
   }
 
   /** Runs `read` under the retry policy: each attempt reads the exchange with the call's own
@@ -119,7 +125,7 @@ export function callStream<T>(
 ): AsyncGenerator<T, void, undefined> {
   // The call (its total timer, its link to the caller's signal) begins with the iteration: a
   // stream made and never read holds nothing, and time before the first `next()` is not counted.
-  return streamOf(() => new Call(exchange, options), read);
+  return streamOf(() => new Call(exchange, options, true), read);
 }
 
 /**
@@ -150,14 +156,18 @@ export async function callEach<T>(
 
 const END: IteratorReturnResult<void> = Object.freeze({ value: undefined, done: true });
 
+/** The reason a call's own signal aborts with when its stream is left: never seen by anyone. */
+const LEFT = Symbol('left');
+
 /**
  * The stream a streaming call returns, with the protocol of an async generator. It hands out the
  * items of each read one per `next()` without a generator's hops (an item already read costs a
  * resolved promise, nothing more), and reads on only when they are used up, so that a slow
  * consumer holds the stream back rather than buffering it. Leaving it (`return()`, a `break`)
- * closes the connection, which stops Ollama generating. A `next()` or `return()` made while a
- * read is under way waits for it, as a generator's would; a `next()` made once `return()` was
- * called ends the stream, as a generator's would, and so does a read that the leaving cut short.
+ * closes the connection, which stops Ollama generating. A `next()` made while a read is under way
+ * waits for it, as a generator's would. A `return()` made then (a Stop button, outside the loop)
+ * does not wait for the server: it closes the connection, or stops the attempt still opening it,
+ * at once, and the read it cut short ends the stream; a `next()` made after it ends it too.
  * The call is made by the first `next()`, and ends with the stream, or as soon as its answer is
  * complete (the rest of it is in hand).
  */
@@ -239,12 +249,14 @@ function streamOf<T>(makeCall: () => Call, read: StreamReader<T>): AsyncGenerato
     },
   };
   const leave = async (): Promise<IteratorResult<T, void>> => {
-    if (pulling !== undefined) await pulling.catch(ignore);
     if (!over) {
       over = true;
       items = [];
       try {
-        await source?.close();
+        // Before the first items there is no body to close: the attempt itself is stopped.
+        if (source === undefined) call?.leave();
+        else await source.close();
+        if (pulling !== undefined) await pulling.catch(ignore);
       } finally {
         call?.dispose();
       }
