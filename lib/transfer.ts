@@ -1,7 +1,7 @@
 import { isOllamaError, withNote } from './errors.ts';
 import { readTextAnswer } from './internal/attempt.ts';
 import { callEach, callOnce } from './internal/call.ts';
-import { readChunks, SUCCESS } from './internal/chunks.ts';
+import { LAST_SUCCESS, readChunks, SUCCESS } from './internal/chunks.ts';
 import type { Exchange } from './internal/exchange.ts';
 import { ProgressTracker } from './internal/progress.ts';
 import { resolveOptions } from './internal/resolve-options.ts';
@@ -59,7 +59,7 @@ async function progressCall(
     json: requestJson(call, { ...request, stream: true }),
     model,
     accept: 'application/x-ndjson',
-    final: SUCCESS,
+    final: path === '/api/create' ? LAST_SUCCESS : SUCCESS,
   };
   const tracker = new ProgressTracker();
   const report = (line: ProgressResponse): unknown => {
@@ -71,9 +71,12 @@ async function progressCall(
     last = await callEach<ProgressResponse>(exchange, resolved, readChunks, report);
   } catch (error) {
     if (isOllamaError(error) && error.kind === 'stream' && /file does not exist/.test(error.message)) {
+      // A create pulls its base (`from`): that is the name the registry does not know.
+      const from = (request as CreateRequest).from;
+      const missing = path === '/api/create' && typeof from === 'string' ? from : model;
       throw withNote(
         error,
-        `The registry has no model "${model}": check its name and tag (https://ollama.com/library lists the public ones).`,
+        `The registry has no model "${missing}": check its name and tag (https://ollama.com/library lists the public ones).`,
       );
     }
     throw error;

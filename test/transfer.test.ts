@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { createModel, listModels, pullModel, pushBlob, pushModel, type ProgressEvent } from '../lib/index.ts';
 import { failsWith } from './support/assertions.ts';
-import { behaviourHeader, statusReply } from './support/fake-ollama.ts';
+import { behaviourHeader, rawStreamHead, type RawStep, statusReply } from './support/fake-ollama.ts';
 import { withFake } from './support/with-fake.ts';
 
 function recorder(): { events: ProgressEvent[]; onProgress: (event: ProgressEvent) => void } {
@@ -79,6 +79,27 @@ describe('pullModel', { concurrency: true }, () => {
         events.map((e) => e.status),
         ['pulling manifest'],
       );
+    }));
+
+  test('a pull that said success is finished, whatever the connection does next (a reset, a silence)', () =>
+    withFake(async (fake) => {
+      const lines = [
+        '{"status":"pulling manifest"}\n',
+        '{"status":"verifying sha256 digest"}\n',
+        '{"status":"success"}\n',
+      ];
+      for (const after of [[{ waitMs: 100 }, { reset: true }], [{ hang: true }]] as RawStep[][]) {
+        const { events, onProgress } = recorder();
+        const started = performance.now();
+        const raw: RawStep[] = [rawStreamHead(), ...lines.map((chunk) => ({ chunk })), ...after];
+        const done = await pullModel(
+          { model: 'tinyllama' },
+          { host: fake.url, onProgress, readTimeout: 3000, retry: false, headers: behaviourHeader({ raw }) },
+        );
+        assert.deepEqual(done, { status: 'success' });
+        assert.equal(events.at(-1)?.status, 'success');
+        assert.ok(performance.now() - started < 1500, 'it resolved at its success line, not at a timeout');
+      }
     }));
 
   test('a progress stream that ends without success is a protocol error', () =>
@@ -252,6 +273,17 @@ describe('pushModel and createModel', { concurrency: true }, () => {
       assert.equal(successes[1], events.length - 1);
       assert.ok(events.slice(successes[0]! + 1, -1).some((e) => e.status === 'writing manifest'));
       assert.ok(fake.models().includes('tiny-custom:latest'));
+    }));
+
+  test('createModel from a base the registry does not have: the advice names the base, not the new model', () =>
+    withFake(async (fake) => {
+      await assert.rejects(
+        createModel({ model: 'my-assistant', from: 'no-such-base' }, { host: fake.url }),
+        (error: unknown) => {
+          assert.match(String((error as Error).message), /The registry has no model "no-such-base"/);
+          return true;
+        },
+      );
     }));
 
   test('createModel with an invalid name: http 400', () =>

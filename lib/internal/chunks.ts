@@ -11,13 +11,17 @@ type Chunk = Record<string, unknown>;
 /** The end of a chat or generate stream: the answer is complete the moment it arrives. */
 export const DONE: FinalChunk = { is: (chunk) => chunk.done === true, name: '"done": true', terminal: true };
 
-/** The end of a pull, push or create. Only the last line counts: a create whose base model must
- * be pulled first carries the pull's own success line in the middle. */
+/** The end of a pull or a push: its one success line completes it, whatever the connection does
+ * next. */
 export const SUCCESS: FinalChunk = {
   is: (chunk) => chunk.status === 'success',
   name: '"status": "success"',
-  terminal: false,
+  terminal: true,
 };
+
+/** The end of a create. Only the last line counts: a create whose base model must be pulled first
+ * carries the pull's own success line in the middle. */
+export const LAST_SUCCESS: FinalChunk = { ...SUCCESS, terminal: false };
 
 /**
  * Reads one attempt at a streaming endpoint: its NDJSON lines, whatever the Content-Type says
