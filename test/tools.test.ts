@@ -212,6 +212,50 @@ test('tool loop: an unknown tool name is reported to the model, or with onToolEr
   });
 });
 
+test('tool loop: a call without a function, and tools that throw what cannot be read, are reported to the model', async () => {
+  await withFake(async (fake) => {
+    const line = {
+      model: 'llama3.2',
+      created_at: 't',
+      message: { role: 'assistant', content: '', tool_calls: [{ id: 'call_1' }] },
+      done: true,
+    };
+    const body = `${JSON.stringify(line)}\n`;
+    fake.script({ respond: { status: 200, headers: { 'content-type': 'application/x-ndjson' }, body } }, answer);
+    const result = await runTools({ model: 'llama3.2', messages: ask, tools: [add()] }, { host: fake.url });
+    assert.deepEqual(result.messages[2], {
+      role: 'tool',
+      content: 'Error: The call names no tool; the tools are add.',
+      tool_name: '',
+      tool_call_id: 'call_1',
+    });
+    const thrown: unknown[] = [
+      Object.create(null),
+      {
+        get message(): string {
+          throw new Error('no');
+        },
+      },
+    ];
+    for (const value of thrown) {
+      fake.script({ toolCalls: [{ name: 'upper', arguments: { text: 'x' } }] }, answer);
+      const reported = await runTools(
+        {
+          model: 'llama3.2',
+          messages: ask,
+          tools: [
+            upper(() => {
+              throw value;
+            }),
+          ],
+        },
+        { host: fake.url },
+      );
+      assert.equal(reported.messages[2]?.content, 'Error: the tool threw a value that cannot be shown');
+    }
+  });
+});
+
 test('tool loop: a model that never stops asking fails with kind tool after maxRounds requests', async () => {
   await withFake(async (fake) => {
     let runs = 0;

@@ -193,7 +193,8 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
             controller.abort(done.error);
             throw done.error;
           }
-          const message: Message = { role: 'tool', content: done.content, tool_name: call.function.name };
+          // A call without a function (a model's malformed answer) was answered as an unknown tool.
+          const message: Message = { role: 'tool', content: done.content, tool_name: call.function?.name ?? '' };
           if (call.id !== undefined) message.tool_call_id = call.id;
           results[done.index] = message;
           yield { type: 'tool_result', round, call, content: done.content, error: done.error };
@@ -213,19 +214,38 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
       const tool = byName.get(name);
       try {
         // This message is also what the model is told, so it names the tools there are.
-        if (tool === undefined)
-          throw toolError(context, `There is no tool "${name}"; the tools are ${[...byName.keys()]}.`);
+        if (tool === undefined) {
+          const tools = [...byName.keys()];
+          throw toolError(
+            context,
+            typeof name === 'string'
+              ? `There is no tool "${name}"; the tools are ${tools}.`
+              : `The call names no tool; the tools are ${tools}.`,
+          );
+        }
         const value = await tool.run(call.function.arguments ?? {}, { signal, call });
         // A value JSON cannot hold (a cycle, a BigInt) fails here, and the model is told so.
         return { index, content: typeof value === 'string' ? value : (JSON.stringify(value) ?? '') };
       } catch (error) {
-        return { index, content: `Error: ${(error as Error)?.message ?? String(error)}`, failed: true, error };
+        return { index, content: `Error: ${describeThrown(error)}`, failed: true, error };
       }
     }
   };
 }
 
 type Loop = () => AsyncGenerator<ToolLoopEvent, ToolLoopResult, undefined>;
+
+/** What a tool threw, in words, whatever it threw: reading it must not throw in turn (an object
+ * without a prototype, a `message` getter that throws). */
+function describeThrown(error: unknown): string {
+  try {
+    const message = (error as { message?: unknown } | null)?.message;
+    if (typeof message === 'string') return message;
+    return String(error);
+  } catch {
+    return 'the tool threw a value that cannot be shown';
+  }
+}
 
 interface Outcome {
   index: number;
