@@ -97,6 +97,21 @@ describe('batched embed', { concurrency: true }, () => {
       assert.equal(fake.requests.length, 2);
     }));
 
+  test('a batch whose retry wait would end after the deadline fails at once, naming the failure', () =>
+    withFake(async (fake) => {
+      const busy = { respond: { status: 503, headers: { 'retry-after': '5' }, body: '{"error":"busy"}' } };
+      fake.script({}, busy);
+      const started = performance.now();
+      await assert.rejects(
+        embed({ model, input: texts(2) }, { host: fake.url, batchSize: 1, concurrency: 1, totalTimeout: 2000 }),
+        failsWith('total-timeout', (error) => {
+          assert.match(error.message, /totalTimeout \(2000 ms\)/);
+          assert.match(error.message, /http 503/);
+        }),
+      );
+      assert.ok(performance.now() - started < 1000, 'it did not sit in a wait it could not finish');
+    }));
+
   test("an abort stops every batch and rejects with the signal's reason", () =>
     withFake(async (fake) => {
       fake.script({ headersDelayMs: 5000 }, { headersDelayMs: 5000 });

@@ -24,7 +24,11 @@ export async function inBatches<T>(
     options.totalTimeout > 0
       ? setTimeout(() => controller.abort(totalTimeoutError(context, options.totalTimeout)), options.totalTimeout)
       : undefined;
-  const shared: ResolvedOptions = { ...options, signal: controller.signal, totalTimeout: 0 };
+  const within =
+    options.totalTimeout > 0
+      ? { deadline: performance.now() + options.totalTimeout, totalTimeout: options.totalTimeout }
+      : options.within;
+  const shared: ResolvedOptions = { ...options, signal: controller.signal, totalTimeout: 0, within };
   const results: T[] = new Array<T>(count);
   let next = 0;
   let failure: { error: unknown } | undefined;

@@ -21,13 +21,14 @@ class Call {
   private readonly user: AbortSignal | undefined;
   private readonly unlink: (() => void) | undefined;
   private readonly timer: ReturnType<typeof setTimeout> | undefined;
-  private readonly deadline: number | undefined;
+  private deadline: number | undefined;
   private readonly expired: OllamaError | undefined;
 
   constructor(exchange: Exchange, options: ResolvedOptions, leavable = false) {
     this.exchange = exchange;
     const user = options.signal;
     this.user = user;
+    this.deadline = options.within?.deadline;
     if (user === undefined && options.totalTimeout <= 0 && !leavable) {
       this.options = options;
       return;
@@ -73,7 +74,7 @@ class Call {
           if (delay !== false && this.deadline !== undefined && performance.now() + delay >= this.deadline) {
             throw totalTimeoutError(
               contextOf(this.exchange, this.options),
-              this.options.totalTimeout,
+              this.options.within?.totalTimeout ?? this.options.totalTimeout,
               error as OllamaError,
             );
           }

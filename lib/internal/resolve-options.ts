@@ -38,6 +38,10 @@ export interface ResolvedOptions {
   connectTimeout: number;
   readTimeout: number;
   totalTimeout: number;
+  /** A call that is one part of a larger run (a batch of `embed`): the run's deadline
+   * (`performance.now()` time) and its `totalTimeout`, which the run's own timer enforces. The
+   * part uses them to refuse a retry whose wait would end after the deadline. */
+  within?: { deadline: number; totalTimeout: number } | undefined;
   retry: ResolvedRetry;
 }
 
