@@ -26,6 +26,10 @@ describe('the parser', () => {
     ['Sunday, 06-Nov-94 08:49:37 GMT', 37_000],
     ['Sun Nov  6 08:49:37 1994', 37_000],
     ['Sun, 06 Nov 1994 08:48:00 GMT', 0], // in the past: retry now
+    // 1*DIGIT: zeros in front, and more digits than fit, are still delta-seconds.
+    ['00000000030', 30_000],
+    ['10000000000', 10_000_000_000_000],
+    ['9'.repeat(400), Number.MAX_SAFE_INTEGER],
     // Not delta-seconds and not an HTTP date: undefined, so the backoff applies.
     ['-5', undefined],
     ['+5', undefined],

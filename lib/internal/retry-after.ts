@@ -23,10 +23,13 @@ export function parseRetryAfter(value: string, now: number = Date.now()): number
   return number(value, 1000) ?? (date === undefined ? undefined : Math.max(0, date - now));
 }
 
-/** A non-negative decimal number (up to ten digits before the point) times `scale`, rounded up:
- * `retry-after-ms` in milliseconds, or delta-seconds. */
+/** A non-negative decimal number times `scale`, rounded up: `retry-after-ms` in milliseconds, or
+ * delta-seconds (`1*DIGIT`: any number of digits, zeros in front included). One too large to hold
+ * is the longest wait there is, which any limit refuses: never an immediate retry. */
 function number(value: string | null, scale: number): number | undefined {
-  return /^\s*\d{1,10}(\.\d+)?\s*$/.test(value ?? '') ? Math.ceil(Number(value) * scale) : undefined;
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(value ?? '')) return undefined;
+  const ms = Math.ceil(Number(value) * scale);
+  return Number.isFinite(ms) ? Math.min(ms, Number.MAX_SAFE_INTEGER) : Number.MAX_SAFE_INTEGER;
 }
 
 /**
