@@ -51,6 +51,7 @@ describe('the process exits within 1 s of the call settling', { concurrency: tru
     ['retry-wait-abort', 'settled stopped'],
     ['never-iterated', 'settled ok'],
     ['next-by-hand', 'settled ok'],
+    ['dropped', 'settled ok'],
   ];
   for (const [scenario, expected] of cases) {
     test(scenario, async () => {

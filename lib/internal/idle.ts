@@ -19,8 +19,9 @@ export interface IdleTimer {
  * when it fires it only checks how long the read under way has waited, and re-arms for the rest
  * (or, when no read waits, not at all until the next one begins). `begin()` must come after the
  * read was started and its continuation attached: for the first read, the timer is armed a
- * microtask later, only if the read still waits then. `dispose()` clears it, so it never outlives
- * the body.
+ * microtask later, only if the read still waits then. While no read waits, the timer does not hold
+ * the process (a stream its consumer stopped reading must not keep it alive for `ms`). `dispose()`
+ * clears it, so it never outlives the body.
  */
 export function idleTimer(ms: number, onIdle: () => void): IdleTimer {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -51,7 +52,11 @@ export function idleTimer(ms: number, onIdle: () => void): IdleTimer {
     fired: false,
     begin(): void {
       since = performance.now();
-      if (timer !== undefined || idle.fired) return;
+      if (timer !== undefined) {
+        hold(timer, true);
+        return;
+      }
+      if (idle.fired) return;
       if (first) {
         first = false;
         queueMicrotask(arm);
@@ -59,6 +64,7 @@ export function idleTimer(ms: number, onIdle: () => void): IdleTimer {
     },
     end(): void {
       since = -1;
+      if (timer !== undefined) hold(timer, false);
     },
     dispose(): void {
       clearTimeout(timer);
@@ -67,4 +73,21 @@ export function idleTimer(ms: number, onIdle: () => void): IdleTimer {
     },
   };
   return idle;
+}
+
+type Timer = ReturnType<typeof setTimeout>;
+
+/** Whether `timer` keeps the process alive: Node's and Bun's timers have `ref`/`unref`, Deno's are
+ * numbers it refs and unrefs itself; elsewhere (a browser) nothing is held. */
+function hold(timer: Timer, on: boolean): void {
+  const own = timer as { ref?: () => unknown; unref?: () => unknown };
+  if (typeof own.ref === 'function') {
+    if (on) own.ref();
+    else own.unref?.();
+    return;
+  }
+  const deno = (globalThis as { Deno?: { refTimer?: (id: number) => void; unrefTimer?: (id: number) => void } }).Deno;
+  if (typeof timer !== 'number') return;
+  if (on) deno?.refTimer?.(timer);
+  else deno?.unrefTimer?.(timer);
 }

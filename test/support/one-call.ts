@@ -63,6 +63,18 @@ async function run(): Promise<string> {
       }
       return 'too many chunks';
     }
+    case 'dropped': {
+      // A consumer that takes two chunks and then simply stops reading (no break, no return()):
+      // the answer has arrived whole, and nothing of the library may hold the process.
+      const stream = chatStream(hello, {
+        host,
+        readTimeout: 120_000,
+        headers: { 'x-fake-behaviour': '{"chunkDelayMs":20}' },
+      });
+      await stream.next();
+      await stream.next();
+      return 'ok';
+    }
     default:
       throw new Error(`unknown scenario ${scenario}`);
   }
