@@ -271,3 +271,28 @@ test('stream: [DONE] ends the answer even when the server keeps the connection o
     3000,
   );
 });
+
+test('stream: an `event: error` is a stream error after the chunks before it, never a chunk; an empty error field is no error', async () => {
+  const chunk = (content: string, finish: string | null = null) =>
+    `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`;
+  const sse = (body: string) => ({
+    respond: { status: 200, headers: { 'content-type': 'text/event-stream' }, body },
+  });
+  for (const data of ['{"message":"model overloaded","type":"server_error"}', 'model overloaded']) {
+    const failing = sse(`${chunk('Hel')}event: error\ndata: ${data}\n\ndata: [DONE]\n\n`);
+    const { items, error } = await drain(chatCompletionsStream(hello, v1(fake, failing)));
+    assert.deepEqual(
+      items.map((c) => c.choices[0]?.delta.content),
+      ['Hel'],
+    );
+    assert.ok(isOllamaError(error) && error.kind === 'stream', String(error));
+    assert.match(error.message, /model overloaded/);
+    await assert.rejects(chatCompletions(hello, v1(fake, failing)), failsWith('stream'));
+  }
+  for (const empty of [false, '', null]) {
+    const line = `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', error: empty, choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: 'stop' }] })}\n\n`;
+    const { items, error } = await drain(chatCompletionsStream(hello, v1(fake, sse(`${line}data: [DONE]\n\n`))));
+    assert.equal(error, undefined, `error: ${JSON.stringify(empty)}`);
+    assert.equal(items.length, 1);
+  }
+});

@@ -125,6 +125,9 @@ function chunkOf(
     throw v1StreamError(context, state.received, parseOr(event.error), requestId);
   }
   const { data } = event;
+  // An event named `error` is the server's report of a failure, whatever its data holds (openai-node
+  // throws on it too): never a chunk.
+  if (event.event === 'error') throw v1StreamError(context, state.received, parseOr(data), requestId);
   if (data === '') return undefined;
   if (data === END) {
     state.done = true;
@@ -141,8 +144,8 @@ function check(context: RequestContext, value: unknown, state: State, requestId:
     throw notAnObject(context, 200, state.received + 1, value);
   }
   const chunk = value as Chunk;
-  const { error } = chunk;
-  if (error !== undefined && error !== null) throw v1StreamError(context, state.received, chunk, requestId);
+  // An error field that is empty (`false`, `""`, `null`) reports nothing, as openai-node reads it.
+  if (chunk.error) throw v1StreamError(context, state.received, chunk, requestId);
   if (chunk.object === 'error') throw v1StreamError(context, state.received, chunk, requestId);
   const { choices } = chunk;
   if (Array.isArray(choices)) {
