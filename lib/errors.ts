@@ -150,6 +150,13 @@ export function withNote(error: OllamaError, note: string): OllamaError {
 function copy(error: OllamaError, change: Partial<OllamaErrorInit>): OllamaError {
   // Every field is an own enumerable property; `message` and `cause` (Error's own) are not.
   const fresh = new OllamaError({ ...error, message: error.message, cause: error.cause, ...change });
+  // Fields an entry point added without making them enumerable (`/v1`'s `headers`, `error`, …)
+  // belong to the copy too.
+  for (const name of Object.getOwnPropertyNames(error)) {
+    if (name === 'stack' || name === 'message' || name === 'cause' || Object.hasOwn(fresh, name)) continue;
+    const field = Object.getOwnPropertyDescriptor(error, name);
+    if (field !== undefined && !field.enumerable) Object.defineProperty(fresh, name, field);
+  }
   // The place it was first thrown says more than the place it was relabelled.
   if (error.stack !== undefined) fresh.stack = error.stack.replace(error.message, fresh.message);
   return fresh;

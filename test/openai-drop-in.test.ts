@@ -416,3 +416,27 @@ test('http errors: the key never appears in the new fields, even written with JS
   assert.match(String(error.param), /\[redacted\]/);
   assert.equal(error.headers.get('x-echo'), 'Bearer [redacted]');
 });
+
+test('http errors: the APIError fields survive every copy of the error, a batched embeddings call included', async () => {
+  const body = JSON.stringify({
+    error: { message: 'too long', type: 'invalid_request_error', param: 'input', code: 'context_length_exceeded' },
+  });
+  const behaviour = {
+    requestId: 'req-9',
+    respond: { status: 400, headers: { 'content-type': 'application/json' }, body },
+  };
+  const input = Array.from({ length: 3 }, (_, i) => `text ${i}`);
+  for (const batchSize of [512, 1]) {
+    const error = (await client(behaviour)
+      .embeddings.create({ model: 'all-minilm', input }, { batchSize })
+      .then(
+        () => assert.fail('expected a failure'),
+        (e: unknown) => e,
+      )) as OpenAIHttpError;
+    assert.ok(failsWith('http')(error));
+    assert.equal(error.type, 'invalid_request_error', `batchSize ${batchSize}`);
+    assert.equal(error.param, 'input');
+    assert.equal((error.error as { message?: unknown } | undefined)?.message, 'too long');
+    assert.equal(typeof error.headers?.get, 'function');
+  }
+});
