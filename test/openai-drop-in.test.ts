@@ -413,6 +413,8 @@ test('http errors: the key never appears in the new fields, even written with JS
   );
   assert.ok(!seen.includes(key), seen);
   assert.ok(!seen.includes('abcdef123456'), seen);
+  // And the body as the server wrote it, escape and all.
+  assert.ok(!(error.body ?? '').includes('abcdef123456'), error.body);
   assert.match(String(error.param), /\[redacted\]/);
   assert.equal(error.headers.get('x-echo'), 'Bearer [redacted]');
 });

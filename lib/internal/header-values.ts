@@ -87,9 +87,15 @@ export function secretsOf(authorization: string | undefined, headers: Headers): 
       if (pair !== undefined) found.push(pair, pair.slice(pair.indexOf(':') + 1));
     }
   }
+  // A server may quote one inside JSON, escaped (`\/` for `/`, as PHP writes it): those forms too.
+  for (const secret of [...found]) {
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    if (escaped !== secret) found.push(escaped);
+    if (secret.includes('/')) found.push(escaped.replaceAll('/', '\\/'));
+  }
   // Shorter ones cannot be told from ordinary words. Longer first, so that the password inside a
   // quoted `user:password` does not leave the user name behind.
-  return found.filter((secret) => secret.length > 5).sort((a, b) => b.length - a.length);
+  return [...new Set(found)].filter((secret) => secret.length > 5).sort((a, b) => b.length - a.length);
 }
 
 /** The `user:password` of a Basic token, or undefined when it is not base64 of such a pair. */
