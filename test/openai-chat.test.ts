@@ -296,3 +296,56 @@ test('stream: an `event: error` is a stream error after the chunks before it, ne
     assert.equal(items.length, 1);
   }
 });
+
+test('fold: every list of logprobs is collected, legacy completions ones and a refusal’s included', async () => {
+  const sse = (chunks: object[]) => ({
+    respond: {
+      status: 200,
+      headers: { 'content-type': 'text/event-stream' },
+      body: `${chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('')}data: [DONE]\n\n`,
+    },
+  });
+  const top = { id: 'cmpl-1', object: 'text_completion', created: 1, model: 'm' };
+  const piece = (text: string, offset: number, finish: string | null) => ({
+    ...top,
+    choices: [
+      {
+        index: 0,
+        text,
+        logprobs: { tokens: [text], token_logprobs: [-0.5], top_logprobs: [{ [text]: -0.5 }], text_offset: [offset] },
+        finish_reason: finish,
+      },
+    ],
+  });
+  const folded = await completions(
+    { model: 'm', prompt: 'x', logprobs: 1 } as never,
+    v1(fake, sse([piece('Hel', 0, null), piece('lo', 3, 'stop')])),
+  );
+  assert.deepEqual(folded.choices[0]?.logprobs, {
+    tokens: ['Hel', 'lo'],
+    token_logprobs: [-0.5, -0.5],
+    top_logprobs: [{ Hel: -0.5 }, { lo: -0.5 }],
+    text_offset: [0, 3],
+  });
+  const chatTop = { id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm' };
+  const refusal = (text: string, finish: string | null) => ({
+    ...chatTop,
+    choices: [
+      {
+        index: 0,
+        delta: { refusal: text },
+        logprobs: { content: null, refusal: [{ token: text, logprob: -1 }] },
+        finish_reason: finish,
+      },
+    ],
+  });
+  const refused = await chatCompletions(hello, v1(fake, sse([refusal('I can', null), refusal("'t", 'stop')])));
+  assert.equal(refused.choices[0]?.message.refusal, "I can't");
+  assert.deepEqual(refused.choices[0]?.logprobs, {
+    content: null,
+    refusal: [
+      { token: 'I can', logprob: -1 },
+      { token: "'t", logprob: -1 },
+    ],
+  });
+});

@@ -15,7 +15,8 @@ import type {
 //   chunk with `choices: []`; Ollama's /v1/completions also puts a zero usage on every chunk);
 // - per choice, by `index`: text fields joined (`content`, `refusal`, and reasoning under the
 //   server's own name, `reasoning` or `reasoning_content`), a field only ever `null` stays
-//   `null`; `finish_reason` the last one sent; `logprobs.content` collected;
+//   `null`; `finish_reason` the last one sent; each list of `logprobs` collected (`content` and
+//   `refusal` in chat; `tokens`, `token_logprobs`, `top_logprobs`, `text_offset` in completions);
 // - tool calls by their `index` and `id` (see `addCalls`): a call that arrived whole in one delta (Ollama) is kept as
 //   sent, `index` included, as Ollama's full answer has it; a call assembled from fragments
 //   (OpenAI, vLLM) is `{ id, type, function: { name, arguments } }`, the form of their answers.
@@ -32,7 +33,9 @@ class ChoiceParts {
   /** The call last begun at each `index`. */
   readonly atIndex = new Map<number, { call: Loose; whole: boolean; args: string }>();
   finish: unknown = null;
-  logprobs: unknown[] | null | undefined;
+  /** Each list of the choice's `logprobs` (null while only null was sent); undefined when no chunk
+   * had `logprobs`, null when every one had `logprobs: null`. */
+  logprobs: Map<string, unknown[] | null> | null | undefined;
   readonly extra: Loose = {};
 
   constructor(index: number) {
@@ -51,11 +54,23 @@ class ChoiceParts {
   }
 
   addLogprobs(value: unknown): void {
-    const content = (value as { content?: unknown } | null)?.content;
-    if (Array.isArray(content)) {
-      this.logprobs ??= [];
-      for (const entry of content) this.logprobs.push(entry);
-    } else if (this.logprobs === undefined) this.logprobs = null;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      if (this.logprobs === undefined) this.logprobs = null;
+      return;
+    }
+    this.logprobs ??= new Map();
+    for (const [key, list] of Object.entries(value)) {
+      const kept = this.logprobs.get(key);
+      if (Array.isArray(list)) {
+        if (Array.isArray(kept)) for (const entry of list) kept.push(entry);
+        else this.logprobs.set(key, [...list]);
+      } else if (kept === undefined && list === null) this.logprobs.set(key, null);
+    }
+  }
+
+  /** The choice's `logprobs` as a whole answer has them. */
+  foldedLogprobs(): unknown {
+    return this.logprobs === null || this.logprobs === undefined ? this.logprobs : Object.fromEntries(this.logprobs);
   }
 
   addText(key: string, value: unknown): void {
@@ -155,7 +170,7 @@ function sorted(folded: Folded): ChoiceParts[] {
 
 function finishChoice(parts: ChoiceParts, body: Loose, bodyKey: string): Loose {
   const choice: Loose = { index: parts.index, [bodyKey]: body, ...parts.extra, finish_reason: parts.finish };
-  if (parts.logprobs !== undefined) choice.logprobs = parts.logprobs === null ? null : { content: parts.logprobs };
+  if (parts.logprobs !== undefined) choice.logprobs = parts.foldedLogprobs();
   return choice;
 }
 
@@ -200,7 +215,7 @@ export async function foldCompletion(batches: Batches<Completion>): Promise<Comp
     }
   const choices = sorted(folded).map((parts) => {
     const choice: Loose = { text: texts.get(parts.index) ?? '', index: parts.index, ...parts.extra };
-    if (parts.logprobs !== undefined) choice.logprobs = parts.logprobs === null ? null : { content: parts.logprobs };
+    if (parts.logprobs !== undefined) choice.logprobs = parts.foldedLogprobs();
     choice.finish_reason = parts.finish;
     return choice;
   });
