@@ -145,7 +145,8 @@ export async function callEach<T>(
   let last: T | undefined;
   try {
     // Leaving the loop by a throw returns the stream, which closes the connection.
-    for await (const item of streamOf(() => call, read)) {
+    // The call's signal and timer still govern `each` once the answer is complete: not ended early.
+    for await (const item of streamOf(() => call, read, false)) {
       last = item;
       await unlessAborted(each(item), call.signal);
     }
@@ -172,7 +173,11 @@ const LEFT = Symbol('left');
  * The call is made by the first `next()`, and ends with the stream, or as soon as its answer is
  * complete (the rest of it is in hand).
  */
-function streamOf<T>(makeCall: () => Call, read: StreamReader<T>): AsyncGenerator<T, void, undefined> {
+function streamOf<T>(
+  makeCall: () => Call,
+  read: StreamReader<T>,
+  endWhenComplete = true,
+): AsyncGenerator<T, void, undefined> {
   let call: Call | undefined;
   let source: Batches<T> | undefined;
   let items: readonly T[] = [];
@@ -210,7 +215,7 @@ function streamOf<T>(makeCall: () => Call, read: StreamReader<T>): AsyncGenerato
     index = 1;
     // Complete: no timer or signal of the call has anything left to guard, even if the consumer
     // never asks for the end (a loop that stops at `done: true` by hand).
-    if (source?.complete === true) call?.dispose();
+    if (endWhenComplete && source?.complete === true) call?.dispose();
     return { value: batch[0] as T, done: false };
   };
   const failed = (error: unknown): IteratorResult<T, void> => {
