@@ -22,6 +22,9 @@ export interface OpenExchange {
    * the runtime needs one). Leaving a body early is its reader's to do: cancelling it closes the
    * connection, which stops Ollama generating. */
   release(): void;
+  /** The runtime's own fetch carried it: its connection keeps the process alive while a read of
+   * the body waits, so the body's timers need not. */
+  runtimeFetch: boolean;
 }
 
 /** Marks the attempt's own abort when its deadline for the headers ran out. */
@@ -137,7 +140,7 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
     }
     throw error;
   }
-  return { response, context, failure, release };
+  return { response, context, failure, release, runtimeFetch: options.builtinFetch };
 }
 
 function headersFor(exchange: Exchange, options: ResolvedOptions): Record<string, string> {

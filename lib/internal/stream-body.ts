@@ -58,7 +58,7 @@ export function streamBody(opened: OpenExchange, readTimeout: number, reading = 
   const reader = reading ? opened.response.body?.getReader() : undefined;
   const idle =
     reader !== undefined && readTimeout > 0
-      ? idleTimer(readTimeout, () => void reader.cancel().catch(ignore))
+      ? idleTimer(readTimeout, () => void reader.cancel().catch(ignore), !opened.runtimeFetch)
       : undefined;
   const body = {
     settling: false,
