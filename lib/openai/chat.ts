@@ -5,15 +5,7 @@ import type { ResolvedOptions } from '../internal/resolve-options.ts';
 import { requireModel } from '../internal/validate.ts';
 import { readEvents } from './internal/events.ts';
 import { foldChatCompletion } from './internal/fold.ts';
-import {
-  fails,
-  failsStream,
-  queried,
-  type SendMode,
-  streamed,
-  type V1Exchange,
-  v1Exchange,
-} from './internal/exchange.ts';
+import { queried, type SendMode, streamed, v1Exchange } from './internal/exchange.ts';
 import { resolveV1 } from './internal/resolve.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, OpenAIOptions } from './types.ts';
 
@@ -41,7 +33,7 @@ export function chatStream(
   options: ResolvedOptions,
 ): AsyncGenerator<ChatCompletionChunk, void, undefined> {
   const exchange = chatExchange('chatCompletionsStream', request, 'stream');
-  return failsStream(exchange, callStream<ChatCompletionChunk>(queried(exchange, options), options, readEvents));
+  return callStream<ChatCompletionChunk>(queried(exchange, options), options, readEvents);
 }
 
 /**
@@ -61,9 +53,10 @@ export async function chatCompletions(
   }
   const exchange = chatExchange('chatCompletions', request, stream === false ? 'plain' : 'fold');
   const resolved = resolveV1(options);
-  return fails(
-    exchange,
-    callOnce(queried(exchange, resolved), resolved, stream === false ? readJson<ChatCompletion> : readChatCompletion),
+  return callOnce(
+    queried(exchange, resolved),
+    resolved,
+    stream === false ? readJson<ChatCompletion> : readChatCompletion,
   );
 }
 
@@ -73,7 +66,7 @@ async function readChatCompletion(exchange: Exchange, options: ResolvedOptions):
 
 /** The exchange of a chat call: `stream` sends the request streaming, `fold` also asks for the
  * usage, `plain` sends the caller's request untouched. */
-function chatExchange(call: string, request: ChatCompletionRequest, mode: SendMode): V1Exchange {
+function chatExchange(call: string, request: ChatCompletionRequest, mode: SendMode): Exchange {
   const model = requireModel(call, request);
   if (!Array.isArray(request.messages)) {
     throw new TypeError(`${call}: request.messages must be an array such as [{ role: 'user', content: 'Hi' }]`);

@@ -4,15 +4,7 @@ import type { Exchange } from '../internal/exchange.ts';
 import type { ResolvedOptions } from '../internal/resolve-options.ts';
 import { requireModel } from '../internal/validate.ts';
 import { readEvents } from './internal/events.ts';
-import {
-  fails,
-  failsStream,
-  queried,
-  type SendMode,
-  streamed,
-  type V1Exchange,
-  v1Exchange,
-} from './internal/exchange.ts';
+import { queried, type SendMode, streamed, v1Exchange } from './internal/exchange.ts';
 import { foldCompletion } from './internal/fold.ts';
 import { resolveV1 } from './internal/resolve.ts';
 import type { Completion, CompletionRequest, OpenAIOptions } from './types.ts';
@@ -34,7 +26,7 @@ export function completionStream(
   options: ResolvedOptions,
 ): AsyncGenerator<Completion, void, undefined> {
   const exchange = completionExchange('completionsStream', request, 'stream');
-  return failsStream(exchange, callStream<Completion>(queried(exchange, options), options, readEvents));
+  return callStream<Completion>(queried(exchange, options), options, readEvents);
 }
 
 /** POST {base}/completions, answered as one object, folded from the stream as
@@ -46,17 +38,14 @@ export async function completions(request: CompletionRequest, options?: OpenAIOp
   }
   const exchange = completionExchange('completions', request, stream === false ? 'plain' : 'fold');
   const resolved = resolveV1(options);
-  return fails(
-    exchange,
-    callOnce(queried(exchange, resolved), resolved, stream === false ? readJson<Completion> : readCompletion),
-  );
+  return callOnce(queried(exchange, resolved), resolved, stream === false ? readJson<Completion> : readCompletion);
 }
 
 async function readCompletion(exchange: Exchange, options: ResolvedOptions): Promise<Completion> {
   return foldCompletion(await readEvents<Completion>(exchange, options));
 }
 
-function completionExchange(call: string, request: CompletionRequest, mode: SendMode): V1Exchange {
+function completionExchange(call: string, request: CompletionRequest, mode: SendMode): Exchange {
   const model = requireModel(call, request);
   const { prompt } = request;
   if (typeof prompt !== 'string' && !(Array.isArray(prompt) && prompt.every((item) => typeof item === 'string'))) {

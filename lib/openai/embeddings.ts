@@ -6,7 +6,7 @@ import { vectorCount } from '../internal/protocol-error.ts';
 import type { ResolvedOptions } from '../internal/resolve-options.ts';
 import { requireModel } from '../internal/validate.ts';
 import { count } from '../retry.ts';
-import { fails, queried, v1Exchange } from './internal/exchange.ts';
+import { queried, v1Exchange } from './internal/exchange.ts';
 import { resolveV1 } from './internal/resolve.ts';
 import type { Embedding, EmbeddingsRequest, EmbeddingsResponse, OpenAIOptions } from './types.ts';
 
@@ -73,7 +73,7 @@ async function embedOnce(
   options: ResolvedOptions,
 ): Promise<EmbeddingsResponse> {
   const exchange = v1Exchange('embeddings', '/embeddings', request, model, false);
-  const answer = await fails(exchange, callOnce<EmbeddingsResponse>(queried(exchange, options), options, readJson));
+  const answer = await callOnce<EmbeddingsResponse>(queried(exchange, options), options, readJson);
   const sent = typeof request.input === 'string' ? 1 : request.input.length;
   const got = Array.isArray(answer?.data) ? answer.data.length : undefined;
   if (got !== sent) throw vectorCount(contextOf(exchange, options), sent, got);

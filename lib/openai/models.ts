@@ -1,6 +1,8 @@
 import { readJson } from '../internal/attempt.ts';
 import { callOnce } from '../internal/call.ts';
-import { fails, queried, v1 } from './internal/exchange.ts';
+import type { Exchange } from '../internal/exchange.ts';
+import { queried } from './internal/exchange.ts';
+import { v1HttpError } from './internal/openai-error.ts';
 import { resolveV1 } from './internal/resolve.ts';
 import type { Model, ModelList, OpenAIOptions } from './types.ts';
 
@@ -8,8 +10,8 @@ import type { Model, ModelList, OpenAIOptions } from './types.ts';
  * is installed). */
 export async function listModels(options?: OpenAIOptions): Promise<ModelList> {
   const resolved = resolveV1(options);
-  const exchange = v1({ method: 'GET', path: '/models', accept: 'application/json' });
-  const answer = await fails(exchange, callOnce<ModelList>(queried(exchange, resolved), resolved, readJson));
+  const exchange: Exchange = { method: 'GET', path: '/models', accept: 'application/json', httpError: v1HttpError };
+  const answer = await callOnce<ModelList>(queried(exchange, resolved), resolved, readJson);
   if (answer !== null && typeof answer === 'object' && (answer.data === null || answer.data === undefined)) {
     answer.data = [];
   }
@@ -22,11 +24,12 @@ export async function retrieveModel(id: string, options?: OpenAIOptions): Promis
     throw new TypeError(`retrieveModel: the id must name a model, such as 'llama3.2' (got ${JSON.stringify(id)})`);
   }
   const resolved = resolveV1(options);
-  const exchange = v1({
+  const exchange: Exchange = {
     method: 'GET',
     path: `/models/${encodeURIComponent(id)}`,
     model: id,
     accept: 'application/json',
-  });
-  return fails(exchange, callOnce<Model>(queried(exchange, resolved), resolved, readJson));
+    httpError: v1HttpError,
+  };
+  return callOnce<Model>(queried(exchange, resolved), resolved, readJson);
 }

@@ -1,4 +1,4 @@
-import { isOllamaError, OllamaError, preview } from '../../errors.ts';
+import { OllamaError, preview } from '../../errors.ts';
 import type { RequestContext } from '../../internal/exchange.ts';
 import { redact } from '../../internal/header-values.ts';
 import { errorBody, summarise } from '../../internal/http-error.ts';
@@ -126,19 +126,6 @@ const FIELD_NAMES = ['error', 'headers', 'type', 'param', 'requestID'] as const;
 /** `error` with `fields` as own properties, not enumerable so that an error logs as before. */
 function addFields(error: OllamaError, fields: APIErrorFields): OllamaError {
   for (const name of FIELD_NAMES) Object.defineProperty(error, name, { value: fields[name], configurable: true });
-  return error;
-}
-
-/**
- * The error a /v1 call throws, given the `http` error its exchange built last: the call layer
- * hands the caller a copy (which says how many attempts were made) that has only OllamaError's
- * own fields, so the openai-node ones are put back on it here.
- */
-export function withFields(error: unknown, built: OllamaError | undefined): unknown {
-  if (built !== undefined && error !== built && isOllamaError(error) && error.kind === 'http') {
-    if (error.body === built.body && error.status === built.status)
-      addFields(error, built as OllamaError & APIErrorFields);
-  }
   return error;
 }
 
