@@ -2,8 +2,9 @@ import { chat, chatStream, generate, generateStream } from './chat.ts';
 import { type EmbedOptions, embed, embeddings } from './embed.ts';
 import { checkedHeaders } from './internal/header-values.ts';
 import { resolveOptions } from './internal/resolve-options.ts';
+import { isRecord } from './internal/validate.ts';
 import { copyModel, deleteModel, isRunning, listModels, listRunning, showModel, version } from './models.ts';
-import type { CallOptions, RetryPolicy } from './options.ts';
+import type { CallOptions } from './options.ts';
 import { type BlobOptions, createModel, type ProgressOptions, pullModel, pushBlob, pushModel } from './transfer.ts';
 import type {
   ChatRequest,
@@ -123,10 +124,6 @@ function merge<O extends CallOptions>(defaults: ClientOptions, options: O | unde
       // Invalid headers: the call reports them.
     }
   }
-  if (isPolicy(defaults.retry) && isPolicy(options.retry)) merged.retry = { ...defaults.retry, ...options.retry };
+  if (isRecord(defaults.retry) && isRecord(options.retry)) merged.retry = { ...defaults.retry, ...options.retry };
   return merged as O;
-}
-
-function isPolicy(value: unknown): value is RetryPolicy {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,6 +1,11 @@
 // Checks of a request made before anything is sent, each with a message that names the call,
 // the field and the fix.
 
+/** An object that is neither null nor an array: what an options or policy object must be. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** Checks what every endpoint needs before anything is sent, with a message that names the
  * call and the fix, and returns the model name. */
 export function requireModel(call: string, request: unknown): string {

@@ -4,7 +4,7 @@ import { count, delayValue } from '../retry.ts';
 import { chatCompletions, chatStream } from './chat.ts';
 import { completionStream, completions } from './completions.ts';
 import { type EmbeddingsOptions, embeddings } from './embeddings.ts';
-import { isRecord } from './internal/resolve.ts';
+import { isRecord } from '../internal/validate.ts';
 import { clientStream } from './internal/stream.ts';
 import { listModels, retrieveModel } from './models.ts';
 import type {

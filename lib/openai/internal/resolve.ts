@@ -1,6 +1,10 @@
 import { parseHost, readEnv } from '../../host.ts';
 import { type ResolvedOptions, resolveOptions } from '../../internal/resolve-options.ts';
+import { isRecord } from '../../internal/validate.ts';
 import type { OpenAIOptions } from '../types.ts';
+
+/** The options of a /v1 call, with the query string its URLs end with (`?a=1&b=2`, or ''). */
+export type V1Options = ResolvedOptions & { query: string };
 
 /**
  * The options of a /v1 call, checked and filled in once: the base is `baseURL`, else `host` +
@@ -10,9 +14,6 @@ import type { OpenAIOptions } from '../types.ts';
  * `OPENAI_BASE_URL`, so a key from the environment never reaches a base that neither the
  * caller nor that same environment named (it never goes to the local Ollama by default).
  */
-/** The options of a /v1 call, with the query string its URLs end with (`?a=1&b=2`, or ''). */
-export type V1Options = ResolvedOptions & { query: string };
-
 export function resolveV1(options: OpenAIOptions | undefined): V1Options {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     // The shared check words the error.
@@ -54,11 +55,6 @@ function queryString(query: unknown): string {
     text += `${text === '' ? '?' : '&'}${encodeURIComponent(name)}=${encodeURIComponent((value ?? '') as string)}`;
   }
   return text;
-}
-
-/** A plain object (not null, not an array). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function checkBase(value: unknown, name: string): string {
