@@ -190,7 +190,9 @@ test("createOpenAI: openai-node's defaultHeaders, organization, project and per-
   });
   await openai.models.list();
   await openai.chat.completions.create(hello, { headers: { 'x-a': 'request', 'OpenAI-Project': 'proj-2' } });
-  const [first, second] = tagged(tag);
+  // As in openai-node, null removes a header the client sends by default; undefined changes nothing.
+  await openai.chat.completions.create(hello, { headers: { 'x-a': null, 'OpenAI-Organization': null, 'x-b': undefined } });
+  const [first, second, third] = tagged(tag);
   assert.equal(first?.headers['openai-organization'], 'org-1');
   assert.equal(first?.headers['openai-project'], 'proj-1');
   assert.equal(first?.headers['x-a'], 'default');
@@ -199,6 +201,17 @@ test("createOpenAI: openai-node's defaultHeaders, organization, project and per-
   assert.equal(second?.headers['x-a'], 'request');
   assert.equal(second?.headers['openai-project'], 'proj-2');
   assert.equal(second?.headers['openai-organization'], 'org-1');
+  assert.equal(third?.headers['x-a'], undefined);
+  assert.equal(third?.headers['openai-organization'], undefined);
+  assert.equal(third?.headers['openai-project'], 'proj-1');
+  assert.equal(third?.headers['x-b'], 'ours');
+  const unset = createOpenAI({
+    baseURL: `${fake.url}/v1`,
+    organization: 'org-1',
+    defaultHeaders: { 'x-fake-behaviour': JSON.stringify({ tag: `${tag}-2` }), 'OpenAI-Organization': null },
+  });
+  await unset.models.list();
+  assert.equal(tagged(`${tag}-2`)[0]?.headers['openai-organization'], undefined);
 });
 
 test('query: defaultQuery and per-request query reach the URL after the path, encoded, undefined left out', async () => {

@@ -13,6 +13,11 @@ export function isNoHeaders(headers: Headers): boolean {
 /** The characters of a header name (RFC 9110 `token`). */
 const TOKEN = /^[\w!#$%&'*+.^`|~-]+$/;
 
+/** `name` can name a header (RFC 9110 `token`). */
+export function isHeaderName(name: string): boolean {
+  return TOKEN.test(name);
+}
+
 /**
  * What is wrong with a header value, or undefined when it can be sent as it is. Leading and
  * trailing spaces, tabs and line breaks are allowed (fetch strips them); inside, a control

@@ -1,5 +1,4 @@
-import { checkedHeaders, headerValueProblem } from '../internal/header-values.ts';
-import type { HeadersInput } from '../options.ts';
+import { checkedHeaders, headerValueProblem, isHeaderName } from '../internal/header-values.ts';
 import { count, delayValue } from '../retry.ts';
 import { chatCompletions, chatStream } from './chat.ts';
 import { completionStream, completions } from './completions.ts';
@@ -17,6 +16,7 @@ import type {
   EmbeddingsResponse,
   Model,
   ModelListPromise,
+  NullableHeaders,
   OpenAINodeOptions,
   OpenAIRequestOptions,
   QueryInput,
@@ -25,10 +25,6 @@ import type {
 } from './types.ts';
 
 type Streaming<R> = R & { stream: true };
-
-/** Headers by name, as openai-node's `defaultHeaders` takes them; a header whose value is
- * `null` or `undefined` is not sent. */
-export type NullableHeaders = HeadersInput | Record<string, string | null | undefined>;
 
 /** The options of `createOpenAI`: those of every call, and the ones openai-node's constructor
  * takes, under its names. */
@@ -133,10 +129,11 @@ export function createOpenAI(config: OpenAIClientOptions = {}): OpenAIClient {
   defaults.query = query;
 
   /** The options of one call: its own over the client's. It may throw, so it runs in `later`. */
-  const merge = <O extends OpenAIRequestOptions>(options: O | undefined): O => {
-    if (options === undefined) return defaults as O;
-    if (!isRecord(options)) return options;
-    const merged = { ...defaults, ...ours(options, 'options.') } as O;
+  const merge = (options: OpenAIRequestOptions | undefined): EmbeddingsOptions => {
+    if (options === undefined) return defaults;
+    // Not an object: the call's own check refuses it, as the function API's would.
+    if (!isRecord(options)) return options as EmbeddingsOptions;
+    const merged: EmbeddingsOptions = { ...defaults, ...ours(options, 'options.'), headers: undefined };
     const headers = new Headers(fixed);
     addHeaders(headers, options.headers, 'options.headers');
     merged.headers = headers;
@@ -200,9 +197,17 @@ function ours<O extends OpenAIRequestOptions>(options: O, call: string): O {
   return out;
 }
 
-/** `init` merged into `headers` by name; a null or undefined value (in an object) is left out. */
+/** `init` merged into `headers` by name. In an object, an undefined value changes nothing and a
+ * null one removes the header, the client's default included, as in openai-node. */
 function addHeaders(headers: Headers, init: unknown, option: string): void {
-  const pairs = isRecord(init) && !(Symbol.iterator in init) ? Object.entries(init).filter(([, v]) => v != null) : init;
+  let pairs = init;
+  if (isRecord(init) && !(Symbol.iterator in init)) {
+    const entries = Object.entries(init);
+    for (const [name, value] of entries) {
+      if (value === null && isHeaderName(name)) headers.delete(name);
+    }
+    pairs = entries.filter(([, value]) => value != null);
+  }
   try {
     checkedHeaders(pairs).forEach((value, name) => {
       headers.set(name, value);

@@ -6,7 +6,7 @@
 export { isOllamaError, OllamaError, type OllamaErrorKind, type RateLimit } from '../errors.ts';
 export type { CallOptions, FetchLike, RetryPolicy } from '../options.ts';
 export { chatCompletions, chatCompletionsStream } from './chat.ts';
-export { createOpenAI, type NullableHeaders, type OpenAIClient, type OpenAIClientOptions } from './client.ts';
+export { createOpenAI, type OpenAIClient, type OpenAIClientOptions } from './client.ts';
 export { completions, completionsStream } from './completions.ts';
 export { type EmbeddingsOptions, embeddings } from './embeddings.ts';
 export { listModels, retrieveModel } from './models.ts';

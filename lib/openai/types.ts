@@ -2,7 +2,7 @@
 // open: a server may add fields (Ollama's `reasoning`, vLLM's `stop_reason`, OpenRouter's
 // `provider`), and they arrive as sent.
 import type { OllamaError } from '../errors.ts';
-import type { CallOptions } from '../options.ts';
+import type { CallOptions, HeadersInput } from '../options.ts';
 
 /** Query parameters by name. A value is sent URL-encoded; `null` is sent as an empty value,
  * `undefined` is left out. */
@@ -52,9 +52,21 @@ export interface OpenAINodeOptions {
   maxRetries?: number | undefined;
 }
 
+/** Headers as openai-node's client takes them: by name, a header whose value is `null` is
+ * removed (one the client sends by default included), one whose value is `undefined` is left
+ * as it is. */
+export type NullableHeaders = HeadersInput | Record<string, string | null | undefined>;
+
 /** The second argument of the `createOpenAI` client's calls: the options of the function API,
  * and openai-node's `timeout` and `maxRetries`. They are merged over the client's own. */
-export interface OpenAIRequestOptions extends OpenAIOptions, OpenAINodeOptions {}
+export interface OpenAIRequestOptions extends Omit<OpenAIOptions, 'headers'>, OpenAINodeOptions {
+  /**
+   * Headers of this request, merged by name over the client's: a `null` value removes one the
+   * client would send (`defaultHeaders`, `organization`, `project`), as in openai-node.
+   * @default none
+   */
+  headers?: NullableHeaders | undefined;
+}
 
 /**
  * What `client.chat.completions.create({ stream: true })` (and `client.completions.create`)
