@@ -30,7 +30,16 @@ export function chatStream(
   request: ChatStreamRequest,
   options?: CallOptions,
 ): AsyncGenerator<ChatResponse, void, undefined> {
-  return callStream<ChatResponse>(chatExchange('chatStream', request), resolveOptions(options), readChunks);
+  return chatStreamWith(request, resolveOptions(options));
+}
+
+/** `chatStream` with options already resolved: for a caller that runs it as one part of a larger
+ * run (a round of the tool loop, which gives it the run's deadline). Not part of the package's API. */
+export function chatStreamWith(
+  request: ChatStreamRequest,
+  options: ResolvedOptions,
+): AsyncGenerator<ChatResponse, void, undefined> {
+  return callStream<ChatResponse>(chatExchange('chatStream', request), options, readChunks);
 }
 
 /**

@@ -352,6 +352,25 @@ test('tool loop: totalTimeout covers the tools too, and a tool that ignores its 
   });
 });
 
+test("tool loop: a round's retry wait that would end after totalTimeout fails at once, naming the failure", async () => {
+  await withFake(async (fake) => {
+    const busy = { respond: { status: 503, headers: { 'retry-after': '5' }, body: '{"error":"busy"}' } };
+    fake.script({ toolCalls: [{ name: 'upper', arguments: { text: 'x' } }] }, busy);
+    const started = performance.now();
+    await assert.rejects(
+      runTools({ model: 'llama3.2', messages: ask, tools: [upper()] }, { host: fake.url, totalTimeout: 2000 }),
+      (error) =>
+        isOllamaError(error) &&
+        error.kind === 'total-timeout' &&
+        /totalTimeout \(2000 ms\)/.test(error.message) &&
+        /http 503/.test(error.message),
+    );
+    const took = performance.now() - started;
+    assert.ok(took < 1000, `sat ${took} ms in a wait it could not finish`);
+    assert.equal(chats(fake).length, 2);
+  });
+});
+
 test('tool loop, streaming: thinking, content, tool calls and results arrive in order, then done', async () => {
   await withFake(async (fake) => {
     fake.script(

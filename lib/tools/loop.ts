@@ -1,7 +1,7 @@
-import { chatStream } from '../chat.ts';
+import { chatStreamWith } from '../chat.ts';
 import { type Batches, contextOf } from '../internal/exchange.ts';
 import { foldChat } from '../internal/fold.ts';
-import { resolveOptions } from '../internal/resolve-options.ts';
+import { type ResolvedOptions, resolveOptions } from '../internal/resolve-options.ts';
 import { link } from '../internal/signals.ts';
 import { totalTimeoutError } from '../internal/timeout-error.ts';
 import { toolError } from '../internal/tool-error.ts';
@@ -147,7 +147,13 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
         ? setTimeout(() => controller.abort(totalTimeoutError(context, totalTimeout)), totalTimeout)
         : undefined;
     const { signal } = controller;
-    const chatOptions: CallOptions = { ...callOptions, signal, totalTimeout: 0 };
+    // Each round knows the loop's deadline, so a retry wait it could not finish is refused at once.
+    const chatOptions: ResolvedOptions = {
+      ...resolved,
+      signal,
+      totalTimeout: 0,
+      within: totalTimeout > 0 ? { deadline: performance.now() + totalTimeout, totalTimeout } : resolved.within,
+    };
     const history: Message[] = [...messages];
     // Settles only by rejecting, when the loop is aborted: a tool that ignores its signal must not
     // hold the loop.
@@ -158,7 +164,7 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
     try {
       for (let round = 1; ; round++) {
         const chunks: ChatResponse[] = [];
-        for await (const chunk of chatStream({ ...rest, model, messages: [...history], tools: specs }, chatOptions)) {
+        for await (const chunk of chatStreamWith({ ...rest, model, messages: [...history], tools: specs }, chatOptions)) {
           chunks.push(chunk);
           const { thinking, content, tool_calls } = chunk.message ?? {};
           if (thinking) yield { type: 'thinking', round, thinking };
