@@ -100,6 +100,7 @@ test('stream: controller.abort() ends the loop quietly and closes the connection
     streaming,
   );
   assert.ok(stream.controller instanceof AbortController);
+  assert.equal(stream.constructor.name, 'Stream', "named as openai-node's class, in the minified build too");
   let seen = 0;
   for await (const _ of stream) if (++seen === 2) stream.controller.abort();
   assert.equal(seen, 2);

@@ -129,3 +129,19 @@ test('subpathEntry reads exports[subpath].default and refuses a package.json wit
   assert.equal(subpathEntry({ exports: { './compat': { default: './c.js' } } }, './compat'), './c.js');
   assert.throws(() => subpathEntry({ exports: {} }, './compat'), /exports\["\.\/compat"\]\.default/);
 });
+
+test('the published bundles are minified, yet their public classes keep their names', async () => {
+  const load = (subpath: string): Promise<Record<string, unknown>> =>
+    import(pathToFileURL(join(root, subpathEntry(packageJson, subpath))).href);
+  const [main, compat, openai] = await Promise.all([load('.'), load('./compat'), load('./openai')]);
+  const names = (module: Record<string, unknown>, exports: string[]) =>
+    exports.map((name) => (module[name] as { name?: unknown } | undefined)?.name);
+  assert.deepEqual(names(main, ['OllamaError']), ['OllamaError']);
+  assert.deepEqual(names(compat, ['Ollama', 'AbortableAsyncIterator', 'OllamaError']), [
+    'Ollama',
+    'AbortableAsyncIterator',
+    'OllamaError',
+  ]);
+  assert.equal((compat['default'] as object).constructor.name, 'Ollama');
+  assert.deepEqual(names(openai, ['SseParser', 'OllamaError']), ['SseParser', 'OllamaError']);
+});

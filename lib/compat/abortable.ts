@@ -7,6 +7,11 @@ import { withResponseFields } from './internal/response-fields.ts';
  * works at any moment.
  */
 export class AbortableAsyncIterator<T extends object> implements AsyncIterable<T> {
+  // The minified build renames classes; `util.inspect` and `constructor.name` should not show it.
+  static {
+    Object.defineProperty(AbortableAsyncIterator, 'name', { value: 'AbortableAsyncIterator' });
+  }
+
   readonly #controller: AbortController;
   readonly #items: AsyncGenerator<T, void, undefined>;
   readonly #first: IteratorResult<T, void>;

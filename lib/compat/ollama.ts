@@ -70,6 +70,11 @@ interface Running {
  * method takes an optional last argument of call options (`signal`, timeouts…) for that call.
  */
 export class Ollama {
+  // The minified build renames classes; `util.inspect` and `constructor.name` should not show it.
+  static {
+    Object.defineProperty(Ollama, 'name', { value: 'Ollama' });
+  }
+
   readonly #defaults: CallOptions;
   readonly #webHost: string;
   readonly #running = new Set<AbortController>();

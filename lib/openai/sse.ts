@@ -42,6 +42,11 @@ const NO_EVENTS: readonly SseEvent[] = Object.freeze([]);
  * either bytes or strings to one parser, not both.
  */
 export class SseParser {
+  // The minified build renames classes; `util.inspect` and `constructor.name` should not show it.
+  static {
+    Object.defineProperty(SseParser, 'name', { value: 'SseParser' });
+  }
+
   readonly #max: number;
   #decoder = new TextDecoder('utf-8', { fatal: true });
   #started = false;

@@ -11,6 +11,11 @@ type Pull<T> = () => Promise<IteratorResult<T, undefined>>;
 const END: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 
 class ClientStream<T> implements Stream<T> {
+  // Named as openai-node names its class; the minified build would rename it.
+  static {
+    Object.defineProperty(ClientStream, 'name', { value: 'Stream' });
+  }
+
   readonly controller: AbortController;
   #pull: Pull<T>;
   #close: () => Promise<unknown>;
