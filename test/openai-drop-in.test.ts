@@ -192,7 +192,9 @@ test("createOpenAI: openai-node's defaultHeaders, organization, project and per-
   await openai.models.list();
   await openai.chat.completions.create(hello, { headers: { 'x-a': 'request', 'OpenAI-Project': 'proj-2' } });
   // As in openai-node, null removes a header the client sends by default; undefined changes nothing.
-  await openai.chat.completions.create(hello, { headers: { 'x-a': null, 'OpenAI-Organization': null, 'x-b': undefined } });
+  await openai.chat.completions.create(hello, {
+    headers: { 'x-a': null, 'OpenAI-Organization': null, 'x-b': undefined },
+  });
   const [first, second, third] = tagged(tag);
   assert.equal(first?.headers['openai-organization'], 'org-1');
   assert.equal(first?.headers['openai-project'], 'proj-1');

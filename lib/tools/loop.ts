@@ -164,7 +164,10 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
     try {
       for (let round = 1; ; round++) {
         const chunks: ChatResponse[] = [];
-        for await (const chunk of chatStreamWith({ ...rest, model, messages: [...history], tools: specs }, chatOptions)) {
+        for await (const chunk of chatStreamWith(
+          { ...rest, model, messages: [...history], tools: specs },
+          chatOptions,
+        )) {
           chunks.push(chunk);
           const { thinking, content, tool_calls } = chunk.message ?? {};
           if (thinking) yield { type: 'thinking', round, thinking };
