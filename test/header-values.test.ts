@@ -229,6 +229,42 @@ test('a password from the host, quoted back decoded by the server, is redacted l
     });
   }));
 
+test('a key with & < > quoted back as Go writes JSON (\\u0026…), as an HTML page or a URL writes it, or in any \\u escape, is redacted', () =>
+  withFake(async (fake) => {
+    const key = 'sk-live&abc<def>123';
+    const reply = (status: number, type: string, body: string) => ({
+      'x-fake-behaviour': JSON.stringify({ respond: { status, headers: { 'content-type': type }, body } }),
+    });
+    const go = key.replace(/[&<>]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const everyEscaped = [...key].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+    const cases: [string, Record<string, string>][] = [
+      ['Go JSON', reply(401, 'application/json; charset=utf-8', `{"error":"invalid credentials: ${go}"}`)],
+      ['every character escaped', reply(401, 'application/json', `{"error":"invalid credentials: ${everyEscaped}"}`)],
+      ['HTML', reply(403, 'text/html', '<html><title>no: sk-live&amp;abc&lt;def&gt;123</title></html>')],
+      ['URL', reply(403, 'text/plain', `denied ${encodeURIComponent(key)}`)],
+    ];
+    for (const [what, headers] of cases) {
+      await assert.rejects(listModels({ host: fake.url, apiKey: key, retry: false, headers }), (error: unknown) => {
+        assert.ok(error instanceof OllamaError && error.kind === 'http', what);
+        for (const text of [error.message, error.body ?? '']) {
+          assert.doesNotMatch(text, /abc|u0061/, `${what}: ${text}`);
+        }
+        assert.match(error.message, /\[redacted\]/, what);
+        return true;
+      });
+    }
+    // A stream's in-band error, written by Go.
+    const stream = `{"model":"m","created_at":"t","message":{"role":"assistant","content":"a"},"done":false}\n{"error":"bad key ${go}"}\n`;
+    await assert.rejects(
+      chat(hello, { host: fake.url, apiKey: key, headers: reply(200, 'application/x-ndjson', stream) }),
+      (error: unknown) => {
+        assert.ok(error instanceof OllamaError && error.kind === 'stream');
+        assert.doesNotMatch(`${error.message} ${error.body ?? ''}`, /abc/);
+        return true;
+      },
+    );
+  }));
+
 test('a key passed where the options go is not echoed back', async () => {
   await assert.rejects(
     chat(hello, SECRET as never),

@@ -92,16 +92,24 @@ export function secretsOf(authorization: string | undefined, headers: Headers): 
       if (pair !== undefined) found.push(pair, pair.slice(pair.indexOf(':') + 1));
     }
   }
-  // A server may quote one inside JSON, escaped (`\/` for `/`, as PHP writes it): those forms too.
-  for (const secret of [...found]) {
-    const escaped = JSON.stringify(secret).slice(1, -1);
-    if (escaped !== secret) found.push(escaped);
-    if (secret.includes('/')) found.push(escaped.replaceAll('/', '\\/'));
-  }
+  for (const secret of [...found]) found.push(...quotedForms(secret));
   // Shorter ones cannot be told from ordinary words. Longer first, so that the password inside a
   // quoted `user:password` does not leave the user name behind.
   return [...new Set(found)].filter((secret) => secret.length > 5).sort((a, b) => b.length - a.length);
 }
+
+/** The ways a server may write `secret` when it quotes it: inside JSON (escaped as
+ * `JSON.stringify` does, with `\/` for `/` as PHP writes it, and with `&`, `<` and `>` as
+ * `\u0026`, `\u003c`, `\u003e` as Go, and so Ollama, writes them), inside an HTML page
+ * (`&amp;`…), and in a URL (percent-encoded). */
+function quotedForms(secret: string): string[] {
+  const json = JSON.stringify(secret).slice(1, -1);
+  const go = json.replace(/[&<>\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const html = secret.replace(/[&<>"']/g, (char) => `&${HTML_ENTITIES[char]};`);
+  return [json, json.replaceAll('/', '\\/'), go, go.replaceAll('/', '\\/'), html, encodeURIComponent(secret)];
+}
+
+const HTML_ENTITIES: Record<string, string> = { '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": '#39' };
 
 /** The `user:password` of a Basic token, or undefined when it is not base64 of such a pair. */
 function decodedBasic(token: string): string | undefined {

@@ -17,7 +17,24 @@ export async function errorBody(stream: ReadableStream<Uint8Array> | null, conte
   } catch {
     // The status alone still says what happened.
   }
-  return redact(body, context.secrets);
+  const { secrets } = context;
+  const clean = redact(body, secrets);
+  return secrets === undefined || secrets.length === 0 ? clean : decodedClean(clean, secrets);
+}
+
+/** A JSON body may spell a secret with escapes of any kind (`\u0073k-…`), which only its parse
+ * undoes: when the parsed body still holds one, it is shown re-serialised, redacted. A body
+ * whose secrets were all found as written keeps its bytes. */
+function decodedClean(body: string, secrets: readonly string[]): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  const text = JSON.stringify(parsed);
+  const redacted = redact(text, secrets);
+  return redacted === text ? body : redacted;
 }
 
 /** A non-2xx answer as an error: the server's own words, the status, the URL, and a next
