@@ -25,8 +25,10 @@ export interface ProgressOptions extends CallOptions {
 /**
  * POST /api/pull: downloads a model, resuming where an earlier pull stopped. Progress streams
  * on the wire whatever the call, so `readTimeout` stays meaningful through an hour-long
- * download: Ollama reports several times a second. Resolves with the final `success` line;
- * a name the registry does not know rejects with kind `stream`.
+ * download: Ollama reports several times a second. After the download Ollama checks what it
+ * downloaded ("verifying sha256 digest") without a word, for minutes with a large model: that
+ * wait has no read timeout (`totalTimeout` and `signal` still apply). Resolves with the final
+ * `success` line; a name the registry does not know rejects with kind `stream`.
  */
 export function pullModel(request: PullRequest, options?: ProgressOptions): Promise<ProgressResponse> {
   return progressCall('pullModel', '/api/pull', request, options);
@@ -42,6 +44,20 @@ export function pushModel(request: PushRequest, options?: ProgressOptions): Prom
 export function createModel(request: CreateRequest, options?: ProgressOptions): Promise<ProgressResponse> {
   return progressCall('createModel', '/api/create', request, options);
 }
+
+/**
+ * A line that announces a step Ollama takes without a word, however long it is: a pull's (and a
+ * create's pull of its base) "verifying sha256 digest", which hashes every layer downloaded (a
+ * few minutes for a model of hundreds of GB), and a create's "converting model", "converting
+ * adapter", "verifying conversion", "parsing GGUF" and "updating GGUF projector metadata". A
+ * line with progress numbers is not one: its step reports as it goes.
+ */
+function silentStep(chunk: Record<string, unknown>): boolean {
+  const { status } = chunk;
+  return typeof status === 'string' && chunk.total === undefined && SILENT_STEP.test(status);
+}
+
+const SILENT_STEP = /^(verifying|converting|parsing|updating) /;
 
 async function progressCall(
   call: string,
@@ -60,6 +76,7 @@ async function progressCall(
     model,
     accept: 'application/x-ndjson',
     final: path === '/api/create' ? LAST_SUCCESS : SUCCESS,
+    silentStep,
   };
   const tracker = new ProgressTracker();
   const report = (line: ProgressResponse): unknown => {

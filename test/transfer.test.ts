@@ -102,6 +102,44 @@ describe('pullModel', { concurrency: true }, () => {
       }
     }));
 
+  test('a silence after "verifying sha256 digest" (Ollama hashing a large download) is no read timeout; one after a progress line is', () =>
+    withFake(async (fake) => {
+      const progress = '{"status":"pulling 6a0746a1ec1a","digest":"sha256:6a0746a1ec1a","total":100,"completed":100}\n';
+      const silentAfter = (first: string[], rest: string[]): RawStep[] => [
+        rawStreamHead(),
+        ...first.map((chunk) => ({ chunk })),
+        { waitMs: 900 },
+        ...rest.map((chunk) => ({ chunk })),
+      ];
+      const verifying = '{"status":"verifying sha256 digest"}\n';
+      const tail = ['{"status":"writing manifest"}\n', '{"status":"success"}\n'];
+      const { events, onProgress } = recorder();
+      const raw = silentAfter(['{"status":"pulling manifest"}\n', progress, verifying], tail);
+      const options = { host: fake.url, readTimeout: 300, retry: false, headers: behaviourHeader({ raw }) };
+      assert.deepEqual(await pullModel({ model: 'tinyllama' }, { ...options, onProgress }), { status: 'success' });
+      assert.deepEqual(
+        events.map((event) => event.status),
+        ['pulling manifest', 'pulling 6a0746a1ec1a', 'verifying sha256 digest', 'writing manifest', 'success'],
+      );
+      // A create converting its model says nothing either.
+      const converting = silentAfter(['{"status":"converting model"}\n'], ['{"status":"success"}\n']);
+      assert.deepEqual(
+        await createModel({ model: 'mine', files: {} }, { ...options, headers: behaviourHeader({ raw: converting }) }),
+        { status: 'success' },
+      );
+      // The same silence after a line of progress is the server gone quiet.
+      const stalled = silentAfter([progress], [verifying, ...tail]);
+      await assert.rejects(
+        pullModel({ model: 'tinyllama' }, { ...options, headers: behaviourHeader({ raw: stalled }) }),
+        failsWith('read-timeout'),
+      );
+      // totalTimeout still bounds the silent step.
+      await assert.rejects(
+        pullModel({ model: 'tinyllama' }, { ...options, totalTimeout: 500 }),
+        failsWith('total-timeout'),
+      );
+    }));
+
   test('a progress stream that ends without success is a protocol error', () =>
     withFake(async (fake) => {
       fake.script({ omitDone: true });

@@ -33,10 +33,11 @@ export const LAST_SUCCESS: FinalChunk = { ...SUCCESS, terminal: false };
  * the same read is thrown by the next call, after those chunks were handed on.
  */
 export async function readChunks<T>(exchange: Exchange, options: ResolvedOptions): Promise<Batches<T>> {
-  return chunksOf<T>(await send(exchange, options), exchange.final ?? DONE, options);
+  return chunksOf<T>(await send(exchange, options), exchange, options);
 }
 
-function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedOptions): Batches<T> {
+function chunksOf<T>(opened: OpenExchange, exchange: Exchange, options: ResolvedOptions): Batches<T> {
+  const { final = DONE, silentStep } = exchange;
   const { context, response } = opened;
   const { status } = response;
   const body = streamBody(opened, options.readTimeout);
@@ -85,6 +86,7 @@ function chunksOf<T>(opened: OpenExchange, final: FinalChunk, options: ResolvedO
       }
     }
     batch.length = count;
+    if (silentStep !== undefined && count > 0) body.silent = silentStep(batch[count - 1] as Chunk);
     return batch;
   };
 

@@ -30,6 +30,10 @@ export interface Exchange {
   httpError?: HttpErrorReader | undefined;
   /** Streaming endpoints: the chunk that ends the stream. */
   final?: FinalChunk | undefined;
+  /** Streaming endpoints: a chunk that announces a step the server takes without a word (a
+   * pull's check of what it downloaded, which for a large model takes minutes). `readTimeout`
+   * does not apply to the wait for the chunk after it. */
+  silentStep?: ((chunk: Record<string, unknown>) => boolean) | undefined;
 }
 
 /**

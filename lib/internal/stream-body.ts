@@ -45,6 +45,9 @@ export interface StreamBody {
   readonly settling: boolean;
   /** `finish` was called. */
   readonly closed: boolean;
+  /** The server said it is taking a step without a word: the reads until this is false again
+   * wait without the read timeout. */
+  silent: boolean;
 }
 
 /** What a read of the body resolves with. Spelled out here: a copy of `lib/` compiled without the
@@ -63,6 +66,7 @@ export function streamBody(opened: OpenExchange, readTimeout: number, reading = 
   const body = {
     settling: false,
     closed: false,
+    silent: false,
     puller<T>(take: Take<T>, received: () => number, fail: (error: unknown) => never): () => Promise<T[] | undefined> {
       const step = (result: ReadResult): T[] | undefined | Promise<T[] | undefined> => {
         try {
@@ -79,7 +83,7 @@ export function streamBody(opened: OpenExchange, readTimeout: number, reading = 
       const read = (): Promise<T[] | undefined> => {
         if (reader === undefined) return Promise.resolve(ENDED).then(step);
         const next = reader.read().then(step, fail);
-        idle?.begin();
+        if (!body.silent) idle?.begin();
         return next;
       };
       return read;
