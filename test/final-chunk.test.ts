@@ -147,6 +147,39 @@ describe('the final chunk completes the answer, whatever the connection does nex
       assert.deepEqual(seen, ['a', 'b']);
     }));
 
+  test('_debug_render_only: the one chunk Ollama answers (not done, with _debug_info) is the whole answer', () =>
+    withFake(async (fake) => {
+      const render = { rendered_template: '<|user|>Hi there, llama<|assistant|>', image_count: 0 };
+      const reply = (body: object) =>
+        behaviourHeader({
+          respond: {
+            status: 200,
+            headers: { 'content-type': 'application/json; charset=utf-8' },
+            body: JSON.stringify(body),
+          },
+        });
+      const created_at = '2026-01-01T00:00:00Z';
+      const chatBody = {
+        model: 'llama3.2',
+        created_at,
+        message: { role: '', content: '' },
+        done: false,
+        _debug_info: render,
+      };
+      const asked = { ...hello, _debug_render_only: true } as ChatRequest;
+      assert.deepEqual(await chat(asked, { host: fake.url, headers: reply(chatBody) }), chatBody);
+      assert.deepEqual(await collect(chatStream(asked, { host: fake.url, headers: reply(chatBody) })), [chatBody]);
+      const generateBody = { model: 'llama3.2', created_at, response: '', done: false, _debug_info: render };
+      const rendered = await generate({ ...prompt, _debug_render_only: true } as GenerateRequest, {
+        host: fake.url,
+        headers: reply(generateBody),
+      });
+      assert.deepEqual(rendered, generateBody);
+      // Without the rendering, one chunk that is not done is still an answer cut short.
+      const { _debug_info: _, ...cut } = chatBody;
+      await assert.rejects(chat(hello, { host: fake.url, headers: reply(cut) }), /without its final chunk/);
+    }));
+
   test('a consumer that breaks on the final chunk gets control back at once, however the server goes on', () =>
     withFake(async (fake) => {
       const started = performance.now();

@@ -65,6 +65,31 @@ test('fold: what was added to the request (stream, include_usage) goes on the wi
   await assert.rejects(chatCompletions({ ...hello, stream: true }, v1(fake)), /chatCompletionsStream/);
 });
 
+test('_debug_render_only: sent as it is (Ollama renders the prompt and answers one object at once), and that object returned', async () => {
+  const render = { rendered_template: '<|user|>Hi<|assistant|>', image_count: 0 };
+  const rendered = {
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    created: 1761498924,
+    model: 'llama3.2',
+    system_fingerprint: 'fp_ollama',
+    choices: [{ index: 0, message: { role: '', content: '' }, finish_reason: null }],
+    usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    _debug_info: render,
+  };
+  const respond = {
+    respond: { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(rendered) },
+  };
+  const request = { ...hello, _debug_render_only: true } as ChatCompletionRequest;
+  assert.deepEqual(await chatCompletions(request, v1(fake, respond)), rendered);
+  assert.deepEqual(fake.requests.at(-1)!.body, request);
+  const prompt = { model: 'llama3.2', prompt: 'Hi', _debug_render_only: true };
+  const text = { ...rendered, object: 'text_completion', choices: [{ index: 0, text: '', finish_reason: null }] };
+  const textReply = { respond: { ...respond.respond, body: JSON.stringify(text) } };
+  assert.deepEqual(await completions(prompt, v1(fake, textReply)), text);
+  assert.deepEqual(fake.requests.at(-1)!.body, prompt);
+});
+
 const dialects: Dialect[] = ['ollama', 'vllm', 'openrouter', 'llamacpp', 'openai'];
 for (const dialect of dialects) {
   test(`fold: the stand-in as ${dialect}, content + reasoning and two tool calls, equals its stream:false answer`, async () => {

@@ -48,6 +48,7 @@ function chunksOf<T>(opened: OpenExchange, exchange: Exchange, options: Resolved
   let last = false;
   /** What went wrong after the chunks last handed on; thrown by the next call. */
   let pending: unknown;
+  let lastChunk: Chunk | undefined;
 
   /** The values of `lines` under the chunk rules, up to the first that breaks one (kept in
    * `pending`) or up to a terminal final chunk (then what follows is let run out). They take the
@@ -86,7 +87,10 @@ function chunksOf<T>(opened: OpenExchange, exchange: Exchange, options: Resolved
       }
     }
     batch.length = count;
-    if (silentStep !== undefined && count > 0) body.silent = silentStep(batch[count - 1] as Chunk);
+    if (count > 0) {
+      lastChunk = batch[count - 1] as Chunk;
+      if (silentStep !== undefined) body.silent = silentStep(lastChunk);
+    }
     return batch;
   };
 
@@ -106,7 +110,10 @@ function chunksOf<T>(opened: OpenExchange, exchange: Exchange, options: Resolved
     const batch = lines.length === 0 ? NO_ITEMS : take(lines);
     if (ended && !body.settling) {
       body.finish(true);
-      if (!last && pending === undefined) pending = incomplete(context, status, received, final.name);
+      // Asked only to render its prompt (`_debug_render_only`), Ollama answers one chunk that
+      // carries the rendering and is not `done`: that answer is whole.
+      const rendered = received === 1 && lastChunk?._debug_info !== undefined;
+      if (!last && pending === undefined && !rendered) pending = incomplete(context, status, received, final.name);
     }
     if (batch.length > 0) return batch as T[];
     if (pending !== undefined) throw pending;

@@ -5,7 +5,7 @@ import type { ResolvedOptions } from '../internal/resolve-options.ts';
 import { requireModel } from '../internal/validate.ts';
 import { readEvents } from './internal/events.ts';
 import { foldChatCompletion } from './internal/fold.ts';
-import { queried, type SendMode, streamed, v1Exchange } from './internal/exchange.ts';
+import { queried, type SendMode, streamed, v1Exchange, wholeMode } from './internal/exchange.ts';
 import { resolveV1 } from './internal/resolve.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, OpenAIOptions } from './types.ts';
 
@@ -51,12 +51,13 @@ export async function chatCompletions(
   if (stream === true) {
     throw new TypeError('chatCompletions: for stream: true use chatCompletionsStream, which yields the chunks');
   }
-  const exchange = chatExchange('chatCompletions', request, stream === false ? 'plain' : 'fold');
+  const mode = wholeMode(request);
+  const exchange = chatExchange('chatCompletions', request, mode);
   const resolved = resolveV1(options);
   return callOnce(
     queried(exchange, resolved),
     resolved,
-    stream === false ? readJson<ChatCompletion> : readChatCompletion,
+    mode === 'plain' ? readJson<ChatCompletion> : readChatCompletion,
   );
 }
 

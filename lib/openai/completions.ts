@@ -4,7 +4,7 @@ import type { Exchange } from '../internal/exchange.ts';
 import type { ResolvedOptions } from '../internal/resolve-options.ts';
 import { requireModel } from '../internal/validate.ts';
 import { readEvents } from './internal/events.ts';
-import { queried, type SendMode, streamed, v1Exchange } from './internal/exchange.ts';
+import { queried, type SendMode, streamed, v1Exchange, wholeMode } from './internal/exchange.ts';
 import { foldCompletion } from './internal/fold.ts';
 import { resolveV1 } from './internal/resolve.ts';
 import type { Completion, CompletionRequest, OpenAIOptions } from './types.ts';
@@ -36,9 +36,10 @@ export async function completions(request: CompletionRequest, options?: OpenAIOp
   if (stream === true) {
     throw new TypeError('completions: for stream: true use completionsStream, which yields the chunks');
   }
-  const exchange = completionExchange('completions', request, stream === false ? 'plain' : 'fold');
+  const mode = wholeMode(request);
+  const exchange = completionExchange('completions', request, mode);
   const resolved = resolveV1(options);
-  return callOnce(queried(exchange, resolved), resolved, stream === false ? readJson<Completion> : readCompletion);
+  return callOnce(queried(exchange, resolved), resolved, mode === 'plain' ? readJson<Completion> : readCompletion);
 }
 
 async function readCompletion(exchange: Exchange, options: ResolvedOptions): Promise<Completion> {

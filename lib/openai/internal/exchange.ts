@@ -8,6 +8,17 @@ import type { V1Options } from './resolve.ts';
  * usage asked for (to fold into the `stream: false` answer), `plain` untouched. */
 export type SendMode = 'stream' | 'fold' | 'plain';
 
+/**
+ * How a call answered as one object sends `request`: as it is when it says `stream: false`, or
+ * when it asks Ollama only to render the prompt (`_debug_render_only`), which is answered at
+ * once, with the rendering (`_debug_info`) only in the one object; else streaming, folded.
+ * `stream: true` is refused before this.
+ */
+export function wholeMode(request: unknown): SendMode {
+  const { stream, _debug_render_only: render } = (request ?? {}) as { stream?: unknown; _debug_render_only?: unknown };
+  return stream === false || render === true ? 'plain' : 'fold';
+}
+
 export function streamed<T extends { stream?: boolean | undefined; stream_options?: object | undefined }>(
   request: T,
   mode: SendMode,
