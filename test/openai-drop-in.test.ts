@@ -371,6 +371,7 @@ test("http errors: openai-node's APIError fields — error, headers, type, param
     assert.equal(error.type, other.type);
     assert.equal(error.param, other.param);
     assert.equal(error.requestID, other.requestID);
+    assert.equal(error.code, other.code);
     assert.equal(error.requestID, error.requestId);
     assert.ok(error.headers instanceof Headers);
     assert.equal(error.headers.get('content-type'), other.headers?.get('content-type'));
@@ -397,6 +398,9 @@ test("http errors: openai-node's APIError fields — error, headers, type, param
   assert.equal(limited.type, 'requests');
   assert.equal(limited.param, 'model');
   assert.equal(limited.requestID, 'r-9');
+  assert.equal(limited.code, 'rate_limit_exceeded');
+  // Ollama's /v1 sends `"code": null`, and openai-node has it so.
+  assert.equal(mine[0]!.code, null);
 });
 
 test('http errors: a vLLM flat body is the error as openai-node reads it; a body that is not JSON gives none', async () => {

@@ -118,6 +118,8 @@ export async function v1HttpError(
   // A string `error` (Ollama's native shape) has no type or param, as in openai-node.
   const { type: errorType, param } = (apiError ?? {}) as Record<string, never>;
   const fields: APIErrorFields = { error: apiError, headers, type: errorType, param, requestID: requestId };
+  // openai-node's `code` is the body's as it is: null in every error Ollama's /v1 sends.
+  if ((apiError as { code?: unknown } | undefined)?.code === null) (error as { code: string | null }).code = null;
   return addFields(error, fields);
 }
 
