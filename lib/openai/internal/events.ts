@@ -1,4 +1,4 @@
-import { isOllamaError, withUrl } from '../../errors.ts';
+import { isOllamaError, withNote, withUrl } from '../../errors.ts';
 import { type OpenExchange, send } from '../../internal/attempt.ts';
 import type { Batches, Exchange, RequestContext } from '../../internal/exchange.ts';
 import { incomplete, notAnObject } from '../../internal/protocol-error.ts';
@@ -19,6 +19,8 @@ interface State {
   finished: boolean;
   /** `data: [DONE]` arrived. */
   done: boolean;
+  /** The last chunk read. */
+  last?: Chunk | undefined;
 }
 
 /**
@@ -96,7 +98,13 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T>
       body.finish(true);
       if (parser.unfinished?.data === END) state.done = true;
       if (!state.done && !state.finished && pending === undefined) {
-        pending = incomplete(context, response.status, state.received, 'data: [DONE], or a chunk with a finish_reason');
+        const cut = incomplete(
+          context,
+          response.status,
+          state.received,
+          'data: [DONE], or a chunk with a finish_reason',
+        );
+        pending = saysNothing(state.last) ? withNote(cut, FAILED_MID_ANSWER) : cut;
       }
     }
     if (batch.length > 0) return batch as T[];
@@ -135,6 +143,7 @@ function chunkOf(
   }
   const chunk = check(context, JSON.parse(data), state, requestId);
   state.received++;
+  state.last = chunk;
   return chunk;
 }
 
@@ -163,6 +172,30 @@ function check(context: RequestContext, value: unknown, state: State, requestId:
     }
   }
   return chunk;
+}
+
+/** How Ollama's /v1 ends the stream of an answer that failed in the middle: the native error
+ * line becomes a chunk without a word, and the stream stops; the error's text is not passed on. */
+const FAILED_MID_ANSWER =
+  "A last chunk without a word, then the end, is how Ollama's /v1 ends an answer that failed midway " +
+  "(a model runner that stopped, memory run out) without passing on the error: Ollama's log, or the native " +
+  '/api/chat, says what it was.';
+
+/** Every choice of `chunk` has an empty delta (no text, no reasoning, no tool call) and no finish. */
+function saysNothing(chunk: Chunk | undefined): boolean {
+  const choices = chunk?.choices;
+  if (!Array.isArray(choices) || choices.length === 0) return false;
+  return (choices as Chunk[]).every((choice) => {
+    const { content, reasoning, reasoning_content, tool_calls, ...rest } = (choice?.delta ?? {}) as Chunk;
+    const quiet = (text: unknown) => text === undefined || text === null || text === '';
+    return (
+      quiet(content) &&
+      quiet(reasoning) &&
+      quiet(reasoning_content) &&
+      (tool_calls === undefined || (Array.isArray(tool_calls) && tool_calls.length === 0)) &&
+      Object.keys(rest).every((key) => key === 'role')
+    );
+  });
 }
 
 function parseOr(text: string): unknown {
