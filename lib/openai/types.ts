@@ -120,8 +120,7 @@ export interface APIErrorFields {
 /** A /v1 `http` error as openai-node code reads it: `(e as OpenAIHttpError).headers.get(…)`. Its
  * `code` is `error.code` as a string, or null when the server sent null (Ollama's /v1 always
  * does), as openai-node has it. */
-export type OpenAIHttpError = Omit<OllamaError, 'code'> &
-  APIErrorFields & { readonly code: string | null | undefined };
+export type OpenAIHttpError = Omit<OllamaError, 'code'> & APIErrorFields & { readonly code: string | null | undefined };
 
 export type JsonObject = { [key: string]: unknown };
 
