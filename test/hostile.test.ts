@@ -128,17 +128,25 @@ describe('item 4: an error body is read under a deadline of its own', { concurre
 describe('item 8: what would fail again is not retried, and gets the kind that describes it', {
   concurrency: true,
 }, () => {
-  test('a redirect loop: kind protocol naming the redirects, after one attempt (21 requests, not 63)', () =>
+  test('a redirect (a loop, or to https elsewhere): never followed, kind protocol saying what to set, one request', () =>
     withFake(async (fake) => {
-      const loop = rawHead(307, { Location: '/api/chat', 'Content-Length': '0', Connection: 'close' });
-      await assert.rejects(
-        chat(hello, { host: fake.url, ...raw([loop]) }),
-        failsWith('protocol', (error) => {
-          assert.match(error.message, /redirect/i);
-          assert.equal(error.attempts, 1);
-        }),
-      );
-      assert.equal(fake.requests.length, 21);
+      for (const [status, location] of [
+        [307, '/api/chat'],
+        [308, 'https://127.0.0.2:1/api/chat'],
+        [301, 'http://127.0.0.1:1/other'],
+      ] as const) {
+        const before = fake.requests.length;
+        const answer = rawHead(status, { Location: location, 'Content-Length': '0', Connection: 'close' });
+        await assert.rejects(
+          chat(hello, { host: fake.url, ...raw([answer]) }),
+          failsWith('protocol', (error) => {
+            assert.match(error.message, /answered with a redirect/);
+            assert.match(error.message, /Set the host to where it points: https:\/\/ rather than http:\/\//);
+            assert.equal(error.attempts, 1);
+          }),
+        );
+        assert.equal(fake.requests.length - before, 1, `${status}: only the request sent, nothing followed`);
+      }
     }));
 
   test('a corrupt gzip body: kind protocol with status 200, one attempt', () =>

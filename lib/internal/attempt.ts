@@ -67,6 +67,10 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
     method: exchange.method,
     headers: headersFor(exchange, options),
     signal: controller?.signal ?? signal ?? null,
+    // A redirect is an error, not followed: the request goes to the server named, or nowhere (a
+    // POST redirected would arrive as a GET). It is also the one mode in which undici sends a
+    // request without first copying it, body and all: a fifth of the CPU of a small call.
+    redirect: 'error',
   };
   if (exchange.json !== undefined) init.body = exchange.json;
   if (exchange.bytes !== undefined) init.body = exchange.bytes as NonNullable<RequestInit['body']>; // the DOM's BodyInit, by another name

@@ -45,8 +45,18 @@ export function isTransient(error: { code?: string | undefined; cause?: unknown 
   return WORDLESS.test(innermostMessage(error.cause));
 }
 
-/** What fetch could not take as HTTP, by the failure's code and words. */
-const MALFORMED: Array<[RegExp, string]> = [
+/** What fetch could not take as HTTP, by the failure's code and words, and, when it is not
+ * "check the host, and any proxy", the next step. */
+const MALFORMED: Array<[RegExp, string, string?]> = [
+  // Requests are sent with `redirect: 'error'`: undici's words, Deno's, Bun's. (A browser says
+  // only "Failed to fetch", which reads as a failure of the network.)
+  [
+    /unexpected ?redirect|redirect mode is set to .error/i,
+    'answered with a redirect',
+    'Set the host to where it points: https:// rather than http://, another port, or the path prefix a proxy ' +
+      'expects (`curl -i` on the URL shows its Location). Redirects are not followed: the request would go to a ' +
+      'server you did not name, and a redirected POST arrives as a GET.',
+  ],
   [/redirect/i, 'redirected it in a loop'],
   [/HEADERS?_OVERFLOW|headers? (overflow|too large)/i, 'sent headers too large for fetch'],
   [/^HPE_/, 'sent bytes that are not HTTP/1.1'],
@@ -59,13 +69,16 @@ const MALFORMED: Array<[RegExp, string]> = [
  * failure of the network. These are `protocol` errors: the same request would get the same
  * answer, so they are not retried.
  */
-export function malformedResponse(error: unknown): { what: string; code: string | undefined } | undefined {
+export function malformedResponse(
+  error: unknown,
+): { what: string; code: string | undefined; next?: string | undefined } | undefined {
   for (let current = error, depth = 0; current !== undefined && current !== null && depth < 4; depth++) {
     const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
     const name = typeof code === 'string' ? code : undefined;
     const text = typeof message === 'string' ? message : '';
-    for (const [pattern, what] of MALFORMED) {
-      if (pattern.test(name ?? '') || pattern.test(text)) return { what: `${what} (${text || name})`, code: name };
+    for (const [pattern, what, next] of MALFORMED) {
+      if (pattern.test(name ?? '') || pattern.test(text))
+        return { what: `${what} (${text || name})`, code: name, next };
     }
     current = cause;
   }

@@ -49,13 +49,14 @@ export function inBandError(context: RequestContext, status: number, received: n
  */
 export function malformed(
   context: RequestContext,
-  found: { what: string; code: string | undefined },
+  found: { what: string; code: string | undefined; next?: string | undefined },
   status: number | undefined,
   cause: unknown,
 ): OllamaError {
+  const next = found.next ?? 'Check the host, and any proxy in front of Ollama.';
   return new OllamaError({
     kind: 'protocol',
-    message: `The server at ${context.base} ${found.what} for ${where(context)}, so it was not retried. Check the host, and any proxy in front of Ollama.`,
+    message: `The server at ${context.base} ${found.what} for ${where(context)}, so it was not retried. ${next}`,
     status,
     url: context.url,
     code: found.code,

@@ -322,6 +322,31 @@ const nativeScenarios: readonly Scenario[] = [
     },
   },
   {
+    // Each runtime words the refusal its own way (undici, Deno, Bun); a browser says only
+    // "Failed to fetch", which reads as a network failure.
+    name: 'redirect: not followed, one request',
+    browser: false,
+    async run(ctx, tag) {
+      const elsewhere = {
+        respond: {
+          status: 308,
+          headers: { Location: 'https://127.0.0.1:1/api/chat', 'Content-Length': '0' },
+          body: '',
+        },
+      };
+      const error = await rejection(() =>
+        ctx.lib.chat({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }, on(ctx, tag, elsewhere)),
+      );
+      const e = ollamaError(ctx, error, 'protocol');
+      expect(/answered with a redirect/.test(e.message), `the message does not name the redirect: ${e.message}`);
+      const requests = await seen(ctx, tag);
+      expect(
+        requests.length === 1,
+        `the redirect was followed or retried: the stand-in saw ${requests.length} requests`,
+      );
+    },
+  },
+  {
     name: 'connection refused: typed, actionable',
     browser: true,
     async run(ctx) {
