@@ -122,7 +122,7 @@ function readHost(written: string, source: string): ParsedHost {
 
 /** The value as a message may show it: quoted, with everything before an `@` (user name and
  * password) left out. */
-function shown(value: string): string {
+export function shown(value: string): string {
   return JSON.stringify(value.includes('@') ? `…${value.slice(value.lastIndexOf('@'))}` : value);
 }
 

@@ -69,6 +69,26 @@ test('compat host rules: one deliberate difference, a port written out is kept',
   assert.throws(() => new Ollama({ host: 'ftp://example.com' }), TypeError);
 });
 
+test('compat host: a malformed host with a password is refused without showing the password, in the message or a cause', () => {
+  for (const host of [
+    'http://ada:hunter2hunter2@h:99999',
+    'http://ada:hunter2hunter2@exa mple.com',
+    'ada:hunter2hunter2@:abc',
+    'http://ada:hunter2hunter2@[::1',
+    'http://ada:hunter2hunter2@',
+  ]) {
+    assert.throws(
+      () => new Ollama({ host }),
+      (error: unknown) => {
+        assert.ok(error instanceof TypeError, host);
+        assert.match(error.message, /config\.host .* is not a valid address/);
+        assert.doesNotMatch(`${error.message} ${error.stack} ${String(error.cause)}`, /hunter2/, host);
+        return true;
+      },
+    );
+  }
+});
+
 test('compat host: credentials in the host go as Basic auth, never in the URL; OLLAMA_HOST is not read', async () => {
   await withFake(async (fake) => {
     const saved = process.env.OLLAMA_HOST;

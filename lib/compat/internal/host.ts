@@ -5,6 +5,8 @@
 // trailing slash goes. One difference: a port written out is always kept, where ollama-js drops
 // `:80` from `example.com:80` and then uses 11434.
 
+import { shown } from '../../host.ts';
+
 const DEFAULT = 'http://127.0.0.1:11434';
 
 export function formatHost(value: string | undefined): string {
@@ -18,12 +20,10 @@ export function formatHost(value: string | undefined): string {
   let url: URL;
   try {
     url = new URL(text);
-  } catch (error) {
+  } catch {
+    // Neither the value nor URL's own error (which quotes it) is shown whole: it may hold a password.
     throw new TypeError(
-      `Ollama: config.host "${value}" is not a valid address; use one such as 'http://127.0.0.1:11434'`,
-      {
-        cause: error,
-      },
+      `Ollama: config.host ${shown(value)} is not a valid address; use one such as 'http://127.0.0.1:11434'`,
     );
   }
   const written = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)/i.exec(text)?.[1];
