@@ -7,6 +7,7 @@ import { resolveOptions } from './internal/resolve-options.ts';
 import { requestJson } from './internal/serialise.ts';
 import { requireModel, requireNames } from './internal/validate.ts';
 import type { CallOptions } from './options.ts';
+import { MAX_DELAY_MS } from './retry.ts';
 import type {
   CopyRequest,
   DeleteRequest,
@@ -111,8 +112,14 @@ export async function isRunning(options?: CallOptions): Promise<boolean> {
   if (given.readTimeout === undefined) probe.readTimeout = 3_000;
   if (given.retry === undefined) probe.retry = { ...probe.retry, retries: 0 };
   // Both timers on (0 is off), no retry, no total given: the total is their sum.
-  if (given.retry === undefined && given.totalTimeout === undefined && probe.connectTimeout * probe.readTimeout > 0) {
-    probe.totalTimeout = probe.connectTimeout + probe.readTimeout;
+  const sum = probe.connectTimeout + probe.readTimeout;
+  if (
+    given.retry === undefined &&
+    given.totalTimeout === undefined &&
+    probe.connectTimeout * probe.readTimeout > 0 &&
+    sum <= MAX_DELAY_MS
+  ) {
+    probe.totalTimeout = sum;
   }
   const exchange: Exchange = { method: 'GET', path: '/', accept: 'application/json' };
   try {

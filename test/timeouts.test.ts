@@ -4,7 +4,15 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { chat, chatStream, embed, type ChatRequest, type ChatResponse, type RetryInfo } from '../lib/index.ts';
+import {
+  chat,
+  chatStream,
+  embed,
+  isRunning,
+  type ChatRequest,
+  type ChatResponse,
+  type RetryInfo,
+} from '../lib/index.ts';
 import { failsWith, TIMER_SLACK as SLACK } from './support/assertions.ts';
 import { collect } from './support/chunks.ts';
 import { startDeadHost, type DeadHost } from './support/dead-host.ts';
@@ -199,6 +207,26 @@ describe('readTimeout: the longest silence, before the first byte and between ch
       await new Promise((resolve) => setTimeout(resolve, 1500));
     }
     assert.deepEqual(seen, ['a', 'b', 'c', '']);
+  });
+
+  test('readTimeout at its largest (2^31 - 1 ms) with a connectTimeout: no early deadline and no warning, also where they are summed', async () => {
+    const largest = 2 ** 31 - 1;
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const { headers } = as({ headersDelayMs: 200 });
+      for (const fetchOption of [undefined, (url: string | URL, init?: RequestInit) => fetch(url, init)]) {
+        const options = { host: fake.url, headers, readTimeout: largest, connectTimeout: 5000 };
+        const reply = await chat(hello, fetchOption === undefined ? options : { ...options, fetch: fetchOption });
+        assert.equal(reply.done, true);
+      }
+      assert.equal(await isRunning({ host: fake.url, readTimeout: largest }), true);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings, []);
   });
 
   test('readTimeout 0 and Infinity switch it off: headers 2.5 s late still arrive', async () => {

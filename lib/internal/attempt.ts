@@ -1,4 +1,5 @@
 import { isOllamaError, scrubbed, withNote, withStatus } from '../errors.ts';
+import { MAX_DELAY_MS } from '../retry.ts';
 import { VERSION } from '../version.ts';
 import { connectionError, failureCode, malformedResponse } from './connection-error.ts';
 import { contextOf, type Exchange, type RequestContext } from './exchange.ts';
@@ -52,7 +53,10 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
   // Where the runtime cannot time the connection apart, one deadline covers connecting and
   // waiting for the headers together, and the attempt needs a controller of its own for it;
   // otherwise the runtime times both phases, and the call's signal is all fetch needs.
-  const deadline = !transport.timesConnect && readTimeout > 0 ? connectTimeout + readTimeout : 0;
+  // Past setTimeout's ceiling (about 24.8 days) the sum of two long limits is no limit at all; a
+  // timer given it would fire at once, with a warning.
+  const sum = connectTimeout + readTimeout;
+  const deadline = !transport.timesConnect && readTimeout > 0 && sum <= MAX_DELAY_MS ? sum : 0;
   let controller: AbortController | undefined;
   let release = noop;
   let headerTimer: ReturnType<typeof setTimeout> | undefined;
