@@ -3,12 +3,12 @@
 // `retry-after-ms` and `x-should-retry` obeyed; credentials only where they belong.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type ChatCompletionRequest, chatCompletions, listModels } from '../lib/openai/index.ts';
+import { type ChatCompletionRequest, chatCompletions, chatCompletionsStream, listModels } from '../lib/openai/index.ts';
 import { retryAfterOf as retryAfterMs } from '../lib/internal/retry-after.ts';
 import { durationMs, rateLimitOf } from '../lib/openai/internal/rate-limit.ts';
 import { failsWith } from './support/assertions.ts';
 import { type FakeOllama, startFakeOllama } from './support/fake-ollama.ts';
-import { v1 } from './support/v1.ts';
+import { drain, v1 } from './support/v1.ts';
 
 let fake: FakeOllama;
 before(async () => {
@@ -253,4 +253,26 @@ test('connection errors name the URL, and are retried as the native calls are', 
       assert.match(e.message, new RegExp(`${url}/v1/chat/completions`));
     }),
   );
+});
+
+test('x-request-id that echoes the key (a gateway) is redacted in requestId and requestID, in http and stream errors', async () => {
+  const key = 'sk-gateway-0123456789';
+  const respond = {
+    status: 401,
+    headers: { 'x-request-id': `Bearer ${key}` },
+    body: '{"error":{"message":"no","type":"auth"}}',
+  };
+  const clean = (e: { requestId?: string | undefined; message: string }) => {
+    assert.equal(e.requestId, 'Bearer [redacted]');
+    assert.equal((e as { requestID?: unknown }).requestID ?? e.requestId, 'Bearer [redacted]');
+    assert.doesNotMatch(JSON.stringify(e), /0123456789/);
+  };
+  await assert.rejects(chatCompletions(hello, v1(fake, { respond }, { apiKey: key })), failsWith('http', clean));
+  const { error } = await drain(
+    chatCompletionsStream(
+      hello,
+      v1(fake, { dialect: 'openai', errorAfter: 1, requestId: `Bearer ${key}` }, { apiKey: key }),
+    ),
+  );
+  assert.ok(failsWith('stream', clean)(error));
 });

@@ -7,7 +7,7 @@ import type { ResolvedOptions } from '../../internal/resolve-options.ts';
 import { batchesOf, READ_ON, streamBody } from '../../internal/stream-body.ts';
 import { readTimeoutError } from '../../internal/timeout-error.ts';
 import { type SseEvent, SseParser } from '../sse.ts';
-import { notAnEventStream, notJsonEvent, v1StreamError } from './openai-error.ts';
+import { notAnEventStream, notJsonEvent, requestIdOf, v1StreamError } from './openai-error.ts';
 
 type Chunk = Record<string, unknown>;
 
@@ -42,7 +42,7 @@ export async function readEvents<T>(exchange: Exchange, options: ResolvedOptions
 function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T> {
   const { context, response } = opened;
   const { readTimeout } = options;
-  const requestId = response.headers.get('x-request-id') ?? undefined;
+  const requestId = requestIdOf(response, context);
   const type = response.headers.get('content-type') ?? '';
   const state: State = { received: 0, finished: false, done: false };
   const jsonInstead = type.includes('application/json');

@@ -94,7 +94,7 @@ export async function v1HttpError(
         : `: ${summarise(body, type, ': a proxy or another server answered')}`;
   const status = `${response.status}${response.statusText === '' ? '' : ` ${response.statusText}`}`;
   const message = `The server answered HTTP ${status} to ${context.method} ${context.url}${told}. ${hint(response.status, said, context)}`;
-  const requestId = response.headers.get('x-request-id') ?? undefined;
+  const requestId = requestIdOf(response, context);
   const error = new OllamaError({
     kind: 'http',
     message: message.trim(),
@@ -124,6 +124,13 @@ export async function v1HttpError(
 }
 
 const FIELD_NAMES = ['error', 'headers', 'type', 'param', 'requestID'] as const;
+
+/** The server's `x-request-id`, redacted like the rest of what it says: a gateway may echo a
+ * credential in it. */
+export function requestIdOf(response: Response, context: RequestContext): string | undefined {
+  const id = response.headers.get('x-request-id');
+  return id === null ? undefined : redact(id, context.secrets);
+}
 
 /** `error` with `fields` as own properties, not enumerable so that an error logs as before. */
 function addFields(error: OllamaError, fields: APIErrorFields): OllamaError {
