@@ -52,6 +52,10 @@ describe('the process exits within 1 s of the call settling', { concurrency: tru
     ['never-iterated', 'settled ok'],
     ['next-by-hand', 'settled ok'],
     ['dropped', 'settled ok'],
+    ['dropped-with-total', 'settled ok'],
+    ['compat-never-iterated', 'settled ok'],
+    ['openai-never-iterated', 'settled ok'],
+    ['tools-dropped', 'settled ok'],
   ];
   for (const [scenario, expected] of cases) {
     test(scenario, async () => {

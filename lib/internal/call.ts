@@ -5,6 +5,7 @@ import type { ResolvedOptions } from './resolve-options.ts';
 import { retryDelay } from './retry-policy.ts';
 import { link } from './signals.ts';
 import { totalTimeoutError } from './timeout-error.ts';
+import { unhold } from './unhold.ts';
 
 /**
  * One call, from its first attempt to its end: the caller's signal joined with the
@@ -41,7 +42,12 @@ class Call {
       this.deadline = performance.now() + options.totalTimeout;
       const expired = totalTimeoutError(contextOf(exchange, options), options.totalTimeout);
       this.expired = expired;
-      this.timer = setTimeout(() => controller.abort(expired), options.totalTimeout);
+      const timer = setTimeout(() => controller.abort(expired), options.totalTimeout);
+      // On the runtime's own fetch, a connection in use holds the process, and a retry's wait
+      // holds it by itself; a stream its consumer dropped without leaving it must not be held
+      // for the rest of totalTimeout. A fetch of the caller's own may hold nothing: there it does.
+      if (options.builtinFetch) unhold(timer);
+      this.timer = timer;
     }
   }
 

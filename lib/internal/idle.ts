@@ -1,3 +1,5 @@
+import { unhold } from './unhold.ts';
+
 /** The read timeout of one body; see `idleTimer`. */
 export interface IdleTimer {
   /** Before each read. */
@@ -80,12 +82,3 @@ export function idleTimer(ms: number, onIdle: () => void, hold = true): IdleTime
 }
 
 type Timer = ReturnType<typeof setTimeout>;
-
-/** Lets `timer` run without keeping the process alive: Node's and Bun's timers have `unref`, Deno's
- * are numbers it unrefs itself; elsewhere (a browser) nothing is held anyway. */
-function unhold(timer: Timer): void {
-  const own = timer as { unref?: () => unknown };
-  if (typeof own.unref === 'function') own.unref();
-  else if (typeof timer === 'number')
-    (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno?.unrefTimer?.(timer);
-}

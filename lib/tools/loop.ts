@@ -4,6 +4,7 @@ import { foldChat } from '../internal/fold.ts';
 import { type ResolvedOptions, resolveOptions } from '../internal/resolve-options.ts';
 import { link } from '../internal/signals.ts';
 import { totalTimeoutError } from '../internal/timeout-error.ts';
+import { unhold } from '../internal/unhold.ts';
 import { toolError } from '../internal/tool-error.ts';
 import { requireModel } from '../internal/validate.ts';
 import type { CallOptions } from '../options.ts';
@@ -146,6 +147,8 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
       totalTimeout > 0
         ? setTimeout(() => controller.abort(totalTimeoutError(context, totalTimeout)), totalTimeout)
         : undefined;
+    // As a call's own (internal/call.ts): a loop dropped half-read must not hold the process.
+    if (timer !== undefined && resolved.builtinFetch) unhold(timer);
     const { signal } = controller;
     // Each round knows the loop's deadline, so a retry wait it could not finish is refused at once.
     const chatOptions: ResolvedOptions = {

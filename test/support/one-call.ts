@@ -3,7 +3,10 @@
 // measures how long the process lives after that line: no timer or socket of the library may
 // keep it running.
 
+import { Ollama } from '../../lib/compat/index.ts';
 import { chat, chatStream, isOllamaError } from '../../lib/index.ts';
+import { createOpenAI } from '../../lib/openai/index.ts';
+import { runToolsStream } from '../../lib/tools/index.ts';
 
 const [host, scenario] = process.argv.slice(2);
 if (host === undefined || scenario === undefined) throw new Error('usage: one-call.js <host> <scenario>');
@@ -73,6 +76,33 @@ async function run(): Promise<string> {
       });
       await stream.next();
       await stream.next();
+      return 'ok';
+    }
+    case 'dropped-with-total': {
+      // The same, with a totalTimeout still to run: its timer must not hold the process either.
+      const stream = chatStream(hello, { ...patient, headers: { 'x-fake-behaviour': '{"chunkDelayMs":20}' } });
+      await stream.next();
+      await stream.next();
+      return 'ok';
+    }
+    case 'compat-never-iterated': {
+      // ollama-js's way: the stream is awaited (its first chunk read) and never looped over.
+      const headers = { 'x-fake-behaviour': '{"chunkDelayMs":20}' };
+      const stream = await new Ollama({ host, headers, totalTimeout: 600_000 }).chat({ ...hello, stream: true });
+      return typeof stream.abort === 'function' ? 'ok' : 'no stream';
+    }
+    case 'openai-never-iterated': {
+      const defaultHeaders = { 'x-fake-behaviour': '{"chunkDelayMs":20}' };
+      const client = createOpenAI({ baseURL: `${host}/v1`, defaultHeaders, totalTimeout: 600_000 });
+      const stream = await client.chat.completions.create({ ...hello, stream: true });
+      return stream.controller instanceof AbortController ? 'ok' : 'no stream';
+    }
+    case 'tools-dropped': {
+      const loop = runToolsStream(
+        { ...hello, tools: [] },
+        { ...patient, headers: { 'x-fake-behaviour': '{"chunkDelayMs":20}' } },
+      );
+      await loop.next();
       return 'ok';
     }
     default:
