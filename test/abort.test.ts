@@ -155,3 +155,24 @@ test('a signal already aborted: rejects with its reason and sends nothing', asyn
     await fake.close();
   }
 });
+
+test('an abort while chunks of one read are still in hand: the next next() rejects with the reason, none of them follows', async () => {
+  const fake = await startFakeOllama();
+  try {
+    // Six tokens and the final chunk written at once, so that one read holds them all; the
+    // loop aborts after the first.
+    const headers = behaviourHeader({ tokens: ['a', 'b', 'c', 'd', 'e', 'f'], omitDone: true });
+    const controller = new AbortController();
+    const reason = new Error('stop');
+    const seen: string[] = [];
+    await assert.rejects(async () => {
+      for await (const chunk of chatStream(hello, { host: fake.url, headers, signal: controller.signal })) {
+        seen.push(chunk.message.content);
+        controller.abort(reason);
+      }
+    }, (error) => error === reason);
+    assert.deepEqual(seen, ['a']);
+  } finally {
+    await fake.close();
+  }
+});

@@ -194,6 +194,10 @@ function streamOf<T>(
   /** What `return()` resolves with, from the moment it was called. */
   let leaving: Promise<IteratorResult<T, void>> | undefined;
 
+  const dropRead = (): void => {
+    items = [];
+    index = 0;
+  };
   const end = (): void => {
     if (over) return;
     over = true;
@@ -235,8 +239,12 @@ function streamOf<T>(
     if (over) return Promise.resolve(END);
     if (started) return (source as Batches<T>).next().then(deliver, failed);
     started = true;
-    call = makeCall();
-    return call.run(first).then(deliver, failed);
+    const made = makeCall();
+    call = made;
+    // An abort (the caller's, or totalTimeout) ends the stream at the next `next()`: chunks of a
+    // read already in hand are not handed on after it.
+    made.signal?.addEventListener('abort', dropRead, { once: true });
+    return made.run(first).then(deliver, failed);
   };
   const stream: AsyncGenerator<T, void, undefined> = {
     next(): Promise<IteratorResult<T, void>> {
