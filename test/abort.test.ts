@@ -165,12 +165,15 @@ test('an abort while chunks of one read are still in hand: the next next() rejec
     const controller = new AbortController();
     const reason = new Error('stop');
     const seen: string[] = [];
-    await assert.rejects(async () => {
-      for await (const chunk of chatStream(hello, { host: fake.url, headers, signal: controller.signal })) {
-        seen.push(chunk.message.content);
-        controller.abort(reason);
-      }
-    }, (error) => error === reason);
+    await assert.rejects(
+      async () => {
+        for await (const chunk of chatStream(hello, { host: fake.url, headers, signal: controller.signal })) {
+          seen.push(chunk.message.content);
+          controller.abort(reason);
+        }
+      },
+      (error) => error === reason,
+    );
     assert.deepEqual(seen, ['a']);
   } finally {
     await fake.close();

@@ -69,6 +69,13 @@ interface Running {
  * `error` and `status_code`), no console output, and a `break` that closes the connection. Each
  * method takes an optional last argument of call options (`signal`, timeouts…) for that call.
  */
+/** Drops the entry of a call whose controller was collected (its stream was dropped unread). */
+const forgotten = new FinalizationRegistry<{ running: Set<WeakRef<AbortController>>; ref: WeakRef<AbortController> }>(
+  ({ running, ref }) => {
+    running.delete(ref);
+  },
+);
+
 export class Ollama {
   // The minified build renames classes; `util.inspect` and `constructor.name` should not show it.
   static {
@@ -77,7 +84,8 @@ export class Ollama {
 
   readonly #defaults: CallOptions;
   readonly #webHost: string;
-  readonly #running = new Set<AbortController>();
+  /** Weakly: a stream awaited and never looped over (never ended) must not be kept for good. */
+  readonly #running = new Set<WeakRef<AbortController>>();
 
   constructor(config?: OllamaOptions) {
     const { host, proxy, webHost, ...rest } = config ?? {};
@@ -106,7 +114,7 @@ export class Ollama {
   abort(): void {
     const running = [...this.#running];
     this.#running.clear();
-    for (const controller of running) controller.abort();
+    for (const controller of running) controller.deref()?.abort();
   }
 
   generate(
@@ -267,7 +275,9 @@ export class Ollama {
   #start(options: CallOptions | undefined): Running {
     const controller = new AbortController();
     const unlink = link(options?.signal, controller);
-    this.#running.add(controller);
+    const ref = new WeakRef(controller);
+    this.#running.add(ref);
+    forgotten.register(controller, { running: this.#running, ref });
     const merged: CallOptions = { ...this.#defaults };
     for (const [name, value] of Object.entries(options ?? {})) {
       if (value !== undefined) (merged as Record<string, unknown>)[name] = value;
@@ -289,7 +299,7 @@ export class Ollama {
       options: merged,
       end: () => {
         unlink();
-        this.#running.delete(controller);
+        this.#running.delete(ref);
       },
     };
   }

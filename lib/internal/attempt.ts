@@ -26,6 +26,10 @@ export interface OpenExchange {
   /** The runtime's own fetch carried it: its connection keeps the process alive while a read of
    * the body waits, so the body's timers need not. */
   runtimeFetch: boolean;
+  /** The signal the attempt was sent with. Its body's reader must be cancelled when it aborts:
+   * Node's fetch stops following it once its `Request` is collected, which a long stream
+   * outlives, and an abort would then no longer close the connection (nodejs/node#55428). */
+  signal: AbortSignal | undefined;
 }
 
 /** Marks the attempt's own abort when its deadline for the headers ran out. */
@@ -148,7 +152,7 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
     }
     throw error;
   }
-  return { response, context, failure, release, runtimeFetch: options.builtinFetch };
+  return { response, context, failure, release, runtimeFetch: options.builtinFetch, signal: init.signal ?? undefined };
 }
 
 function headersFor(exchange: Exchange, options: ResolvedOptions): Record<string, string> {
@@ -183,7 +187,7 @@ async function readWhole<T>(
 ): Promise<T> {
   const opened = await send(exchange, options);
   try {
-    const body = await readText(opened.response.body, options.maxLineLength, options.readTimeout);
+    const body = await readText(opened.response.body, options.maxLineLength, options.readTimeout, opened.signal);
     if (body.silent) throw readTimeoutError(opened.context, { limit: options.readTimeout, received: 0 });
     return parse(body, opened.context.url);
   } catch (error) {

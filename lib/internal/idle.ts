@@ -31,8 +31,8 @@ export interface IdleTimer {
  */
 export function idleTimer(ms: number, onIdle: () => void, hold = true): IdleTimer {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const start = (run: () => void, delay: number): Timer => {
-    const armed = setTimeout(run, delay);
+  const start = (delay: number): Timer => {
+    const armed = setTimeout(checkIfKept, delay, kept);
     if (!hold) unhold(armed);
     return armed;
   };
@@ -43,13 +43,14 @@ export function idleTimer(ms: number, onIdle: () => void, hold = true): IdleTime
     if (since < 0) return;
     const waited = performance.now() - since;
     if (waited < ms) {
-      timer = start(check, ms - waited);
+      timer = start(ms - waited);
       return;
     }
     since = -1;
     idle.fired = true;
     onIdle();
   };
+
   /** No read began yet. */
   let first = true;
   // For the first read, armed a microtask after `begin()`: a read that completes at once (its
@@ -57,9 +58,11 @@ export function idleTimer(ms: number, onIdle: () => void, hold = true): IdleTime
   // read that way needs no timer at all. From the second read on, the timer is armed at once and
   // stays armed, so a long stream costs no microtask per read.
   const arm = (): void => {
-    if (since >= 0 && timer === undefined && !idle.fired) timer = start(check, ms);
+    if (since >= 0 && timer === undefined && !idle.fired) timer = start(ms);
   };
   const idle = {
+    /** What the armed timer runs. */
+    tick: check,
     fired: false,
     begin(): void {
       since = performance.now();
@@ -67,7 +70,7 @@ export function idleTimer(ms: number, onIdle: () => void, hold = true): IdleTime
       if (first) {
         first = false;
         queueMicrotask(arm);
-      } else timer = start(check, ms);
+      } else timer = start(ms);
     },
     end(): void {
       since = -1;
@@ -78,7 +81,16 @@ export function idleTimer(ms: number, onIdle: () => void, hold = true): IdleTime
       since = -1;
     },
   };
+  // The armed timer holds this timer only weakly, through `kept`: a stream dropped between two
+  // reads (no read waits, nothing else holds it) is not kept in memory, with what it had read,
+  // until the timer runs out. While a read waits, the read holds the body, and the body this.
+  // (A weak reference to `check` alone would not do: nothing else refers to that function.)
+  const kept = new WeakRef(idle);
   return idle;
 }
 
 type Timer = ReturnType<typeof setTimeout>;
+
+function checkIfKept(kept: WeakRef<{ tick(): void }>): void {
+  kept.deref()?.tick();
+}

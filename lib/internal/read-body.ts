@@ -14,16 +14,20 @@ export interface BodyText {
  * Reads at most `limit` bytes of a body as text and cancels the rest, so a huge error page
  * cannot exhaust memory and the connection is released either way. With `readTimeout`, a read
  * that waits longer for bytes ends the body there (`silent`). The bytes are decoded once, at the
- * end: a multi-byte character cut between reads is whole again by then.
+ * end: a multi-byte character cut between reads is whole again by then. An abort of `signal`
+ * cancels the body (see `OpenExchange.signal`); the caller reports the abort.
  */
 export async function readText(
   body: ReadableStream<Uint8Array> | null,
   limit: number,
   readTimeout = 0,
+  signal?: AbortSignal,
 ): Promise<BodyText> {
   if (body === null) return { text: '', truncated: false, silent: false };
   const reader = body.getReader();
-  const idle = readTimeout > 0 ? idleTimer(readTimeout, () => void reader.cancel().catch(ignore)) : undefined;
+  const stop = (): void => void reader.cancel().catch(ignore);
+  const idle = readTimeout > 0 ? idleTimer(readTimeout, stop) : undefined;
+  signal?.addEventListener('abort', stop);
   const parts: Uint8Array[] = [];
   let size = 0;
   let truncated = false;
@@ -43,6 +47,7 @@ export async function readText(
     }
   } finally {
     idle?.dispose();
+    signal?.removeEventListener('abort', stop);
   }
   const bytes = joined(parts, Math.min(size, limit));
   return { text: new TextDecoder().decode(bytes), truncated, silent: idle?.fired === true };

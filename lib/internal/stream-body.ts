@@ -63,6 +63,12 @@ export function streamBody(opened: OpenExchange, readTimeout: number, reading = 
     reader !== undefined && readTimeout > 0
       ? idleTimer(readTimeout, () => void reader.cancel().catch(ignore), !opened.runtimeFetch)
       : undefined;
+  // An abort cancels the body itself (see `OpenExchange.signal`): the read it ends then fails,
+  // and the call reports the abort.
+  const { signal } = opened;
+  const stop = (): void => void reader?.cancel().catch(ignore);
+  if (reader !== undefined) signal?.addEventListener('abort', stop);
+  const unfollow = (): void => signal?.removeEventListener('abort', stop);
   const body = {
     settling: false,
     closed: false,
@@ -92,12 +98,14 @@ export function streamBody(opened: OpenExchange, readTimeout: number, reading = 
       if (body.closed) return;
       body.closed = true;
       idle?.dispose();
+      unfollow();
       if (!ended) reader?.cancel().catch(ignore);
       opened.release();
     },
     settle(): void {
       body.settling = true;
       idle?.dispose();
+      unfollow();
       if (reader === undefined) body.finish(true);
       else void runOut(reader).then(body.finish);
     },

@@ -52,7 +52,7 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T>
 
   /** A server that reports its failure as one JSON object with a 200, not as events. */
   const whole = async (): Promise<never> => {
-    const text = await readText(response.body, options.maxLineLength, readTimeout);
+    const text = await readText(response.body, options.maxLineLength, readTimeout, opened.signal);
     body.finish(true);
     if (text.silent) throw readTimeoutError(context, { limit: readTimeout, received: 0 });
     check(context, parseJson(text, options.maxLineLength, context.url), state, requestId);
