@@ -73,6 +73,9 @@ export async function retry<T>(
   const baseDelay = delayValue(options.baseDelay ?? 1000, 'baseDelay');
   const maxDelay = delayValue(options.maxDelay ?? 8000, 'maxDelay');
   const { shouldRetry, onRetry, signal } = options;
+  if (signal !== undefined && typeof (signal as Partial<AbortSignal>).throwIfAborted !== 'function') {
+    throw new TypeError('retry: options.signal must be an AbortSignal');
+  }
   const random = options.random ?? Math.random;
   for (let attemptNumber = 1; ; attemptNumber++) {
     signal?.throwIfAborted();

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { chat, chatStream, embed, generate, generateStream, type CallOptions } from '../lib/index.ts';
+import { chat, chatStream, embed, generate, generateStream, retry, type CallOptions } from '../lib/index.ts';
 import { startFakeOllama, type FakeOllama } from './support/fake-ollama.ts';
 
 let fake: FakeOllama;
@@ -54,7 +54,56 @@ describe('invalid values throw a RangeError before any request', () => {
   test('a retry of the wrong shape, or an onRetry that is no function, is a TypeError', async () => {
     await assert.rejects(chat(hello, { host: fake.url, retry: 'yes' as never }), TypeError);
     await assert.rejects(chat(hello, { host: fake.url, retry: { onRetry: 5 as never } }), TypeError);
+    // A misspelt field would silently be the default.
+    await assert.rejects(chat(hello, { host: fake.url, retry: { retires: 5 } as never }), {
+      name: 'TypeError',
+      message:
+        'options.retry has no field "retires": its fields are retries, baseDelay, maxDelay, maxRetryAfter, statusCodes, onRetry',
+    });
+    await assert.rejects(
+      retry(() => 1, { signal: {} as never }),
+      {
+        name: 'TypeError',
+        message: 'retry: options.signal must be an AbortSignal',
+      },
+    );
     assert.equal(fake.requests.length, 0);
+  });
+});
+
+describe('request values that JSON or Ollama would silently change are refused before sending', () => {
+  test('a number that is not finite, at the top or in options: JSON would send null, the default', async () => {
+    for (const [request, field] of [
+      [{ ...hello, options: { temperature: Number.NaN } }, 'request.options.temperature is NaN'],
+      [{ ...hello, options: { num_ctx: Infinity } }, 'request.options.num_ctx is Infinity'],
+      [{ model: 'nomic-embed-text', input: 'x', dimensions: Number.NaN }, 'request.dimensions is NaN'],
+    ] as const) {
+      const call = 'messages' in request ? chat(request, { host: fake.url }) : embed(request, { host: fake.url });
+      await assert.rejects(call, (error: unknown) => {
+        assert.ok(error instanceof TypeError);
+        assert.ok(error.message.includes(field), error.message);
+        assert.match(error.message, /sent as null\)\. Nothing was sent\.$/);
+        return true;
+      });
+    }
+    assert.equal(fake.requests.length, 0);
+  });
+
+  test('keep_alive: a number of seconds or a Go duration; "5" (no unit), "forever", null are refused', async () => {
+    for (const keep_alive of ['5', '-1', 'forever', ' 5m', null, {}, true]) {
+      await assert.rejects(chat({ ...hello, keep_alive } as never, { host: fake.url }), (error: unknown) => {
+        assert.ok(error instanceof TypeError);
+        assert.match(
+          error.message,
+          /^chat: request\.keep_alive must be a number of seconds or a duration such as "5m"/,
+        );
+        return true;
+      });
+    }
+    assert.equal(fake.requests.length, 0);
+    for (const keep_alive of [300, -1, 0, 1.5, '5m', '1h30m', '-1m', '0', '300ms', '.5s']) {
+      assert.equal((await chat({ ...hello, keep_alive }, { host: fake.url })).done, true, String(keep_alive));
+    }
   });
 });
 

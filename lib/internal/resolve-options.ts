@@ -111,6 +111,9 @@ function timeout(value: unknown, name: string, fallback: number): number {
   return value;
 }
 
+/** The fields of a retry policy: a misspelt one (`retires`) would silently be the default. */
+const RETRY_FIELDS = ['retries', 'baseDelay', 'maxDelay', 'maxRetryAfter', 'statusCodes', 'onRetry'];
+
 function resolveRetry(value: unknown): ResolvedRetry {
   const policy: RetryPolicy =
     typeof value === 'number'
@@ -122,6 +125,11 @@ function resolveRetry(value: unknown): ResolvedRetry {
           : typeof value === 'object' && value !== null && !Array.isArray(value)
             ? value
             : invalid(value);
+  for (const key in policy) {
+    if (!RETRY_FIELDS.includes(key)) {
+      throw new TypeError(`options.retry has no field "${key}": its fields are ${RETRY_FIELDS.join(', ')}`);
+    }
+  }
   const retries = count(policy.retries ?? 2, 'options.retry.retries');
   const baseDelay = delayValue(policy.baseDelay ?? 1000, 'options.retry.baseDelay');
   const maxDelay = delayValue(policy.maxDelay ?? 8000, 'options.retry.maxDelay');

@@ -20,8 +20,9 @@ import { gzipSync } from 'node:zlib';
  * took 3.5 kB. It went to 54 kB when a third round (real Ollama traffic, the lifecycle of calls)
  * found a key quoted back in Go's JSON escapes, a pull failing in Ollama's silent check of a large
  * download, streams dropped unread held in memory and holding the process, an abort lost once
- * Node's fetch let go of its Request, and redirects followed; their fixes took 1.7 kB. 54 kB is
- * still well under half of what the official client loads.
+ * Node's fetch let go of its Request, redirects followed, and input sent that JSON or Ollama
+ * would silently change (`NaN`, a `keep_alive` without a unit, a misspelt retry field); their
+ * fixes took 2.9 kB. 54 kB is still well under half of what the official client loads.
  */
 export const RUNTIME_BUDGET_BYTES = 54_000;
 
@@ -32,10 +33,12 @@ export const RUNTIME_BUDGET_BYTES = 54_000;
  * when a differential test against openai-node showed what code ported to it would miss: the
  * stream object (`controller`, `tee`, `toReadableStream`, failures at `await create()`),
  * openai-node's constructor and request options, an iterable `models.list()`, and APIError's
- * fields, 4.5 kB; and it went to 56 kB for the shared fixes of the root bundle's last step and its
- * own (an `error` event, every list of logprobs folded), 2.5 kB.
+ * fields, 4.5 kB; it went to 56 kB for the shared fixes of the root bundle's last step and its
+ * own (an `error` event, every list of logprobs folded), 2.5 kB; and to 58 kB for the shared
+ * fixes of the third round (see RUNTIME_BUDGET_BYTES) and its own (a redacted `x-request-id`,
+ * `code: null`, `_debug_render_only`, Ollama's failure midway named), 3.5 kB.
  */
-export const OPENAI_BUDGET_BYTES = 56_000;
+export const OPENAI_BUDGET_BYTES = 58_000;
 
 export interface BundleSize {
   /** Bytes on disk: what Node reads and parses at import. */
@@ -90,14 +93,14 @@ export function runtimeEntry(packageJson: unknown, subpath = '.'): string {
  * class on top of them: the root bundle's budget plus 2 kB for the compat layer (it leaves out
  * what the class does not use), so that neither can grow unnoticed.
  */
-export const COMPAT_BUDGET_BYTES = 54_000;
+export const COMPAT_BUDGET_BYTES = 56_000;
 
 /**
  * The budget of `ollama-fetch/tools`'s bundle (the tool loop and the web calls, on the chat
- * stream and the call machinery they need): 46 kB, 6 kB under the root bundle's budget, which it
+ * stream and the call machinery they need): 48 kB, 6 kB under the root bundle's budget, which it
  * holds only part of.
  */
-export const TOOLS_BUDGET_BYTES = 46_000;
+export const TOOLS_BUDGET_BYTES = 48_000;
 
 /** The file a consumer's `import 'ollama-fetch/<subpath>'` loads, read from package.json's `exports`. */
 export function subpathEntry(packageJson: unknown, subpath: string): string {
