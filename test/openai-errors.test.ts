@@ -231,6 +231,16 @@ test('options: baseURL must be a full http(s) URL; a path prefix is kept; bad op
     /options\.baseURL must be a full http:\/\/ or https:\/\/ URL/,
   );
   await assert.rejects(listModels({ baseURL: 'ftp://x/v1' }), TypeError);
+  // A password in a refused base is not shown; a query is pointed to options.query, by name.
+  await assert.rejects(listModels({ baseURL: 'ftp://ada:hunter2-secret@x/v1' }), (error: unknown) => {
+    assert.ok(error instanceof TypeError);
+    assert.doesNotMatch(error.message, /hunter2/);
+    return true;
+  });
+  await assert.rejects(
+    listModels({ baseURL: `${fake.url}/v1?api-version=1` }),
+    /^TypeError: options\.baseURL must not carry a query or a fragment .*options\.query/,
+  );
   await assert.rejects(chatCompletions(hello, { baseURL: `${fake.url}/v1`, readTimeout: -1 }), RangeError);
   assert.equal(fake.requests.length, count);
   await assert.rejects(

@@ -1,4 +1,4 @@
-import { parseHost, readEnv } from '../../host.ts';
+import { parseHost, readEnv, shown } from '../../host.ts';
 import { type ResolvedOptions, resolveOptions } from '../../internal/resolve-options.ts';
 import { isRecord } from '../../internal/validate.ts';
 import type { OpenAIOptions } from '../types.ts';
@@ -58,11 +58,18 @@ function queryString(query: unknown): string {
 }
 
 function checkBase(value: unknown, name: string): string {
+  // Shown without what precedes an `@`: a base may carry a user and password.
+  const got = typeof value === 'string' ? shown(value.slice(0, 80)) : typeof value;
   if (typeof value !== 'string' || !/^https?:\/\/[^/\s]/i.test(value.trim())) {
-    const shown = typeof value === 'string' ? `"${value.slice(0, 60)}"` : typeof value;
     throw new TypeError(
       `${name} must be a full http:// or https:// URL such as 'https://openrouter.ai/api/v1' or ` +
-        `'http://127.0.0.1:11434/v1', got ${shown}`,
+        `'http://127.0.0.1:11434/v1', got ${got}`,
+    );
+  }
+  if (/[?#]/.test(value)) {
+    throw new TypeError(
+      `${name} must not carry a query or a fragment (got ${got}): pass query parameters as options.query, ` +
+        "such as { query: { 'api-version': '2024-10-21' } }",
     );
   }
   return value.trim();
