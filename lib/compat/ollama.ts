@@ -69,13 +69,6 @@ interface Running {
  * `error` and `status_code`), no console output, and a `break` that closes the connection. Each
  * method takes an optional last argument of call options (`signal`, timeouts…) for that call.
  */
-/** Drops the entry of a call whose controller was collected (its stream was dropped unread). */
-const forgotten = new FinalizationRegistry<{ running: Set<WeakRef<AbortController>>; ref: WeakRef<AbortController> }>(
-  ({ running, ref }) => {
-    running.delete(ref);
-  },
-);
-
 export class Ollama {
   // The minified build renames classes; `util.inspect` and `constructor.name` should not show it.
   static {
@@ -84,8 +77,10 @@ export class Ollama {
 
   readonly #defaults: CallOptions;
   readonly #webHost: string;
-  /** Weakly: a stream awaited and never looped over (never ended) must not be kept for good. */
-  readonly #running = new Set<WeakRef<AbortController>>();
+  /** Every call of the instance follows it (`link`, which holds them weakly: a stream awaited and
+   * never looped over is not kept); `abort()` aborts it and puts a fresh one in its place. Made at
+   * the first call, so that the default instance, made at import, makes nothing. */
+  #stop: AbortController | undefined;
 
   constructor(config?: OllamaOptions) {
     const { host, proxy, webHost, ...rest } = config ?? {};
@@ -112,9 +107,9 @@ export class Ollama {
   /** Aborts every call of this instance still running: streams, as in ollama-js, and also calls
    * without `stream: true`, which ollama-js cannot abort. Each rejects with an `AbortError`. */
   abort(): void {
-    const running = [...this.#running];
-    this.#running.clear();
-    for (const controller of running) controller.deref()?.abort();
+    const stop = this.#stop;
+    this.#stop = undefined;
+    stop?.abort();
   }
 
   generate(
@@ -275,9 +270,8 @@ export class Ollama {
   #start(options: CallOptions | undefined): Running {
     const controller = new AbortController();
     const unlink = link(options?.signal, controller);
-    const ref = new WeakRef(controller);
-    this.#running.add(ref);
-    forgotten.register(controller, { running: this.#running, ref });
+    this.#stop ??= new AbortController();
+    const unstop = link(this.#stop.signal, controller);
     const merged: CallOptions = { ...this.#defaults };
     for (const [name, value] of Object.entries(options ?? {})) {
       if (value !== undefined) (merged as Record<string, unknown>)[name] = value;
@@ -299,7 +293,7 @@ export class Ollama {
       options: merged,
       end: () => {
         unlink();
-        this.#running.delete(ref);
+        unstop();
       },
     };
   }

@@ -59,14 +59,11 @@ const ENDED: ReadResult = Object.freeze({ done: true, value: undefined });
 export function streamBody(opened: OpenExchange, readTimeout: number, reading = true): StreamBody {
   const { context } = opened;
   const reader = reading ? opened.response.body?.getReader() : undefined;
-  const idle =
-    reader !== undefined && readTimeout > 0
-      ? idleTimer(readTimeout, () => void reader.cancel().catch(ignore), !opened.runtimeFetch)
-      : undefined;
-  // An abort cancels the body itself (see `OpenExchange.signal`): the read it ends then fails,
+  const stop = (): void => void reader?.cancel().catch(ignore);
+  const idle = reader !== undefined && readTimeout > 0 ? idleTimer(readTimeout, stop, !opened.runtimeFetch) : undefined;
+  // An abort cancels the body itself too (see `OpenExchange.signal`): the read it ends then fails,
   // and the call reports the abort.
   const { signal } = opened;
-  const stop = (): void => void reader?.cancel().catch(ignore);
   if (reader !== undefined) signal?.addEventListener('abort', stop);
   const unfollow = (): void => signal?.removeEventListener('abort', stop);
   const body = {
