@@ -71,6 +71,21 @@ function readHost(written: string, source: string): ParsedHost {
     // As the server itself reads it: the bare name of the cloud means its https endpoint.
     scheme = 'https';
     port = 443;
+  } else {
+    // What would otherwise be read as a host named "http", or as a path under 127.0.0.1:11434,
+    // is a scheme or a host name lost to a typo: refused, with what was surely meant.
+    const broken = /^(https?)(?:\/\/+|:\/?(?=[^/\d]))/i.exec(rest);
+    if (broken !== null) {
+      const name = broken[1]!.toLowerCase();
+      const meant = `${name}://${rest.slice(broken[0].length)}`;
+      refuse(
+        `reads as a host named "${broken[1]}": its "${name}://" is missing its colon or a slash; write ${shown(meant)}`,
+      );
+    }
+    if (rest.startsWith('/')) {
+      const meant = rest.startsWith('//') ? `http:${rest}` : `${DEFAULT_HOST}:${DEFAULT_PORT}${rest}`;
+      refuse(`has no host name before its path; write one, such as ${shown(meant)}`);
+    }
   }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
   if (/[\s\u0000-\u001f\u007f\\?#<>"{}|^`]/.test(rest)) unreadable();

@@ -120,6 +120,16 @@ const unreadable: Array<[string, RegExp]> = [
   ['http://exam<ple>.com', /is not of the form/],
   ['http://[zz::1]', /is not of the form/],
   ['http://a:b:c', /is not of the form|port/],
+  // A scheme with a character dropped once read as a host named "http" (or, for "http:/", as a
+  // port), and a value that opens with a slash as a path under 127.0.0.1:11434: now refused,
+  // saying what to write.
+  ['http//example.com:8080', /"http:\/\/" is missing its colon or a slash.*http:\/\/example\.com:8080/],
+  ['https//example.com', /"https:\/\/" is missing its colon or a slash.*https:\/\/example\.com/],
+  ['http:/example.com', /"http:\/\/" is missing its colon or a slash.*http:\/\/example\.com/],
+  ['HTTP:example.com:1', /"http:\/\/" is missing its colon or a slash.*http:\/\/example\.com:1/],
+  ['//example.com:8080', /has no host name before its path.*example\.com:8080/],
+  ['/ollama', /has no host name before its path/],
+  ['http//ada:secret@example.com', /missing its colon or a slash; write "…@example\.com"/],
 ];
 
 for (const [value, problem] of unreadable) {
@@ -130,7 +140,7 @@ for (const [value, problem] of unreadable) {
         assert.ok(error instanceof TypeError, String(error));
         assert.match(error.message, /^options\.host /);
         assert.match(error.message, problem);
-        assert.doesNotMatch(error.message, /100%|pa\/ss|ada/);
+        assert.doesNotMatch(error.message, /100%|pa\/ss|ada|secret/);
         return true;
       },
     );
