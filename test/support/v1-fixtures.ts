@@ -31,6 +31,10 @@ function zeroCall(id: string, city: string) {
   return { id, index: 0, type: 'function', function: { name: 'get_weather', arguments: `{"city":"${city}"}` } };
 }
 
+function noIdCall(x: number) {
+  return { index: 0, type: 'function', function: { name: 'set_x', arguments: `{"x":${x}}` } };
+}
+
 const usage = (p: number, c: number) => ({ prompt_tokens: p, completion_tokens: c, total_tokens: p + c });
 
 const vllmHead = { id: 'chatcmpl-4f1c', object: 'chat.completion.chunk', created: 1767225601, model: 'Qwen/Qwen3-8B' };
@@ -214,6 +218,66 @@ export const V1_FIXTURES: readonly V1Fixture[] = [
           finish_reason: 'tool_calls',
         },
       ],
+    },
+  },
+  // Two calls from a server that numbers nothing, the first of a function without parameters:
+  // its arguments stay "" (not JSON), and the next call's head (a new id and a name) once
+  // continued it, so one call of the two was lost.
+  {
+    name: 'two tool calls without index, the first with empty arguments',
+    chunks: [
+      vllmChunk({ role: 'assistant', content: null }),
+      vllmChunk({
+        tool_calls: [{ id: 'call_t1', type: 'function', function: { name: 'get_time', arguments: '' } }],
+      }),
+      vllmChunk({
+        tool_calls: [{ id: 'call_w2', type: 'function', function: { name: 'get_weather', arguments: '' } }],
+      }),
+      vllmChunk({ tool_calls: [{ function: { arguments: '{"city": "Oslo"}' } }] }),
+      vllmChunk({}, 'tool_calls'),
+    ],
+    answer: {
+      ...vllmTop,
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: 'call_t1', type: 'function', function: { name: 'get_time', arguments: '' } },
+              { id: 'call_w2', type: 'function', function: { name: 'get_weather', arguments: '{"city": "Oslo"}' } },
+            ],
+          },
+          logprobs: null,
+          finish_reason: 'tool_calls',
+        },
+      ],
+    },
+  },
+  // Whole calls that carry no id and all say index 0: each is a call of its own, kept as sent;
+  // they were once joined into one call whose arguments, `{"x":1}{"x":2}`, are not JSON.
+  {
+    name: 'two whole tool calls without id, both index 0',
+    chunks: ollama(
+      [
+        { role: 'assistant', content: '', tool_calls: [noIdCall(1)] },
+        { content: '', tool_calls: [noIdCall(2)] },
+      ],
+      'tool_calls',
+      usage(30, 20),
+    ),
+    answer: {
+      ...ollamaTop,
+      ...fp,
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: '', tool_calls: [noIdCall(1), noIdCall(2)] },
+          finish_reason: 'tool_calls',
+        },
+      ],
+      usage: usage(30, 20),
     },
   },
   {

@@ -29,9 +29,9 @@ class ChoiceParts {
   readonly index: number;
   role: unknown = 'assistant';
   readonly text = new Map<string, string | null>();
-  readonly calls: { call: Loose; whole: boolean; args: string }[] = [];
+  readonly calls: CallParts[] = [];
   /** The call last begun at each `index`. */
-  readonly atIndex = new Map<number, { call: Loose; whole: boolean; args: string }>();
+  readonly atIndex = new Map<number, CallParts>();
   finish: unknown = null;
   /** Each list of the choice's `logprobs` (null while only null was sent); undefined when no chunk
    * had `logprobs`, null when every one had `logprobs: null`. */
@@ -79,12 +79,14 @@ class ChoiceParts {
   }
 
   /**
-   * A delta continues the call last seen at its `index`, unless it names another call: a new `id`
-   * once that call's arguments are complete JSON. Ollama copies the native `function.index` onto
-   * its calls, and real native answers often leave it out, so two whole calls of one answer may
-   * both say `index: 0`. A delta without `index` is taken the same way against the last call.
-   * (While the arguments are still incomplete, a new `id` is taken as a proxy's noise, not as a
-   * call that would cut the one being assembled in two.)
+   * A delta continues the call last seen at its `index`, unless it begins another call: it names
+   * a function and that call already has its name and complete JSON arguments, or it brings a new
+   * `id` with a name of its own, or a new `id` once that call's arguments are complete JSON.
+   * Ollama copies the native `function.index` onto its calls, and real native answers often leave
+   * it out, so two whole calls of one answer may both say `index: 0`. A delta without `index` is
+   * taken the same way against the last call. (A bare new `id` while the arguments are still
+   * incomplete is taken as a proxy's noise, not as a call that would cut the one being assembled
+   * in two; arguments `""` are a function without parameters, complete once the next call begins.)
    */
   addCalls(deltas: unknown): void {
     if (!Array.isArray(deltas)) return;
@@ -94,8 +96,8 @@ class ChoiceParts {
       const index = typeof delta.index === 'number' ? delta.index : undefined;
       const known = index === undefined ? this.calls[this.calls.length - 1] : this.atIndex.get(index);
       const fn = delta.function ?? {};
-      if (known === undefined || (id !== undefined && id !== known.call.id && isJson(known.args))) {
-        const whole = id !== undefined && typeof fn.name === 'string' && isJson(fn.arguments);
+      if (known === undefined || beginsAnother(known, id, fn)) {
+        const whole = typeof fn.name === 'string' && isJson(fn.arguments);
         const call = { call: { ...delta, function: { ...fn } }, whole, args: fn.arguments ?? '' };
         this.calls.push(call);
         if (index !== undefined) this.atIndex.set(index, call);
@@ -116,10 +118,20 @@ class ChoiceParts {
       if (whole) return call as ToolCall;
       const fn = call.function as Loose;
       const built: Loose = { id: call.id, type: call.type ?? 'function', function: { ...fn, arguments: args } };
+      if (call.id === undefined) delete built.id;
       for (const key in call) if (!(key in built) && key !== 'index') built[key] = call[key];
       return built as ToolCall;
     });
   }
+}
+
+type CallParts = { call: Loose; whole: boolean; args: string };
+
+function beginsAnother(known: CallParts, id: string | undefined, fn: { name?: string }): boolean {
+  const named = typeof fn.name === 'string' && fn.name !== '';
+  const knownNamed = typeof (known.call.function as Loose).name === 'string';
+  if (id !== undefined && id !== known.call.id) return named || isJson(known.args);
+  return named && knownNamed && isJson(known.args);
 }
 
 function isJson(text: unknown): boolean {
