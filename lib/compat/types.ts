@@ -39,9 +39,50 @@ interface Loose {
   options?: Partial<Options>;
 }
 
-export interface ChatRequest extends Omit<Native.ChatRequest, 'format' | 'options' | 'stream'>, Loose {
+/**
+ * A tool as ollama-js declares it: `type` is any string and `function.name` optional, so that a
+ * tool written as an object literal without a type (`const tool = { type: 'function', … }`, whose
+ * `type` TypeScript widens to `string`) can be passed as it is. Ollama reads `"function"`.
+ */
+export interface Tool {
+  type: string;
+  /** Ollama's `Tool.Items`: a schema for array-typed tools. */
+  items?: unknown;
+  function: {
+    name?: string;
+    description?: string;
+    type?: string;
+    /** The arguments as a JSON Schema, usually `{ type: 'object', properties, required }`. */
+    parameters?: Native.JsonSchema;
+  };
+}
+
+/** A tool call as ollama-js declares it: its `arguments` typed `any` per key, so that
+ * `call.function.arguments.city` reads as it does there. */
+export interface ToolCall {
+  id?: string;
+  function: Omit<Native.ToolCallFunction, 'arguments'> & {
+    // biome-ignore lint/suspicious/noExplicitAny: ollama-js's own type, for code written against it
+    arguments: { [key: string]: any };
+  };
+}
+
+export interface Message extends Omit<Native.Message, 'tool_calls'> {
+  tool_calls?: ToolCall[];
+}
+
+export interface ChatRequest
+  extends Omit<Native.ChatRequest, 'format' | 'options' | 'stream' | 'messages' | 'tools'>,
+    Loose {
+  /** Absent or empty: only load the model (or unload it with `keep_alive: 0`). */
+  messages?: Message[];
+  tools?: Tool[];
   /** `true`: the call resolves to an `AbortableAsyncIterator` of the chunks, as in ollama-js. */
   stream?: boolean;
+}
+
+export interface ChatResponse extends Omit<Native.ChatResponse, 'message'> {
+  message: Message;
 }
 
 export interface GenerateRequest extends Omit<Native.GenerateRequest, 'format' | 'options' | 'stream'>, Loose {
@@ -96,21 +137,17 @@ export interface ErrorResponse {
 export type ModelResponse = Native.ModelEntry;
 
 export type {
-  ChatResponse,
   EmbeddingsResponse,
   EmbedResponse,
   GenerateResponse,
   ListResponse,
   Logprob,
-  Message,
   ModelDetails,
   ProgressResponse,
   RunningModel,
   RunningResponse,
   ShowResponse,
   TokenLogprob,
-  Tool,
-  ToolCall,
   VersionResponse,
 } from '../types.ts';
 export type { WebFetchRequest, WebFetchResponse, WebSearchResponse, WebSearchResult } from '../web.ts';

@@ -34,6 +34,34 @@ export async function compatContracts(): Promise<void> {
   const messages: Message[] = [{ role: 'user', content: 'hi', images: [new Uint8Array(1)] }];
   const request: ChatRequest = { model: 'm', messages, options, tools, format: 'json', keep_alive: '5m' };
 
+  // ollama-js's own tool example: a tool written without a type annotation (its `type` widens to
+  // string), and arguments read as ollama-js types them (`any` per key).
+  const addTwoNumbersTool = {
+    type: 'function',
+    function: {
+      name: 'addTwoNumbers',
+      description: 'Add two numbers together',
+      parameters: {
+        type: 'object',
+        required: ['a', 'b'],
+        properties: { a: { type: 'number', description: 'The first number' }, b: { type: 'number' } },
+      },
+    },
+  };
+  const answer = await client.chat({
+    model: 'm',
+    messages: [{ role: 'user', content: '3+1?' }],
+    tools: [addTwoNumbersTool],
+  });
+  for (const call of answer.message.tool_calls ?? []) {
+    const sum: number = call.function.arguments.a + call.function.arguments.b;
+    const city: string = call.function.arguments.city;
+    void [sum, city];
+  }
+  // The answer's message goes back into the history as it is.
+  const history: Message[] = [{ role: 'user', content: '3+1?' }, answer.message];
+  void history;
+
   // stream: false (or absent) answers one object; stream: true an AbortableAsyncIterator.
   const whole = await client.chat({ ...request, stream: false });
   expectType<Equal<typeof whole, ChatResponse>>();
