@@ -83,6 +83,10 @@ export interface OpenAIClient {
     create(request: CompletionRequest, options?: OpenAIRequestOptions): Promise<Completion | Stream<Completion>>;
   };
   readonly embeddings: {
+    create(
+      request: EmbeddingsRequest & { encoding_format: 'base64' },
+      options?: EmbeddingsOptions & OpenAINodeOptions,
+    ): Promise<EmbeddingsResponse<string>>;
     create(request: EmbeddingsRequest, options?: EmbeddingsOptions & OpenAINodeOptions): Promise<EmbeddingsResponse>;
   };
   readonly models: {
@@ -158,7 +162,10 @@ export function createOpenAI(config: OpenAIClientOptions = {}): OpenAIClient {
   return {
     chat: { completions: { create: createChat } },
     completions: { create: createCompletion },
-    embeddings: { create: (request, options) => later(() => embeddings(request, merge(options))) },
+    embeddings: {
+      create: ((request: EmbeddingsRequest, options?: EmbeddingsOptions & OpenAINodeOptions) =>
+        later(() => embeddings(request, merge(options)))) as OpenAIClient['embeddings']['create'],
+    },
     models: {
       list(options) {
         const listing = later(() => listModels(merge(options)));

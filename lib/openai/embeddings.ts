@@ -32,7 +32,15 @@ export interface EmbeddingsOptions extends OpenAIOptions {
  * answers base64 unasked is decoded to the same float32 values. An `input` longer than
  * `batchSize` goes out in several requests, as the native `embed` does.
  */
-export async function embeddings(request: EmbeddingsRequest, options?: EmbeddingsOptions): Promise<EmbeddingsResponse> {
+export function embeddings(
+  request: EmbeddingsRequest & { encoding_format: 'base64' },
+  options?: EmbeddingsOptions,
+): Promise<EmbeddingsResponse<string>>;
+export function embeddings(request: EmbeddingsRequest, options?: EmbeddingsOptions): Promise<EmbeddingsResponse>;
+export async function embeddings(
+  request: EmbeddingsRequest,
+  options?: EmbeddingsOptions,
+): Promise<EmbeddingsResponse | EmbeddingsResponse<string>> {
   const model = requireModel('embeddings', request);
   const { input } = request;
   if (typeof input !== 'string' && !(Array.isArray(input) && input.every((item) => typeof item === 'string'))) {

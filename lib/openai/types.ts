@@ -161,8 +161,10 @@ export interface AssistantMessage {
   role: 'assistant';
   content?: string | TextPart[] | null | undefined;
   tool_calls?: ToolCall[] | undefined;
-  reasoning?: string | undefined;
-  reasoning_content?: string | undefined;
+  /** Null as an answer's message may have it, so that the message goes back into the history
+   * as it came. */
+  reasoning?: string | null | undefined;
+  reasoning_content?: string | null | undefined;
   name?: string | undefined;
   refusal?: string | null | undefined;
 }
@@ -266,7 +268,9 @@ export interface ChatCompletion {
 }
 
 /** A piece of a tool call: the first of an `index` carries `id`, `type` and the name, later
- * ones more of the `arguments` string (Ollama sends each call whole in one). */
+ * ones more of the `arguments` string (Ollama sends each call whole in one). Typed as
+ * openai-node types it, though some servers send no `index` at all (the fold takes a piece
+ * without one as continuing the call before it, unless it begins another). */
 export interface ToolCallDelta {
   index: number;
   id?: string;
@@ -342,23 +346,27 @@ export interface EmbeddingsRequest {
   model: string;
   input: string | string[];
   dimensions?: number | undefined;
-  /** `base64` returns each vector as base64 of little-endian float32, as the server sent it. */
+  /** `base64` returns each vector as base64 of little-endian float32, as the server sent it
+   * (the answer is then an `EmbeddingsResponse<string>`). */
   encoding_format?: 'float' | 'base64' | undefined;
   user?: string | undefined;
   [key: string]: unknown;
 }
 
-export interface Embedding {
+/** One vector: numbers, or (`Embedding<string>`) the server's base64 when the request asked for
+ * `encoding_format: "base64"`. */
+export interface Embedding<Vector extends number[] | string = number[]> {
   object: 'embedding';
-  /** Always numbers, unless the request asked for `base64`. */
-  embedding: number[] | string;
+  embedding: Vector;
   index: number;
   [key: string]: unknown;
 }
 
-export interface EmbeddingsResponse {
+/** The vectors of an `embeddings` call: `EmbeddingsResponse<string>` for a request that asked
+ * for `encoding_format: "base64"`, else numbers. */
+export interface EmbeddingsResponse<Vector extends number[] | string = number[]> {
   object: 'list';
-  data: Embedding[];
+  data: Embedding<Vector>[];
   model: string;
   usage?: { prompt_tokens: number; total_tokens: number; [key: string]: unknown };
   [key: string]: unknown;

@@ -70,6 +70,17 @@ export async function openaiContracts(): Promise<void> {
   expectType<Equal<typeof streamed, StreamPromise<ChatCompletionChunk>>>();
   const vectors = await client.embeddings.create({ model: 'e', input: ['a'] });
   expectType<Equal<typeof vectors, EmbeddingsResponse>>();
+  // Numbers unless base64 was asked for, as openai-node code expects them.
+  const first: number[] = vectors.data[0]!.embedding;
+  const encoded = await client.embeddings.create({ model: 'e', input: 'a', encoding_format: 'base64' });
+  const text: string = encoded.data[0]!.embedding;
+  // @ts-expect-error base64 vectors are strings
+  const notNumbers: number[] = encoded.data[0]!.embedding;
+  void [first, text, notNumbers];
+  // An answer's message goes back into the history as it is (its reasoning may be null).
+  const history: ChatCompletionRequest['messages'] = [{ role: 'user', content: 'hi' }];
+  const answered = await client.chat.completions.create({ model: 'm', messages: history });
+  history.push(answered.choices[0]!.message);
   const options: OpenAIOptions = { baseURL: 'https://openrouter.ai/api/v1', apiKey: 'k', readTimeout: 0 };
   void options;
 }
