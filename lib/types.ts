@@ -11,8 +11,9 @@ export type Think = boolean | 'low' | 'medium' | 'high' | 'max';
 export type Format = 'json' | { [key: string]: unknown };
 
 /** Seconds as a number (`0` unloads after the call, negative keeps the model loaded), or a Go
- * duration string with a unit (`"5m"`, `"1h30m"`; `"300"` without a unit is rejected). */
-export type KeepAlive = number | string;
+ * duration string with a unit (`"5m"`, `"1h30m"`; `"300"` without a unit is rejected); `null`
+ * is the server's default, as if it were left out. */
+export type KeepAlive = number | string | null;
 
 /** The documented model options; each overrides the Modelfile's `PARAMETER` for one call. */
 export interface ModelOptions {

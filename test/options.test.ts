@@ -89,8 +89,8 @@ describe('request values that JSON or Ollama would silently change are refused b
     assert.equal(fake.requests.length, 0);
   });
 
-  test('keep_alive: a number of seconds or a Go duration; "5" (no unit), "forever", null are refused', async () => {
-    for (const keep_alive of ['5', '-1', 'forever', ' 5m', null, {}, true]) {
+  test('keep_alive: a number of seconds, a Go duration or null (the default); "5" (no unit), "forever" are refused', async () => {
+    for (const keep_alive of ['5', '-1', 'forever', ' 5m', {}, true]) {
       await assert.rejects(chat({ ...hello, keep_alive } as never, { host: fake.url }), (error: unknown) => {
         assert.ok(error instanceof TypeError);
         assert.match(
@@ -101,8 +101,9 @@ describe('request values that JSON or Ollama would silently change are refused b
       });
     }
     assert.equal(fake.requests.length, 0);
-    for (const keep_alive of [300, -1, 0, 1.5, '5m', '1h30m', '-1m', '0', '300ms', '.5s']) {
+    for (const keep_alive of [300, -1, 0, 1.5, '5m', '1h30m', '-1m', '0', '300ms', '.5s', null]) {
       assert.equal((await chat({ ...hello, keep_alive }, { host: fake.url })).done, true, String(keep_alive));
+      assert.equal((fake.requests.at(-1)!.body as { keep_alive?: unknown }).keep_alive, keep_alive);
     }
   });
 });

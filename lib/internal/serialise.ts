@@ -52,7 +52,7 @@ const GO_DURATION = /^[-+]?(?:0|(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|
  * What JSON would change or Ollama would refuse without naming the field: a number that is not
  * finite (`NaN` is sent as `null`, so `temperature: NaN` would silently be the model's default),
  * at the top of the request or in its `options`, and a `keep_alive` that is neither a number of
- * seconds nor a duration.
+ * seconds nor a duration (nor `null`, which Ollama reads as its default, as ollama-js sends it).
  */
 function checkParameters(call: string, request: Record<string, unknown>): void {
   const { options, keep_alive: keepAlive } = request;
@@ -71,6 +71,7 @@ function checkParameters(call: string, request: Record<string, unknown>): void {
   }
   if (
     keepAlive !== undefined &&
+    keepAlive !== null &&
     !(typeof keepAlive === 'number' || (typeof keepAlive === 'string' && GO_DURATION.test(keepAlive)))
   ) {
     const got =
