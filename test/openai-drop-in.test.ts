@@ -403,6 +403,50 @@ test("http errors: openai-node's APIError fields — error, headers, type, param
   assert.equal(mine[0]!.code, null);
 });
 
+// A failure reported inside a stream that has begun: the same fields, as openai-node reads them
+// from the event (it throws an APIError with the response's headers). They were undefined, so
+// `error.headers.get(…)` threw inside the caller's catch.
+test("stream errors: openai-node's APIError fields — error, headers, type, param, code, requestID — from the event", async () => {
+  for (const dialect of ['openai', 'vllm', 'openrouter'] as const) {
+    const behaviour: V1Behaviour = { dialect, errorAfter: 2, requestId: 'req-s' };
+    const messages = [{ role: 'user' as const, content: 'Hi' }];
+    const mine = await (async () => {
+      for await (const _ of await client(behaviour).chat.completions.create(streaming));
+    })().then(
+      () => assert.fail(`${dialect}: expected a failure`),
+      (e: unknown) => e as OpenAIHttpError,
+    );
+    assert.ok(failsWith('stream')(mine), dialect);
+    const openai = new OpenAI({
+      baseURL: `${fake.url}/v1`,
+      apiKey: 'sk-x',
+      maxRetries: 0,
+      defaultHeaders: v1(fake, behaviour).headers as Record<string, string>,
+    });
+    assert.ok(mine.headers instanceof Headers, dialect);
+    assert.equal(mine.headers.get('x-request-id'), 'req-s', dialect);
+    assert.equal(mine.requestID, 'req-s', dialect);
+    // openai-node reads only an `error` member; vLLM's flat `{"object":"error",…}` it passes on as
+    // a chunk, so there it has nothing to compare.
+    if (dialect !== 'vllm') {
+      const other = await (async () => {
+        for await (const _ of await openai.chat.completions.create({ model: 'llama3.2', messages, stream: true }));
+      })().then(
+        () => assert.fail(`${dialect}: openai-node expected a failure`),
+        (e: unknown) => e as InstanceType<typeof OpenAI.APIError>,
+      );
+      assert.ok(other instanceof OpenAI.APIError, dialect);
+      assert.deepEqual(mine.error, other.error, dialect);
+      assert.equal(mine.type, other.type, dialect);
+      assert.equal(mine.param, other.param, dialect);
+    } else {
+      assert.equal(mine.type, 'InternalServerError');
+      assert.equal(mine.param, null);
+    }
+    assert.ok(!Object.keys(mine).some((key) => ['error', 'headers', 'type', 'param', 'requestID'].includes(key)));
+  }
+});
+
 test('http errors: a vLLM flat body is the error as openai-node reads it; a body that is not JSON gives none', async () => {
   const flat = await chatCompletions(hello, v1(fake, { dialect: 'vllm', errorAfter: 0, errorStatus: 400 })).catch(
     (e: unknown) => e as OpenAIHttpError,

@@ -113,8 +113,8 @@ export interface APIErrorFields {
   readonly type: string | null | undefined;
   /** `error.param`, when `error` has one. */
   readonly param: string | null | undefined;
-  /** The same as `requestId`, under openai-node's name. */
-  readonly requestID: string | undefined;
+  /** The same as `requestId`, under openai-node's name; null without an `x-request-id`, as there. */
+  readonly requestID: string | null | undefined;
 }
 
 /** A /v1 `http` error as openai-node code reads it: `(e as OpenAIHttpError).headers.get(…)`. Its

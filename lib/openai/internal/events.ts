@@ -7,7 +7,7 @@ import type { ResolvedOptions } from '../../internal/resolve-options.ts';
 import { batchesOf, READ_ON, streamBody } from '../../internal/stream-body.ts';
 import { readTimeoutError } from '../../internal/timeout-error.ts';
 import { type SseEvent, SseParser } from '../sse.ts';
-import { notAnEventStream, notJsonEvent, requestIdOf, v1StreamError } from './openai-error.ts';
+import { notAnEventStream, notJsonEvent, v1StreamError } from './openai-error.ts';
 
 type Chunk = Record<string, unknown>;
 
@@ -42,7 +42,6 @@ export async function readEvents<T>(exchange: Exchange, options: ResolvedOptions
 function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T> {
   const { context, response } = opened;
   const { readTimeout } = options;
-  const requestId = requestIdOf(response, context);
   const type = response.headers.get('content-type') ?? '';
   const state: State = { received: 0, finished: false, done: false };
   const jsonInstead = type.includes('application/json');
@@ -55,7 +54,7 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T>
     const text = await readText(response.body, options.maxLineLength, readTimeout, opened.signal);
     body.finish(true);
     if (text.silent) throw readTimeoutError(context, { limit: readTimeout, received: 0 });
-    check(context, parseJson(text, options.maxLineLength, context.url), state, requestId);
+    check(context, parseJson(text, options.maxLineLength, context.url), state, response);
     throw notAnEventStream(context, type);
   };
 
@@ -64,7 +63,7 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T>
     const batch: T[] = [];
     for (const event of events) {
       try {
-        const chunk = chunkOf(context, event, state, requestId);
+        const chunk = chunkOf(context, event, state, response);
         if (state.done) break;
         if (chunk !== undefined) batch.push(chunk as T);
       } catch (error) {
@@ -123,39 +122,34 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T>
 const NO_ITEMS: readonly never[] = Object.freeze([]);
 
 /** The chunk an event carries; undefined for an event with no data, and for `[DONE]`. */
-function chunkOf(
-  context: RequestContext,
-  event: SseEvent,
-  state: State,
-  requestId: string | undefined,
-): Chunk | undefined {
+function chunkOf(context: RequestContext, event: SseEvent, state: State, response: Response): Chunk | undefined {
   if (event.error !== undefined) {
-    throw v1StreamError(context, state.received, parseOr(event.error), requestId);
+    throw v1StreamError(context, state.received, parseOr(event.error), response);
   }
   const { data } = event;
   // An event named `error` is the server's report of a failure, whatever its data holds (openai-node
   // throws on it too): never a chunk.
-  if (event.event === 'error') throw v1StreamError(context, state.received, parseOr(data), requestId);
+  if (event.event === 'error') throw v1StreamError(context, state.received, parseOr(data), response);
   if (data === '') return undefined;
   if (data === END) {
     state.done = true;
     return undefined;
   }
-  const chunk = check(context, JSON.parse(data), state, requestId);
+  const chunk = check(context, JSON.parse(data), state, response);
   state.received++;
   state.last = chunk;
   return chunk;
 }
 
 /** The chunk, unless it reports a failure. */
-function check(context: RequestContext, value: unknown, state: State, requestId: string | undefined): Chunk {
+function check(context: RequestContext, value: unknown, state: State, response: Response): Chunk {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw notAnObject(context, 200, state.received + 1, value);
   }
   const chunk = value as Chunk;
   // An error field that is empty (`false`, `""`, `null`) reports nothing, as openai-node reads it.
-  if (chunk.error) throw v1StreamError(context, state.received, chunk, requestId);
-  if (chunk.object === 'error') throw v1StreamError(context, state.received, chunk, requestId);
+  if (chunk.error) throw v1StreamError(context, state.received, chunk, response);
+  if (chunk.object === 'error') throw v1StreamError(context, state.received, chunk, response);
   const { choices } = chunk;
   if (Array.isArray(choices)) {
     for (const choice of choices as Chunk[]) {
@@ -165,7 +159,7 @@ function check(context: RequestContext, value: unknown, state: State, requestId:
           context,
           state.received,
           choice.error ?? 'finish_reason "error" without a message',
-          requestId,
+          response,
         );
       }
       if (reason !== null && reason !== undefined) state.finished = true;

@@ -107,35 +107,49 @@ export async function v1HttpError(
     rateLimit: rateLimitOf(response.headers),
     shouldRetry: shouldRetryOf(response.headers),
   });
-  // openai-node's APIError fields, read as it reads them: `error` is the body's `error`, or the
-  // whole object when it has none. The headers are a copy, redacted like the body, should a
-  // server echo a credential back.
+  return withApiFields(error, json, response, context);
+}
+
+const FIELD_NAMES = ['error', 'headers', 'type', 'param', 'requestID'] as const;
+
+/**
+ * `error` with openai-node's APIError fields, read as it reads them from what the server said
+ * (`json`: the body of an error answer, or the event of a stream that reported one): `error` is
+ * its `error`, or the whole object when it has none. The headers are a copy, redacted like the
+ * body, should a server echo a credential back. The fields are own properties, not enumerable,
+ * so that an error logs as before.
+ */
+function withApiFields(
+  error: OllamaError,
+  json: Record<string, unknown> | undefined,
+  response: Response,
+  context: RequestContext,
+): OllamaError {
   const apiError = json === undefined ? undefined : (json.error ?? json);
   const headers = new Headers();
   response.headers.forEach((value, name) => {
     headers.append(name, redact(value, context.secrets));
   });
   // A string `error` (Ollama's native shape) has no type or param, as in openai-node.
-  const { type: errorType, param } = (apiError ?? {}) as Record<string, never>;
-  const fields: APIErrorFields = { error: apiError, headers, type: errorType, param, requestID: requestId };
+  const { type: errorType, param } = (typeof apiError === 'object' ? apiError : {}) as Record<string, never>;
+  const fields: APIErrorFields = {
+    error: apiError,
+    headers,
+    type: errorType,
+    param,
+    requestID: error.requestId ?? null,
+  };
   // openai-node's `code` is the body's as it is: null in every error Ollama's /v1 sends.
   if ((apiError as { code?: unknown } | undefined)?.code === null) (error as { code: string | null }).code = null;
-  return addFields(error, fields);
+  for (const name of FIELD_NAMES) Object.defineProperty(error, name, { value: fields[name], configurable: true });
+  return error;
 }
-
-const FIELD_NAMES = ['error', 'headers', 'type', 'param', 'requestID'] as const;
 
 /** The server's `x-request-id`, redacted like the rest of what it says: a gateway may echo a
  * credential in it. */
 export function requestIdOf(response: Response, context: RequestContext): string | undefined {
   const id = response.headers.get('x-request-id');
   return id === null ? undefined : redact(id, context.secrets);
-}
-
-/** `error` with `fields` as own properties, not enumerable so that an error logs as before. */
-function addFields(error: OllamaError, fields: APIErrorFields): OllamaError {
-  for (const name of FIELD_NAMES) Object.defineProperty(error, name, { value: fields[name], configurable: true });
-  return error;
 }
 
 function hint(status: number, said: Said | undefined, context: RequestContext): string {
@@ -163,21 +177,29 @@ export function v1StreamError(
   context: RequestContext,
   received: number,
   said: unknown,
-  requestId: string | undefined,
+  response: Response,
 ): OllamaError {
   const found = saidBy(said);
   const words = redact(
     found !== undefined ? render(found) : typeof said === 'string' ? said : previewValue(said, 500),
     context.secrets,
   );
-  return new OllamaError({
+  const error = new OllamaError({
     kind: 'stream',
     message: `The server reported an error after ${received} chunk(s) of ${context.method} ${context.url}: ${words}`,
     status: 200,
     url: context.url,
     code: found?.code,
-    requestId,
+    requestId: requestIdOf(response, context),
   });
+  // What the server said, redacted like the message; a bare string is openai-node's `error`.
+  const json =
+    typeof said === 'object' && said !== null && !Array.isArray(said)
+      ? (JSON.parse(redact(JSON.stringify(said), context.secrets)) as Record<string, unknown>)
+      : typeof said === 'string'
+        ? { error: redact(said, context.secrets) }
+        : undefined;
+  return withApiFields(error, json, response, context);
 }
 
 export function notJsonEvent(context: RequestContext, index: number, data: string, cause: unknown): OllamaError {
