@@ -52,6 +52,99 @@ for (const fixture of V1_FIXTURES) {
   });
 }
 
+// A server that refuses what the library adds to fold the answer (Azure's "Unrecognized request
+// argument supplied: stream_options", a model that cannot stream), or that ignores `stream` and
+// answers the whole object: openai-node's plain request works there, and so does this now. They
+// were a 400 whose advice named a field the caller never sent, and a protocol error that threw the
+// whole answer away.
+const wholeAnswer = {
+  id: 'c-1',
+  object: 'chat.completion',
+  created: 1,
+  model: 'm',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'whole answer' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
+};
+const asJson = (status: number, body: unknown) => ({
+  respond: { status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) },
+});
+
+for (const [what, refusal] of [
+  [
+    'stream_options',
+    {
+      error: {
+        message: 'Unrecognized request argument supplied: stream_options',
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      },
+    },
+  ],
+  [
+    'stream',
+    {
+      error: {
+        message: "Unsupported value: 'stream' does not support true with this model.",
+        param: 'stream',
+        code: 'unsupported_value',
+      },
+    },
+  ],
+  ['streaming', { detail: 'This model does not support streaming' }],
+] as const) {
+  test(`fold: a 400 refusing ${what} is sent again as written, within the same call, and answers`, async () => {
+    const tag = `refused-${what}-${Math.random()}`;
+    const sequence = [asJson(400, refusal), asJson(200, wholeAnswer)];
+    const answer = await chatCompletions(
+      { ...hello, temperature: 0 },
+      v1(fake, { tag, sequence }, { retry: { retries: 0 } }),
+    );
+    assert.deepEqual(answer, wholeAnswer);
+    const sent = fake.requests.filter((r) => r.headers['x-fake-behaviour']?.includes(tag));
+    assert.equal(sent.length, 2);
+    assert.deepEqual(sent[0]!.body, {
+      ...hello,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    assert.deepEqual(sent[1]!.body, { ...hello, temperature: 0 });
+  });
+}
+
+test('fold: a 400 that says nothing of streaming is the error, sent once', async () => {
+  const tag = `bad-${Math.random()}`;
+  const sequence = [asJson(400, { error: { message: 'messages: too long' } }), asJson(200, wholeAnswer)];
+  await assert.rejects(
+    chatCompletions(hello, v1(fake, { tag, sequence })),
+    failsWith('http', (e) => assert.match(e.message, /messages: too long/)),
+  );
+  assert.equal(fake.requests.filter((r) => r.headers['x-fake-behaviour']?.includes(tag)).length, 1);
+});
+
+test('fold: a server that answers the streaming request with the whole object gives that object', async () => {
+  assert.deepEqual(await chatCompletions(hello, v1(fake, asJson(200, wholeAnswer))), wholeAnswer);
+  // A stream call has no use for it: there it is still a protocol error.
+  const { error } = await drain(chatCompletionsStream(hello, v1(fake, asJson(200, wholeAnswer))));
+  assert.ok(failsWith('protocol', (e) => assert.match(e.message, /not an event stream/))(error));
+});
+
+test('completions fold: the whole object answered instead of events, and a refused stream_options', async () => {
+  const text = {
+    id: 'c-2',
+    object: 'text_completion',
+    created: 1,
+    model: 'm',
+    choices: [{ text: 'whole', index: 0, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+  };
+  assert.deepEqual(await completions({ model: 'm', prompt: 'p' }, v1(fake, asJson(200, text))), text);
+  const tag = `refused-c-${Math.random()}`;
+  const sequence = [asJson(400, { error: { message: 'unknown field stream_options' } }), asJson(200, text)];
+  assert.deepEqual(await completions({ model: 'm', prompt: 'p' }, v1(fake, { tag, sequence })), text);
+});
+
 test('fold: what was added to the request (stream, include_usage) goes on the wire only; the request is untouched', async () => {
   const request: ChatCompletionRequest = { ...hello, stream_options: { include_usage: false }, temperature: 0 };
   const copy = structuredClone(request);

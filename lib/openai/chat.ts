@@ -1,12 +1,12 @@
-import { readJson } from '../internal/attempt.ts';
 import { callOnce, callStream } from '../internal/call.ts';
 import type { Exchange } from '../internal/exchange.ts';
 import type { ResolvedOptions } from '../internal/resolve-options.ts';
 import { requireModel } from '../internal/validate.ts';
-import { readEvents } from './internal/events.ts';
+import { readEvents, readEventsOrAnswer } from './internal/events.ts';
 import { foldChatCompletion } from './internal/fold.ts';
 import { queried, type SendMode, streamed, v1Exchange, wholeMode } from './internal/exchange.ts';
 import { resolveV1 } from './internal/resolve.ts';
+import { wholeReader } from './internal/whole.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, OpenAIOptions } from './types.ts';
 
 // POST /v1/chat/completions, as a stream of chunks exactly as the server sent them and as the
@@ -54,15 +54,12 @@ export async function chatCompletions(
   const mode = wholeMode(request);
   const exchange = chatExchange('chatCompletions', request, mode);
   const resolved = resolveV1(options);
-  return callOnce(
-    queried(exchange, resolved),
-    resolved,
-    mode === 'plain' ? readJson<ChatCompletion> : readChatCompletion,
-  );
+  const plain = (): Exchange => queried(chatExchange('chatCompletions', request, 'plain'), resolved);
+  return callOnce(queried(exchange, resolved), resolved, wholeReader(mode, readChatCompletion, plain));
 }
 
 async function readChatCompletion(exchange: Exchange, options: ResolvedOptions): Promise<ChatCompletion> {
-  return foldChatCompletion(await readEvents<ChatCompletionChunk>(exchange, options));
+  return foldChatCompletion(await readEventsOrAnswer<ChatCompletionChunk>(exchange, options));
 }
 
 /** The exchange of a chat call: `stream` sends the request streaming, `fold` also asks for the

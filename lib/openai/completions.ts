@@ -1,12 +1,12 @@
-import { readJson } from '../internal/attempt.ts';
 import { callOnce, callStream } from '../internal/call.ts';
 import type { Exchange } from '../internal/exchange.ts';
 import type { ResolvedOptions } from '../internal/resolve-options.ts';
 import { requireModel } from '../internal/validate.ts';
-import { readEvents } from './internal/events.ts';
+import { readEvents, readEventsOrAnswer } from './internal/events.ts';
 import { queried, type SendMode, streamed, v1Exchange, wholeMode } from './internal/exchange.ts';
 import { foldCompletion } from './internal/fold.ts';
 import { resolveV1 } from './internal/resolve.ts';
+import { wholeReader } from './internal/whole.ts';
 import type { Completion, CompletionRequest, OpenAIOptions } from './types.ts';
 
 // POST /v1/completions (`text_completion`): the same pair as chat, for a bare prompt.
@@ -39,11 +39,12 @@ export async function completions(request: CompletionRequest, options?: OpenAIOp
   const mode = wholeMode(request);
   const exchange = completionExchange('completions', request, mode);
   const resolved = resolveV1(options);
-  return callOnce(queried(exchange, resolved), resolved, mode === 'plain' ? readJson<Completion> : readCompletion);
+  const plain = (): Exchange => queried(completionExchange('completions', request, 'plain'), resolved);
+  return callOnce(queried(exchange, resolved), resolved, wholeReader(mode, readCompletion, plain));
 }
 
 async function readCompletion(exchange: Exchange, options: ResolvedOptions): Promise<Completion> {
-  return foldCompletion(await readEvents<Completion>(exchange, options));
+  return foldCompletion(await readEventsOrAnswer<Completion>(exchange, options));
 }
 
 function completionExchange(call: string, request: CompletionRequest, mode: SendMode): Exchange {

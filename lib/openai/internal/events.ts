@@ -36,10 +36,17 @@ interface State {
  * moment so that its connection stays pooled.
  */
 export async function readEvents<T>(exchange: Exchange, options: ResolvedOptions): Promise<Batches<T>> {
-  return eventsOf<T>(await send(exchange, options), options);
+  return eventsOf<T>(await send(exchange, options), options, false);
 }
 
-function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T> {
+/** `readEvents` for a stream that is to be folded into one answer: a server that answers the
+ * streaming request with that answer itself, as one JSON object (it ignored `stream`), gives it
+ * as the one item, for the fold to return as it is. */
+export async function readEventsOrAnswer<T>(exchange: Exchange, options: ResolvedOptions): Promise<Batches<T>> {
+  return eventsOf<T>(await send(exchange, options), options, true);
+}
+
+function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllowed: boolean): Batches<T> {
   const { context, response } = opened;
   const { readTimeout } = options;
   const type = response.headers.get('content-type') ?? '';
@@ -49,13 +56,19 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions): Batches<T>
   const parser = new SseParser({ maxEventSize: options.maxLineLength });
   let pending: unknown;
 
-  /** A server that reports its failure as one JSON object with a 200, not as events. */
-  const whole = async (): Promise<never> => {
+  /** A server that reports its failure as one JSON object with a 200, not as events; or, where
+   * that is allowed, that answers with the whole answer. */
+  let answered = false;
+  const whole = async (): Promise<T[] | undefined> => {
+    if (answered) return undefined;
     const text = await readText(response.body, options.maxLineLength, readTimeout, opened.signal);
     body.finish(true);
     if (text.silent) throw readTimeoutError(context, { limit: readTimeout, received: 0 });
-    check(context, parseJson(text, options.maxLineLength, context.url), state, response);
-    throw notAnEventStream(context, type);
+    const answer = check(context, parseJson(text, options.maxLineLength, context.url), state, response);
+    if (!answerAllowed || !Array.isArray(answer.choices)) throw notAnEventStream(context, type);
+    answered = true;
+    state.received = 1;
+    return [answer as T];
   };
 
   /** The chunks of `events`, up to the first that breaks a rule (kept in `pending`) or `[DONE]`. */

@@ -190,6 +190,8 @@ export async function foldChatCompletion(batches: Batches<ChatCompletionChunk>):
   const folded = new Folded();
   for (let batch = await batches.next(); batch !== undefined; batch = await batches.next())
     for (const chunk of batch) {
+      // A server that ignored `stream` answered with the whole object: it is the answer.
+      if ((chunk as { object?: unknown }).object === 'chat.completion') return chunk as unknown as ChatCompletion;
       folded.addTop(chunk);
       for (const raw of chunk.choices ?? []) {
         const parts = folded.choice(raw);
