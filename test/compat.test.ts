@@ -351,6 +351,29 @@ test('compat errors: an HTTP error carries the error and status_code that Respon
   assert.match(error.message, /ollama pull nope/);
 });
 
+// A body without words of its own: ollama-js's `error` is then its status line, `Error 500:
+// Internal Server Error`; it was the library's whole sentence. A text body is its own words.
+test("compat errors: error is ollama-js's for an empty body, a JSON body without error, and a text body", async () => {
+  const bodies = [
+    { status: 500, body: '' },
+    { status: 503, headers: { 'Content-Type': 'application/json' }, body: '{"detail":"busy"}' },
+    { status: 502, headers: { 'Content-Type': 'text/plain' }, body: 'upstream down' },
+  ];
+  for (const respond of bodies) {
+    const said = async (client: { list(): Promise<unknown> }) => {
+      const error = await client.list().then(
+        () => assert.fail('expected a failure'),
+        (e: unknown) => e as { error: string; status_code: number },
+      );
+      return { error: error.error, status_code: error.status_code };
+    };
+    const headers = { 'x-fake-behaviour': JSON.stringify({ respond }) };
+    const theirs = await said(new OllamaJs({ host: fake.url, headers }));
+    const ours = await said(new Ollama({ host: fake.url, headers, retry: { retries: 0 } }));
+    assert.deepEqual(ours, theirs, respond.body);
+  }
+});
+
 test('compat: the constructor takes the call options, applied to every call; a call may override them', async () => {
   await withFake(async (own) => {
     own.script({ respond: { status: 503, body: '{"error":"busy"}' } }, {});

@@ -26,14 +26,21 @@ function serverWords(error: OllamaError): string {
   const { kind, body, message } = error;
   // A stream's error line: its `body` is the line's own words, whatever advice the message adds.
   if (kind === 'stream' && body !== undefined) return body;
-  if (kind === 'http' && body !== undefined && body.trim() !== '') {
-    try {
-      const said = (JSON.parse(body) as { error?: unknown }).error;
-      if (typeof said === 'string') return said;
-    } catch {
-      // Not JSON: the body itself is what the server said, as ollama-js reports it.
+  if (kind === 'http' && body !== undefined) {
+    if (body.trim() !== '') {
+      try {
+        const said = (JSON.parse(body) as { error?: unknown }).error;
+        if (typeof said === 'string' && said !== '') return said;
+        // JSON without words of its own: ollama-js falls back to the status line.
+      } catch {
+        // Not JSON: the body itself is what the server said, as ollama-js reports it.
+        return body;
+      }
     }
-    return body;
+    // ollama-js's words when the server sent none: the status and its reason phrase, which the
+    // message quotes as the response had it.
+    const reason = / answered HTTP \d{3} (.*?) to [A-Z]+ /.exec(message)?.[1] ?? '';
+    return `Error ${error.status}: ${reason}`;
   }
   return message;
 }
