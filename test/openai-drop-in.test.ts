@@ -403,6 +403,53 @@ test("http errors: openai-node's APIError fields — error, headers, type, param
   assert.equal(mine[0]!.code, null);
 });
 
+// openai-node's `withResponse()`, on every call of the client: the answer, the Response it came in,
+// and its x-request-id, as openai-node gives them. It was missing (a TypeError at run time).
+test("withResponse(): the answer, the response and its request_id, on every call, as openai-node's", async () => {
+  const behaviour: V1Behaviour = { requestId: 'req-w' };
+  const ours = client(behaviour);
+  const openai = new OpenAI({
+    baseURL: `${fake.url}/v1`,
+    apiKey: 'sk-x',
+    maxRetries: 0,
+    defaultHeaders: v1(fake, behaviour).headers as Record<string, string>,
+  });
+  const messages = [{ role: 'user' as const, content: 'Hi' }];
+  const pairs = [
+    [() => ours.chat.completions.create(hello), () => openai.chat.completions.create({ model: 'llama3.2', messages })],
+    [
+      () => ours.embeddings.create({ model: 'nomic-embed-text', input: 'x' }),
+      () => openai.embeddings.create({ model: 'nomic-embed-text', input: 'x' }),
+    ],
+    [() => ours.models.list(), () => openai.models.list()],
+    [() => ours.models.retrieve('llama3.2'), () => openai.models.retrieve('llama3.2')],
+    [
+      () => ours.completions.create({ model: 'llama3.2', prompt: 'p' }),
+      () => openai.completions.create({ model: 'llama3.2', prompt: 'p' }),
+    ],
+  ] as const;
+  for (const [mine, theirs] of pairs) {
+    const a = await mine().withResponse();
+    const b = await theirs().withResponse();
+    assert.ok(a.response instanceof Response);
+    assert.equal(a.response.status, b.response.status);
+    assert.equal(a.request_id, 'req-w');
+    assert.equal(a.request_id, b.request_id);
+    assert.equal(typeof a.data, 'object');
+    assert.equal((a.data as { object?: unknown }).object, (b.data as { object?: unknown }).object);
+  }
+  // A stream: the response arrived with the first chunk; the stream is read as usual.
+  const { data: stream, response, request_id } = await ours.chat.completions.create(streaming).withResponse();
+  assert.equal(response.headers.get('content-type')?.startsWith('text/event-stream'), true);
+  assert.equal(request_id, 'req-w');
+  const chunks: ChatCompletionChunk[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  assert.ok(text(chunks).length > 0);
+  // The plain await is unchanged, and an error rejects withResponse() as it rejects the await.
+  assert.equal((await ours.chat.completions.create(hello)).object, 'chat.completion');
+  await assert.rejects(ours.chat.completions.create({ ...hello, model: 'nope' }).withResponse(), failsWith('http'));
+});
+
 // A failure reported inside a stream that has begun: the same fields, as openai-node reads them
 // from the event (it throws an APIError with the response's headers). They were undefined, so
 // `error.headers.get(…)` threw inside the caller's catch.

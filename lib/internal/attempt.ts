@@ -152,6 +152,7 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
     }
     throw error;
   }
+  options.onResponse?.(response);
   return { response, context, failure, release, runtimeFetch: options.builtinFetch, signal: init.signal ?? undefined };
 }
 

@@ -43,6 +43,9 @@ export interface ResolvedOptions {
    * part uses them to refuse a retry whose wait would end after the deadline. */
   within?: { deadline: number; totalTimeout: number } | undefined;
   retry: ResolvedRetry;
+  /** Told of each 2xx response as it arrives, before its body is read (openai-node's
+   * `withResponse()`); set by a caller inside the library, never by an option. */
+  onResponse?: ((response: Response) => void) | undefined;
 }
 
 export function resolveOptions(options: CallOptions | undefined): ResolvedOptions {

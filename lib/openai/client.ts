@@ -4,7 +4,8 @@ import { chatCompletions, chatStream } from './chat.ts';
 import { completionStream, completions } from './completions.ts';
 import { type EmbeddingsOptions, embeddings } from './embeddings.ts';
 import { isRecord } from '../internal/validate.ts';
-import { clientStream } from './internal/stream.ts';
+import { ON_RESPONSE } from './internal/resolve.ts';
+import { answerWith, clientStream } from './internal/stream.ts';
 import { listModels, retrieveModel } from './models.ts';
 import type {
   ChatCompletion,
@@ -22,6 +23,7 @@ import type {
   QueryInput,
   Stream,
   StreamPromise,
+  APIPromise,
 } from './types.ts';
 
 type Streaming<R> = R & { stream: true };
@@ -66,12 +68,12 @@ export interface OpenAIClient {
       create(
         request: ChatCompletionRequest & { stream?: false | undefined },
         options?: OpenAIRequestOptions,
-      ): Promise<ChatCompletion>;
+      ): APIPromise<ChatCompletion>;
       /** `stream` known only at run time, as openai-node's third overload. */
       create(
         request: ChatCompletionRequest,
         options?: OpenAIRequestOptions,
-      ): Promise<ChatCompletion | Stream<ChatCompletionChunk>>;
+      ): APIPromise<ChatCompletion | Stream<ChatCompletionChunk>>;
     };
   };
   readonly completions: {
@@ -79,20 +81,20 @@ export interface OpenAIClient {
     create(
       request: CompletionRequest & { stream?: false | undefined },
       options?: OpenAIRequestOptions,
-    ): Promise<Completion>;
-    create(request: CompletionRequest, options?: OpenAIRequestOptions): Promise<Completion | Stream<Completion>>;
+    ): APIPromise<Completion>;
+    create(request: CompletionRequest, options?: OpenAIRequestOptions): APIPromise<Completion | Stream<Completion>>;
   };
   readonly embeddings: {
     create(
       request: EmbeddingsRequest & { encoding_format: 'base64' },
       options?: EmbeddingsOptions & OpenAINodeOptions,
-    ): Promise<EmbeddingsResponse<string>>;
-    create(request: EmbeddingsRequest, options?: EmbeddingsOptions & OpenAINodeOptions): Promise<EmbeddingsResponse>;
+    ): APIPromise<EmbeddingsResponse<string>>;
+    create(request: EmbeddingsRequest, options?: EmbeddingsOptions & OpenAINodeOptions): APIPromise<EmbeddingsResponse>;
   };
   readonly models: {
     /** The listing to `await`, or its models to `for await`. */
     list(options?: OpenAIRequestOptions): ModelListPromise;
-    retrieve(id: string, options?: OpenAIRequestOptions): Promise<Model>;
+    retrieve(id: string, options?: OpenAIRequestOptions): APIPromise<Model>;
   };
 }
 
@@ -151,31 +153,35 @@ export function createOpenAI(config: OpenAIClientOptions = {}): OpenAIClient {
           () => merge(options),
           (resolved) => chatStream(request, resolved),
         )
-      : later(() => chatCompletions(request, merge(options)))) as OpenAIClient['chat']['completions']['create'];
+      : answered((hook) =>
+          chatCompletions(request, hooked(merge(options), hook)),
+        )) as OpenAIClient['chat']['completions']['create'];
   const createCompletion = ((request: CompletionRequest, options?: OpenAIRequestOptions) =>
     request?.stream === true
       ? clientStream(
           () => merge(options),
           (resolved) => completionStream(request, resolved),
         )
-      : later(() => completions(request, merge(options)))) as OpenAIClient['completions']['create'];
+      : answered((hook) =>
+          completions(request, hooked(merge(options), hook)),
+        )) as OpenAIClient['completions']['create'];
   return {
     chat: { completions: { create: createChat } },
     completions: { create: createCompletion },
     embeddings: {
       create: ((request: EmbeddingsRequest, options?: EmbeddingsOptions & OpenAINodeOptions) =>
-        later(() => embeddings(request, merge(options)))) as OpenAIClient['embeddings']['create'],
+        answered((hook) => embeddings(request, hooked(merge(options), hook)))) as OpenAIClient['embeddings']['create'],
     },
     models: {
       list(options) {
-        const listing = later(() => listModels(merge(options)));
+        const listing = answered((hook) => listModels(hooked(merge(options), hook)));
         return Object.assign(listing, {
           async *[Symbol.asyncIterator]() {
             yield* (await listing).data;
           },
         });
       },
-      retrieve: (id, options) => later(() => retrieveModel(id, merge(options))),
+      retrieve: (id, options) => answered((hook) => retrieveModel(id, hooked(merge(options), hook))),
     },
   };
 }
@@ -183,6 +189,24 @@ export function createOpenAI(config: OpenAIClientOptions = {}): OpenAIClient {
 /** `run()`, whose throw rejects: a call of the client never throws, its promise rejects. */
 function later<T>(run: () => Promise<T>): Promise<T> {
   return new Promise((resolve) => resolve(run()));
+}
+
+/** `later(run)` with openai-node's `withResponse()`: `run` is given the hook that is told of the
+ * call's response. */
+function answered<T>(run: (hook: (response: Response) => void) => Promise<T>): APIPromise<T> {
+  let response: Response | undefined;
+  const promise = later(() =>
+    run((arrived) => {
+      response = arrived;
+    }),
+  );
+  return Object.assign(promise, { withResponse: () => promise.then((data) => answerWith(data, response)) });
+}
+
+/** `options` (the call's, merged over the client's) carrying the `withResponse()` hook. */
+function hooked<O>(options: O, hook: (response: Response) => void): O {
+  // Not an object: left for the call's own check to refuse.
+  return isRecord(options) ? { ...options, [ON_RESPONSE]: hook } : options;
 }
 
 /**

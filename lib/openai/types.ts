@@ -92,11 +92,29 @@ export interface Stream<T> extends AsyncIterable<T> {
 
 /** What a streaming `create` returns: a promise of the stream (`await` it, as in openai-node),
  * which can also be iterated as it is (`for await (const c of create(…))`). */
-export type StreamPromise<T> = Promise<Stream<T>> & AsyncIterable<T>;
+export type StreamPromise<T> = Promise<Stream<T>> & AsyncIterable<T> & WithResponseOf<Stream<T>>;
+
+/** What `withResponse()` resolves with, as in openai-node: the answer, the `Response` it came
+ * in (its headers and status; its body read by the library, or being read by the stream) and
+ * its `x-request-id`. */
+export interface WithResponse<T> {
+  data: T;
+  response: Response;
+  request_id: string | null;
+}
+
+/** openai-node's `withResponse()` on a call's promise. (Its `asResponse()`, the response with
+ * its body unread, is not offered: the library reads every body it asks for.) */
+export interface WithResponseOf<T> {
+  withResponse(): Promise<WithResponse<T>>;
+}
+
+/** A promise of a client call's answer, with `withResponse()`. */
+export type APIPromise<T> = Promise<T> & WithResponseOf<T>;
 
 /** What `client.models.list()` returns: the listing to `await`, or the models one by one to
  * `for await`, as openai-node's page promise. */
-export type ModelListPromise = Promise<ModelList> & AsyncIterable<Model>;
+export type ModelListPromise = Promise<ModelList> & AsyncIterable<Model> & WithResponseOf<ModelList>;
 
 /** The fields of openai-node's `APIError` that a /v1 `http` error carries besides its own
  * (`status`, `code`, `requestId`, `rateLimit`, `retryAfter`, `body`). None of them is

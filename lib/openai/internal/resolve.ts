@@ -37,8 +37,21 @@ export function resolveV1(options: OpenAIOptions | undefined): V1Options {
       base = `${parseHost(undefined).base}/v1`;
     }
   }
-  return { ...resolveOptions({ ...options, host: base, apiKey: key }), query: queryString(options?.query) };
+  const resolved: V1Options = {
+    ...resolveOptions({ ...options, host: base, apiKey: key }),
+    query: queryString(options?.query),
+  };
+  const onResponse = (options as Hooked | undefined)?.[ON_RESPONSE];
+  if (onResponse !== undefined) resolved.onResponse = onResponse;
+  return resolved;
 }
+
+/** The key under which the client passes the function API its `withResponse()` hook: no option
+ * a caller can write, and so never read from one. */
+export const ON_RESPONSE: unique symbol = Symbol('onResponse');
+
+/** Options with the client's hook, told of the response of the call. */
+export type Hooked = OpenAIOptions & { [ON_RESPONSE]?: (response: Response) => void };
 
 /** `query` as the end of a URL: `?name=value&…`, each part encoded as openai-node does it
  * (`encodeURIComponent`), `undefined` values left out, `null` ones sent empty. */

@@ -1,6 +1,6 @@
 import type { ResolvedOptions } from '../../internal/resolve-options.ts';
 import { link } from '../../internal/signals.ts';
-import type { OpenAIOptions, Stream, StreamPromise } from '../types.ts';
+import type { OpenAIOptions, Stream, StreamPromise, WithResponse } from '../types.ts';
 import { resolveV1 } from './resolve.ts';
 
 // The streams of the `createOpenAI` client, shaped like openai-node's `Stream`: `create()`
@@ -89,9 +89,13 @@ export function clientStream<T>(
   options: () => OpenAIOptions,
   open: (options: ResolvedOptions) => AsyncGenerator<T, void, undefined>,
 ): StreamPromise<T> {
+  let response: Response | undefined;
   const opened = (async () => {
     // In here, so that a bad option rejects the promise rather than throwing.
     const resolved = resolveV1(options());
+    resolved.onResponse = (arrived) => {
+      response = arrived;
+    };
     const controller = new AbortController();
     const { signal } = controller;
     // Undone when the stream ends, so a long-lived caller's signal does not keep it.
@@ -133,5 +137,13 @@ export function clientStream<T>(
     async *[Symbol.asyncIterator]() {
       yield* await opened;
     },
+    withResponse: () => opened.then((data) => answerWith(data, response)),
   });
+}
+
+/** What openai-node's `withResponse()` resolves with: the answer, and the response it came in
+ * (its body read, or being read by the stream), with its `x-request-id`. */
+export function answerWith<T>(data: T, response: Response | undefined): WithResponse<T> {
+  const arrived = response as Response;
+  return { data, response: arrived, request_id: arrived.headers.get('x-request-id') };
 }
