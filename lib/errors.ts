@@ -138,8 +138,20 @@ export function scrubbed(error: OllamaError, scrub: (text: string) => string): O
   const message = scrub(error.message);
   const line = error.line === undefined ? undefined : scrub(error.line);
   const body = error.body === undefined ? undefined : scrub(error.body);
-  if (message === error.message && line === error.line && body === error.body) return error;
-  return copy(error, { message, line, body });
+  const cause = scrubbedCause(error.cause, scrub);
+  if (message === error.message && line === error.line && body === error.body && cause === error.cause) return error;
+  return copy(error, { message, line, body, cause });
+}
+
+/** A cause whose message quotes what the server sent (JSON.parse's quotes the start of the text
+ * it could not read) is replaced by one of the same kind with the scrubbed message. */
+function scrubbedCause(cause: unknown, scrub: (text: string) => string): unknown {
+  if (!(cause instanceof Error)) return cause;
+  const message = scrub(cause.message);
+  if (message === cause.message) return cause;
+  const clean = cause instanceof SyntaxError ? new SyntaxError(message) : new Error(message);
+  clean.name = cause.name;
+  return clean;
 }
 
 /** The same error with one more sentence. */

@@ -5,6 +5,7 @@
 // `Headers.set: "Bearer sk-…\x00" is an invalid header value.`, key included.
 
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 import { test } from 'node:test';
 import {
   chat,
@@ -16,6 +17,7 @@ import {
   OllamaError,
   resolveHost,
 } from '../lib/index.ts';
+import { chatCompletionsStream, listModels as listV1Models } from '../lib/openai/index.ts';
 import { withFake } from './support/with-fake.ts';
 
 const SECRET = 'sk-live-0123456789abcdef';
@@ -210,6 +212,72 @@ test('a server that quotes the key in what is not an error (a line, a page, a JS
     await assert.rejects(listModels({ host: fake.url, apiKey: SECRET, headers: page }), clean);
     const answer = { 'x-fake-behaviour': reply('application/json', `{"note":"key ${SECRET} seen"}`) };
     await assert.rejects(listModels({ host: fake.url, apiKey: SECRET, headers: answer }), clean);
+  }));
+
+// Where the library quotes only the start of what the server sent (a message's preview, a line
+// kept to 200 characters, an error body kept to 64 KiB, JSON.parse's own message in `cause`), a key
+// the cut fell inside was shown up to the cut: `sk-live-0123456789abc…`, and in full as `cause`
+// printed it. Redaction now comes before the cut, and a first part of a key at a cut goes too.
+test('a key that a cut falls inside (a preview, a 200-character line, a 64 KiB body, a cause) is never shown in part', () =>
+  withFake(async (fake) => {
+    const key = 'sk-live-0123456789abcdefghijklmnopqrstuv';
+    const reply = (status: number, type: string, body: string) => ({
+      'x-fake-behaviour': JSON.stringify({ respond: { status, headers: { 'content-type': type }, body } }),
+    });
+    const shows = (error: OllamaError): string =>
+      [error.message, error.line ?? '', error.body ?? '', error.stack ?? '', inspect(error, { depth: 5 })].join('\n');
+    const leaked = (text: string): string | undefined => {
+      for (let length = key.length; length >= 8; length--)
+        if (text.includes(key.slice(0, length))) return key.slice(0, length);
+      return undefined;
+    };
+    const check = (what: string) => (error: unknown) => {
+      assert.ok(error instanceof OllamaError, `${what}: ${String(error)}`);
+      assert.equal(leaked(shows(error)), undefined, what);
+      return true;
+    };
+    const ndjson = 'application/x-ndjson';
+    for (const offset of [0, 5, 100, 110, 115, 190, 195]) {
+      const line = `${'x'.repeat(offset)}${key} not json\n`;
+      await assert.rejects(
+        chat(hello, { host: fake.url, apiKey: key, retry: false, headers: reply(200, ndjson, line) }),
+        check(`stream line, key at ${offset}`),
+      );
+      await assert.rejects(
+        listModels({ host: fake.url, apiKey: key, retry: false, headers: reply(200, 'application/json', line) }),
+        check(`JSON body, key at ${offset}`),
+      );
+      const object = `{"message":{"role":"assistant","content":"${'y'.repeat(offset)}${key}"},"done":false,}\n`;
+      await assert.rejects(
+        chat(hello, { host: fake.url, apiKey: key, retry: false, headers: reply(200, ndjson, object) }),
+        check(`object line, key at ${offset}`),
+      );
+    }
+    // The /v1 reader's event that is not JSON, and its listing that is not JSON.
+    for (const offset of [0, 110, 190]) {
+      const events = `data: ${'x'.repeat(offset)}${key} not json\n\n`;
+      const v1 = { baseURL: `${fake.url}/v1`, apiKey: key, retry: false as const };
+      await assert.rejects(
+        (async () => {
+          for await (const _ of chatCompletionsStream(hello, {
+            ...v1,
+            headers: reply(200, 'text/event-stream', events),
+          }));
+        })(),
+        check(`/v1 event, key at ${offset}`),
+      );
+      const body = `${'x'.repeat(offset)}${key} not json`;
+      await assert.rejects(
+        listV1Models({ ...v1, headers: reply(200, 'application/json', body) }),
+        check(`/v1 listing, key at ${offset}`),
+      );
+    }
+    // An error body longer than the 64 KiB kept of it, the key across the cut.
+    const long = `${'z'.repeat(65_536 - 10)}${key}${'z'.repeat(100)}`;
+    await assert.rejects(
+      listModels({ host: fake.url, apiKey: key, retry: false, headers: reply(500, 'text/plain', long) }),
+      check('64 KiB error body'),
+    );
   }));
 
 test('a password from the host, quoted back decoded by the server, is redacted like its base64', () =>

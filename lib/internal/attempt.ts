@@ -172,7 +172,7 @@ function headersFor(exchange: Exchange, options: ResolvedOptions): Record<string
 
 /** Reads an attempt whose answer is one JSON object (embed, the model listing). */
 export function readJson<T>(exchange: Exchange, options: ResolvedOptions): Promise<T> {
-  return readWhole(exchange, options, (body, url) => parseJson(body, options.maxLineLength, url) as T);
+  return readWhole(exchange, options, (body, url) => parseJson(body, options.maxLineLength, url, options.secrets) as T);
 }
 
 /** Reads an attempt answered with text or nothing (`/`, copy, delete, blobs). A body over

@@ -5,6 +5,7 @@ import type { Batches, Exchange, FinalChunk } from './exchange.ts';
 import { inBandError, incomplete, notAnObject } from './protocol-error.ts';
 import type { ResolvedOptions } from './resolve-options.ts';
 import { batchesOf, READ_ON, streamBody } from './stream-body.ts';
+import { redact } from './header-values.ts';
 
 type Chunk = Record<string, unknown>;
 
@@ -63,7 +64,8 @@ function chunksOf<T>(opened: OpenExchange, exchange: Exchange, options: Resolved
       try {
         value = JSON.parse(line);
       } catch (error) {
-        pending = notJsonLine(received + 1, context.url, line, error);
+        // Redacted before the error cuts it: a credential cut in two would no longer be found.
+        pending = notJsonLine(received + 1, context.url, redact(line, context.secrets), error);
         break;
       }
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -123,8 +123,31 @@ function decodedBasic(token: string): string | undefined {
   }
 }
 
-/** `text` with every occurrence of each secret replaced. */
+/**
+ * `text` with every occurrence of each secret replaced, and with the first part of one that was
+ * cut short where the text was cut: before a `…` (as `preview` cuts a quote) or a `...` (as
+ * JSON.parse's message cuts the input it quotes). A credential is never shown, whole or in part.
+ */
 export function redact(text: string, secrets: readonly string[] | undefined): string {
-  for (const secret of secrets ?? []) text = text.split(secret).join('[redacted]');
+  if (secrets === undefined || secrets.length === 0) return text;
+  for (const secret of secrets) text = text.split(secret).join('[redacted]');
+  if (!text.includes('…') && !text.includes('...')) return text;
+  // From the last cut to the first, so that each replacement leaves the earlier places in place.
+  const cuts = [...text.matchAll(/"?(?:…|\.\.\.)/g)].map((found) => found.index);
+  for (const at of cuts.reverse()) text = redactTail(text.slice(0, at), secrets) + text.slice(at);
+  return text;
+}
+
+/** The shortest part of a secret taken for one at a cut: shorter ones are ordinary text (`sk-`). */
+const SHORTEST_PART = 4;
+
+/** `text` without a first part of a secret at its very end: for text cut at a limit (a line or a
+ * body kept up to so many characters), where a credential may have been cut in two. */
+export function redactTail(text: string, secrets: readonly string[] | undefined): string {
+  for (const secret of secrets ?? []) {
+    for (let length = Math.min(secret.length - 1, text.length); length >= SHORTEST_PART; length--) {
+      if (text.endsWith(secret.slice(0, length))) return `${text.slice(0, text.length - length)}[redacted]`;
+    }
+  }
   return text;
 }

@@ -1,6 +1,6 @@
 import { OllamaError, preview } from '../errors.ts';
 import type { RequestContext } from './exchange.ts';
-import { redact } from './header-values.ts';
+import { redact, redactTail } from './header-values.ts';
 import { readText } from './read-body.ts';
 import { retryAfterOf } from './retry-after.ts';
 
@@ -12,13 +12,17 @@ const ERROR_BODY_LIMIT = 64 * 1024;
  * alone still says what happened. */
 export async function errorBody(stream: ReadableStream<Uint8Array> | null, context: RequestContext): Promise<string> {
   let body = '';
+  let cut = false;
   try {
-    body = (await readText(stream, ERROR_BODY_LIMIT)).text;
+    const read = await readText(stream, ERROR_BODY_LIMIT);
+    body = read.text;
+    cut = read.truncated;
   } catch {
     // The status alone still says what happened.
   }
   const { secrets } = context;
-  const clean = redact(body, secrets);
+  // Kept up to the limit: a credential the limit cut in two loses its first part too.
+  const clean = cut ? redactTail(redact(body, secrets), secrets) : redact(body, secrets);
   return secrets === undefined || secrets.length === 0 ? clean : decodedClean(clean, secrets);
 }
 

@@ -1,3 +1,4 @@
+import { redact } from './header-values.ts';
 import { idleTimer } from './idle.ts';
 import { bodyNotJson, bodyTooLarge } from './protocol-error.ts';
 
@@ -68,13 +69,18 @@ function joined(parts: readonly Uint8Array[], length: number): Uint8Array {
 }
 
 /** A whole body read as JSON: a body over the limit, or one that is not JSON, is a `protocol`
- * error naming what arrived. */
-export function parseJson({ text, truncated }: BodyText, limit: number, url: string): unknown {
+ * error naming what arrived (with `secrets` redacted before it is cut for the message). */
+export function parseJson(
+  { text, truncated }: BodyText,
+  limit: number,
+  url: string,
+  secrets: readonly string[] | undefined,
+): unknown {
   if (truncated) throw bodyTooLarge(url, limit);
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw bodyNotJson(url, text, error);
+    throw bodyNotJson(url, redact(text, secrets), error);
   }
 }
 

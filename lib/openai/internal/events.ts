@@ -64,7 +64,12 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
     const text = await readText(response.body, options.maxLineLength, readTimeout, opened.signal);
     body.finish(true);
     if (text.silent) throw readTimeoutError(context, { limit: readTimeout, received: 0 });
-    const answer = check(context, parseJson(text, options.maxLineLength, context.url), state, response);
+    const answer = check(
+      context,
+      parseJson(text, options.maxLineLength, context.url, context.secrets),
+      state,
+      response,
+    );
     if (!answerAllowed || !Array.isArray(answer.choices)) throw notAnEventStream(context, type);
     answered = true;
     state.received = 1;

@@ -202,7 +202,9 @@ export function v1StreamError(
   return withApiFields(error, json, response, context);
 }
 
-export function notJsonEvent(context: RequestContext, index: number, data: string, cause: unknown): OllamaError {
+export function notJsonEvent(context: RequestContext, index: number, raw: string, cause: unknown): OllamaError {
+  // Redacted before it is cut: a credential cut in two would no longer be found.
+  const data = redact(raw, context.secrets);
   return new OllamaError({
     kind: 'protocol',
     message:
