@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import { describe, test } from 'node:test';
 import { chat, chatStream, generate, generateStream, type ChatRequest, type GenerateRequest } from '../lib/index.ts';
 import { collect } from './support/chunks.ts';
-import { behaviourHeader, rawStreamHead, type RawStep } from './support/fake-ollama.ts';
+import { behaviourHeader, rawHead, rawStreamHead, type RawStep } from './support/fake-ollama.ts';
 import { withFake } from './support/with-fake.ts';
 
 const hello: ChatRequest = { model: 'llama3.2', messages: [{ role: 'user', content: 'Hi there, llama' }] };
@@ -55,6 +55,88 @@ const afterwards: Array<[string, RawStep[]]> = [
     [{ chunk: `{"extra":1}\nnot json\n\u00ff\n` }, { last: true }],
   ],
 ];
+
+// The final chunk whole but for its line break, then a reset, a FIN without the chunked
+// terminator, or a silence: the held bytes were dropped, chat() sent the request again (the model
+// generated it three times) and the stream lost the final chunk behind a connection error.
+// Kept alive, as Ollama's answers are: with `Connection: close`, the end of the connection ends
+// the body for undici, cleanly.
+const keptAlive = (): RawStep =>
+  rawHead(200, { 'Content-Type': 'application/x-ndjson', 'Transfer-Encoding': 'chunked' });
+
+const unbroken: Array<[string, RawStep[], number]> = [
+  ['a reset', [{ waitMs: 50 }, { reset: true }], 5000],
+  ['a FIN without the chunked terminator', [{ waitMs: 50 }, { close: true }], 5000],
+  ['silence past readTimeout', [{ hang: true }], 300],
+];
+
+describe('the final chunk without its line break, then the connection fails: the answer is whole', {
+  concurrency: true,
+}, () => {
+  for (const [what, after, readTimeout] of unbroken) {
+    const raw = (): RawStep[] => [
+      keptAlive(),
+      ...TOKENS.map((token) => ({ chunk: chatLine(token, false) })),
+      { chunk: chatLine('', true).trimEnd() },
+      ...after,
+    ];
+    test(`chat() resolves with it, one request; chatStream ends with it: ${what}`, () =>
+      withFake(async (fake) => {
+        const options = { host: fake.url, readTimeout, retry: { baseDelay: 10 } };
+        const reply = await within(5000, chat(hello, { ...options, headers: behaviourHeader({ raw: raw() }) }));
+        assert.equal(reply.message.content, TOKENS.join(''));
+        assert.equal(reply.done, true);
+        assert.equal(reply.eval_count, 4);
+        const chunks = await within(
+          5000,
+          collect(chatStream(hello, { ...options, headers: behaviourHeader({ raw: raw() }) })),
+        );
+        assert.deepEqual(
+          chunks.map((chunk) => chunk.message.content),
+          [...TOKENS, ''],
+        );
+        assert.equal(chunks.at(-1)?.done, true);
+        assert.equal(fake.requests.length, 2, 'nothing was sent again');
+      }));
+  }
+
+  test('a line that is whole but not final, then a reset: it is handed on, then the connection error', () =>
+    withFake(async (fake) => {
+      const raw: RawStep[] = [
+        keptAlive(),
+        { chunk: chatLine('a', false) },
+        { chunk: chatLine('b', false).trimEnd() },
+        { waitMs: 50 },
+        { reset: true },
+      ];
+      const seen: string[] = [];
+      await assert.rejects(
+        (async () => {
+          for await (const chunk of chatStream(hello, { host: fake.url, headers: behaviourHeader({ raw }) }))
+            seen.push(chunk.message.content);
+        })(),
+        (error: unknown) => (error as { kind?: unknown }).kind === 'connection',
+      );
+      assert.deepEqual(seen, ['a', 'b']);
+      // A partial line before the reset is not a chunk: the same error, after what was whole.
+      const partial: RawStep[] = [
+        keptAlive(),
+        { chunk: chatLine('a', false) },
+        { chunk: chatLine('b', false).slice(0, 30) },
+        { waitMs: 50 },
+        { reset: true },
+      ];
+      seen.length = 0;
+      await assert.rejects(
+        (async () => {
+          for await (const chunk of chatStream(hello, { host: fake.url, headers: behaviourHeader({ raw: partial }) }))
+            seen.push(chunk.message.content);
+        })(),
+        (error: unknown) => (error as { kind?: unknown }).kind === 'connection',
+      );
+      assert.deepEqual(seen, ['a']);
+    }));
+});
 
 describe('the final chunk completes the answer, whatever the connection does next', { concurrency: true }, () => {
   for (const [what, after] of afterwards) {

@@ -1,6 +1,7 @@
 // Requirements 2, 3 and 8 of the /v1 client: the folded answer equals the server's own
 // `stream: false` answer; a stream never ends in silence; the stand-in speaks each dialect.
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import {
   type ChatCompletionChunk,
@@ -143,6 +144,84 @@ test('completions fold: the whole object answered instead of events, and a refus
   const tag = `refused-c-${Math.random()}`;
   const sequence = [asJson(400, { error: { message: 'unknown field stream_options' } }), asJson(200, text)];
   assert.deepEqual(await completions({ model: 'm', prompt: 'p' }, v1(fake, { tag, sequence })), text);
+});
+
+// A /v1 answer complete before the connection failed: every choice had its finish_reason (the
+// usage and `[DONE]` still to come), or `data: [DONE]` had arrived without the blank line that
+// ends its event. chatCompletions threw a connection error after three attempts (three
+// generations paid for on a hosted endpoint); the stream lost its clean end.
+async function sseServer(
+  body: string,
+  after: 'reset' | 'fin' | 'hang',
+): Promise<{ baseURL: string; requests: () => number; close: () => Promise<void> }> {
+  let requests = 0;
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    socket.once('data', () => {
+      requests++;
+      const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
+      socket.write(
+        `HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(body)}`,
+      );
+      if (after === 'hang') return;
+      setTimeout(() => (after === 'reset' ? socket.resetAndDestroy() : socket.end()), 30);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    requests: () => requests,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const sseChunk = (delta: object, finish: string | null, index = 0) =>
+  `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index, delta, finish_reason: finish }] })}\n\n`;
+const sseUsage = `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } })}\n\n`;
+const answered = sseChunk({ role: 'assistant', content: 'Hel' }, null) + sseChunk({ content: 'lo' }, null);
+
+for (const after of ['reset', 'fin', 'hang'] as const) {
+  for (const [what, body] of [
+    ['every choice finished, the usage in, no [DONE]', `${answered}${sseChunk({}, 'stop')}${sseUsage}`],
+    ['every choice finished, no usage, no [DONE]', `${answered}${sseChunk({}, 'stop')}`],
+    ['[DONE] without its blank line', `${answered}${sseChunk({}, 'stop')}${sseUsage}data: [DONE]\n`],
+  ] as const) {
+    test(`/v1 complete, then ${after}: ${what} — the answer, one request`, async () => {
+      const server = await sseServer(body, after);
+      try {
+        const options = { baseURL: server.baseURL, readTimeout: 300, retry: { baseDelay: 10 } };
+        const answer = await chatCompletions(hello, options);
+        assert.equal(answer.choices[0]?.message.content, 'Hello');
+        assert.equal(answer.choices[0]?.finish_reason, 'stop');
+        const { items, error } = await drain(chatCompletionsStream(hello, options));
+        assert.equal(error, undefined);
+        assert.equal(items.map((c) => c.choices[0]?.delta.content ?? '').join(''), 'Hello');
+        assert.equal(server.requests(), 2, 'nothing was sent again');
+      } finally {
+        await server.close();
+      }
+    });
+  }
+}
+
+test('/v1 not complete (one of two choices finished), then a reset: the chunks, then the connection error', async () => {
+  const body = `${sseChunk({ content: 'a' }, null, 0)}${sseChunk({ content: 'b' }, null, 1)}${sseChunk({}, 'stop', 0)}`;
+  const server = await sseServer(body, 'reset');
+  try {
+    const { items, error } = await drain(chatCompletionsStream(hello, { baseURL: server.baseURL, retry: false }));
+    assert.equal(items.length, 3);
+    assert.ok(failsWith('connection')(error));
+  } finally {
+    await server.close();
+  }
 });
 
 test('fold: what was added to the request (stream, include_usage) goes on the wire only; the request is untouched', async () => {

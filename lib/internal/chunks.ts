@@ -4,7 +4,7 @@ import { type OpenExchange, send } from './attempt.ts';
 import type { Batches, Exchange, FinalChunk } from './exchange.ts';
 import { inBandError, incomplete, notAnObject } from './protocol-error.ts';
 import type { ResolvedOptions } from './resolve-options.ts';
-import { batchesOf, READ_ON, streamBody } from './stream-body.ts';
+import { batchesOf, mayEndAnswer, READ_ON, streamBody } from './stream-body.ts';
 import { redact } from './header-values.ts';
 
 type Chunk = Record<string, unknown>;
@@ -102,8 +102,26 @@ function chunksOf<T>(opened: OpenExchange, exchange: Exchange, options: Resolved
     body.finish(false);
     return opened.failure(located(error, context.url), received);
   };
-  const fail = (error: unknown): never => {
-    throw failed(error);
+  /** A failure, unless the answer's last line had arrived whole but for its line break: then
+   * that line is read as the last one, and if it is the final chunk the answer is complete (the
+   * connection's end after it changes nothing). A line that is complete but not final is handed
+   * on, and the failure thrown after it. */
+  const fail = (error: unknown): T[] | undefined => {
+    if (last || pending !== undefined || body.closed || !mayEndAnswer(error, opened.signal)) throw failed(error);
+    let lines: readonly string[];
+    try {
+      lines = splitter.end();
+    } catch {
+      throw failed(error);
+    }
+    const batch = lines.length === 0 ? NO_ITEMS : take(lines);
+    if (last) {
+      body.finish(false);
+      return batch.length > 0 ? (batch as T[]) : undefined;
+    }
+    if (batch.length === 0) throw failed(error);
+    pending ??= error;
+    return batch as T[];
   };
   const count = (): number => received;
   const takeBytes = (bytes: Uint8Array | undefined): T[] | undefined | typeof READ_ON => {

@@ -1,3 +1,4 @@
+import { isOllamaError } from '../errors.ts';
 import type { OpenExchange } from './attempt.ts';
 import type { Batches } from './exchange.ts';
 import { idleTimer } from './idle.ts';
@@ -25,13 +26,18 @@ export interface StreamBody {
    * each read's bytes, undefined at the body's end (at once when there is no body). A read that
    * waits longer than `readTimeout` for the server fails with the read timeout, naming
    * `received()` items already handed on. Any failure (of a read, of `take`, the timeout) goes to
-   * `fail`, which throws what the caller should see.
+   * `fail`, which throws what the caller should see, or, when what had arrived before it is the
+   * whole answer after all, returns the rest of it (undefined: nothing more), as a read would.
    *
    * The reads are chained with `then`, with nothing made per read but the read's own promise: a
    * streamed answer makes one read per network read, and the async functions this replaced cost
    * an eighth of the time of a one-line read.
    */
-  puller<T>(take: Take<T>, received: () => number, fail: (error: unknown) => never): () => Promise<T[] | undefined>;
+  puller<T>(
+    take: Take<T>,
+    received: () => number,
+    fail: (error: unknown) => T[] | undefined,
+  ): () => Promise<T[] | undefined>;
   /** Done with the body: left as it is when it was read to its end (its connection is back in the
    * pool; releasing the lock would only cost a rejected promise), else cancelled (not awaited, so
    * a caller leaving gets control back at once; the connection closes in the background). */
@@ -48,6 +54,17 @@ export interface StreamBody {
   /** The server said it is taking a step without a word: the reads until this is false again
    * wait without the read timeout. */
   silent: boolean;
+}
+
+/**
+ * A failure that may have come after the whole answer had arrived, unrecognised: the connection
+ * reset, closed without its end, or went silent past the read timeout, while the answer's last
+ * line (or event) still waited for its line break. Not an abort, and not a fault found in what
+ * arrived: those are never taken for an end.
+ */
+export function mayEndAnswer(error: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal?.aborted === true) return false;
+  return !isOllamaError(error) || error.kind === 'read-timeout' || error.kind === 'connection';
 }
 
 /** What a read of the body resolves with. Spelled out here: a copy of `lib/` compiled without the
@@ -70,7 +87,11 @@ export function streamBody(opened: OpenExchange, readTimeout: number, reading = 
     settling: false,
     closed: false,
     silent: false,
-    puller<T>(take: Take<T>, received: () => number, fail: (error: unknown) => never): () => Promise<T[] | undefined> {
+    puller<T>(
+      take: Take<T>,
+      received: () => number,
+      fail: (error: unknown) => T[] | undefined,
+    ): () => Promise<T[] | undefined> {
       const step = (result: ReadResult): T[] | undefined | Promise<T[] | undefined> => {
         try {
           if (idle !== undefined) {

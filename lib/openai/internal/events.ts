@@ -4,7 +4,7 @@ import type { Batches, Exchange, RequestContext } from '../../internal/exchange.
 import { incomplete, notAnObject } from '../../internal/protocol-error.ts';
 import { parseJson, readText } from '../../internal/read-body.ts';
 import type { ResolvedOptions } from '../../internal/resolve-options.ts';
-import { batchesOf, READ_ON, streamBody } from '../../internal/stream-body.ts';
+import { batchesOf, mayEndAnswer, READ_ON, streamBody } from '../../internal/stream-body.ts';
 import { readTimeoutError } from '../../internal/timeout-error.ts';
 import { type SseEvent, SseParser } from '../sse.ts';
 import { notAnEventStream, notJsonEvent, v1StreamError } from './openai-error.ts';
@@ -17,6 +17,10 @@ interface State {
   received: number;
   /** A choice carried a `finish_reason`. */
   finished: boolean;
+  /** The choices seen: one more than the highest `index`. */
+  width: number;
+  /** The `index` of each choice that carried a `finish_reason`, once one did. */
+  ended?: Set<unknown> | undefined;
   /** `data: [DONE]` arrived. */
   done: boolean;
   /** The last chunk read. */
@@ -50,7 +54,7 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
   const { context, response } = opened;
   const { readTimeout } = options;
   const type = response.headers.get('content-type') ?? '';
-  const state: State = { received: 0, finished: false, done: false };
+  const state: State = { received: 0, finished: false, done: false, width: 1 };
   const jsonInstead = type.includes('application/json');
   const body = streamBody(opened, readTimeout, !jsonInstead);
   const parser = new SseParser({ maxEventSize: options.maxLineLength });
@@ -100,8 +104,24 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
     body.finish(false);
     return opened.failure(error, state.received);
   };
-  const fail = (error: unknown): never => {
-    throw failed(error);
+  /** A failure, unless the answer was complete: `[DONE]` had arrived but for the blank line that
+   * ends its event, or every choice had its `finish_reason` (the usage chunk and `[DONE]` were
+   * still to come). What had arrived is the answer then; the connection's end changes nothing. */
+  const fail = (error: unknown): T[] | undefined => {
+    if (pending !== undefined || body.closed || !mayEndAnswer(error, opened.signal)) throw failed(error);
+    let batch: readonly T[] = NO_ITEMS;
+    try {
+      const events = parser.end();
+      if (events.length > 0) batch = take(events);
+    } catch {
+      throw failed(error);
+    }
+    if (parser.unfinished?.data === END) state.done = true;
+    const complete = state.done || (state.finished && (state.ended?.size ?? 0) >= state.width);
+    if (!complete && batch.length === 0) throw failed(error);
+    if (!complete) pending ??= error;
+    else body.finish(false);
+    return batch.length > 0 ? (batch as T[]) : undefined;
   };
   const count = (): number => state.received;
   const takeBytes = (bytes: Uint8Array | undefined): T[] | undefined | typeof READ_ON => {
@@ -180,7 +200,12 @@ function check(context: RequestContext, value: unknown, state: State, response: 
           response,
         );
       }
-      if (reason !== null && reason !== undefined) state.finished = true;
+      const index = choice?.index;
+      if (typeof index === 'number' && index >= state.width) state.width = index + 1;
+      if (reason !== null && reason !== undefined) {
+        state.finished = true;
+        (state.ended ??= new Set()).add(index ?? 0);
+      }
     }
   }
   return chunk;
