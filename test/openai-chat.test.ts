@@ -212,6 +212,37 @@ for (const after of ['reset', 'fin', 'hang'] as const) {
   }
 }
 
+// Chunks whose choices are not a list of objects: the fold threw a bare TypeError ("Cannot read
+// properties of null"), which code that tells the library's errors apart takes for a crash.
+test('fold: chunks with choices [null], {}, 5 or null add nothing, and the answer is the rest', async () => {
+  const odd = (choices: unknown) =>
+    `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices })}\n\n`;
+  const body =
+    sseChunk({ role: 'assistant', content: 'Hel' }, null) +
+    odd([null]) +
+    odd({}) +
+    odd(5) +
+    odd(null) +
+    odd([7, { index: 0, delta: { content: 'lo' }, finish_reason: null }]) +
+    sseChunk({}, 'stop') +
+    'data: [DONE]\n\n';
+  const respond = { status: 200, headers: { 'Content-Type': 'text/event-stream' }, body };
+  const answer = await chatCompletions(hello, v1(fake, { respond }));
+  assert.equal(answer.choices.length, 1);
+  assert.equal(answer.choices[0]?.message.content, 'Hello');
+  const text = `data: ${JSON.stringify({ id: 't', object: 'text_completion', created: 1, model: 'm', choices: [null] })}\n\n`;
+  const completion = await completions(
+    { model: 'm', prompt: 'p' },
+    v1(fake, {
+      respond: {
+        ...respond,
+        body: `${text}${text.replace('[null]', '[{"text":"ok","index":0,"finish_reason":"stop"}]')}data: [DONE]\n\n`,
+      },
+    }),
+  );
+  assert.equal(completion.choices[0]?.text, 'ok');
+});
+
 test('/v1 not complete (one of two choices finished), then a reset: the chunks, then the connection error', async () => {
   const body = `${sseChunk({ content: 'a' }, null, 0)}${sseChunk({ content: 'b' }, null, 1)}${sseChunk({}, 'stop', 0)}`;
   const server = await sseServer(body, 'reset');

@@ -176,6 +176,18 @@ class Folded {
   }
 }
 
+/** The choices of a chunk that are objects: a server's `choices: null`, `{}` or `[null]` has none
+ * to fold (the stream hands such chunks on as they are). */
+function choicesOf(chunk: { choices?: unknown }): Loose[] {
+  const { choices } = chunk;
+  if (!Array.isArray(choices)) return [];
+  return choices.every(isObject) ? (choices as Loose[]) : choices.filter(isObject);
+}
+
+function isObject(value: unknown): value is Loose {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 function sorted(folded: Folded): ChoiceParts[] {
   return [...folded.choices.values()].sort((a, b) => a.index - b.index);
 }
@@ -193,7 +205,7 @@ export async function foldChatCompletion(batches: Batches<ChatCompletionChunk>):
       // A server that ignored `stream` answered with the whole object: it is the answer.
       if ((chunk as { object?: unknown }).object === 'chat.completion') return chunk as unknown as ChatCompletion;
       folded.addTop(chunk);
-      for (const raw of chunk.choices ?? []) {
+      for (const raw of choicesOf(chunk)) {
         const parts = folded.choice(raw);
         parts.addChoice(raw, 'delta');
         const delta = (raw.delta ?? {}) as Loose;
@@ -221,7 +233,7 @@ export async function foldCompletion(batches: Batches<Completion>): Promise<Comp
   for (let batch = await batches.next(); batch !== undefined; batch = await batches.next())
     for (const chunk of batch) {
       folded.addTop(chunk);
-      for (const raw of chunk.choices ?? []) {
+      for (const raw of choicesOf(chunk)) {
         const parts = folded.choice(raw as Loose);
         parts.addChoice(raw as Loose, 'text');
         if (typeof raw.text === 'string') texts.set(parts.index, (texts.get(parts.index) ?? '') + raw.text);
