@@ -407,6 +407,24 @@ describe('cancellation is real', () => {
     assert.ok(record.closedAt! - brokeAt < 1000, `closed ${record.closedAt! - brokeAt} ms after break`);
   });
 
+  // `await using stream = chatStream(…)` (explicit resource management): leaving the block leaves
+  // the stream, as a break does. The streams had no Symbol.asyncDispose, so `await using` threw, and
+  // TypeScript with the ESNext library refused the copied lib/ (an AsyncGenerator has it there).
+  test('Symbol.asyncDispose, as `await using` calls it: the connection closes, as after break', async () => {
+    const dispose = (Symbol as { asyncDispose?: symbol }).asyncDispose;
+    assert.equal(typeof dispose, 'symbol', 'this Node has Symbol.asyncDispose');
+    fake.script({ chunkDelayMs: 100 });
+    const mark = fake.requests.length;
+    const stream = chatStream(hello, { host });
+    const first = await stream.next();
+    assert.equal(first.done, false);
+    const disposed = (stream as unknown as Record<symbol, () => Promise<void>>)[dispose!]!();
+    assert.equal(await disposed, undefined);
+    await fake.waitFor(() => since(mark)[0]?.closedAt !== undefined, 1000);
+    assert.equal(since(mark)[0]!.clientDisconnected, true);
+    assert.deepEqual(await stream.next(), { value: undefined, done: true });
+  });
+
   test('return() called from outside while the loop waits for a chunk (a Stop button): the loop ends quietly', async () => {
     fake.script({ chunkDelayMs: 100, tokens: Array.from({ length: 40 }, (_, i) => `t${i}`) });
     const mark = fake.requests.length;

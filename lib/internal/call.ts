@@ -164,6 +164,10 @@ export async function callEach<T>(
 
 const END: IteratorReturnResult<void> = Object.freeze({ value: undefined, done: true });
 
+/** The runtime's `Symbol.asyncDispose` (explicit resource management), or, where it has none, a
+ * symbol of ours that nothing looks for: the streams keep one shape either way. */
+const ASYNC_DISPOSE: symbol = (Symbol as { asyncDispose?: symbol }).asyncDispose ?? Symbol('asyncDispose');
+
 /** The reason a call's own signal aborts with when its stream is left: never seen by anyone. */
 const LEFT = Symbol('left');
 
@@ -246,7 +250,9 @@ function streamOf<T>(
     made.signal?.addEventListener('abort', dropRead, { once: true });
     return made.run(first).then(deliver, failed);
   };
-  const stream: AsyncGenerator<T, void, undefined> = {
+  // Cast, not typed: where the library knows `Symbol.asyncDispose` (ESNext), an AsyncGenerator has
+  // it, and it is added under a name that every TypeScript library can spell.
+  const stream = {
     next(): Promise<IteratorResult<T, void>> {
       if (leaving !== undefined) return leaving;
       if (index < items.length) return Promise.resolve({ value: items[index++] as T, done: false });
@@ -267,7 +273,11 @@ function streamOf<T>(
     [Symbol.asyncIterator]() {
       return stream;
     },
-  };
+    /** `await using stream = chatStream(…)`: leaving the block leaves the stream, as `break` does. */
+    [ASYNC_DISPOSE](): Promise<void> {
+      return stream.return().then(ignore);
+    },
+  } as unknown as AsyncGenerator<T, void, undefined>;
   const leave = async (): Promise<IteratorResult<T, void>> => {
     if (!over) {
       over = true;

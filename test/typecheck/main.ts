@@ -210,6 +210,9 @@ async function main(): Promise<void> {
   const nodeFlags = TSC_FLAGS.map((flag) => (flag === 'es2022,dom,dom.iterable' ? 'es2022' : flag));
   if (nodeFlags.join(' ') === TSC_FLAGS.join(' ')) throw new Error('TSC_FLAGS no longer name the DOM library');
   nodeFlags.push('--types', 'node');
+  // The newest library: there an AsyncGenerator has Symbol.asyncDispose (explicit resource
+  // management), which the streams must then have too.
+  const esnextFlags = TSC_FLAGS.map((flag) => (flag === 'es2022,dom,dom.iterable' ? 'esnext,dom,dom.iterable' : flag));
 
   const rows: Row[] = [];
   for (const env of ['node', 'dom', 'dom+node'] as const)
@@ -239,6 +242,12 @@ async function main(): Promise<void> {
       'vendored lib/, --lib es2022 --types node (no DOM), run',
       async (version) => join(consumer, 'vendor-node', version),
       nodeFlags,
+      () => fake.url,
+    ),
+    vendoredRow(
+      'vendored lib/, --lib esnext (Symbol.asyncDispose), run',
+      async (version) => join(consumer, 'vendor-esnext', version),
+      esnextFlags,
       () => fake.url,
     ),
   );
