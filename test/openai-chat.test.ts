@@ -128,7 +128,11 @@ test('fold: a server that answers the streaming request with the whole object gi
   assert.deepEqual(await chatCompletions(hello, v1(fake, asJson(200, wholeAnswer))), wholeAnswer);
   // A stream call has no use for it: there it is still a protocol error.
   const { error } = await drain(chatCompletionsStream(hello, v1(fake, asJson(200, wholeAnswer))));
-  assert.ok(failsWith('protocol', (e) => assert.match(e.message, /not an event stream/))(error));
+  assert.ok(
+    failsWith('protocol', (e) =>
+      assert.match(e.message, /whole answer as one JSON object.*does not stream.*chatCompletions/),
+    )(error),
+  );
 });
 
 test('completions fold: the whole object answered instead of events, and a refused stream_options', async () => {

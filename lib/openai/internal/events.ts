@@ -74,7 +74,8 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
       state,
       response,
     );
-    if (!answerAllowed || !Array.isArray(answer.choices)) throw notAnEventStream(context, type);
+    const isAnswer = Array.isArray(answer.choices);
+    if (!answerAllowed || !isAnswer) throw notAnEventStream(context, type, isAnswer);
     answered = true;
     state.received = 1;
     return [answer as T];

@@ -217,12 +217,19 @@ export function notJsonEvent(context: RequestContext, index: number, raw: string
   });
 }
 
-export function notAnEventStream(context: RequestContext, type: string): OllamaError {
+/** A 200 that is not an event stream; `whole` when it is the whole answer as one object (the
+ * server does not stream). */
+export function notAnEventStream(context: RequestContext, type: string, whole = false): OllamaError {
   return new OllamaError({
     kind: 'protocol',
-    message:
-      `${context.method} ${context.url} answered 200 with Content-Type "${type}", not an event stream. ` +
-      'Check that the base URL points at an OpenAI-compatible API.',
+    message: whole
+      ? `${context.method} ${context.url} answered a stream request with the whole answer as one JSON object ` +
+        '(Content-Type "' +
+        type +
+        '"), not an event stream: this server or model does not stream. Ask for the answer as one object ' +
+        'instead (chatCompletions, or create() without stream: true).'
+      : `${context.method} ${context.url} answered 200 with Content-Type "${type}", not an event stream. ` +
+        'Check that the base URL points at an OpenAI-compatible API.',
     status: 200,
     url: context.url,
   });
