@@ -138,6 +138,26 @@ describe('the final chunk without its line break, then the connection fails: the
     }));
 });
 
+// `"error": null` (a proxy that writes every field) reported a `stream` error whose message was
+// "null"; an empty error field reports nothing, as the /v1 reader and openai-node read it.
+test('a chunk with "error": null, false or "" is an ordinary chunk', () =>
+  withFake(async (fake) => {
+    for (const empty of [null, false, '']) {
+      const line = (content: string, done: boolean) => {
+        const chunk = JSON.parse(chatLine(content, done)) as Record<string, unknown>;
+        return `${JSON.stringify({ ...chunk, error: empty })}\n`;
+      };
+      const raw: RawStep[] = [
+        rawStreamHead(),
+        ...TOKENS.map((token) => ({ chunk: line(token, false) })),
+        { chunk: line('', true) },
+        { last: true },
+      ];
+      const reply = await chat(hello, { host: fake.url, headers: behaviourHeader({ raw }) });
+      assert.equal(reply.message.content, TOKENS.join(''), String(empty));
+    }
+  }));
+
 describe('the final chunk completes the answer, whatever the connection does next', { concurrency: true }, () => {
   for (const [what, after] of afterwards) {
     test(`chat() and generate() resolve at once with the whole answer: ${what}; one request each`, () =>

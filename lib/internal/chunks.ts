@@ -73,9 +73,9 @@ function chunksOf<T>(opened: OpenExchange, exchange: Exchange, options: Resolved
         break;
       }
       const chunk = value as Chunk;
-      // The same as `'error' in chunk` for what JSON.parse makes (no own key holds undefined), and
-      // cheaper: one lookup that finds nothing, on the hot path.
-      if (chunk.error !== undefined) {
+      // An error field that is empty (`null`, `false`, `""`) reports nothing, as the /v1 reader and
+      // openai-node read it: one lookup that finds nothing, on the hot path.
+      if (chunk.error) {
         pending = inBandError(context, status, received, chunk.error);
         break;
       }
