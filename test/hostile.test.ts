@@ -4,8 +4,11 @@
 // kind that describes them; a body is NDJSON whatever its label.
 
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
-import { chat, chatStream, type ChatRequest, type ChatResponse } from '../lib/index.ts';
+import { chat, chatStream, type ChatRequest, type ChatResponse, listModels } from '../lib/index.ts';
+import { chatCompletions, listModels as listV1Models } from '../lib/openai/index.ts';
 import { failsWith, TIMER_SLACK } from './support/assertions.ts';
 import { collect } from './support/chunks.ts';
 import { behaviourHeader, rawHead, rawStreamHead, type RawStep } from './support/fake-ollama.ts';
@@ -273,3 +276,39 @@ describe('item 10: the body is NDJSON whatever its Content-Type', { concurrency:
       assert.equal(reply.message.content, 'all of it');
     }));
 });
+
+// A whole answer (the model listing, a /v1 `stream: false` answer) with bytes that are not UTF-8:
+// they became U+FFFD without a word (`"caf\uFFFD\uFFFD"`), where a stream with the same bytes fails.
+test('a whole JSON answer that is not valid UTF-8 is a protocol error, not text with U+FFFD in it', () =>
+  withFake(async (fake) => {
+    const json = (body: string): Record<string, string> =>
+      behaviourHeader({
+        raw: [
+          rawHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(body.length) }),
+          { write: body },
+        ],
+      });
+    const notText = failsWith('protocol', (e) => assert.match(e.message, /not valid UTF-8/));
+    const listing = '{"models":[{"name":"caf\u00c3\u00a9","model":"caf\u00ff\u00fe"}]}';
+    await assert.rejects(listModels({ host: fake.url, headers: json(listing) }), notText);
+    // The stand-in's /v1 routes play no raw bytes: a server of the test's own, on loopback.
+    const server = createServer((request, response) => {
+      request.resume();
+      const body = request.url?.endsWith('/models')
+        ? '{"object":"list","data":[{"id":"\u00ff"}]}'
+        : '{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"caf\u00ff"},"finish_reason":"stop"}]}';
+      response.writeHead(200, { 'Content-Type': 'application/json' }).end(Buffer.from(body, 'latin1'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+      await assert.rejects(listV1Models({ baseURL }), notText);
+      await assert.rejects(chatCompletions({ model: 'm', messages: [], stream: false }, { baseURL }), notText);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    // Valid UTF-8 (é as C3 A9, written byte by byte) reads as it should.
+    const fine = '{"models":[{"name":"caf\u00c3\u00a9","model":"x"}]}';
+    assert.equal((await listModels({ host: fake.url, headers: json(fine) })).models[0]?.name, 'café');
+  }));

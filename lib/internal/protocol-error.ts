@@ -85,6 +85,16 @@ export function bodyTooLarge(url: string, limit: number): OllamaError {
   });
 }
 
+export function bodyNotText(url: string): OllamaError {
+  return new OllamaError({
+    kind: 'protocol',
+    message:
+      `The response from ${url} is not valid UTF-8 text: the server or a proxy sent corrupted bytes, and ` +
+      'reading it anyway would put U+FFFD in place of what it said.',
+    url,
+  });
+}
+
 export function bodyNotJson(url: string, text: string, cause: unknown): OllamaError {
   return new OllamaError({
     kind: 'protocol',

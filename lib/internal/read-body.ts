@@ -1,6 +1,6 @@
 import { redact } from './header-values.ts';
 import { idleTimer } from './idle.ts';
-import { bodyNotJson, bodyTooLarge } from './protocol-error.ts';
+import { bodyNotJson, bodyNotText, bodyTooLarge } from './protocol-error.ts';
 
 /** What a whole-body read found. */
 export interface BodyText {
@@ -9,6 +9,8 @@ export interface BodyText {
   truncated: boolean;
   /** The read timeout ran out before the body ended. */
   silent: boolean;
+  /** The bytes are not valid UTF-8: `text` holds them with U+FFFD in place of the bad ones. */
+  invalid?: boolean;
 }
 
 /**
@@ -51,7 +53,14 @@ export async function readText(
     signal?.removeEventListener('abort', stop);
   }
   const bytes = joined(parts, Math.min(size, limit));
-  return { text: new TextDecoder().decode(bytes), truncated, silent: idle?.fired === true };
+  const silent = idle?.fired === true;
+  try {
+    // Checked as decoded, at no extra cost: an answer read as JSON must not lose bad bytes to U+FFFD
+    // unseen. A body cut at the limit may end inside a character: that is not a fault of its own.
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: truncated }), truncated, silent };
+  } catch {
+    return { text: new TextDecoder().decode(bytes), truncated, silent, invalid: true };
+  }
 }
 
 /** The first `length` bytes of `parts`, copied only when there is more than one. */
@@ -71,12 +80,13 @@ function joined(parts: readonly Uint8Array[], length: number): Uint8Array {
 /** A whole body read as JSON: a body over the limit, or one that is not JSON, is a `protocol`
  * error naming what arrived (with `secrets` redacted before it is cut for the message). */
 export function parseJson(
-  { text, truncated }: BodyText,
+  { text, truncated, invalid }: BodyText,
   limit: number,
   url: string,
   secrets: readonly string[] | undefined,
 ): unknown {
   if (truncated) throw bodyTooLarge(url, limit);
+  if (invalid === true) throw bodyNotText(url);
   try {
     return JSON.parse(text);
   } catch (error) {
