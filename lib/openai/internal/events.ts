@@ -205,7 +205,8 @@ function check(context: RequestContext, value: unknown, state: State, response: 
       if (typeof index === 'number' && index >= state.width) state.width = index + 1;
       if (reason !== null && reason !== undefined) {
         state.finished = true;
-        (state.ended ??= new Set()).add(index ?? 0);
+        state.ended ??= new Set();
+        state.ended.add(index ?? 0);
       }
     }
   }
