@@ -264,6 +264,41 @@ const nativeScenarios: readonly Scenario[] = [
     },
   },
   {
+    name: 'chat: final chunk without its line break, then a reset',
+    browser: true,
+    async run(ctx, tag) {
+      const line = (content: string, done: boolean): string =>
+        JSON.stringify({
+          model: MODEL,
+          created_at: '2026-01-01T00:00:00Z',
+          message: { role: 'assistant', content },
+          done,
+        });
+      const frame = (text: string): string => `${text.length.toString(16)}\r\n${text}\r\n`;
+      // Kept alive, as Ollama's answers are; the pause lets the bytes reach the client before the cut.
+      const raw = [
+        {
+          write:
+            'HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n' +
+            frame(`${line('Hel', false)}\n`) +
+            frame(line('lo', true)),
+        },
+        { waitMs: 300 },
+        { reset: true },
+      ];
+      const reply = await ctx.lib.chat(
+        { model: MODEL, messages: [{ role: 'user', content: 'hi' }] },
+        on(ctx, tag, { raw }, { retry: { baseDelay: 50 } }),
+      );
+      expect(reply.message.content === 'Hello' && reply.done, `the answer was ${JSON.stringify(reply.message)}`);
+      const requests = await seen(ctx, tag);
+      expect(
+        requests.length === 1,
+        `the finished answer was asked for again: the stand-in saw ${requests.length} requests`,
+      );
+    },
+  },
+  {
     name: 'chat: truncated stream, no final chunk',
     browser: true,
     async run(ctx, tag) {
