@@ -6,7 +6,15 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { describe, test } from 'node:test';
-import { chat, chatStream, generate, generateStream, type ChatRequest, type GenerateRequest } from '../lib/index.ts';
+import {
+  chat,
+  chatStream,
+  createModel,
+  generate,
+  generateStream,
+  type ChatRequest,
+  type GenerateRequest,
+} from '../lib/index.ts';
 import { collect } from './support/chunks.ts';
 import { behaviourHeader, rawHead, rawStreamHead, type RawStep } from './support/fake-ollama.ts';
 import { withFake } from './support/with-fake.ts';
@@ -99,6 +107,41 @@ describe('the final chunk without its line break, then the connection fails: the
         assert.equal(fake.requests.length, 2, 'nothing was sent again');
       }));
   }
+
+  // A create's success line may be its base model's pull's, with the create's own steps to come:
+  // one that lost its line break before a reset is no end (it once made createModel resolve for a
+  // create that never happened). An error line that lost its line break is that error.
+  test('a create whose success line lost its line break before a reset fails; so does an error line, with its words', () =>
+    withFake(async (fake) => {
+      const raw: RawStep[] = [
+        keptAlive(),
+        { chunk: '{"status":"pulling manifest"}\n' },
+        { chunk: '{"status":"pulling 6a0746a1ec1a","digest":"sha256:6a07","total":100,"completed":100}\n' },
+        { chunk: '{"status":"success"}' },
+        { waitMs: 50 },
+        { reset: true },
+      ];
+      await assert.rejects(
+        createModel(
+          { model: 'mine', from: 'llama3.2' },
+          { host: fake.url, retry: false, headers: behaviourHeader({ raw }) },
+        ),
+        (error: unknown) => (error as { kind?: unknown }).kind === 'connection',
+      );
+      const said: RawStep[] = [
+        keptAlive(),
+        { chunk: chatLine('a', false) },
+        { chunk: '{"error":"model runner has unexpectedly stopped"}' },
+        { waitMs: 50 },
+        { reset: true },
+      ];
+      await assert.rejects(
+        chat(hello, { host: fake.url, retry: false, headers: behaviourHeader({ raw: said }) }),
+        (error: unknown) =>
+          (error as { kind?: unknown }).kind === 'stream' &&
+          /model runner has unexpectedly stopped/.test((error as Error).message),
+      );
+    }));
 
   test('a line that is whole but not final, then a reset: it is handed on, then the connection error', () =>
     withFake(async (fake) => {

@@ -103,9 +103,10 @@ function chunksOf<T>(opened: OpenExchange, exchange: Exchange, options: Resolved
     return opened.failure(located(error, context.url), received);
   };
   /** A failure, unless the answer's last line had arrived whole but for its line break: then
-   * that line is read as the last one, and if it is the final chunk the answer is complete (the
-   * connection's end after it changes nothing). A line that is complete but not final is handed
-   * on, and the failure thrown after it. */
+   * that line is read as the last one. A terminal final chunk completes the answer (the
+   * connection's end after it changes nothing); any other complete line is handed on, then the
+   * failure; a line that reports an error is that error. (A create's success line is not
+   * terminal: the one that arrived may be its base model's, with the create's own steps to come.) */
   const fail = (error: unknown): T[] | undefined => {
     if (last || pending !== undefined || body.closed || !mayEndAnswer(error, opened.signal)) throw failed(error);
     let lines: readonly string[];
@@ -115,12 +116,16 @@ function chunksOf<T>(opened: OpenExchange, exchange: Exchange, options: Resolved
       throw failed(error);
     }
     const batch = lines.length === 0 ? NO_ITEMS : take(lines);
-    if (last) {
+    if (last && final.terminal) {
       body.finish(false);
       return batch.length > 0 ? (batch as T[]) : undefined;
     }
-    if (batch.length === 0) throw failed(error);
-    pending ??= error;
+    // What the server said in that line (an `{"error": …}` chunk) is the failure to report; a line
+    // cut short (not JSON) is not: the connection's failure is.
+    const found = pending as unknown; // set by `take`, which TypeScript does not follow
+    const said = isOllamaError(found) && found.kind === 'stream' ? found : undefined;
+    if (batch.length === 0) throw failed(said ?? error);
+    pending = said ?? error;
     return batch as T[];
   };
   const count = (): number => received;
