@@ -247,6 +247,39 @@ test('fold: chunks with choices [null], {}, 5 or null add nothing, and the answe
   assert.equal(completion.choices[0]?.text, 'ok');
 });
 
+// With `n: 2`, the first choice may finish before the second has begun: that is no whole answer.
+// Nor is a finish_reason of "" (sent on every chunk by some servers) a finish.
+test('/v1 with n: 2, one choice finished before the second began, then a reset: not complete', async () => {
+  const server = await sseServer(`${sseChunk({ content: 'a' }, null, 0)}${sseChunk({}, 'stop', 0)}`, 'reset');
+  try {
+    await assert.rejects(
+      chatCompletions({ ...hello, n: 2 }, { baseURL: server.baseURL, retry: false }),
+      failsWith('connection'),
+    );
+  } finally {
+    await server.close();
+  }
+  const both = await sseServer(
+    `${sseChunk({ content: 'a' }, null, 0)}${sseChunk({ content: 'b' }, null, 1)}${sseChunk({}, 'stop', 0)}${sseChunk({}, 'stop', 1)}`,
+    'reset',
+  );
+  try {
+    const answer = await chatCompletions({ ...hello, n: 2 }, { baseURL: both.baseURL, retry: false });
+    assert.deepEqual(
+      answer.choices.map((c) => c.message.content),
+      ['a', 'b'],
+    );
+  } finally {
+    await both.close();
+  }
+  const empty = await sseServer(`${sseChunk({ content: 'a' }, '')}${sseChunk({ content: 'b' }, '')}`, 'reset');
+  try {
+    await assert.rejects(chatCompletions(hello, { baseURL: empty.baseURL, retry: false }), failsWith('connection'));
+  } finally {
+    await empty.close();
+  }
+});
+
 test('/v1 not complete (one of two choices finished), then a reset: the chunks, then the connection error', async () => {
   const body = `${sseChunk({ content: 'a' }, null, 0)}${sseChunk({ content: 'b' }, null, 1)}${sseChunk({}, 'stop', 0)}`;
   const server = await sseServer(body, 'reset');

@@ -34,6 +34,9 @@ export interface Exchange {
    * pull's check of what it downloaded, which for a large model takes minutes). `readTimeout`
    * does not apply to the wait for the chunk after it. */
   silentStep?: ((chunk: Record<string, unknown>) => boolean) | undefined;
+  /** /v1 streams: how many choices the request asked for (`n`), so that an answer is not taken
+   * as complete when only the first choices have finished. */
+  choices?: number | undefined;
 }
 
 /**

@@ -17,7 +17,7 @@ interface State {
   received: number;
   /** A choice carried a `finish_reason`. */
   finished: boolean;
-  /** The choices seen: one more than the highest `index`. */
+  /** The choices asked for (`n`), or one more than the highest `index` seen when that is more. */
   width: number;
   /** The `index` of each choice that carried a `finish_reason`, once one did. */
   ended?: Set<unknown> | undefined;
@@ -40,21 +40,21 @@ interface State {
  * moment so that its connection stays pooled.
  */
 export async function readEvents<T>(exchange: Exchange, options: ResolvedOptions): Promise<Batches<T>> {
-  return eventsOf<T>(await send(exchange, options), options, false);
+  return eventsOf<T>(await send(exchange, options), options, false, exchange.choices);
 }
 
 /** `readEvents` for a stream that is to be folded into one answer: a server that answers the
  * streaming request with that answer itself, as one JSON object (it ignored `stream`), gives it
  * as the one item, for the fold to return as it is. */
 export async function readEventsOrAnswer<T>(exchange: Exchange, options: ResolvedOptions): Promise<Batches<T>> {
-  return eventsOf<T>(await send(exchange, options), options, true);
+  return eventsOf<T>(await send(exchange, options), options, true, exchange.choices);
 }
 
-function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllowed: boolean): Batches<T> {
+function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllowed: boolean, choices = 1): Batches<T> {
   const { context, response } = opened;
   const { readTimeout } = options;
   const type = response.headers.get('content-type') ?? '';
-  const state: State = { received: 0, finished: false, done: false, width: 1 };
+  const state: State = { received: 0, finished: false, done: false, width: choices };
   const jsonInstead = type.includes('application/json');
   const body = streamBody(opened, readTimeout, !jsonInstead);
   const parser = new SseParser({ maxEventSize: options.maxLineLength });
@@ -203,7 +203,9 @@ function check(context: RequestContext, value: unknown, state: State, response: 
       }
       const index = choice?.index;
       if (typeof index === 'number' && index >= state.width) state.width = index + 1;
-      if (reason !== null && reason !== undefined) {
+      // A finish reason is a word: `null`, and an empty string that some servers send on every
+      // chunk, say the choice goes on.
+      if (typeof reason === 'string' ? reason !== '' : reason !== null && reason !== undefined) {
         state.finished = true;
         state.ended ??= new Set();
         state.ended.add(index ?? 0);

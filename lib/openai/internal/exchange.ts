@@ -38,6 +38,7 @@ export function queried<E extends Exchange>(exchange: E, options: ResolvedOption
 /** A POST of `body` (serialised once, here, so a body that cannot be sent fails before any
  * attempt, naming `call`). */
 export function v1Exchange(call: string, path: string, body: unknown, model: string, events: boolean): Exchange {
+  const n = (body as { n?: unknown } | null)?.n;
   return {
     method: 'POST',
     path,
@@ -45,5 +46,6 @@ export function v1Exchange(call: string, path: string, body: unknown, model: str
     model,
     accept: events ? 'text/event-stream' : 'application/json',
     httpError: v1HttpError,
+    choices: typeof n === 'number' && Number.isSafeInteger(n) && n > 1 ? n : undefined,
   };
 }

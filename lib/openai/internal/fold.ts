@@ -47,7 +47,7 @@ class ChoiceParts {
       const value = choice[key];
       if (key === 'index' || key === field) continue;
       if (key === 'finish_reason') {
-        if (value !== null && value !== undefined) this.finish = value;
+        if (value !== null && value !== undefined && value !== '') this.finish = value;
       } else if (key === 'logprobs') this.addLogprobs(value);
       else if (value !== undefined) this.extra[key] = value;
     }
