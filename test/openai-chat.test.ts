@@ -216,6 +216,77 @@ for (const after of ['reset', 'fin', 'hang'] as const) {
   }
 }
 
+// Tool calls as servers other than Ollama stream them: no index, no id, an id on every piece, the
+// name on every piece, calls without parameters. Each once folded into too few calls, a duplicate
+// or two halves of one call's JSON.
+const call = (name: string, args: string, id?: string) =>
+  id === undefined
+    ? { type: 'function', function: { name, arguments: args } }
+    : { id, type: 'function', function: { name, arguments: args } };
+const toolShapes: Array<[string, object[][], object[]]> = [
+  [
+    'two calls without parameters, no index, no id',
+    [[{ function: { name: 'get_time', arguments: '' } }], [{ function: { name: 'get_date', arguments: '' } }]],
+    [call('get_time', ''), call('get_date', '')],
+  ],
+  [
+    'two calls without parameters, both index 0, no id',
+    [
+      [{ index: 0, function: { name: 'get_time', arguments: '' } }],
+      [{ index: 0, function: { name: 'get_date', arguments: '' } }],
+    ],
+    [call('get_time', ''), call('get_date', '')],
+  ],
+  [
+    'the name again with nothing more, after the whole arguments',
+    [
+      [{ index: 0, id: 'c1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }],
+      [{ index: 0, function: { name: 'f', arguments: ' ' } }],
+    ],
+    [call('f', '{"a":1} ', 'c1')],
+  ],
+  [
+    'a second call of the same function begun by its arguments, no id',
+    [
+      [{ id: 'c1', function: { name: 'f', arguments: '{"a":' } }],
+      [{ function: { arguments: '1}' } }],
+      [{ function: { name: 'f', arguments: '' } }],
+      [{ function: { arguments: '{"a":2}' } }],
+    ],
+    [call('f', '{"a":1}', 'c1'), call('f', '{"a":2}')],
+  ],
+  [
+    'a new id on every piece (a proxy): one call, under its first id',
+    [
+      [{ index: 0, id: 'a1', type: 'function', function: { name: 'f', arguments: '' } }],
+      [{ index: 0, id: 'a2', function: { arguments: '{"a"' } }],
+      [{ index: 0, id: 'a3', function: { name: 'f', arguments: ':1}' } }],
+    ],
+    [call('f', '{"a":1}', 'a1')],
+  ],
+  [
+    'the same id and the name on every piece',
+    [
+      [{ index: 0, id: 'c1', type: 'function', function: { name: 'f', arguments: '{"a"' } }],
+      [{ index: 0, id: 'c1', type: 'function', function: { name: 'f', arguments: ':1}' } }],
+      [{ index: 0, id: 'c1', type: 'function', function: { name: 'f', arguments: '' } }],
+    ],
+    [call('f', '{"a":1}', 'c1')],
+  ],
+];
+for (const [what, pieces, expected] of toolShapes) {
+  test(`fold: tool calls, ${what}`, async () => {
+    const body =
+      sseChunk({ role: 'assistant', content: null }, null) +
+      pieces.map((tool_calls) => sseChunk({ tool_calls }, null)).join('') +
+      sseChunk({}, 'tool_calls') +
+      'data: [DONE]\n\n';
+    const respond = { status: 200, headers: { 'Content-Type': 'text/event-stream' }, body };
+    const answer = await chatCompletions(hello, v1(fake, { respond }));
+    assert.deepEqual(answer.choices[0]?.message.tool_calls, expected);
+  });
+}
+
 // Chunks whose choices are not a list of objects: the fold threw a bare TypeError ("Cannot read
 // properties of null"), which code that tells the library's errors apart takes for a crash.
 test('fold: chunks with choices [null], {}, 5 or null add nothing, and the answer is the rest', async () => {

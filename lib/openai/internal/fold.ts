@@ -79,14 +79,10 @@ class ChoiceParts {
   }
 
   /**
-   * A delta continues the call last seen at its `index`, unless it begins another call: it names
-   * a function and that call already has its name and complete JSON arguments, or it brings a new
-   * `id` with a name of its own, or a new `id` once that call's arguments are complete JSON.
-   * Ollama copies the native `function.index` onto its calls, and real native answers often leave
-   * it out, so two whole calls of one answer may both say `index: 0`. A delta without `index` is
-   * taken the same way against the last call. (A bare new `id` while the arguments are still
-   * incomplete is taken as a proxy's noise, not as a call that would cut the one being assembled
-   * in two; arguments `""` are a function without parameters, complete once the next call begins.)
+   * A delta continues the call last seen at its `index` (or, without one, the last call) unless
+   * it begins another (see `beginsAnother`). Ollama copies the native `function.index` onto its
+   * calls, and real native answers often leave it out, so two whole calls of one answer may both
+   * say `index: 0`; other servers send no `index`, an `id` on every piece, or the name again.
    */
   addCalls(deltas: unknown): void {
     if (!Array.isArray(deltas)) return;
@@ -98,14 +94,17 @@ class ChoiceParts {
       const fn = delta.function ?? {};
       if (known === undefined || beginsAnother(known, id, fn)) {
         const whole = typeof fn.name === 'string' && isJson(fn.arguments);
-        const call = { call: { ...delta, function: { ...fn } }, whole, args: fn.arguments ?? '' };
+        // A call begun by more arguments alone is one more call of the same function.
+        const named = typeof fn.name === 'string' ? fn : { name: (known?.call.function as Loose)?.name, ...fn };
+        const call = { call: { ...delta, function: { ...named } }, whole, args: fn.arguments ?? '' };
         this.calls.push(call);
         if (index !== undefined) this.atIndex.set(index, call);
       } else {
         known.whole = false;
         const target = known.call.function as Loose;
         if (typeof fn.name === 'string' && fn.name !== '') target.name = fn.name;
-        if (id !== undefined) known.call.id = id;
+        // The call's id is the one its first piece brought: a proxy may send a new one with each.
+        if (id !== undefined) known.call.id ??= id;
         if (typeof delta.type === 'string') known.call.type = delta.type;
         if (typeof fn.arguments === 'string') known.args += fn.arguments;
       }
@@ -127,11 +126,25 @@ class ChoiceParts {
 
 type CallParts = { call: Loose; whole: boolean; args: string };
 
-function beginsAnother(known: CallParts, id: string | undefined, fn: { name?: string }): boolean {
-  const named = typeof fn.name === 'string' && fn.name !== '';
-  const knownNamed = typeof (known.call.function as Loose).name === 'string';
-  if (id !== undefined && id !== known.call.id) return named || isJson(known.args);
-  return named && knownNamed && isJson(known.args);
+/**
+ * Whether a delta begins another call rather than continuing `known`:
+ * - the same `id`: never;
+ * - after complete JSON arguments: a new `id`, more arguments that are not blank (they would make
+ *   the JSON invalid: they are the next call's), or another function's name; a piece with the
+ *   same name and nothing more (a server that repeats the name) continues it;
+ * - after blank arguments (`""`, a function without parameters): another function's name, or a
+ *   new `id` with a name and no arguments (the same function called again);
+ * - while the arguments are still incomplete: never (a new `id` then is a proxy's noise, and
+ *   taking it for a call would cut the one being assembled in two).
+ */
+function beginsAnother(known: CallParts, id: string | undefined, fn: { name?: string; arguments?: string }): boolean {
+  if (id !== undefined && id === known.call.id) return false;
+  const name = typeof fn.name === 'string' && fn.name !== '' ? fn.name : undefined;
+  const other = name !== undefined && name !== (known.call.function as Loose).name;
+  const blank = typeof fn.arguments !== 'string' || fn.arguments.trim() === '';
+  if (isJson(known.args)) return id !== undefined || !blank || other;
+  if (known.args.trim() === '') return other || (id !== undefined && name !== undefined && blank);
+  return false;
 }
 
 function isJson(text: unknown): boolean {
