@@ -143,15 +143,31 @@ export function scrubbed(error: OllamaError, scrub: (text: string) => string): O
   return copy(error, { message, line, body, cause });
 }
 
-/** A cause whose message quotes what the server sent (JSON.parse's quotes the start of the text
- * it could not read) is replaced by one of the same kind with the scrubbed message. */
-function scrubbedCause(cause: unknown, scrub: (text: string) => string): unknown {
-  if (!(cause instanceof Error)) return cause;
+/** A cause that quotes what the server sent (JSON.parse's message quotes the start of the text
+ * it could not read; undici's parser errors keep the bytes they choked on in `data`), at any depth
+ * of the chain, is replaced by a copy of the same class with its text fields scrubbed. */
+function scrubbedCause(cause: unknown, scrub: (text: string) => string, depth = 0): unknown {
+  if (!(cause instanceof Error) || depth > 4) return cause;
   const message = scrub(cause.message);
-  if (message === cause.message) return cause;
-  const clean = cause instanceof SyntaxError ? new SyntaxError(message) : new Error(message);
-  clean.name = cause.name;
-  return clean;
+  const inner = scrubbedCause(cause.cause, scrub, depth + 1);
+  const fields: Record<string, unknown> = {};
+  let changed = message !== cause.message || inner !== cause.cause;
+  for (const [name, value] of Object.entries(cause)) {
+    const clean = typeof value === 'string' ? scrub(value) : value;
+    if (clean !== value) changed = true;
+    fields[name] = clean;
+  }
+  if (!changed) return cause;
+  const copy = Object.create(Object.getPrototypeOf(cause) as object) as Error;
+  Object.defineProperty(copy, 'message', { value: message, writable: true, configurable: true });
+  if (inner !== undefined) Object.defineProperty(copy, 'cause', { value: inner, writable: true, configurable: true });
+  Object.assign(copy, fields);
+  Object.defineProperty(copy, 'stack', {
+    value: cause.stack === undefined ? undefined : scrub(cause.stack),
+    writable: true,
+    configurable: true,
+  });
+  return copy;
 }
 
 /** The same error with one more sentence. */

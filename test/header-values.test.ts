@@ -272,6 +272,26 @@ test('a key that a cut falls inside (a preview, a 200-character line, a 64 KiB b
         check(`/v1 listing, key at ${offset}`),
       );
     }
+    // JSON.parse quotes the end of a long line after `..."`: the key's last part must not be there.
+    const tail = `{"keys":["${key}",NaN]}\n`;
+    await assert.rejects(
+      chat(hello, { host: fake.url, apiKey: key, retry: false, headers: reply(200, ndjson, tail) }),
+      check('the end of a key, quoted by JSON.parse'),
+    );
+    // A body that breaks its own chunked framing: undici's parser error keeps the bytes (the key) in
+    // its `data`, a cause of a cause.
+    const framing = {
+      'x-fake-behaviour': JSON.stringify({
+        raw: [
+          { write: 'HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n' },
+          { write: `zz${key}\r\n` },
+        ],
+      }),
+    };
+    await assert.rejects(
+      chat(hello, { host: fake.url, apiKey: key, retry: false, headers: framing }),
+      check('the bytes of a broken chunked framing'),
+    );
     // An error body longer than the 64 KiB kept of it, the key across the cut.
     const long = `${'z'.repeat(65_536 - 10)}${key}${'z'.repeat(100)}`;
     await assert.rejects(

@@ -1,4 +1,4 @@
-import { isOllamaError, scrubbed, withNote, withStatus } from '../errors.ts';
+import { isOllamaError, type OllamaError, scrubbed, withNote, withStatus } from '../errors.ts';
 import { MAX_DELAY_MS } from '../retry.ts';
 import { VERSION } from '../version.ts';
 import { connectionError, failureCode, malformedResponse } from './connection-error.ts';
@@ -91,23 +91,7 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
   } catch (error) {
     release();
     if (signal?.aborted === true) throw signal.reason;
-    if (controller?.signal.reason === SILENT) {
-      throw readTimeoutError(context, { limit: deadline, received: undefined, connectIncluded: connectTimeout }, error);
-    }
-    const code = failureCode(error);
-    if (code === 'UND_ERR_CONNECT_TIMEOUT') {
-      throw connectTimeoutError(context, transport.timesConnect ? connectTimeout : undefined, error);
-    }
-    if (code === 'UND_ERR_HEADERS_TIMEOUT') {
-      throw readTimeoutError(
-        context,
-        { limit: transport.timesConnect ? readTimeout : undefined, received: undefined },
-        error,
-      );
-    }
-    const found = malformedResponse(error);
-    if (found !== undefined) throw malformed(context, found, undefined, error);
-    throw connectionError(error, context);
+    throw clean(fetchFailure(error, context, options, transport.timesConnect, deadline, controller), context);
   } finally {
     clearTimeout(headerTimer);
   }
@@ -116,16 +100,17 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
   const failure = (error: unknown, received: number): unknown => {
     if (signal?.aborted === true) return signal.reason;
     // Whatever the reader found wrong, a response had arrived: its status goes on the error. What
-    // the server wrote into it (a line quoted in a message) may quote the credential back.
+    // the server wrote into it (a line quoted in a message, bytes kept by a parser's error in the
+    // cause) may quote the credential back.
     if (isOllamaError(error)) {
-      const clean = scrubbed(error, (text) => redact(text, context.secrets));
-      return clean.kind === 'protocol' ? withStatus(clean, status) : clean;
+      const found = clean(error, context);
+      return found.kind === 'protocol' ? withStatus(found, status) : found;
     }
     if (failureCode(error) === 'UND_ERR_BODY_TIMEOUT')
-      return readTimeoutError(context, { limit: undefined, received }, error);
+      return clean(readTimeoutError(context, { limit: undefined, received }, error), context);
     const found = malformedResponse(error);
-    if (found !== undefined) return malformed(context, found, status, error);
-    return connectionError(error, context, received);
+    if (found !== undefined) return clean(malformed(context, found, status, error), context);
+    return clean(connectionError(error, context, received), context);
   };
 
   if (!response.ok) {
@@ -154,6 +139,37 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
   }
   options.onResponse?.(response);
   return { response, context, failure, release, runtimeFetch: options.builtinFetch, signal: init.signal ?? undefined };
+}
+
+/** What a failed fetch (no response) is, as the caller sees it. */
+function fetchFailure(
+  error: unknown,
+  context: RequestContext,
+  options: ResolvedOptions,
+  timesConnect: boolean,
+  deadline: number,
+  controller: AbortController | undefined,
+): OllamaError {
+  const { connectTimeout, readTimeout } = options;
+  if (controller?.signal.reason === SILENT) {
+    return readTimeoutError(context, { limit: deadline, received: undefined, connectIncluded: connectTimeout }, error);
+  }
+  const code = failureCode(error);
+  if (code === 'UND_ERR_CONNECT_TIMEOUT')
+    return connectTimeoutError(context, timesConnect ? connectTimeout : undefined, error);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+    return readTimeoutError(context, { limit: timesConnect ? readTimeout : undefined, received: undefined }, error);
+  }
+  const found = malformedResponse(error);
+  if (found !== undefined) return malformed(context, found, undefined, error);
+  return connectionError(error, context);
+}
+
+/** `error` with every credential of the request taken out of what it quotes, its causes included:
+ * a server may echo one back in the bytes a parser's error keeps, or in a line it sent. */
+function clean(error: OllamaError, context: RequestContext): OllamaError {
+  const { secrets } = context;
+  return secrets === undefined || secrets.length === 0 ? error : scrubbed(error, (text) => redact(text, secrets));
 }
 
 function headersFor(exchange: Exchange, options: ResolvedOptions): Record<string, string> {

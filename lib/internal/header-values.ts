@@ -133,8 +133,23 @@ export function redact(text: string, secrets: readonly string[] | undefined): st
   for (const secret of secrets) text = text.split(secret).join('[redacted]');
   if (!text.includes('…') && !text.includes('...')) return text;
   // From the last cut to the first, so that each replacement leaves the earlier places in place.
-  const cuts = [...text.matchAll(/"?(?:…|\.\.\.)/g)].map((found) => found.index);
-  for (const at of cuts.reverse()) text = redactTail(text.slice(0, at), secrets) + text.slice(at);
+  // Before a cut, a secret's first part may be left; after one (JSON.parse quotes the end of a long
+  // input as `..."…"`), its last part.
+  const cuts = [...text.matchAll(/"?(?:…|\.\.\.)"?/g)];
+  for (const cut of cuts.reverse()) {
+    const end = cut.index + cut[0].length;
+    text = redactTail(text.slice(0, cut.index), secrets) + cut[0] + redactHead(text.slice(end), secrets);
+  }
+  return text;
+}
+
+/** `text` without a last part of a secret at its very start (text that begins where a cut was). */
+function redactHead(text: string, secrets: readonly string[]): string {
+  for (const secret of secrets) {
+    for (let length = Math.min(secret.length - 1, text.length); length >= SHORTEST_PART; length--) {
+      if (text.startsWith(secret.slice(-length))) return `[redacted]${text.slice(length)}`;
+    }
+  }
   return text;
 }
 
