@@ -114,6 +114,74 @@ for (const [what, refusal] of [
   });
 }
 
+test("fold: vLLM's pydantic refusal of stream_options is sent again; a validation error that only echoes the request is not", async () => {
+  const vllm = {
+    object: 'error',
+    message:
+      "[{'type': 'extra_forbidden', 'loc': ('body', 'stream_options'), 'msg': 'Extra inputs are not permitted', 'input': {'include_usage': True}}]",
+    type: 'BadRequestError',
+    param: null,
+    code: 400,
+  };
+  const tag = `vllm-${Math.random()}`;
+  const answer = await chatCompletions(
+    hello,
+    v1(fake, { tag, sequence: [asJson(400, vllm), asJson(200, wholeAnswer)] }),
+  );
+  assert.deepEqual(answer, wholeAnswer);
+  assert.equal(fake.requests.filter((r) => r.headers['x-fake-behaviour']?.includes(tag)).length, 2);
+  // The request quoted back, `"stream": true` and all, by an error about another field.
+  for (const [name, body] of [
+    [
+      'FastAPI',
+      {
+        detail: [
+          {
+            type: 'missing',
+            loc: ['body', 'model'],
+            msg: 'Field required',
+            input: { stream: true, stream_options: {} },
+          },
+        ],
+      },
+    ],
+    [
+      'pydantic text',
+      {
+        object: 'error',
+        message:
+          "[{'type': 'missing', 'loc': ('body', 'model'), 'msg': 'Field required', 'input': {'stream': True, 'stream_options': {}}}]",
+      },
+    ],
+    ['words', { error: { message: 'invalid request: {"model":"","stream":true} has no model' } }],
+  ] as const) {
+    const echo = `echo-${name}-${Math.random()}`;
+    await assert.rejects(
+      chatCompletions(hello, v1(fake, { tag: echo, sequence: [asJson(422, body), asJson(200, wholeAnswer)] })),
+      failsWith('http'),
+      name,
+    );
+    assert.equal(fake.requests.filter((r) => r.headers['x-fake-behaviour']?.includes(echo)).length, 1, name);
+  }
+});
+
+test('fold: the request sent again counts as an attempt: attempts is every request made', async () => {
+  const tag = `count-${Math.random()}`;
+  const refusal = { error: { message: 'Unrecognized request argument supplied: stream_options' } };
+  const busy = asJson(503, { error: { message: 'busy' } });
+  const error = await chatCompletions(
+    hello,
+    v1(fake, { tag, sequence: [asJson(400, refusal), busy, busy, busy] }, { retry: { retries: 2, baseDelay: 1 } }),
+  ).then(
+    () => assert.fail('expected a failure'),
+    (e: unknown) => e as { attempts: number; message: string },
+  );
+  const sent = fake.requests.filter((r) => r.headers['x-fake-behaviour']?.includes(tag));
+  assert.equal(sent.length, 4);
+  assert.equal(error.attempts, 4);
+  assert.match(error.message, /4 attempts/);
+});
+
 test('fold: a 400 that says nothing of streaming is the error, sent once', async () => {
   const tag = `bad-${Math.random()}`;
   const sequence = [asJson(400, { error: { message: 'messages: too long' } }), asJson(200, wholeAnswer)];

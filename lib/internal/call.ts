@@ -30,13 +30,16 @@ class Call {
     const user = options.signal;
     this.user = user;
     this.deadline = options.within?.deadline;
+    const sentAgain = (): void => {
+      this.attempts++;
+    };
     if (user === undefined && options.totalTimeout <= 0 && !leavable) {
-      this.options = options;
+      this.options = { ...options, sentAgain };
       return;
     }
     const controller = new AbortController();
     this.controller = controller;
-    this.options = { ...options, signal: controller.signal };
+    this.options = { ...options, signal: controller.signal, sentAgain };
     this.unlink = link(user, controller);
     if (options.totalTimeout > 0) {
       this.deadline = performance.now() + options.totalTimeout;

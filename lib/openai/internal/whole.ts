@@ -2,6 +2,7 @@ import { isOllamaError } from '../../errors.ts';
 import { readJson } from '../../internal/attempt.ts';
 import type { Exchange, Reader } from '../../internal/exchange.ts';
 import type { SendMode } from './exchange.ts';
+import { saidBy } from './openai-error.ts';
 
 /**
  * The reader of a /v1 call answered as one object. Sent as it is (`plain`), the server's own
@@ -21,13 +22,43 @@ export function wholeReader<T>(mode: SendMode, fold: Reader<T>, plain: () => Exc
     } catch (error) {
       if (!refusesStreaming(error)) throw error;
       refused = plain();
+      options.sentAgain?.();
       return readJson<T>(refused, options);
     }
   };
 }
 
+/** A 400 or 422 that says the request's streaming is what the server refuses: `param` names
+ * `stream` or `stream_options`, a validation error's location does (FastAPI's `detail`, pydantic's
+ * text in vLLM's message), or the words say so ("Unrecognized request argument supplied:
+ * stream_options", "'stream' does not support true with this model", "does not support
+ * streaming"). A body that merely echoes the request, `"stream": true` and all, is not that. */
 function refusesStreaming(error: unknown): boolean {
   if (!isOllamaError(error) || error.kind !== 'http') return false;
   if (error.status !== 400 && error.status !== 422) return false;
-  return /\bstream(?:_options|ing)?\b/i.test(error.body ?? '');
+  const { param } = error as { param?: unknown };
+  if (param === 'stream' || param === 'stream_options') return true;
+  let body: unknown;
+  try {
+    body = JSON.parse(error.body ?? '');
+  } catch {
+    return false;
+  }
+  const detail = (body as { detail?: unknown } | null)?.detail;
+  if (Array.isArray(detail)) return detail.some((item) => locatesStream((item as { loc?: unknown } | null)?.loc));
+  const words = saidBy(body)?.message ?? '';
+  // Pydantic's errors as text: only where they point counts, not the input they quote.
+  if (/'loc':|"loc":/.test(words))
+    return /'loc': \([^)]*'stream(?:_options)?'[^)]*\)|"loc": ?\[[^\]]*"stream(?:_options)?"/.test(words);
+  return REFUSED_BEFORE.test(words) || REFUSED_AFTER.test(words);
+}
+
+// The words and `stream` close together, with no quoted JSON between them (an echo of the request).
+const REFUSED_BEFORE =
+  /\b(?:unrecogni[sz]ed|unknown|unsupported|extra|does not support|cannot)\b[^.{}"]{0,40}?\bstream(?:_options|ing)?\b/i;
+const REFUSED_AFTER =
+  /\bstream(?:_options|ing)?\b[^.{}"]{0,40}?\b(?:not supported|unsupported|not permitted|not allowed|forbidden|unrecogni[sz]ed|unknown|invalid|does not support)\b/i;
+
+function locatesStream(loc: unknown): boolean {
+  return Array.isArray(loc) && loc.some((part) => part === 'stream' || part === 'stream_options');
 }
