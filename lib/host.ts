@@ -95,13 +95,16 @@ function readHost(written: string, source: string): ParsedHost {
 
   let authorization: string | undefined;
   const at = authority.lastIndexOf('@');
-  // An "@" in the path is a password with an unescaped "/": that part would go out in the URL.
-  if (at !== -1 || path.includes('@')) {
+  // An "@" in the path after what cannot be a host (a colon followed by no port: `ada:pa/ss@h`) is
+  // a password with an unescaped "/", that part of which would go out in the URL. After a host
+  // it is part of the path (`https://gw.example/@team/ollama`), as URL reads it.
+  const passwordCut = at === -1 && path.includes('@') && /:(?!\d*$)/.test(authority.replace(/^\[[^\]]*\]/, ''));
+  if (at !== -1 || passwordCut) {
     const userinfo = authority.slice(0, at);
     authority = authority.slice(at + 1);
     const colon = userinfo.indexOf(':');
     try {
-      if (path.includes('@')) throw new URIError();
+      if (passwordCut) throw new URIError();
       const user = decodeURIComponent(colon === -1 ? userinfo : userinfo.slice(0, colon));
       const password = colon === -1 ? '' : decodeURIComponent(userinfo.slice(colon + 1));
       authorization = `Basic ${basic(`${user}:${password}`)}`;

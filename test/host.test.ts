@@ -26,6 +26,11 @@ const rows: Array<[string, string]> = [
   ['HTTP://Example.com:8000', 'http://Example.com:8000'],
   ['ollama.com', 'https://ollama.com:443'],
   ['http://ollama.com', 'http://ollama.com:80'],
+  // An "@" in a path after a host is part of the path, as URL reads it (it was refused as a
+  // password with an unescaped "/").
+  ['https://gw.example/@team/ollama', 'https://gw.example:443/@team/ollama'],
+  ['http://127.0.0.1:9/proxy/@scope', 'http://127.0.0.1:9/proxy/@scope'],
+  ['http://[::1]:9/@x', 'http://[::1]:9/@x'],
 ];
 
 for (const [input, expected] of rows) {
