@@ -330,6 +330,12 @@ test('a key with & < > quoted back as Go writes JSON (\\u0026…), as an HTML pa
       ['every character escaped', reply(401, 'application/json', `{"error":"invalid credentials: ${everyEscaped}"}`)],
       ['HTML', reply(403, 'text/html', '<html><title>no: sk-live&amp;abc&lt;def&gt;123</title></html>')],
       ['URL', reply(403, 'text/plain', `denied ${encodeURIComponent(key)}`)],
+      // Numeric entities (Go's html package, Jinja), lower-case escapes, form encoding.
+      ['numeric HTML', reply(403, 'text/html', '<html><title>no: sk-live&#38;abc&#60;def&#62;123</title></html>')],
+      [
+        'lower-case URL',
+        reply(403, 'text/plain', `denied ${encodeURIComponent(key).replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase())}`),
+      ],
     ];
     for (const [what, headers] of cases) {
       await assert.rejects(listModels({ host: fake.url, apiKey: key, retry: false, headers }), (error: unknown) => {

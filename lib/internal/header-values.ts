@@ -101,12 +101,30 @@ export function secretsOf(authorization: string | undefined, headers: Headers): 
 /** The ways a server may write `secret` when it quotes it: inside JSON (escaped as
  * `JSON.stringify` does, with `\/` for `/` as PHP writes it, and with `&`, `<` and `>` as
  * `\u0026`, `\u003c`, `\u003e` as Go, and so Ollama, writes them), inside an HTML page
- * (`&amp;`…), and in a URL (percent-encoded). */
+ * (`&amp;`…, or `&#34;` and `&#39;` as Go's html package and Jinja write quotes), and in a URL
+ * (percent-encoded, in either case, or form-encoded with `+` for a space). */
 function quotedForms(secret: string): string[] {
   const json = JSON.stringify(secret).slice(1, -1);
   const go = json.replace(/[&<>\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
   const html = secret.replace(/[&<>"']/g, (char) => `&${HTML_ENTITIES[char]};`);
-  return [json, json.replaceAll('/', '\\/'), go, go.replaceAll('/', '\\/'), html, encodeURIComponent(secret)];
+  const numeric = secret.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+  const percent = encodeURIComponent(secret);
+  const form = percent
+    .replace(/[!'()*~]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replaceAll('%20', '+');
+  const lower = (text: string): string => text.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase());
+  return [
+    json,
+    json.replaceAll('/', '\\/'),
+    go,
+    go.replaceAll('/', '\\/'),
+    html,
+    numeric,
+    percent,
+    lower(percent),
+    form,
+    lower(form),
+  ];
 }
 
 const HTML_ENTITIES: Record<string, string> = { '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": '#39' };
