@@ -119,7 +119,8 @@ async function main(): Promise<void> {
   let base = 'OLLAMA_HOST';
   let standIn: Awaited<ReturnType<typeof startFakeOllama>> | undefined;
   try {
-    base = parseHost(process.env.OLLAMA_HOST).base;
+    // Read by the library itself, so that a value it cannot read is named as OLLAMA_HOST.
+    base = parseHost(undefined).base;
     const real = await isRunning({ host: base, connectTimeout: 2000, readTimeout: 2000 });
     standIn = real ? undefined : await startFakeOllama();
     const host = standIn?.url ?? base;

@@ -51,6 +51,19 @@ test('demo: with no Ollama at OLLAMA_HOST it runs every step against the stand-i
   );
 });
 
+test('demo: an OLLAMA_HOST it cannot read is named as OLLAMA_HOST, in one line, exit 1', async () => {
+  const failed = await example('demo', 'http://127.0.0.1:99999').then(
+    () => assert.fail('expected the demo to fail'),
+    (error: unknown) => error as { stderr: string; code: number },
+  );
+  assert.equal(failed.code, 1);
+  assert.match(
+    failed.stderr,
+    /^ollama-fetch demo failed against OLLAMA_HOST: TypeError: OLLAMA_HOST "http:\/\/127\.0\.0\.1:99999" has a port/,
+  );
+  assert.doesNotMatch(failed.stderr, /options\.host/);
+});
+
 test('demo: when an Ollama answers at OLLAMA_HOST it uses that server and its first chat model', async () => {
   const mark = fake.requests.length;
   const { stdout } = await example('demo', fake.url);
