@@ -103,7 +103,7 @@ async function consumerProject(): Promise<string> {
   if (installed.code !== 0) throw new Error(`installing ${filename} failed:\n${installed.stderr.slice(-2000)}`);
   await mkdir(join(dir, 'node_modules', '@types'), { recursive: true });
   await symlink(join(root, 'node_modules', '@types', 'node'), join(dir, 'node_modules', '@types', 'node'), 'dir');
-  for (const file of ['consumer.ts', 'commonjs-import.cts', 'commonjs-dynamic.cts'])
+  for (const file of ['consumer.ts', 'subpaths.ts', 'commonjs-import.cts', 'commonjs-dynamic.cts'])
     await writeFile(join(dir, file), await readFile(join(root, 'test', 'typecheck', 'fixtures', file), 'utf8'));
   return dir;
 }
@@ -218,6 +218,9 @@ async function main(): Promise<void> {
   for (const env of ['node', 'dom', 'dom+node'] as const)
     for (const resolution of ['nodenext', 'bundler'] as const) rows.push(consumerRow(consumer, env, resolution));
   rows.push(consumerRow(consumer, 'node', 'node10'));
+  // The subpaths: through `exports`, and under node10 (which reads no `exports`) through typesVersions.
+  for (const resolution of ['nodenext', 'bundler', 'node10'] as const)
+    rows.push(consumerRow(consumer, 'node', resolution, 'subpaths.ts', 'subpaths /openai /compat /tools .d.ts'));
   // CommonJS: a static import compiles to require() of ESM from TypeScript 5.8 on (5.7 refuses
   // it with TS1479, and says to use import()); a dynamic import() compiles everywhere.
   rows.push(
