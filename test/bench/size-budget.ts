@@ -27,9 +27,12 @@ import { gzipSync } from 'node:zlib';
  * a finished answer thrown away when its last line still lacked its line break as the connection
  * failed, whole answers with bytes that are not UTF-8 read as U+FFFD, a host with a scheme typo read
  * as a host named "http", `keep_alive: null` refused, and no `Symbol.asyncDispose` on the streams;
- * their fixes took 1.8 kB. 56 kB is still well under half of what the official client loads.
+ * their fixes took 1.8 kB; a fifth round (new code attacked) found a create taken as done at its base
+ * model's success line, a key left in a parser error's kept bytes and after JSON.parse's leading cut,
+ * and a resend not counted as an attempt, 1.1 kB more: 58 kB. It is still well under half of what the
+ * official client loads.
  */
-export const RUNTIME_BUDGET_BYTES = 56_000;
+export const RUNTIME_BUDGET_BYTES = 58_000;
 
 /**
  * The budget of the `ollama-fetch/openai` bundle, a file of its own: it carries its own copy
@@ -45,9 +48,11 @@ export const RUNTIME_BUDGET_BYTES = 56_000;
  * fourth round (code ported from openai-node) found a stream error without APIError's fields, a
  * whole answer refused or thrown away by servers that cannot stream or ignore `stream`, two
  * tool calls folded into one, and `withResponse()` missing, 1.7 kB, with the shared fixes of that
- * round (see RUNTIME_BUDGET_BYTES) and a /v1 answer complete before `[DONE]` kept, 2 kB: 62 kB.
+ * round (see RUNTIME_BUDGET_BYTES) and a /v1 answer complete before `[DONE]` kept, 2 kB: 62 kB; and to
+ * 64 kB for the fifth round's (tool calls folded by id and name, `n` choices counted, the resend
+ * triggered only by a refusal of streaming), 2 kB.
  */
-export const OPENAI_BUDGET_BYTES = 62_000;
+export const OPENAI_BUDGET_BYTES = 64_000;
 
 export interface BundleSize {
   /** Bytes on disk: what Node reads and parses at import. */
@@ -102,14 +107,14 @@ export function runtimeEntry(packageJson: unknown, subpath = '.'): string {
  * class on top of them: the root bundle's budget plus 2 kB for the compat layer (it leaves out
  * what the class does not use), so that neither can grow unnoticed.
  */
-export const COMPAT_BUDGET_BYTES = 56_000;
+export const COMPAT_BUDGET_BYTES = 60_000;
 
 /**
  * The budget of `ollama-fetch/tools`'s bundle (the tool loop and the web calls, on the chat
- * stream and the call machinery they need): 48 kB, 6 kB under the root bundle's budget, which it
+ * stream and the call machinery they need): 50 kB, 8 kB under the root bundle's budget, which it
  * holds only part of.
  */
-export const TOOLS_BUDGET_BYTES = 48_000;
+export const TOOLS_BUDGET_BYTES = 50_000;
 
 /** The file a consumer's `import 'ollama-fetch/<subpath>'` loads, read from package.json's `exports`. */
 export function subpathEntry(packageJson: unknown, subpath: string): string {
