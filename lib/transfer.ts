@@ -1,7 +1,7 @@
 import { isOllamaError, withNote } from './errors.ts';
 import { readTextAnswer } from './internal/attempt.ts';
 import { callEach, callOnce } from './internal/call.ts';
-import { LAST_SUCCESS, readChunks, SUCCESS } from './internal/chunks.ts';
+import { CREATED, readChunks, SUCCESS } from './internal/chunks.ts';
 import type { Exchange } from './internal/exchange.ts';
 import { ProgressTracker } from './internal/progress.ts';
 import { resolveOptions } from './internal/resolve-options.ts';
@@ -75,7 +75,7 @@ async function progressCall(
     json: requestJson(call, { ...request, stream: true }),
     model,
     accept: 'application/x-ndjson',
-    final: path === '/api/create' ? LAST_SUCCESS : SUCCESS,
+    final: path === '/api/create' ? CREATED : SUCCESS,
     silentStep,
   };
   const tracker = new ProgressTracker();

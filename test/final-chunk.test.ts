@@ -128,6 +128,46 @@ describe('the final chunk without its line break, then the connection fails: the
         ),
         (error: unknown) => (error as { kind?: unknown }).kind === 'connection',
       );
+      // Ended cleanly right after the pull's success: the create is incomplete, not done.
+      const early: RawStep[] = [...raw.slice(0, 3), { chunk: '{"status":"success"}\n' }, { last: true }];
+      await assert.rejects(
+        createModel(
+          { model: 'mine', from: 'llama3.2' },
+          { host: fake.url, retry: false, headers: behaviourHeader({ raw: early }) },
+        ),
+        (error: unknown) =>
+          (error as { kind?: unknown }).kind === 'protocol' && /incomplete/.test((error as Error).message),
+      );
+      // The create's own success, after the pull's: done at once, whatever follows (without its line
+      // break before a reset, or with it before a silence).
+      const whole = (last: string, after: RawStep[]): RawStep[] => [
+        ...raw.slice(0, 3),
+        { chunk: '{"status":"success"}\n' },
+        { chunk: '{"status":"using existing layer sha256:6a07"}\n' },
+        { chunk: '{"status":"writing manifest"}\n' },
+        { chunk: last },
+        ...after,
+      ];
+      for (const [last, after] of [
+        ['{"status":"success"}', [{ waitMs: 50 }, { reset: true }]],
+        ['{"status":"success"}\n', [{ hang: true }]],
+      ] as const) {
+        const lines: string[] = [];
+        const done = await within(
+          3000,
+          createModel(
+            { model: 'mine', from: 'llama3.2' },
+            {
+              host: fake.url,
+              retry: false,
+              headers: behaviourHeader({ raw: whole(last, [...after]) }),
+              onProgress: (event) => void lines.push(event.status),
+            },
+          ),
+        );
+        assert.equal(done.status, 'success');
+        assert.deepEqual(lines.slice(-3), ['using existing layer sha256:6a07', 'writing manifest', 'success']);
+      }
       const said: RawStep[] = [
         keptAlive(),
         { chunk: chatLine('a', false) },

@@ -9,20 +9,18 @@ import { redact } from './header-values.ts';
 
 type Chunk = Record<string, unknown>;
 
-/** The end of a chat or generate stream: the answer is complete the moment it arrives. */
-export const DONE: FinalChunk = { is: (chunk) => chunk.done === true, name: '"done": true', terminal: true };
+// Each final chunk completes its answer the moment it arrives, whatever the connection does next.
 
-/** The end of a pull or a push: its one success line completes it, whatever the connection does
- * next. */
-export const SUCCESS: FinalChunk = {
-  is: (chunk) => chunk.status === 'success',
-  name: '"status": "success"',
-  terminal: true,
-};
+/** The end of a chat or generate stream. */
+export const DONE: FinalChunk = { is: (chunk) => chunk.done === true, name: '"done": true' };
 
-/** The end of a create. Only the last line counts: a create whose base model must be pulled first
- * carries the pull's own success line in the middle. */
-export const LAST_SUCCESS: FinalChunk = { ...SUCCESS, terminal: false };
+/** The end of a pull or a push: its one success line. */
+export const SUCCESS: FinalChunk = { is: (chunk) => chunk.status === 'success', name: '"status": "success"' };
+
+/** The end of a create: its success line, but not the one that ends the pull of its base model
+ * (Ollama pulls a base that is not installed first, from "pulling manifest" to a success line of
+ * its own, then goes on with the create). */
+export const CREATED: FinalChunk = { ...SUCCESS, opens: (chunk) => chunk.status === 'pulling manifest' };
 
 /**
  * Reads one attempt at a streaming endpoint: its NDJSON lines, whatever the Content-Type says
@@ -47,16 +45,19 @@ function chunksOf<T>(opened: OpenExchange, exchange: Exchange, options: Resolved
   let received = 0;
   /** The last chunk read is the final one. */
   let last = false;
+  /** A step inside the answer (see `FinalChunk.opens`) has begun and not yet ended. */
+  let nested = false;
   /** What went wrong after the chunks last handed on; thrown by the next call. */
   let pending: unknown;
   let lastChunk: Chunk | undefined;
 
   /** The values of `lines` under the chunk rules, up to the first that breaks one (kept in
-   * `pending`) or up to a terminal final chunk (then what follows is let run out). They take the
+   * `pending`) or up to the final chunk (then what follows is let run out). They take the
    * place of the lines in the splitter's array, which is made afresh for each read and is ours:
    * a second array per read showed in the collector's share of a one-line read. */
   const take = (lines: readonly string[]): T[] => {
     const batch = lines as unknown[] as T[];
+    const { opens } = final;
     let count = 0;
     for (; count < lines.length; count++) {
       const line = lines[count] as string;
@@ -81,8 +82,13 @@ function chunksOf<T>(opened: OpenExchange, exchange: Exchange, options: Resolved
       }
       received++;
       batch[count] = chunk as T;
+      if (opens !== undefined && opens(chunk)) nested = true;
       last = final.is(chunk);
-      if (last && final.terminal) {
+      if (last && nested) {
+        // The end of the step inside the answer, not of the answer.
+        nested = false;
+        last = false;
+      } else if (last) {
         count++;
         body.settle();
         break;
@@ -103,10 +109,9 @@ function chunksOf<T>(opened: OpenExchange, exchange: Exchange, options: Resolved
     return opened.failure(located(error, context.url), received);
   };
   /** A failure, unless the answer's last line had arrived whole but for its line break: then
-   * that line is read as the last one. A terminal final chunk completes the answer (the
-   * connection's end after it changes nothing); any other complete line is handed on, then the
-   * failure; a line that reports an error is that error. (A create's success line is not
-   * terminal: the one that arrived may be its base model's, with the create's own steps to come.) */
+   * that line is read as the last one. The final chunk completes the answer (the connection's end
+   * after it changes nothing); any other complete line is handed on, then the failure; a line
+   * that reports an error is that error. */
   const fail = (error: unknown): T[] | undefined => {
     if (last || pending !== undefined || body.closed || !mayEndAnswer(error, opened.signal)) throw failed(error);
     let lines: readonly string[];
@@ -116,7 +121,7 @@ function chunksOf<T>(opened: OpenExchange, exchange: Exchange, options: Resolved
       throw failed(error);
     }
     const batch = lines.length === 0 ? NO_ITEMS : take(lines);
-    if (last && final.terminal) {
+    if (last) {
       body.finish(false);
       return batch.length > 0 ? (batch as T[]) : undefined;
     }

@@ -6,8 +6,10 @@ import type { ResolvedOptions } from './resolve-options.ts';
 export interface FinalChunk {
   is(chunk: Record<string, unknown>): boolean;
   name: string;
-  /** Nothing may follow it: the answer is complete the moment it arrives. */
-  terminal: boolean;
+  /** A chunk that begins a step of its own inside the answer, which ends with a chunk that `is`
+   * the final one too and is not (a create's pull of its base model, which ends with the pull's
+   * own success line). The final chunk is the first one that no such step is waiting for. */
+  opens?: ((chunk: Record<string, unknown>) => boolean) | undefined;
 }
 
 /** What one endpoint sends and expects, fixed before the first attempt. */
