@@ -224,7 +224,7 @@ test('completions fold: the whole object answered instead of events, and a refus
 // generations paid for on a hosted endpoint); the stream lost its clean end.
 async function sseServer(
   body: string,
-  after: 'reset' | 'fin' | 'hang',
+  after: 'reset' | 'fin' | 'hang' | 'clean',
 ): Promise<{ baseURL: string; requests: () => number; close: () => Promise<void> }> {
   let requests = 0;
   const sockets = new Set<Socket>();
@@ -239,6 +239,10 @@ async function sseServer(
         `HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(body)}`,
       );
       if (after === 'hang') return;
+      if (after === 'clean') {
+        socket.write('0\r\n\r\n');
+        return;
+      }
       setTimeout(() => (after === 'reset' ? socket.resetAndDestroy() : socket.end()), 30);
     });
   });
@@ -411,11 +415,46 @@ test('/v1 with n: 2, one choice finished before the second began, then a reset: 
   } finally {
     await both.close();
   }
+  // Ended cleanly there, without [DONE]: incomplete too (the clean end once took one finished choice
+  // for the whole answer).
+  const clean = await sseServer(`${sseChunk({ content: 'a' }, null, 0)}${sseChunk({}, 'stop', 0)}`, 'clean');
+  try {
+    await assert.rejects(
+      chatCompletions({ ...hello, n: 2 }, { baseURL: clean.baseURL, retry: false }),
+      failsWith('protocol', (e) => assert.match(e.message, /finish_reason for every choice/)),
+    );
+  } finally {
+    await clean.close();
+  }
   const empty = await sseServer(`${sseChunk({ content: 'a' }, '')}${sseChunk({ content: 'b' }, '')}`, 'reset');
   try {
     await assert.rejects(chatCompletions(hello, { baseURL: empty.baseURL, retry: false }), failsWith('connection'));
   } finally {
     await empty.close();
+  }
+});
+
+// The server's report of a failure whose event lost its blank line, before the body ended (or the
+// connection failed): it is that failure, with its words, not a cut or an incomplete stream.
+test('/v1 an error event without its blank line, then the end: a stream error with the server words', async () => {
+  const event = 'data: {"error":{"message":"the model ran out of memory","type":"server_error"}}\n';
+  for (const after of ['clean', 'reset', 'fin'] as const) {
+    const server = await sseServer(`${sseChunk({ content: 'a' }, null)}${event}`, after);
+    try {
+      const { items, error } = await drain(chatCompletionsStream(hello, { baseURL: server.baseURL, retry: false }));
+      assert.equal(items.length, 1, after);
+      assert.ok(failsWith('stream', (e) => assert.match(e.message, /ran out of memory/))(error), after);
+    } finally {
+      await server.close();
+    }
+  }
+  // A data line cut short is no event: the end itself is reported.
+  const cut = await sseServer(`${sseChunk({ content: 'a' }, null)}data: {"error":{"mess`, 'reset');
+  try {
+    const { error } = await drain(chatCompletionsStream(hello, { baseURL: cut.baseURL, retry: false }));
+    assert.ok(failsWith('connection')(error));
+  } finally {
+    await cut.close();
   }
 });
 

@@ -82,7 +82,7 @@ function chunksOf<T>(opened: OpenExchange, exchange: Exchange, options: Resolved
       }
       received++;
       batch[count] = chunk as T;
-      if (opens !== undefined && opens(chunk)) nested = true;
+      if (opens?.(chunk)) nested = true;
       last = final.is(chunk);
       if (last && nested) {
         // The end of the step inside the answer, not of the answer.

@@ -105,42 +105,65 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
     body.finish(false);
     return opened.failure(error, state.received);
   };
+  /**
+   * The event the end of the body cut off before its blank line, taken as whole where its data is:
+   * `[DONE]`, a chunk, or the server's report of a failure (a `stream` error, what it said). A data
+   * line cut short is nobody's: the way the body ended is what is reported then.
+   */
+  const cutOff = (): T[] => {
+    const event = parser.unfinished;
+    if (event === undefined || event.data === '') return [];
+    if (event.data === END) {
+      state.done = true;
+      return [];
+    }
+    const before = pending;
+    const batch = take([event]);
+    if (pending !== before && !(isOllamaError(pending) && pending.kind === 'stream')) pending = before;
+    return batch;
+  };
   /** A failure, unless the answer was complete: `[DONE]` had arrived but for the blank line that
    * ends its event, or every choice had its `finish_reason` (the usage chunk and `[DONE]` were
    * still to come). What had arrived is the answer then; the connection's end changes nothing. */
   const fail = (error: unknown): T[] | undefined => {
     if (pending !== undefined || body.closed || !mayEndAnswer(error, opened.signal)) throw failed(error);
-    let batch: readonly T[] = NO_ITEMS;
+    let batch: T[];
     try {
-      const events = parser.end();
-      if (events.length > 0) batch = take(events);
+      batch = [...take(parser.end()), ...cutOff()];
     } catch {
       throw failed(error);
     }
-    if (parser.unfinished?.data === END) state.done = true;
-    const complete = state.done || (state.finished && (state.ended?.size ?? 0) >= state.width);
+    const said = pending as unknown; // set by `take`, which TypeScript does not follow
+    if (said !== undefined) {
+      if (batch.length === 0) throw failed(said);
+      return batch;
+    }
+    const complete = state.done || allFinished(state);
     if (!complete && batch.length === 0) throw failed(error);
-    if (!complete) pending ??= error;
+    if (!complete) pending = error;
     else body.finish(false);
-    return batch.length > 0 ? (batch as T[]) : undefined;
+    return batch.length > 0 ? batch : undefined;
   };
   const count = (): number => state.received;
   const takeBytes = (bytes: Uint8Array | undefined): T[] | undefined | typeof READ_ON => {
     const ended = bytes === undefined;
     const events = feed(parser, bytes, context.url);
-    const batch = events.length === 0 ? NO_ITEMS : take(events);
+    let batch: readonly T[] = events.length === 0 ? NO_ITEMS : take(events);
     if (state.done && !body.settling && pending === undefined) {
       if (ended) body.finish(true);
       else body.settle();
     } else if (ended && !body.settling) {
       body.finish(true);
-      if (parser.unfinished?.data === END) state.done = true;
-      if (!state.done && !state.finished && pending === undefined) {
+      if (pending === undefined) {
+        const tail = cutOff();
+        if (tail.length > 0) batch = batch.length === 0 ? tail : [...batch, ...tail];
+      }
+      if (!state.done && !allFinished(state) && pending === undefined) {
         const cut = incomplete(
           context,
           response.status,
           state.received,
-          'data: [DONE], or a chunk with a finish_reason',
+          'data: [DONE], or a finish_reason for every choice',
         );
         pending = saysNothing(state.last) ? withNote(cut, FAILED_MID_ANSWER) : cut;
       }
@@ -159,6 +182,11 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
 }
 
 const NO_ITEMS: readonly never[] = Object.freeze([]);
+
+/** Every choice the request asked for, and every one seen, had its `finish_reason`. */
+function allFinished(state: State): boolean {
+  return state.finished && (state.ended?.size ?? 0) >= state.width;
+}
 
 /** The chunk an event carries; undefined for an event with no data, and for `[DONE]`. */
 function chunkOf(context: RequestContext, event: SseEvent, state: State, response: Response): Chunk | undefined {
