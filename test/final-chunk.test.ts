@@ -11,6 +11,7 @@ import {
   chatStream,
   createModel,
   generate,
+  listModels,
   generateStream,
   type ChatRequest,
   type GenerateRequest,
@@ -180,6 +181,27 @@ describe('the final chunk without its line break, then the connection fails: the
         (error: unknown) =>
           (error as { kind?: unknown }).kind === 'stream' &&
           /model runner has unexpectedly stopped/.test((error as Error).message),
+      );
+    }));
+
+  // A whole JSON answer (the model listing) whose body's end never came: kept, as a final chunk is.
+  test('a whole JSON answer, then a reset, a cut or a silence before the end of the body: the answer, one request', () =>
+    withFake(async (fake) => {
+      const listing = JSON.stringify({ models: [{ name: 'llama3.2:latest', model: 'llama3.2:latest' }] });
+      const head = rawHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Transfer-Encoding': 'chunked' });
+      for (const [what, after] of unbroken) {
+        const raw: RawStep[] = [head, { chunk: listing }, ...after];
+        const answer = await within(
+          5000,
+          listModels({ host: fake.url, readTimeout: 300, retry: { baseDelay: 10 }, headers: behaviourHeader({ raw }) }),
+        );
+        assert.equal(answer.models[0]?.name, 'llama3.2:latest', what);
+      }
+      assert.equal(fake.requests.length, unbroken.length, 'nothing was sent again');
+      const cut: RawStep[] = [head, { chunk: listing.slice(0, 20) }, { waitMs: 50 }, { reset: true }];
+      await assert.rejects(
+        listModels({ host: fake.url, retry: false, headers: behaviourHeader({ raw: cut }) }),
+        (error: unknown) => (error as { kind?: unknown }).kind === 'connection',
       );
     }));
 

@@ -225,6 +225,7 @@ test('completions fold: the whole object answered instead of events, and a refus
 async function sseServer(
   body: string,
   after: 'reset' | 'fin' | 'hang' | 'clean',
+  type = 'text/event-stream',
 ): Promise<{ baseURL: string; requests: () => number; close: () => Promise<void> }> {
   let requests = 0;
   const sockets = new Set<Socket>();
@@ -235,9 +236,7 @@ async function sseServer(
     socket.once('data', () => {
       requests++;
       const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
-      socket.write(
-        `HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(body)}`,
-      );
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Type: ${type}\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(body)}`);
       if (after === 'hang') return;
       if (after === 'clean') {
         socket.write('0\r\n\r\n');
@@ -431,6 +430,38 @@ test('/v1 with n: 2, one choice finished before the second began, then a reset: 
     await assert.rejects(chatCompletions(hello, { baseURL: empty.baseURL, retry: false }), failsWith('connection'));
   } finally {
     await empty.close();
+  }
+});
+
+// A whole JSON answer (a server that ignores `stream`, or `stream: false` asked for) whose body's end
+// never came: a reset, a cut, a silence past readTimeout. The object was whole; it was thrown away.
+test('/v1 a whole JSON answer, then the connection fails before the end of the body: the answer, one request', async () => {
+  for (const after of ['reset', 'fin', 'hang'] as const) {
+    for (const stream of [undefined, false] as const) {
+      const server = await sseServer(JSON.stringify(wholeAnswer), after, 'application/json');
+      try {
+        const request = stream === undefined ? hello : { ...hello, stream };
+        const answer = await chatCompletions(request, {
+          baseURL: server.baseURL,
+          readTimeout: 300,
+          retry: { baseDelay: 10 },
+        });
+        assert.deepEqual(answer, wholeAnswer, `${after}, stream ${stream}`);
+        assert.equal(server.requests(), 1);
+      } finally {
+        await server.close();
+      }
+    }
+  }
+  // Cut inside the object: lost, and said so.
+  const cut = await sseServer(JSON.stringify(wholeAnswer).slice(0, 40), 'reset', 'application/json');
+  try {
+    await assert.rejects(
+      chatCompletions({ ...hello, stream: false }, { baseURL: cut.baseURL, retry: false }),
+      failsWith('connection'),
+    );
+  } finally {
+    await cut.close();
   }
 });
 

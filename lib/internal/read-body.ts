@@ -11,6 +11,9 @@ export interface BodyText {
   silent: boolean;
   /** The bytes are not valid UTF-8: `text` holds them with U+FFFD in place of the bad ones. */
   invalid?: boolean;
+  /** How the body failed before its end (the connection reset, cut), with `keep`: `text` holds
+   * what had arrived. */
+  failure?: unknown;
 }
 
 /**
@@ -25,6 +28,7 @@ export async function readText(
   limit: number,
   readTimeout = 0,
   signal?: AbortSignal,
+  keep = false,
 ): Promise<BodyText> {
   if (body === null) return { text: '', truncated: false, silent: false };
   const reader = body.getReader();
@@ -34,11 +38,21 @@ export async function readText(
   const parts: Uint8Array[] = [];
   let size = 0;
   let truncated = false;
+  let failure: unknown;
   try {
     for (;;) {
       idle?.begin();
-      const { done, value } = await reader.read();
+      let read: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        read = await reader.read();
+      } catch (error) {
+        // With `keep`, what had arrived is the caller's to judge (a whole answer may be in it).
+        if (!keep || signal?.aborted === true) throw error;
+        failure = error;
+        break;
+      }
       idle?.end();
+      const { done, value } = read;
       if (done) break;
       parts.push(value);
       size += value.length;
@@ -54,12 +68,30 @@ export async function readText(
   }
   const bytes = joined(parts, Math.min(size, limit));
   const silent = idle?.fired === true;
+  const read: BodyText = { text: '', truncated, silent };
+  if (failure !== undefined) read.failure = failure;
   try {
     // Checked as decoded, at no extra cost: an answer read as JSON must not lose bad bytes to U+FFFD
-    // unseen. A body cut at the limit may end inside a character: that is not a fault of its own.
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: truncated }), truncated, silent };
+    // unseen. A body cut at the limit, or cut off, may end inside a character: not a fault of its own.
+    read.text = new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: truncated || failure !== undefined });
   } catch {
-    return { text: new TextDecoder().decode(bytes), truncated, silent, invalid: true };
+    read.text = new TextDecoder().decode(bytes);
+    read.invalid = true;
+  }
+  return read;
+}
+
+/** A body whose end did not arrive (it failed, or went silent past the read timeout) but whose
+ * text is a whole JSON object or array already: the answer, which what the connection did after
+ * it does not change; undefined when it is not. */
+export function wholeDespite(body: BodyText): unknown {
+  if (body.failure === undefined && !body.silent) return undefined;
+  if (body.truncated || body.invalid === true) return undefined;
+  try {
+    const value: unknown = JSON.parse(body.text);
+    return typeof value === 'object' && value !== null ? value : undefined;
+  } catch {
+    return undefined;
   }
 }
 
