@@ -312,3 +312,23 @@ describe("Node's own undici Agent carries the timeouts", () => {
     }
   });
 });
+
+// A loop kept busy elsewhere (a long synchronous task of the application) while the server's bytes
+// arrived in time: when it is free, the read timer and the bytes are both due, and the timer, run
+// first, took the silence for the server's. Not run beside the concurrent tests above: it blocks
+// the process.
+test('readTimeout: bytes that arrived while the event loop was blocked are no silence', async () => {
+  const headers = behaviourHeader({ tokens: ['a', 'b', 'c', 'd'], chunkDelayMs: 100 });
+  const seen: string[] = [];
+  for await (const chunk of chatStream(hello, { host: fake.url, headers, readTimeout: 300, retry: false })) {
+    seen.push(chunk.message.content);
+    if (seen.length === 1) {
+      // Longer than readTimeout: the next chunks are written while it runs.
+      setTimeout(() => {
+        const until = performance.now() + 600;
+        while (performance.now() < until);
+      }, 10);
+    }
+  }
+  assert.deepEqual(seen, ['a', 'b', 'c', 'd', '']);
+});

@@ -38,12 +38,22 @@ export function idleTimer(ms: number, onIdle: () => void, hold = true): IdleTime
   };
   /** `performance.now()` when the read under way began; -1 while none waits. */
   let since = -1;
+  /** The read whose wait ran out (its `since`), given one more turn of the event loop. */
+  let lastChance = -1;
   const check = (): void => {
     timer = undefined;
     if (since < 0) return;
     const waited = performance.now() - since;
     if (waited < ms) {
       timer = start(ms - waited);
+      return;
+    }
+    // The limit ran out, but a loop kept busy elsewhere (a long synchronous task) may have kept
+    // the read from seeing bytes that arrived in time: they are read in the turn's I/O phase, after
+    // the timers. One more turn for that read, and the same read still waiting is silence.
+    if (lastChance !== since) {
+      lastChance = since;
+      timer = start(LAST_CHANCE_MS);
       return;
     }
     since = -1;
@@ -90,6 +100,9 @@ export function idleTimer(ms: number, onIdle: () => void, hold = true): IdleTime
 }
 
 type Timer = ReturnType<typeof setTimeout>;
+
+/** Long enough for the next turn's I/O phase to come first, short beside any read timeout. */
+const LAST_CHANCE_MS = 5;
 
 function checkIfKept(kept: WeakRef<{ tick(): void }>): void {
   kept.deref()?.tick();
