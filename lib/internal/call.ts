@@ -16,6 +16,7 @@ import { unhold } from './unhold.ts';
  */
 class Call {
   readonly options: ResolvedOptions;
+  /** Reads of the exchange so far; `sent` adds the requests a read sent again within itself. */
   attempts = 0;
   private readonly exchange: Exchange;
   private readonly controller: AbortController | undefined;
@@ -30,16 +31,13 @@ class Call {
     const user = options.signal;
     this.user = user;
     this.deadline = options.within?.deadline;
-    const sentAgain = (): void => {
-      this.attempts++;
-    };
     if (user === undefined && options.totalTimeout <= 0 && !leavable) {
-      this.options = { ...options, sentAgain };
+      this.options = options;
       return;
     }
     const controller = new AbortController();
     this.controller = controller;
-    this.options = { ...options, signal: controller.signal, sentAgain };
+    this.options = { ...options, signal: controller.signal };
     this.unlink = link(user, controller);
     if (options.totalTimeout > 0) {
       this.deadline = performance.now() + options.totalTimeout;
@@ -52,6 +50,11 @@ class Call {
       if (options.builtinFetch) unhold(timer);
       this.timer = timer;
     }
+  }
+
+  /** Every request the call made. */
+  get sent(): number {
+    return this.attempts + (this.exchange.resent ?? 0);
   }
 
   get signal(): AbortSignal | undefined {
@@ -100,9 +103,9 @@ class Call {
   settle(error: unknown): unknown {
     if (this.user?.aborted === true) return this.user.reason;
     if (this.expired !== undefined && this.controller?.signal.reason === this.expired) {
-      return withAttempts(this.expired, this.attempts);
+      return withAttempts(this.expired, this.sent);
     }
-    return isOllamaError(error) ? withAttempts(error, this.attempts) : error;
+    return isOllamaError(error) ? withAttempts(error, this.sent) : error;
   }
 
   dispose(): void {

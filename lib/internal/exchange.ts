@@ -39,6 +39,9 @@ export interface Exchange {
   /** /v1 streams: how many choices the request asked for (`n`), so that an answer is not taken
    * as complete when only the first choices have finished. */
   choices?: number | undefined;
+  /** Requests a read of this exchange sent again within itself (a /v1 answer asked for again as
+   * the caller wrote it): the call counts them among its attempts. */
+  resent?: number | undefined;
 }
 
 /**

@@ -46,9 +46,6 @@ export interface ResolvedOptions {
   /** Told of each 2xx response as it arrives, before its body is read (openai-node's
    * `withResponse()`); set by a caller inside the library, never by an option. */
   onResponse?: ((response: Response) => void) | undefined;
-  /** A reader that sends another request within one attempt (a /v1 answer asked for again as the
-   * caller wrote it) says so here, so that the call counts every request it made. */
-  sentAgain?: (() => void) | undefined;
 }
 
 export function resolveOptions(options: CallOptions | undefined): ResolvedOptions {

@@ -22,7 +22,7 @@ export function wholeReader<T>(mode: SendMode, fold: Reader<T>, plain: () => Exc
     } catch (error) {
       if (!refusesStreaming(error)) throw error;
       refused = plain();
-      options.sentAgain?.();
+      exchange.resent = (exchange.resent ?? 0) + 1;
       return readJson<T>(refused, options);
     }
   };
