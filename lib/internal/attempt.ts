@@ -6,7 +6,7 @@ import { contextOf, type Exchange, type RequestContext } from './exchange.ts';
 import { isNoHeaders, redact } from './header-values.ts';
 import { httpError } from './http-error.ts';
 import { malformed } from './protocol-error.ts';
-import { type BodyText, endedAfter, parseJson, readText, wholeDespite } from './read-body.ts';
+import { type BodyText, endedAfter, endedShort, parseJson, readText } from './read-body.ts';
 import type { ResolvedOptions } from './resolve-options.ts';
 import { link } from './signals.ts';
 import { connectTimeoutError, readTimeoutError } from './timeout-error.ts';
@@ -206,17 +206,12 @@ async function readWhole<T>(
   exchange: Exchange,
   options: ResolvedOptions,
   parse: (body: BodyText, url: string) => T,
-  whole = false,
+  json = false,
 ): Promise<T> {
   const opened = await send(exchange, options);
   try {
     const body = await readText(opened.response.body, options.maxLineLength, options.readTimeout, opened.signal, true);
-    if (body.failure !== undefined || body.silent) {
-      // A whole JSON answer is kept whatever the connection did after it; anything else is lost.
-      if (whole && wholeDespite(body) !== undefined) return parse({ ...body, silent: false }, opened.context.url);
-      if (body.failure !== undefined) throw body.failure;
-      throw readTimeoutError(opened.context, { limit: options.readTimeout, received: 0 });
-    }
+    endedShort(body, json, () => readTimeoutError(opened.context, { limit: options.readTimeout, received: 0 }));
     return parse(body, opened.context.url);
   } catch (error) {
     throw opened.failure(error, 0);

@@ -81,17 +81,23 @@ export async function readText(
   return read;
 }
 
-/** A body whose end did not arrive (it failed, or went silent past the read timeout) but whose
- * text is a whole JSON object or array already: the answer, which what the connection did after
- * it does not change; undefined when it is not. */
-export function wholeDespite(body: BodyText): unknown {
-  if (body.failure === undefined && !body.silent) return undefined;
-  if (body.truncated || body.invalid === true) return undefined;
+/**
+ * Throws how a body ended short, when it did: its failure (a reset, a cut), or `silence()` for a
+ * read timeout. With `json`, not when what had arrived is a whole JSON object or array already:
+ * that is the answer, which what the connection did after it does not change.
+ */
+export function endedShort(body: BodyText, json: boolean, silence: () => unknown): void {
+  if (body.failure === undefined && !body.silent) return;
+  if (json && !body.truncated && body.invalid !== true && isWholeJson(body.text)) return;
+  throw body.failure ?? silence();
+}
+
+function isWholeJson(text: string): boolean {
   try {
-    const value: unknown = JSON.parse(body.text);
-    return typeof value === 'object' && value !== null ? value : undefined;
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null;
   } catch {
-    return undefined;
+    return false;
   }
 }
 

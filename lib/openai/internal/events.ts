@@ -2,7 +2,7 @@ import { isOllamaError, withNote, withUrl } from '../../errors.ts';
 import { type OpenExchange, send } from '../../internal/attempt.ts';
 import type { Batches, Exchange, RequestContext } from '../../internal/exchange.ts';
 import { incomplete, notAnObject } from '../../internal/protocol-error.ts';
-import { parseJson, readText, wholeDespite } from '../../internal/read-body.ts';
+import { endedShort, parseJson, readText } from '../../internal/read-body.ts';
 import type { ResolvedOptions } from '../../internal/resolve-options.ts';
 import { batchesOf, mayEndAnswer, READ_ON, streamBody } from '../../internal/stream-body.ts';
 import { readTimeoutError } from '../../internal/timeout-error.ts';
@@ -67,13 +67,7 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
     if (answered) return undefined;
     const text = await readText(response.body, options.maxLineLength, readTimeout, opened.signal, true);
     body.finish(true);
-    if (text.failure !== undefined || text.silent) {
-      // A whole JSON object is kept whatever the connection did after it.
-      if (wholeDespite(text) === undefined) {
-        if (text.failure !== undefined) throw text.failure;
-        throw readTimeoutError(context, { limit: readTimeout, received: 0 });
-      }
-    }
+    endedShort(text, true, () => readTimeoutError(context, { limit: readTimeout, received: 0 }));
     const answer = check(
       context,
       parseJson(text, options.maxLineLength, context.url, context.secrets),
