@@ -15,11 +15,9 @@ const END = '[DONE]';
 
 interface State {
   received: number;
-  /** A choice carried a `finish_reason`. */
-  finished: boolean;
   /** The choices asked for (`n`), or one more than the highest `index` seen when that is more. */
   width: number;
-  /** The `index` of each choice that carried a `finish_reason`, once one did. */
+  /** The `index` of each choice that carried a `finish_reason`, once one did (none: undefined). */
   ended?: Set<unknown> | undefined;
   /** `data: [DONE]` arrived. */
   done: boolean;
@@ -54,7 +52,7 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
   const { context, response } = opened;
   const { readTimeout } = options;
   const type = response.headers.get('content-type') ?? '';
-  const state: State = { received: 0, finished: false, done: false, width: choices };
+  const state: State = { received: 0, done: false, width: choices };
   const jsonInstead = type.includes('application/json');
   const body = streamBody(opened, readTimeout, !jsonInstead);
   const parser = new SseParser({ maxEventSize: options.maxLineLength });
@@ -62,9 +60,8 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
 
   /** A server that reports its failure as one JSON object with a 200, not as events; or, where
    * that is allowed, that answers with the whole answer. */
-  let answered = false;
+  // Read once: the body is finished by then, and `batchesOf` asks a finished body for nothing more.
   const whole = async (): Promise<T[] | undefined> => {
-    if (answered) return undefined;
     const text = await readText(response.body, options.maxLineLength, readTimeout, opened.signal, true);
     body.finish(true);
     endedShort(text, true, () => readTimeoutError(context, { limit: readTimeout, received: 0 }));
@@ -76,7 +73,6 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
     );
     const isAnswer = Array.isArray(answer.choices);
     if (!answerAllowed || !isAnswer) throw notAnEventStream(context, type, isAnswer);
-    answered = true;
     state.received = 1;
     return [answer as T];
   };
@@ -185,7 +181,7 @@ const NO_ITEMS: readonly never[] = Object.freeze([]);
 
 /** Every choice the request asked for, and every one seen, had its `finish_reason`. */
 function allFinished(state: State): boolean {
-  return state.finished && (state.ended?.size ?? 0) >= state.width;
+  return (state.ended?.size ?? 0) >= state.width;
 }
 
 /** The chunk an event carries; undefined for an event with no data, and for `[DONE]`. */
@@ -234,7 +230,6 @@ function check(context: RequestContext, value: unknown, state: State, response: 
       // A finish reason is a word: `null`, and an empty string that some servers send on every
       // chunk, say the choice goes on.
       if (typeof reason === 'string' ? reason !== '' : reason !== null && reason !== undefined) {
-        state.finished = true;
         state.ended ??= new Set();
         state.ended.add(index ?? 0);
       }
