@@ -72,6 +72,8 @@ const settings = QUICK
       streamTokens: 10_000,
       inProcessTokens: 10_000,
       smallCalls: 300,
+      /** Untimed sequential calls per client after each full GC (see `smallCalls`). */
+      smallRewarm: 300,
       concurrent: 200,
       bigTokens: 100_000,
       memoryCalls: 1_000,
@@ -89,6 +91,7 @@ const settings = QUICK
       streamTokens: 20_000,
       inProcessTokens: 20_000,
       smallCalls: 2_000,
+      smallRewarm: 1_000,
       concurrent: 200,
       bigTokens: 1_000_000,
       memoryCalls: 10_000,
@@ -107,6 +110,8 @@ const settings = QUICK
 
 const MB = 1_000_000; // MB/s means 10^6 bytes of response per second.
 const BREAK_TOKENS = 20;
+/** Sequential small calls are timed in runs of this many calls per client (see `smallCalls`). */
+const SMALL_RUN = 50;
 /** ollama-fetch's embed default (batchSize 512) splits 10,000 inputs into 19 × 512 + 272. */
 const EMBED_BATCH = 512;
 
@@ -118,6 +123,9 @@ const rawKeys: string[] = [];
 
 interface Server {
   base: string;
+  /** A base of each client's own, on a port of its own: for the small calls, where a shared
+   * connection pool is an advantage that an application's one client never has over another. */
+  own: Record<ClientName, string>;
   child: ChildProcess;
 }
 
@@ -126,11 +134,13 @@ async function startServer(config: ServerConfig): Promise<Server> {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: [],
   });
-  const port = await new Promise<number>((resolve, reject) => {
+  const ports = await new Promise<number[]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('The benchmark server did not start within 60 s.')), 60_000);
-    child.once('message', (message: { port?: number }) => {
+    child.once('message', (message: { port?: number; ports?: number[] }) => {
       clearTimeout(timer);
-      if (typeof message.port === 'number' && message.port > 0) resolve(message.port);
+      const all = [message.port, ...(message.ports ?? [])];
+      if (all.length === CLIENTS.length + 1 && all.every((port) => typeof port === 'number' && port > 0))
+        resolve(all as number[]);
       else reject(new Error('The benchmark server reported no port.'));
     });
     child.once('exit', (code) => {
@@ -138,7 +148,9 @@ async function startServer(config: ServerConfig): Promise<Server> {
       reject(new Error(`The benchmark server exited early (code ${code}).`));
     });
   });
-  return { base: `http://127.0.0.1:${port}`, child };
+  const base = (port: number | undefined): string => `http://127.0.0.1:${port}`;
+  const own = Object.fromEntries(CLIENTS.map((name, i) => [name, base(ports[i + 1])])) as Record<ClientName, string>;
+  return { base: base(ports[0]), own, child };
 }
 
 // ---- Helpers --------------------------------------------------------------------------------
@@ -359,28 +371,42 @@ async function exactReads(): Promise<void> {
 }
 
 async function smallCalls(server: Server): Promise<void> {
-  const target: Target = { host: `${server.base}/small` };
+  const targets = Object.fromEntries(CLIENTS.map((name) => [name, { host: `${server.own[name]}/small` }])) as Record<
+    ClientName,
+    Target
+  >;
   const rows: string[][] = [];
   for (const kind of ['chat', 'generate'] as const) {
     const p50 = new Map<ClientName, number[]>(CLIENTS.map((c) => [c, []]));
     const p99 = new Map<ClientName, number[]>(CLIENTS.map((c) => [c, []]));
-    // Paired call by call: in every round the clients take turns, one call each in a rotated
-    // order, so that each client's calls meet the same collector state. A forced full GC leaves
-    // V8 running every client 1.5-2x slower for a second or two while its heap regrows; timed
-    // one client after another, that window fell on whichever client came first after it.
+    // Paired in short runs: in every round the clients take turns, a run of SMALL_RUN calls each
+    // in a rotated order, so that each client's calls meet the same collector state. Each client
+    // talks to a port of its own: on one, ollama-js and raw shared Node's global connection pool
+    // and its connection, warm from two calls in three, while ollama-fetch's own pool had one in
+    // three (~20 µs of p50 here). Runs, not turns of one call: the first call on a connection
+    // after another's use is slower, and an application's calls follow one another on theirs.
+    // A forced full GC makes V8 drop the optimized code of what ran before it (undici's, the
+    // streams', each client's), and every client runs 1.5-2x slower until it is optimized again,
+    // for some 1,000 calls of each. The calls after the GC in each round are untimed until then:
+    // timed, they measured how fast each client's code is compiled again, which no application
+    // that is not forcing collections meets.
     const means = new Map<ClientName, number[]>(CLIENTS.map((c) => [c, []]));
     const { rounds, warmups } = settings.rounds;
     for (let round = 0; round < warmups + rounds; round++) {
       fullGc();
       const latencies = new Map<ClientName, number[]>(CLIENTS.map((c) => [c, []]));
-      for (let i = 0; i < settings.smallCalls; i++) {
+      const runs = (settings.smallRewarm + settings.smallCalls) / SMALL_RUN;
+      for (let i = 0; i < runs; i++) {
+        const timed = i >= settings.smallRewarm / SMALL_RUN;
         for (let j = 0; j < CLIENTS.length; j++) {
           const name = CLIENTS[(i + j) % CLIENTS.length] as ClientName;
-          const start = performance.now();
-          const text = await clients[name][kind](target);
-          latencies.get(name)?.push((performance.now() - start) * 1000);
-          if (text !== SMALL_TEXT)
-            throw new WrongResult(`${name} ${kind}: answered "${text}", expected "${SMALL_TEXT}"`);
+          for (let call = 0; call < SMALL_RUN; call++) {
+            const start = performance.now();
+            const text = await clients[name][kind](targets[name]);
+            if (timed) latencies.get(name)?.push((performance.now() - start) * 1000);
+            if (text !== SMALL_TEXT)
+              throw new WrongResult(`${name} ${kind}: answered "${text}", expected "${SMALL_TEXT}"`);
+          }
         }
       }
       if (round < warmups) continue;
@@ -413,7 +439,7 @@ async function smallCalls(server: Server): Promise<void> {
   const walls = await measureRounds(CLIENTS, settings.rounds, async (name) => {
     const answers: string[] = [];
     const ms = await time(async () => {
-      const all = Array.from({ length: settings.concurrent }, () => clients[name].chat(target));
+      const all = Array.from({ length: settings.concurrent }, () => clients[name].chat(targets[name]));
       answers.push(...(await Promise.all(all)));
     });
     expect(
@@ -436,7 +462,8 @@ async function smallCalls(server: Server): Promise<void> {
   keys.push(`${settings.concurrent} concurrent ${ratio(speedup(walls['ollama-fetch'], walls['ollama-js']))}`);
   rawKeys.push(`${settings.concurrent} concurrent ${ratio(speedup(walls['ollama-fetch'], walls.raw))}`);
   table(
-    'Small calls (non-streamed API) over HTTP: sequential latency in µs, the clients taking turns call by call ' +
+    `Small calls (non-streamed API) over HTTP: sequential latency in µs, the clients taking turns in runs of ${SMALL_RUN} calls, ` +
+      `timed after ${settings.smallRewarm.toLocaleString('en-US')} untimed calls each that follow each round's full GC ` +
       '(p50 and p99 are medians over rounds; mean is median [q1–q3])',
     ['calls', 'client', 'p50 µs', 'p99 µs', 'mean µs', '÷ ollama-js', '÷ raw'],
     rows,
@@ -965,6 +992,7 @@ async function main(): Promise<void> {
     bigTokens: settings.bigTokens,
     breakTokens: BREAK_TOKENS,
     embedCounts: [settings.embedInputs, EMBED_BATCH, settings.embedInputs % EMBED_BATCH].filter((n) => n > 0),
+    ownPorts: CLIENTS.length,
   });
   const stop = (): void => {
     server.child.kill();

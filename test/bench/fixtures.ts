@@ -43,6 +43,8 @@ export interface ServerConfig {
   breakTokens: number;
   /** Input counts whose embed answers are framed at start-up (others on first request). */
   embedCounts: number[];
+  /** Listeners on ports of their own besides the first (see `Server.own` in compare.bench.ts). */
+  ownPorts?: number;
 }
 
 /** HTTP chunk sizes of the server's /s/ scenario; `line` is one line per HTTP chunk. */

@@ -197,7 +197,7 @@ function parseRequest(buffer: Buffer): { path: string; body: Buffer; used: numbe
   }
 }
 
-const server = createServer((socket) => {
+const accept = (socket: Socket): void => {
   socket.setNoDelay(true);
   let pending: Buffer = Buffer.alloc(0);
   let queue = Promise.resolve();
@@ -211,11 +211,23 @@ const server = createServer((socket) => {
       queue = queue.then(() => respond(socket, request.path, request.body));
     }
   });
-});
+};
+const server = createServer(accept);
 
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  process.send?.({ port: typeof address === 'object' && address !== null ? address.port : 0 });
-});
+// One listener per client besides the first, on ports of their own: a client keeps its own
+// connections when it has its own origin, as an application's only client does (ollama-js and
+// the raw client would otherwise share Node's global pool and its warm connection).
+const listeners = [server, ...Array.from({ length: config.ownPorts ?? 0 }, () => createServer(accept))];
+Promise.all(
+  listeners.map(
+    (listener) =>
+      new Promise<number>((resolve) => {
+        listener.listen(0, '127.0.0.1', () => {
+          const address = listener.address();
+          resolve(typeof address === 'object' && address !== null ? address.port : 0);
+        });
+      }),
+  ),
+).then(([port = 0, ...ports]) => process.send?.({ port, ports }));
 // The parent exiting (normally or not) closes the IPC channel.
 process.on('disconnect', () => process.exit(0));
