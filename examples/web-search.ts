@@ -12,5 +12,5 @@ for (const result of results) console.log(`${result.title}\n  ${result.url}\n  $
 const first = results[0];
 if (first !== undefined) {
   const page = await webFetch({ url: first.url }, web);
-  console.log(`\n${page.title}: ${page.content.length} characters, ${page.links.length} links`);
+  console.log(`\n${page.title}: ${page.content.length} characters, ${page.links?.length ?? 0} links`);
 }

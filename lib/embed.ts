@@ -19,8 +19,10 @@ export interface EmbedOptions extends CallOptions {
    */
   batchSize?: number | undefined;
   /**
-   * The most batch requests in flight at once. Ollama embeds one request at a time per model
-   * unless `OLLAMA_NUM_PARALLEL` says otherwise, so more mostly queues on the server.
+   * The most batch requests in flight at once. Ollama runs an embedding model on one request at
+   * a time, and answers nothing until a request's vectors are ready, so a batch is sent only
+   * once the one before it is being answered: reading one answer overlaps the server's work on
+   * the next, and no batch waits in the server's queue with its `readTimeout` running.
    * @default 2
    */
   concurrency?: number | undefined;
@@ -47,8 +49,14 @@ export async function embed(request: EmbedRequest, options?: EmbedOptions): Prom
   // before any request (the inputs are strings).
   const batches = Math.ceil(input.length / batchSize);
   const context = contextOf({ method: 'POST', path: '/api/embed', model, accept: 'application/json' }, resolved);
-  const parts = await inBatches(batches, concurrency, resolved, context, (index, batchOptions) =>
-    embedOnce({ ...request, input: input.slice(index * batchSize, (index + 1) * batchSize) }, model, batchOptions),
+  const parts = await inBatches(
+    batches,
+    concurrency,
+    resolved,
+    context,
+    (index, batchOptions) =>
+      embedOnce({ ...request, input: input.slice(index * batchSize, (index + 1) * batchSize) }, model, batchOptions),
+    true,
   );
   const first = parts[0] as EmbedResponse;
   const merged: EmbedResponse = { ...first, embeddings: [] };

@@ -47,7 +47,8 @@ export async function version(options?: CallOptions): Promise<VersionResponse> {
 const SHOW_FIELDS: readonly string[] = ['model_info', 'modelfile', 'template', 'details'];
 
 /** POST /api/show: a model's Modelfile, template, parameters, details and capabilities;
- * `verbose: true` adds the tokenizer's arrays and the tensors (megabytes for a large vocabulary). */
+ * `verbose: true` adds the tokenizer's arrays (megabytes for a large vocabulary), and a safetensors
+ * model's tensors (a GGUF model's come either way). */
 export async function showModel(request: ShowRequest, options?: CallOptions): Promise<ShowResponse> {
   const model = requireModel('showModel', request);
   const exchange: Exchange = {

@@ -78,7 +78,7 @@ async function progressCall(
     final: path === '/api/create' ? CREATED : SUCCESS,
     silentStep,
   };
-  const tracker = new ProgressTracker();
+  const tracker = new ProgressTracker(exchange.final);
   const report = (line: ProgressResponse): unknown => {
     const event = tracker.add(line);
     return onProgress?.(event);

@@ -158,6 +158,15 @@ interface InferenceRequest {
   logprobs?: boolean;
   /** 0 to 20. */
   top_logprobs?: number;
+  /** Only render the prompt: Ollama answers one chunk, not `done`, whose `_debug_info` carries the
+   * rendering, and runs no model. */
+  _debug_render_only?: boolean;
+}
+
+/** What a `_debug_render_only` request is answered with. */
+export interface DebugInfo {
+  rendered_template: string;
+  image_count?: number;
 }
 
 export interface ChatRequest extends InferenceRequest {
@@ -190,6 +199,8 @@ export interface ChatResponse extends Metrics {
   /** Cloud models: the model and host that actually answered. */
   remote_model?: string;
   remote_host?: string;
+  /** The answer to `_debug_render_only`. */
+  _debug_info?: DebugInfo;
 }
 
 export interface GenerateRequest extends InferenceRequest {
@@ -230,6 +241,8 @@ export interface GenerateResponse extends Metrics {
   /** Cloud models: the model and host that actually answered. */
   remote_model?: string;
   remote_host?: string;
+  /** The answer to `_debug_render_only`. */
+  _debug_info?: DebugInfo;
 }
 
 export interface EmbedRequest {
@@ -311,7 +324,8 @@ export interface RunningResponse {
 
 export interface ShowRequest {
   model: string;
-  /** Also return the large arrays of `model_info` (the tokenizer's vocabulary) and `tensors`. */
+  /** Also return the large arrays of `model_info` (the tokenizer's vocabulary). A GGUF model's
+   * `tensors` come either way; a safetensors model's only with `verbose`. */
   verbose?: boolean;
   system?: string;
   template?: string;

@@ -34,8 +34,8 @@ export interface WebFetchResponse {
   title: string;
   /** The page's main text. */
   content: string;
-  /** The links found on the page. */
-  links: string[];
+  /** The links found on the page; absent when it has none (Go's `omitempty`). */
+  links?: string[];
   url?: string;
 }
 

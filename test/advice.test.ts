@@ -87,6 +87,44 @@ describe('each status says what to do', { concurrency: true }, () => {
     }));
 });
 
+describe("Ollama's own 403s", { concurrency: true }, () => {
+  test('an empty 403 (its Host or CORS check): the Host advice as well as the origins one', () =>
+    withFake(async (fake) => {
+      await assert.rejects(
+        chat(hello, { host: fake.url, retry: false, headers: answering(403, '', 'text/plain') }),
+        failsWith('http', (error) => {
+          assert.equal(error.status, 403);
+          assert.match(error.message, /Host header/);
+          assert.match(error.message, /127\.0\.0\.1 or localhost/);
+          assert.match(error.message, /OLLAMA_ORIGINS/);
+        }),
+      );
+    }));
+
+  test('cloud turned off: says so, and no word about credentials', () =>
+    withFake(async (fake) => {
+      const body = '{"error":"ollama cloud is disabled: remote inference is unavailable"}';
+      await assert.rejects(
+        chat(
+          { ...hello, model: 'gpt-oss:120b-cloud' },
+          { host: fake.url, retry: false, headers: answering(403, body) },
+        ),
+        failsWith('http', (error) => {
+          assert.match(error.message, /cloud is disabled.*cloud models turned off \(OLLAMA_NO_CLOUD/s);
+          assert.doesNotMatch(error.message, /credentials|API key/);
+        }),
+      );
+    }));
+
+  test('a 403 with words of its own keeps the credentials and origins advice', () =>
+    withFake(async (fake) => {
+      await assert.rejects(
+        chat(hello, { host: fake.url, retry: false, headers: answering(403, '{"error":"forbidden"}') }),
+        failsWith('http', (error) => assert.match(error.message, /check the credentials.*OLLAMA_ORIGINS/s)),
+      );
+    }));
+});
+
 describe('an HTML page where JSON was asked', { concurrency: true }, () => {
   const page = '<!DOCTYPE html><html><head><title>Sign in · Portal</title></head><body>login</body></html>';
   for (const [name, call] of [

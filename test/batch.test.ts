@@ -2,6 +2,8 @@
 // and what one failing batch does to the others.
 
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { embed } from '../lib/index.ts';
 import { failsWith } from './support/assertions.ts';
@@ -11,17 +13,30 @@ const texts = (count: number): string[] => Array.from({ length: count }, (_, i) 
 const model = 'nomic-embed-text';
 
 describe('batched embed', { concurrency: true }, () => {
-  test('1,100 inputs, batchSize 500, concurrency 2: 3 requests, never more than 2 at once, vectors in input order', () =>
+  test('1,100 inputs, batchSize 500: 3 requests, each sent once the one before it is answered, vectors in input order', () =>
     withFake(async (fake) => {
       const input = texts(1100);
-      // Slow answers, so that the batches would overlap if the limit allowed it.
+      // Ollama answers nothing until a request's vectors are ready: the next batch waits for that.
       fake.script({ headersDelayMs: 300 }, { headersDelayMs: 300 }, { headersDelayMs: 300 });
       const batched = await embed({ model, input }, { host: fake.url, batchSize: 500, concurrency: 2 });
       assert.equal(fake.requests.length, 3);
-      assert.equal(Math.max(...fake.requests.map((r) => r.concurrent)), 2);
+      for (const [i, request] of fake.requests.entries()) {
+        if (i === 0) continue;
+        const before = fake.requests[i - 1]!;
+        assert.ok(
+          request.receivedAt >= (before.firstByteAt ?? Infinity),
+          `batch ${i + 1} was sent before ${i} was answered`,
+        );
+      }
       const sent = fake.requests.map((r) => (r.body as { input: string[] }).input);
-      assert.deepEqual(sent.map((batch) => batch.length).sort(), [100, 500, 500]);
-      assert.deepEqual(sent.map((batch) => batch[0]).sort(), ['text number 0', 'text number 1000', 'text number 500']);
+      assert.deepEqual(
+        sent.map((batch) => batch.length),
+        [500, 500, 100],
+      );
+      assert.deepEqual(
+        sent.map((batch) => batch[0]),
+        ['text number 0', 'text number 500', 'text number 1000'],
+      );
 
       const whole = await embed({ model, input }, { host: fake.url, batchSize: 2000 });
       assert.equal(fake.requests.length, 4, 'one request when the input fits one batch');
@@ -31,6 +46,61 @@ describe('batched embed', { concurrency: true }, () => {
       assert.equal(batched.prompt_eval_count, whole.prompt_eval_count, 'counters are summed');
       assert.equal(batched.load_duration, 3 * (whole.load_duration ?? 0));
     }));
+
+  test('concurrency 2: the next batch goes out while an answer is still being read, never more than 2', () =>
+    withFake(async (fake) => {
+      // Each answer's body arrives in pieces 150 ms apart, after its headers.
+      const slowBody = { cuts: [20, 40], pieceDelayMs: 150 };
+      fake.script(slowBody, slowBody, slowBody, slowBody);
+      const { embeddings } = await embed(
+        { model, input: texts(40) },
+        { host: fake.url, batchSize: 10, concurrency: 2 },
+      );
+      assert.equal(embeddings.length, 40);
+      assert.equal(fake.requests.length, 4);
+      assert.equal(Math.max(...fake.requests.map((r) => r.concurrent)), 2);
+    }));
+
+  test("a server that embeds one request at a time: no batch's readTimeout counts the wait for another", async () => {
+    // As Ollama serves an embedding model: one request at a time, nothing written until it is done.
+    // Node's undici fires a headers timeout up to about a second late, so the limits are seconds.
+    const work = 1200;
+    let queue = Promise.resolve();
+    const arrived: number[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (piece: Buffer) => {
+        body += piece.toString();
+      });
+      req.on('end', () => {
+        arrived.push(performance.now());
+        const { input } = JSON.parse(body) as { input: string[] };
+        queue = queue
+          .then(() => new Promise<void>((resolve) => setTimeout(resolve, work)))
+          .then(() => {
+            res.setHeader('content-type', 'application/json; charset=utf-8');
+            res.end(JSON.stringify({ model, embeddings: input.map(() => [0.6, 0.8]) }));
+          });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const options = {
+        host: `http://127.0.0.1:${port}`,
+        readTimeout: 1700,
+        batchSize: 10,
+        retry: { retries: 0 },
+      };
+      // Sent at once, the second batch would wait 2.4 s for its answer.
+      const { embeddings } = await embed({ model, input: texts(30) }, options);
+      assert.equal(embeddings.length, 30);
+      assert.equal(arrived.length, 3, 'no batch was sent twice');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 
   test('concurrency 1 sends the batches one after another', () =>
     withFake(async (fake) => {
@@ -68,10 +138,10 @@ describe('batched embed', { concurrency: true }, () => {
 
   test('the first failing batch aborts the one in flight and stops the rest', () =>
     withFake(async (fake) => {
-      // Whichever of the first two arrives first fails at once; the other is slow.
+      // The first batch is answered, its body slowly; the second fails at once.
       fake.script(
+        { cuts: [10], pieceDelayMs: 5000 },
         { errorAfter: 0, errorStatus: 400, errorText: 'the input length exceeds the context length' },
-        { headersDelayMs: 5000 },
       );
       const started = performance.now();
       await assert.rejects(
@@ -79,7 +149,7 @@ describe('batched embed', { concurrency: true }, () => {
         failsWith('http', (error) => {
           assert.equal(error.status, 400);
           assert.match(error.message, /exceeds the context length/);
-          assert.match(error.message, /batch [12] of 3/);
+          assert.match(error.message, /batch 2 of 3/);
         }),
       );
       assert.ok(performance.now() - started < 2000, 'it did not wait for the slow batch');
@@ -114,10 +184,11 @@ describe('batched embed', { concurrency: true }, () => {
 
   test("an abort stops every batch and rejects with the signal's reason", () =>
     withFake(async (fake) => {
-      fake.script({ headersDelayMs: 5000 }, { headersDelayMs: 5000 });
+      // The first batch is being read, the second waits for its answer.
+      fake.script({ cuts: [10], pieceDelayMs: 5000 }, { headersDelayMs: 5000 });
       const controller = new AbortController();
       const reason = new Error('user left');
-      setTimeout(() => controller.abort(reason), 200);
+      setTimeout(() => controller.abort(reason), 400);
       await assert.rejects(
         embed({ model, input: texts(30) }, { host: fake.url, batchSize: 10, signal: controller.signal }),
         (error) => error === reason,

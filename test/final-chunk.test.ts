@@ -373,15 +373,18 @@ describe('the final chunk completes the answer, whatever the connection does nex
         done: false,
         _debug_info: render,
       };
-      const asked = { ...hello, _debug_render_only: true } as ChatRequest;
-      assert.deepEqual(await chat(asked, { host: fake.url, headers: reply(chatBody) }), chatBody);
+      const asked: ChatRequest = { ...hello, _debug_render_only: true };
+      const answer = await chat(asked, { host: fake.url, headers: reply(chatBody) });
+      assert.deepEqual(answer, chatBody);
+      assert.equal(answer._debug_info?.rendered_template, render.rendered_template);
       assert.deepEqual(await collect(chatStream(asked, { host: fake.url, headers: reply(chatBody) })), [chatBody]);
       const generateBody = { model: 'llama3.2', created_at, response: '', done: false, _debug_info: render };
-      const rendered = await generate({ ...prompt, _debug_render_only: true } as GenerateRequest, {
+      const rendered = await generate({ ...prompt, _debug_render_only: true } satisfies GenerateRequest, {
         host: fake.url,
         headers: reply(generateBody),
       });
       assert.deepEqual(rendered, generateBody);
+      assert.equal(rendered._debug_info?.image_count, 0);
       // Without the rendering, one chunk that is not done is still an answer cut short.
       const { _debug_info: _, ...cut } = chatBody;
       await assert.rejects(chat(hello, { host: fake.url, headers: reply(cut) }), /without its final chunk/);

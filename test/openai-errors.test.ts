@@ -3,7 +3,13 @@
 // `retry-after-ms` and `x-should-retry` obeyed; credentials only where they belong.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type ChatCompletionRequest, chatCompletions, chatCompletionsStream, listModels } from '../lib/openai/index.ts';
+import {
+  type ChatCompletionRequest,
+  chatCompletions,
+  chatCompletionsStream,
+  listModels,
+  retrieveModel,
+} from '../lib/openai/index.ts';
 import { retryAfterOf as retryAfterMs } from '../lib/internal/retry-after.ts';
 import { durationMs, rateLimitOf } from '../lib/openai/internal/rate-limit.ts';
 import { failsWith } from './support/assertions.ts';
@@ -285,4 +291,43 @@ test('x-request-id that echoes the key (a gateway) is redacted in requestId and 
     ),
   );
   assert.ok(failsWith('stream', clean)(error));
+});
+
+test("/v1 403s of Ollama's own: the Host check (empty) and cloud turned off, without the API-key advice", async () => {
+  const answering = (status: number, body: string, type = 'application/json') =>
+    v1(fake, { respond: { status, headers: { 'content-type': type }, body } });
+  await assert.rejects(
+    chatCompletions(hello, answering(403, '', 'text/plain')),
+    failsWith('http', (e) => {
+      assert.match(e.message, /Host header/);
+      assert.doesNotMatch(e.message, /refused the API key/);
+    }),
+  );
+  await assert.rejects(
+    chatCompletions(hello, answering(403, '{"error":"ollama cloud is disabled: remote inference is unavailable"}')),
+    failsWith('http', (e) => {
+      assert.match(e.message, /cloud models turned off/);
+      assert.doesNotMatch(e.message, /API key/);
+    }),
+  );
+});
+
+test('retrieveModel of a name with a "/": Ollama\'s router cannot route it, and the advice says what to use', async () => {
+  const notRouted = v1(fake, {
+    respond: { status: 404, headers: { 'content-type': 'text/plain' }, body: '404 page not found' },
+  });
+  await assert.rejects(
+    retrieveModel('hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M', notRouted),
+    failsWith('http', (e) => {
+      assert.equal(e.status, 404);
+      assert.match(e.message, /cannot look up a name with a "\/" in it/);
+      assert.match(e.message, /showModel/);
+      assert.doesNotMatch(e.message, /API prefix/);
+    }),
+  );
+  // Without a "/", the same 404 is still a path the server does not serve.
+  await assert.rejects(
+    retrieveModel('llama3.2', notRouted),
+    failsWith('http', (e) => assert.match(e.message, /API prefix/)),
+  );
 });

@@ -311,6 +311,13 @@ describe('pushModel and createModel', { concurrency: true }, () => {
       assert.equal(successes[1], events.length - 1);
       assert.ok(events.slice(successes[0]! + 1, -1).some((e) => e.status === 'writing manifest'));
       assert.ok(fake.models().includes('tiny-custom:latest'));
+      // The fraction reaches 1 with the create's own success only: the create goes on after the pull.
+      assert.deepEqual(
+        events.flatMap((e, i) => (e.fraction === 1 ? [i] : [])),
+        [events.length - 1],
+      );
+      assert.ok((events[successes[0]!]?.fraction ?? 0) > 0.9, "the pull's bytes are all done");
+      assertNeverDecreases(events);
     }));
 
   test('createModel from a base the registry does not have: the advice names the base, not the new model', () =>

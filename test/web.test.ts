@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isOllamaError } from '../lib/index.ts';
+import { Ollama } from '../lib/compat/index.ts';
 import { webFetch, webSearch } from '../lib/tools/index.ts';
 import { behaviourHeader } from './support/fake-ollama.ts';
 import { withFake } from './support/with-fake.ts';
@@ -161,5 +162,20 @@ test('web calls: bad requests are refused before any request', async () => {
     await assert.rejects(webFetch({ url: '' }, options), TypeError);
     await assert.rejects(webFetch({} as never, options), TypeError);
     assert.equal(fake.requests.length, 0);
+  });
+});
+
+test('webFetch: a page without links is answered without `links`, as ollama.com sends it; compat gives []', async () => {
+  await withFake(async (fake) => {
+    const bare = { title: 'Plain', content: 'No links here.' };
+    const headers = behaviourHeader({
+      respond: { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(bare) },
+    });
+    const page = await webFetch({ url: 'https://example.com/plain' }, { host: fake.url, apiKey: KEY, headers });
+    assert.deepEqual(page, bare);
+    const compat = new Ollama({ webHost: fake.url, apiKey: KEY });
+    assert.deepEqual(await compat.webFetch({ url: 'https://example.com/plain' }, { headers }), { ...bare, links: [] });
+    const linked = await compat.webFetch({ url: 'https://example.com/linked' });
+    assert.equal(linked.links.length, 2, 'links that are there are kept');
   });
 });

@@ -258,7 +258,8 @@ export class Ollama {
 
   /** POST /api/web_fetch on ollama.com (or `webHost`). */
   webFetch(request: WebFetchRequest, options?: CallOptions): Promise<WebFetchResponse> {
-    return this.#once((o) => webFetch(request, o), { host: this.#webHost, ...options });
+    const page = this.#once((o) => webFetch(request, o), { host: this.#webHost, ...options });
+    return page.then((found) => (found.links === undefined ? { ...found, links: [] } : (found as WebFetchResponse)));
   }
 
   /** Bytes as base64, a string as it is (ollama-js's browser behaviour: a file path is not read). */

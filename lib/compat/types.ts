@@ -4,6 +4,7 @@
 // types describe what arrives.
 import type { FetchLike, HeadersInput } from '../options.ts';
 import type * as Native from '../types.ts';
+import type { WebFetchResponse as NativeWebFetchResponse } from '../web.ts';
 
 export type Fetch = FetchLike;
 
@@ -150,4 +151,10 @@ export type {
   TokenLogprob,
   VersionResponse,
 } from '../types.ts';
-export type { WebFetchRequest, WebFetchResponse, WebSearchResponse, WebSearchResult } from '../web.ts';
+export type { WebFetchRequest, WebSearchResponse, WebSearchResult } from '../web.ts';
+
+/** As ollama-js declares it: `links` always there (an empty list for a page without any, which
+ * ollama.com leaves out). */
+export interface WebFetchResponse extends NativeWebFetchResponse {
+  links: string[];
+}

@@ -10,6 +10,13 @@ import { totalTimeoutError } from './timeout-error.ts';
  * first failure, which aborts the tasks still running so none is left working for a result
  * nobody will read. Each task gets options whose signal is that shared one and which have no
  * total timeout of their own.
+ *
+ * `staggered`: a task starts only once the one started before it has its response (its status
+ * and headers), or has ended. For a server that works on one request at a time and says nothing
+ * until it is done (Ollama's embed: an embedding model runs one request at a time), a second
+ * request sent at once would only wait in the server's queue, and its `readTimeout` would count
+ * the other's work as silence. Staggered, each request is sent as the one before it is answered,
+ * and reading that answer still overlaps the server's work on the next.
  */
 export async function inBatches<T>(
   count: number,
@@ -17,6 +24,7 @@ export async function inBatches<T>(
   options: ResolvedOptions,
   context: RequestContext,
   task: (index: number, options: ResolvedOptions) => Promise<T>,
+  staggered = false,
 ): Promise<T[]> {
   const controller = new AbortController();
   const unlink = link(options.signal, controller);
@@ -32,17 +40,37 @@ export async function inBatches<T>(
   const results: T[] = new Array<T>(count);
   let next = 0;
   let failure: { error: unknown } | undefined;
+  /** Staggered: the task started last has no response yet, and `answered` settles when it has. */
+  let waiting = false;
+  let answered = Promise.resolve();
 
   const worker = async (): Promise<void> => {
-    while (next < count && failure === undefined) {
+    for (;;) {
+      while (waiting) await answered;
+      if (next >= count || failure !== undefined) return;
       const index = next++;
+      let heard = ignore;
+      let taskOptions = shared;
+      if (staggered) {
+        waiting = true;
+        answered = new Promise<void>((resolve) => {
+          heard = () => {
+            heard = ignore;
+            waiting = false;
+            resolve();
+          };
+        });
+        taskOptions = { ...shared, onResponse: () => heard() };
+      }
       try {
-        results[index] = await task(index, shared);
+        results[index] = await task(index, taskOptions);
       } catch (error) {
         if (failure === undefined) {
           failure = { error: controller.signal.aborted ? error : described(error, index, count) };
           controller.abort(failure.error);
         }
+      } finally {
+        heard();
       }
     }
   };
@@ -60,3 +88,5 @@ export async function inBatches<T>(
 function described(error: unknown, index: number, count: number): unknown {
   return isOllamaError(error) ? withNote(error, `(This was batch ${index + 1} of ${count}.)`) : error;
 }
+
+function ignore(): void {}

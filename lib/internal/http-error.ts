@@ -137,6 +137,31 @@ function visibleText(body: string, lower: string, max: number): string {
   return text;
 }
 
+/**
+ * Ollama's own 403s that are not about a key: an empty one, from its CORS check (a browser's
+ * origin that OLLAMA_ORIGINS does not allow) or its check of the Host header (listening on
+ * loopback, it refuses a Host that is not an IP address, `localhost` or a name of the machine,
+ * which a reverse proxy passing its own Host meets), and its cloud models turned off. Shared by
+ * the native and the /v1 errors.
+ */
+export function refusal(status: number, serverText: string | undefined, body: string): string | undefined {
+  if (status !== 403) return undefined;
+  if (serverText !== undefined && /cloud is disabled/i.test(serverText)) {
+    return (
+      "This Ollama has its cloud models turned off (OLLAMA_NO_CLOUD, or the app's setting): use a local " +
+      'model, or turn cloud access on.'
+    );
+  }
+  if (body.trim() !== '') return undefined;
+  return (
+    'The server refused the request without a word. Ollama does that to a browser page whose origin ' +
+    'OLLAMA_ORIGINS on the server does not allow, and, listening on loopback, to a Host header that is not ' +
+    "an IP address, localhost or the machine's own name (a reverse proxy passing its own Host, a name from " +
+    '/etc/hosts): connect to 127.0.0.1 or localhost, have the proxy send "Host: localhost", or set ' +
+    'OLLAMA_HOST=0.0.0.0 on the server. Otherwise check the credentials.'
+  );
+}
+
 /** The next step for a status: what the caller can do about it. */
 function hint(
   status: number,
@@ -160,6 +185,8 @@ function hint(
     );
   }
   if (signin !== undefined) return `Sign in to ollama.com first: open ${signin} (or run \`ollama signin\`).`;
+  const refused = refusal(status, serverText, body);
+  if (refused !== undefined) return refused;
   if (status === 401 || status === 403) {
     return (
       'The server refused the request: check the credentials or API key, and, from a browser, that ' +

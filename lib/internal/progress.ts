@@ -1,4 +1,5 @@
 import type { ProgressEvent, ProgressResponse } from '../types.ts';
+import type { FinalChunk } from './exchange.ts';
 
 /**
  * Turns progress lines into events with an overall `fraction`. Ollama reports one layer at a
@@ -6,13 +7,22 @@ import type { ProgressEvent, ProgressResponse } from '../types.ts';
  * announced so far. A small layer announced after the big one would pull that ratio down a
  * hair; the fraction is held at its highest instead, because a progress bar that goes back is
  * worse than one that pauses. Layers may follow the last one announced, so it reaches 1 only
- * with `success`.
+ * with the answer's own `success`: a create's pull of its base ends with a success line of its
+ * own, and the create's steps come after it (the same rule as the stream's, `FinalChunk.opens`).
  */
 const ALMOST = 0.999;
 
 export class ProgressTracker {
   private readonly layers = new Map<string, { total: number; completed: number }>();
   private fraction: number | undefined;
+  /** A step inside the answer has begun and not yet ended. */
+  private nested = false;
+
+  private readonly final: FinalChunk | undefined;
+
+  constructor(final?: FinalChunk) {
+    this.final = final;
+  }
 
   add(line: ProgressResponse): ProgressEvent {
     const { digest, total, completed } = line;
@@ -28,7 +38,11 @@ export class ProgressTracker {
       }
       if (sumTotal > 0) this.fraction = Math.max(this.fraction ?? 0, Math.min(sumDone / sumTotal, ALMOST));
     }
-    if (line.status === 'success') this.fraction = 1;
+    if (this.final?.opens?.(line as unknown as Record<string, unknown>)) this.nested = true;
+    if (line.status === 'success') {
+      if (this.nested) this.nested = false;
+      else this.fraction = 1;
+    }
     return this.fraction === undefined ? { ...line } : { ...line, fraction: this.fraction };
   }
 }

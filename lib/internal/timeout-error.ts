@@ -50,10 +50,14 @@ export function readTimeoutError(context: RequestContext, facts: SilenceFacts, c
         'set it to 0 to wait as long as it takes. A read timeout is not retried.'
       : `Ollama at ${context.base} went silent for longer than ${limitText} while sending the answer to ` +
         `${context.method} ${context.url}${received > 0 ? ` after ${received} chunk(s)` : ''}; the answer is ` +
-        'incomplete. The model may be stuck or the server overloaded; raise readTimeout if it is just slow ' +
-        'between tokens. A read timeout is not retried.';
+        `incomplete. The model may be stuck or the server overloaded${CHAT.test(context.url) ? TOOLS : ''}; raise ` +
+        'readTimeout if it is just slow between tokens. A read timeout is not retried.';
   return new OllamaError({ kind: 'read-timeout', message, url: context.url, cause });
 }
+
+const CHAT = /\/(api\/chat|chat\/completions)(\?|$)/;
+/** Ollama's tool parsers hold back everything while the model writes a call, however long it is. */
+const TOOLS = ', or, if tools were offered, writing a long tool call, of which Ollama sends nothing until it is whole';
 
 /** The whole call ran out of time: during an attempt, or before a retry that would end too late. */
 export function totalTimeoutError(context: RequestContext, limit: number, last?: OllamaError): OllamaError {

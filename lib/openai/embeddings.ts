@@ -19,7 +19,9 @@ export interface EmbeddingsOptions extends OpenAIOptions {
    */
   batchSize?: number | undefined;
   /**
-   * The most batch requests in flight at once.
+   * The most batch requests in flight at once, sent at once, for servers that work on several
+   * (vLLM, hosted APIs). Ollama works on one at a time: there the second batch's wait for its
+   * answer counts the first's work against `readTimeout`.
    * @default 2
    */
   concurrency?: number | undefined;

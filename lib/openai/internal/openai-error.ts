@@ -1,7 +1,7 @@
 import { OllamaError, preview } from '../../errors.ts';
 import type { RequestContext } from '../../internal/exchange.ts';
 import { redact } from '../../internal/header-values.ts';
-import { errorBody, summarise } from '../../internal/http-error.ts';
+import { errorBody, refusal, summarise } from '../../internal/http-error.ts';
 import { previewValue } from '../../internal/protocol-error.ts';
 import type { APIErrorFields } from '../types.ts';
 import { retryAfterOf } from '../../internal/retry-after.ts';
@@ -93,7 +93,7 @@ export async function v1HttpError(
         ? ' with an empty body'
         : `: ${summarise(body, type, ': a proxy or another server answered')}`;
   const status = `${response.status}${response.statusText === '' ? '' : ` ${response.statusText}`}`;
-  const message = `The server answered HTTP ${status} to ${context.method} ${context.url}${told}. ${hint(response.status, said, context)}`;
+  const message = `The server answered HTTP ${status} to ${context.method} ${context.url}${told}. ${hint(response.status, said, context, body)}`;
   const requestId = requestIdOf(response, context);
   const error = new OllamaError({
     kind: 'http',
@@ -152,14 +152,23 @@ export function requestIdOf(response: Response, context: RequestContext): string
   return id === null ? undefined : redact(id, context.secrets);
 }
 
-function hint(status: number, said: Said | undefined, context: RequestContext): string {
+function hint(status: number, said: Said | undefined, context: RequestContext, body: string): string {
   if (status === 404 && said !== undefined && /not found/i.test(said.message) && context.model !== undefined) {
     return context.local
       ? `If this is Ollama, run \`ollama pull ${context.model}\` (or pick one that \`ollama list\` shows).`
       : `Check the model name "${context.model}" against the server's GET /models.`;
   }
+  if (status === 404 && context.model?.includes('/') === true && /^\s*404 page not found\s*$/.test(body)) {
+    // Ollama's router decodes the id's %2F into a path separator, so no route matches it.
+    return (
+      `Ollama's GET /v1/models/{id} cannot look up a name with a "/" in it ("${context.model}"): ` +
+      "find it in the list of GET /v1/models, or ask Ollama's own POST /api/show (showModel)."
+    );
+  }
   if (status === 404)
     return 'Check that the base URL ends with the API prefix (often /v1) and the server serves this path.';
+  const refused = refusal(status, said?.message, body);
+  if (refused !== undefined) return refused;
   if (status === 401 || status === 403)
     return 'The server refused the API key: check options.apiKey (or OPENAI_API_KEY).';
   if (status === 402) return 'The account behind the API key is out of credits: add credits, or use another key.';
