@@ -775,7 +775,7 @@ async function embedSection(server: Server): Promise<void> {
   });
   table(
     `embed of ${settings.embedInputs.toLocaleString('en-US')} inputs × ${EMBED_DIMS} dims over HTTP ` +
-      `(ms, median [q1–q3]; ollama-fetch batches by its default 512, 2 at a time; the others send one request)`,
+      `(ms, median [q1–q3]; ollama-fetch batches by its default 512, each sent as the one before it is answered; the others send one request)`,
     ['client', 'ms', '÷ ollama-js', '÷ raw'],
     CLIENTS.map((name) => [
       name,
