@@ -1,6 +1,8 @@
 // A retry loop for any async function. It knows nothing of HTTP or Ollama: what is worth
 // another attempt, and how long to wait, are the caller's to say through `shouldRetry`.
 
+import { hold, link } from './internal/signals.ts';
+
 /** What an attempt is told about itself. */
 export interface RetryContext {
   /** This attempt, counting from 1. */
@@ -77,22 +79,39 @@ export async function retry<T>(
     throw new TypeError('retry: options.signal must be an AbortSignal');
   }
   const random = options.random ?? Math.random;
-  for (let attemptNumber = 1; ; attemptNumber++) {
-    signal?.throwIfAborted();
-    const retriesLeft = retries - attemptNumber + 1;
-    try {
-      return await attempt({ attemptNumber, retriesLeft });
-    } catch (error) {
-      if (signal?.aborted === true) throw signal.reason;
-      if (retriesLeft <= 0) throw error;
-      const proposed = backoff(attemptNumber, baseDelay, maxDelay, random);
-      const verdict =
-        shouldRetry === undefined ? true : shouldRetry(error, { attemptNumber, retriesLeft, error, delay: proposed });
-      if (verdict === false) throw error;
-      const delay = verdict === true ? proposed : delayValue(verdict, 'the delay shouldRetry returned');
-      if (onRetry !== undefined) await unlessAborted(onRetry({ attemptNumber, retriesLeft, error, delay }), signal);
-      await sleep(delay, signal);
+  // The waits listen to a signal of the loop's own, which the caller's forwards to through the
+  // one listener the library keeps on it: loops sharing a signal add nothing to it each.
+  const own = signal === undefined ? undefined : new AbortController();
+  const unlink = link(signal, own as AbortController);
+  const waits = own?.signal;
+  try {
+    for (let attemptNumber = 1; ; attemptNumber++) {
+      signal?.throwIfAborted();
+      const retriesLeft = retries - attemptNumber + 1;
+      try {
+        return await attempt({ attemptNumber, retriesLeft });
+      } catch (error) {
+        if (signal?.aborted === true) throw signal.reason;
+        if (retriesLeft <= 0) throw error;
+        const proposed = backoff(attemptNumber, baseDelay, maxDelay, random);
+        const verdict =
+          shouldRetry === undefined ? true : shouldRetry(error, { attemptNumber, retriesLeft, error, delay: proposed });
+        if (verdict === false) throw error;
+        const delay = verdict === true ? proposed : delayValue(verdict, 'the delay shouldRetry returned');
+        if (onRetry !== undefined) {
+          // A promise of the caller's may hold nothing: the caller's signal holds the loop meanwhile.
+          const release = hold(signal, own);
+          try {
+            await unlessAborted(onRetry({ attemptNumber, retriesLeft, error, delay }), waits);
+          } finally {
+            release();
+          }
+        }
+        await sleep(delay, waits);
+      }
     }
+  } finally {
+    unlink();
   }
 }
 

@@ -437,6 +437,44 @@ test('tool loop, streaming: break stops everything: the connection closes and no
   });
 });
 
+test('tool loop, streaming: a return() from outside while a tool runs, ignoring its signal, settles at once', async () => {
+  await withFake(async (fake) => {
+    fake.script({ toolCalls: [{ name: 'upper', arguments: { text: 'hi' } }] }, answer);
+    let signal: AbortSignal | undefined;
+    const slow = upper((_, { signal: given }) => {
+      signal = given;
+      return new Promise((resolve) => setTimeout(resolve, 3000, 'late'));
+    });
+    const events = runToolsStream({ model: 'llama3.2', messages: ask, tools: [slow] }, { host: fake.url });
+    let step = await events.next();
+    while (step.done !== true && step.value.type !== 'tool_call') step = await events.next();
+    const waiting = events.next(); // waits on the tool
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = performance.now();
+    assert.deepEqual(await events.return(undefined as never), { value: undefined, done: true });
+    assert.ok(performance.now() - started < 500, `return() took ${Math.round(performance.now() - started)} ms`);
+    assert.deepEqual(await waiting, { value: undefined, done: true }, 'the step under way ends the stream, no error');
+    assert.equal(signal?.aborted, true, 'the tool was told');
+    assert.deepEqual(await events.next(), { value: undefined, done: true });
+    assert.equal(chats(fake).length, 1, 'no round followed');
+  });
+});
+
+test('tool loop, streaming: a return() from outside while the model is silent closes the connection at once', async () => {
+  await withFake(async (fake) => {
+    fake.script({ tokens: ['a', 'b', 'c'], stallAfter: 1, toolCalls: [{ name: 'add' }] });
+    const events = runToolsStream({ model: 'llama3.2', messages: ask, tools: [add()] }, { host: fake.url });
+    assert.equal(((await events.next()).value as ToolLoopEvent).type, 'content');
+    const waiting = events.next(); // waits on a model that says nothing more
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = performance.now();
+    await events.return(undefined as never);
+    assert.ok(performance.now() - started < 500, `return() took ${Math.round(performance.now() - started)} ms`);
+    assert.deepEqual(await waiting, { value: undefined, done: true });
+    await fake.waitFor((r) => r[0]?.clientDisconnected === true, 2000);
+  });
+});
+
 test('tool loop: a tool result that is not a string goes back as JSON', async () => {
   await withFake(async (fake) => {
     fake.script({ toolCalls: [{ name: 'upper', arguments: { text: 'x' } }] }, answer);

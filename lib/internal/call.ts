@@ -3,9 +3,9 @@ import { type RetryInfo, retry, unlessAborted } from '../retry.ts';
 import { type Batches, contextOf, type Exchange, type Reader, type StreamReader } from './exchange.ts';
 import type { ResolvedOptions } from './resolve-options.ts';
 import { retryDelay } from './retry-policy.ts';
-import { link } from './signals.ts';
+import { hold, link } from './signals.ts';
 import { totalTimeoutError } from './timeout-error.ts';
-import { unhold } from './unhold.ts';
+import { rehold, unhold } from './unhold.ts';
 
 /**
  * One call, from its first attempt to its end: the caller's signal joined with the
@@ -23,6 +23,8 @@ class Call {
   private readonly user: AbortSignal | undefined;
   private readonly unlink: (() => void) | undefined;
   private readonly timer: ReturnType<typeof setTimeout> | undefined;
+  /** The timer does not hold the process (see the constructor). */
+  private readonly unheld: boolean = false;
   private deadline: number | undefined;
   private readonly expired: OllamaError | undefined;
 
@@ -47,7 +49,10 @@ class Call {
       // On the runtime's own fetch, a connection in use holds the process, and a retry's wait
       // holds it by itself; a stream its consumer dropped without leaving it must not be held
       // for the rest of totalTimeout. A fetch of the caller's own may hold nothing: there it does.
-      if (options.builtinFetch) unhold(timer);
+      if (options.builtinFetch) {
+        unhold(timer);
+        this.unheld = true;
+      }
       this.timer = timer;
     }
   }
@@ -59,6 +64,22 @@ class Call {
 
   get signal(): AbortSignal | undefined {
     return this.controller?.signal;
+  }
+
+  /**
+   * `value`, or, if it is a promise of the caller's own code (what `onProgress` or `onRetry`
+   * returned), a promise that settles as it does or as soon as the call is aborted or out of
+   * time. Meanwhile the caller's signal holds the call, and its total timer the process: the
+   * promise may hold nothing at all, and then only they can still end the wait.
+   */
+  waitFor<T>(value: T | PromiseLike<T>): T | PromiseLike<T> {
+    if (typeof (value as { then?: unknown } | null)?.then !== 'function') return value;
+    const release = hold(this.user, this.controller);
+    if (this.unheld) rehold(this.timer);
+    return Promise.resolve(unlessAborted(value, this.signal)).finally(() => {
+      release();
+      if (this.unheld) unhold(this.timer as ReturnType<typeof setTimeout>);
+    });
   }
 
   /** Stops whatever the call is doing (an attempt in flight, a wait): the caller has left. */
@@ -93,7 +114,9 @@ class Call {
           return delay;
         },
         onRetry:
-          onRetry === undefined ? undefined : (info: RetryInfo) => onRetry({ ...info, error: this.settle(info.error) }),
+          onRetry === undefined
+            ? undefined
+            : (info: RetryInfo) => this.waitFor(onRetry({ ...info, error: this.settle(info.error) })),
       },
     );
   }
@@ -160,7 +183,7 @@ export async function callEach<T>(
     // The call's signal and timer still govern `each` once the answer is complete: not ended early.
     for await (const item of streamOf(() => call, read, false)) {
       last = item;
-      await unlessAborted(each(item), call.signal);
+      await call.waitFor(each(item));
     }
     return last;
   } catch (error) {

@@ -3,6 +3,8 @@
  * not be kept by a long-lived signal until it aborts. */
 interface Followers {
   members: Set<WeakRef<AbortController>>;
+  /** Held strongly while they wait on the caller's own code (see `hold`). */
+  held: Set<AbortController>;
   forward: () => void;
 }
 
@@ -26,25 +28,12 @@ export function link(signal: AbortSignal | undefined, controller: AbortControlle
     controller.abort(signal.reason);
     return noop;
   }
-  let followers = bySignal.get(signal);
-  if (followers === undefined) {
-    const members = new Set<WeakRef<AbortController>>();
-    const forward = (): void => {
-      bySignal.delete(signal);
-      for (const member of members) member.deref()?.abort(signal.reason);
-      members.clear();
-    };
-    followers = { members, forward };
-    bySignal.set(signal, followers);
-    signal.addEventListener('abort', forward, { once: true });
-  }
-  const { members, forward } = followers;
+  const followers = followersOf(signal);
+  const { members } = followers;
   const ref = new WeakRef(controller);
   members.add(ref);
   const unlink = (): void => {
-    if (!members.delete(ref) || members.size > 0) return;
-    if (bySignal.get(signal)?.members === members) bySignal.delete(signal);
-    signal.removeEventListener('abort', forward);
+    if (members.delete(ref)) drop(signal, followers);
   };
   // The token is the ref: `unregister` needs one that the controller does not hold.
   collected.register(controller, unlink, ref);
@@ -52,6 +41,47 @@ export function link(signal: AbortSignal | undefined, controller: AbortControlle
     collected.unregister(ref);
     unlink();
   });
+}
+
+/**
+ * Holds `controller` strongly from `signal` until the returned function is called: for a call
+ * that waits on the caller's own code (a tool, a promise `onProgress` or `onRetry` returned).
+ * Such a promise may hold nothing, and a call that nothing else holds would then be collected
+ * with its weak link, and the caller's abort would settle nothing.
+ */
+export function hold(signal: AbortSignal | undefined, controller: AbortController | undefined): () => void {
+  if (signal === undefined || controller === undefined || signal.aborted) return noop;
+  const followers = followersOf(signal);
+  followers.held.add(controller);
+  return () => {
+    if (followers.held.delete(controller)) drop(signal, followers);
+  };
+}
+
+function followersOf(signal: AbortSignal): Followers {
+  let followers = bySignal.get(signal);
+  if (followers === undefined) {
+    const members = new Set<WeakRef<AbortController>>();
+    const held = new Set<AbortController>();
+    const forward = (): void => {
+      bySignal.delete(signal);
+      for (const member of members) member.deref()?.abort(signal.reason);
+      for (const controller of held) controller.abort(signal.reason);
+      members.clear();
+      held.clear();
+    };
+    followers = { members, held, forward };
+    bySignal.set(signal, followers);
+    signal.addEventListener('abort', forward, { once: true });
+  }
+  return followers;
+}
+
+/** The last of a signal's followers gone: its listener goes too. */
+function drop(signal: AbortSignal, followers: Followers): void {
+  if (followers.members.size > 0 || followers.held.size > 0) return;
+  if (bySignal.get(signal) === followers) bySignal.delete(signal);
+  signal.removeEventListener('abort', followers.forward);
 }
 
 /**

@@ -8,3 +8,12 @@ export function unhold(timer: ReturnType<typeof setTimeout>): void {
   else if (typeof timer === 'number')
     (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno?.unrefTimer?.(timer);
 }
+
+/** Undoes `unhold`: the timer keeps the process alive again, for as long as the limit it enforces
+ * is all that is left to end a wait (a call waiting on a callback's promise that holds nothing). */
+export function rehold(timer: ReturnType<typeof setTimeout> | undefined): void {
+  const own = timer as { ref?: () => unknown } | undefined;
+  if (typeof own?.ref === 'function') own.ref();
+  else if (typeof timer === 'number')
+    (globalThis as { Deno?: { refTimer?: (id: number) => void } }).Deno?.refTimer?.(timer);
+}

@@ -2,9 +2,9 @@ import { chatStreamWith } from '../chat.ts';
 import { type Batches, contextOf } from '../internal/exchange.ts';
 import { foldChat } from '../internal/fold.ts';
 import { type ResolvedOptions, resolveOptions } from '../internal/resolve-options.ts';
-import { link } from '../internal/signals.ts';
+import { hold, link } from '../internal/signals.ts';
 import { totalTimeoutError } from '../internal/timeout-error.ts';
-import { unhold } from '../internal/unhold.ts';
+import { rehold, unhold } from '../internal/unhold.ts';
 import { toolError } from '../internal/tool-error.ts';
 import { requireModel } from '../internal/validate.ts';
 import type { CallOptions } from '../options.ts';
@@ -110,8 +110,57 @@ export function runToolsStream(
   request: ToolLoopRequest,
   options?: ToolLoopOptions,
 ): AsyncGenerator<ToolLoopEvent, ToolLoopResult, undefined> {
-  return prepare(request, options)();
+  const controller = new AbortController();
+  return leavable(prepare(request, options)(controller), controller);
 }
+
+/** The reason the loop's own signal aborts with when its stream is left: never seen by anyone. */
+const LEFT = Symbol('left');
+
+/**
+ * The loop's generator, but for a `return()` made while a `next()` is under way (a Stop button,
+ * outside the loop): a generator would queue it behind that step, which may wait minutes for a
+ * model or a tool. Here it aborts the loop's signal at once (the connection closes, the tools are
+ * told), the step under way ends the stream, and the `return()` settles as soon as it has.
+ */
+function leavable(loop: Events, controller: AbortController): Events {
+  let underWay: Promise<unknown> | undefined;
+  const ended = (error: unknown): Step => {
+    if (controller.signal.reason === LEFT) return { value: undefined, done: true } as unknown as Step;
+    throw error;
+  };
+  const next = (): Promise<Step> => {
+    const step = loop.next().catch(ended);
+    underWay = step;
+    const clear = (): void => {
+      if (underWay === step) underWay = undefined;
+    };
+    step.then(clear, clear);
+    return step;
+  };
+  const leave = (value?: ToolLoopResult | PromiseLike<ToolLoopResult>): Promise<Step> => {
+    if (underWay === undefined) return loop.return(value as ToolLoopResult);
+    if (!controller.signal.aborted) controller.abort(LEFT);
+    const after = (): Promise<Step> => loop.return(value as ToolLoopResult);
+    return underWay.then(after, after);
+  };
+  const stream = {
+    next,
+    return: leave,
+    throw: (error: unknown): Promise<Step> => leave().then(() => Promise.reject(error)),
+    [Symbol.asyncIterator]: (): Events => stream as unknown as Events,
+    /** `await using`: leaving the block leaves the loop, as `break` does. */
+    [ASYNC_DISPOSE]: (): Promise<void> => leave().then(ignore),
+  };
+  return stream as unknown as Events;
+}
+
+type Events = AsyncGenerator<ToolLoopEvent, ToolLoopResult, undefined>;
+type Step = IteratorResult<ToolLoopEvent, ToolLoopResult>;
+
+const ASYNC_DISPOSE: symbol = (Symbol as { asyncDispose?: symbol }).asyncDispose ?? Symbol('asyncDispose');
+
+function ignore(): void {}
 
 function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined): Loop {
   const model = requireModel('runTools', request);
@@ -140,15 +189,15 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
   const stop = onToolError === 'stop';
   const { totalTimeout } = resolved;
 
-  return async function* loop(): AsyncGenerator<ToolLoopEvent, ToolLoopResult, undefined> {
-    const controller = new AbortController();
+  return async function* loop(controller: AbortController): AsyncGenerator<ToolLoopEvent, ToolLoopResult, undefined> {
     const unlink = link(resolved.signal, controller);
     const timer =
       totalTimeout > 0
         ? setTimeout(() => controller.abort(totalTimeoutError(context, totalTimeout)), totalTimeout)
         : undefined;
     // As a call's own (internal/call.ts): a loop dropped half-read must not hold the process.
-    if (timer !== undefined && resolved.builtinFetch) unhold(timer);
+    const unheld = timer !== undefined && resolved.builtinFetch;
+    if (unheld) unhold(timer);
     const { signal } = controller;
     // Each round knows the loop's deadline, so a retry wait it could not finish is refused at once.
     const chatOptions: ResolvedOptions = {
@@ -164,6 +213,18 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
     aborted.catch(() => {});
+    /** The tools are the caller's code, and may hold nothing: while they run, the caller's signal
+     * holds the loop, and its total timer the process (see `Call.waitFor` in internal/call.ts). */
+    const waitForTools = async <T>(running: Promise<T>): Promise<T> => {
+      const release = hold(resolved.signal, controller);
+      if (unheld) rehold(timer);
+      try {
+        return await running;
+      } finally {
+        release();
+        if (unheld) unhold(timer as ReturnType<typeof setTimeout>);
+      }
+    };
     try {
       for (let round = 1; ; round++) {
         const chunks: ChatResponse[] = [];
@@ -198,7 +259,7 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
         const results: Message[] = [];
         const running = new Map(calls.map((call, index) => [index, runOne(call, index)]));
         while (running.size > 0) {
-          const done = await Promise.race([...running.values(), aborted]);
+          const done = await waitForTools(Promise.race([...running.values(), aborted]));
           running.delete(done.index);
           const call = calls[done.index]!;
           if (done.failed && stop) {
@@ -245,7 +306,7 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
   };
 }
 
-type Loop = () => AsyncGenerator<ToolLoopEvent, ToolLoopResult, undefined>;
+type Loop = (controller: AbortController) => AsyncGenerator<ToolLoopEvent, ToolLoopResult, undefined>;
 
 /** What a tool threw, in words, whatever it threw: reading it must not throw in turn (an object
  * without a prototype, a `message` getter that throws). */
