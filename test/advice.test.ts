@@ -6,8 +6,11 @@
 // below had no status, and a cloud model's show answer was a protocol error.
 
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { chat, listModels, listRunning, showModel, version } from '../lib/index.ts';
+import { chatCompletions } from '../lib/openai/index.ts';
 import { failsWith } from './support/assertions.ts';
 import { behaviourHeader, statusReply } from './support/fake-ollama.ts';
 import { withFake } from './support/with-fake.ts';
@@ -230,4 +233,34 @@ describe('answers real servers send', { concurrency: true }, () => {
       assert.equal(reply.message.tool_calls?.[0]?.function.index, undefined);
       assert.equal(reply.message.tool_calls?.[0]?.function.name, 'f');
     }));
+});
+
+test('a reason phrase that quotes the credential is redacted in the message, native and /v1', async () => {
+  const key = 'sk-reason-phrase-0123456789';
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(401, `Rejected Bearer ${key}`, { 'content-type': 'application/json' });
+      res.end('{"error":"unauthorized"}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const host = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    for (const call of [
+      () => chat(hello, { host, apiKey: key, retry: false }),
+      () => chatCompletions(hello, { baseURL: `${host}/v1`, apiKey: key, retry: false }),
+    ]) {
+      await assert.rejects(
+        call(),
+        failsWith('http', (error) => {
+          assert.ok(!error.message.includes(key), error.message);
+          assert.match(error.message, /401 Rejected Bearer \[redacted\]/);
+        }),
+      );
+    }
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });

@@ -665,3 +665,31 @@ describe('embeddings', () => {
     await assert.rejects(embed({ model: 'nomic-embed-text', input: 'x' }, { host }), failsWith('protocol'));
   });
 });
+
+describe('one stream, two consumers', () => {
+  test('next() calls are answered in the order they were made, and neither consumer is starved', async () => {
+    const tokens = Array.from({ length: 40 }, (_, i) => `t${i} `);
+    const headers = { 'x-fake-behaviour': JSON.stringify({ tokens, chunkDelayMs: 2 }) };
+    const stream = chatStream(hello, { host, headers });
+    // Made one after another, before any has settled: each gets the next chunk in turn.
+    const [a, b, c] = [stream.next(), stream.next(), stream.next()];
+    const firstThree = await Promise.all([a, b, c]);
+    assert.deepEqual(
+      firstThree.map((step) => (step.done ? '(end)' : step.value.message.content)),
+      ['t0 ', 't1 ', 't2 '],
+    );
+    const got: Record<string, string[]> = { one: [], two: [] };
+    const worker = async (name: string): Promise<void> => {
+      for (;;) {
+        const step = await stream.next();
+        if (step.done) return;
+        got[name]?.push(step.value.message.content);
+      }
+    };
+    await Promise.all([worker('one'), worker('two')]);
+    const all = [...(got.one ?? []), ...(got.two ?? [])];
+    assert.equal(all.filter((text) => text !== '').length, 37, 'every other chunk exactly once');
+    assert.deepEqual(all.filter((text) => text !== '').sort(), tokens.slice(3).sort());
+    assert.ok((got.two?.length ?? 0) >= 10 && (got.one?.length ?? 0) >= 10, JSON.stringify(got));
+  });
+});

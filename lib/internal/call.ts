@@ -226,6 +226,24 @@ function streamOf<T>(
   let pulling: Promise<unknown> | undefined;
   /** What `return()` resolves with, from the moment it was called. */
   let leaving: Promise<IteratorResult<T, void>> | undefined;
+  /** `next()`s made while a read was under way, answered in the order they were made (two
+   * consumers of one stream), each with the next item, before any `next()` made after them. */
+  const waiting: Array<{ resolve: (result: IteratorResult<T, void>) => void; reject: (error: unknown) => void }> = [];
+  /** Answers the waiting `next()`s from the items in hand; when they run out, the first one still
+   * waiting makes the next read, and the others wait for it in turn. */
+  const serve = (): void => {
+    while (waiting.length > 0) {
+      const waiter = waiting.shift() as (typeof waiting)[number];
+      if (over || leaving !== undefined) waiter.resolve(END);
+      else if (index < items.length) waiter.resolve({ value: items[index++] as T, done: false });
+      else {
+        const pulled = pull();
+        if (!over) pulling = pulled;
+        pulled.then(waiter.resolve, waiter.reject);
+        return;
+      }
+    }
+  };
 
   const dropRead = (): void => {
     items = [];
@@ -249,9 +267,13 @@ function streamOf<T>(
   const deliver = (batch: T[] | undefined): IteratorResult<T, void> => {
     pulling = undefined;
     // Left while the read was under way: what it brought is nobody's.
-    if (over) return END;
+    if (over) {
+      if (waiting.length > 0) serve();
+      return END;
+    }
     if (batch === undefined) {
       end();
+      if (waiting.length > 0) serve();
       return END;
     }
     items = batch;
@@ -259,13 +281,19 @@ function streamOf<T>(
     // Complete: no timer or signal of the call has anything left to guard, even if the consumer
     // never asks for the end (a loop that stops at `done: true` by hand).
     if (endWhenComplete && source?.complete === true) call?.dispose();
+    if (waiting.length > 0) serve();
     return { value: batch[0] as T, done: false };
   };
   const failed = (error: unknown): IteratorResult<T, void> => {
     pulling = undefined;
     // The stream was left while this read was under way, and leaving is what ended the read.
-    if (over) return END;
+    if (over) {
+      if (waiting.length > 0) serve();
+      return END;
+    }
     end();
+    // A generator that threw answers every later `next()` with its end.
+    if (waiting.length > 0) serve();
     throw (call as Call).settle(error);
   };
   const pull = (): Promise<IteratorResult<T, void>> => {
@@ -284,8 +312,14 @@ function streamOf<T>(
   const stream = {
     next(): Promise<IteratorResult<T, void>> {
       if (leaving !== undefined) return leaving;
-      if (index < items.length) return Promise.resolve({ value: items[index++] as T, done: false });
-      if (pulling !== undefined) return pulling.then(again, again);
+      if (index < items.length && waiting.length === 0) {
+        return Promise.resolve({ value: items[index++] as T, done: false });
+      }
+      if (pulling !== undefined) {
+        return new Promise((resolve, reject) => {
+          waiting.push({ resolve, reject });
+        });
+      }
       const pulled = pull();
       // A pull that settled at once (the stream was over) has nothing to wait for.
       if (!over) pulling = pulled;
@@ -322,7 +356,6 @@ function streamOf<T>(
     }
     return END;
   };
-  const again = (): Promise<IteratorResult<T, void>> => stream.next();
   return stream;
 }
 

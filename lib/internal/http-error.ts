@@ -57,7 +57,7 @@ export async function httpError(
       : body.trim() === ''
         ? ' with an empty body'
         : `: ${summarise(body, type)}`;
-  const status = `${response.status}${response.statusText === '' ? '' : ` ${response.statusText}`}`;
+  const status = statusLine(response, context);
   const wait = retryAfterOf(response.headers);
   const message =
     `Ollama answered HTTP ${status} to ${context.method} ${context.url}${said}. ` +
@@ -135,6 +135,12 @@ function visibleText(body: string, lower: string, max: number): string {
     }
   }
   return text;
+}
+
+/** The status and its reason phrase, which is the server's to write and may quote the credential. */
+export function statusLine(response: Response, context: RequestContext): string {
+  const reason = response.statusText;
+  return reason === '' ? String(response.status) : `${response.status} ${redact(reason, context.secrets)}`;
 }
 
 /**

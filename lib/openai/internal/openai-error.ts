@@ -1,7 +1,7 @@
 import { OllamaError, preview } from '../../errors.ts';
 import type { RequestContext } from '../../internal/exchange.ts';
 import { redact } from '../../internal/header-values.ts';
-import { errorBody, refusal, summarise } from '../../internal/http-error.ts';
+import { errorBody, refusal, statusLine, summarise } from '../../internal/http-error.ts';
 import { previewValue } from '../../internal/protocol-error.ts';
 import type { APIErrorFields } from '../types.ts';
 import { retryAfterOf } from '../../internal/retry-after.ts';
@@ -92,7 +92,7 @@ export async function v1HttpError(
       : body.trim() === ''
         ? ' with an empty body'
         : `: ${summarise(body, type, ': a proxy or another server answered')}`;
-  const status = `${response.status}${response.statusText === '' ? '' : ` ${response.statusText}`}`;
+  const status = statusLine(response, context);
   const message = `The server answered HTTP ${status} to ${context.method} ${context.url}${told}. ${hint(response.status, said, context, body)}`;
   const requestId = requestIdOf(response, context);
   const error = new OllamaError({
