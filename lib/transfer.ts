@@ -1,13 +1,15 @@
 import { isOllamaError, withNote } from './errors.ts';
 import { readTextAnswer } from './internal/attempt.ts';
+import { asOneCall } from './internal/batches.ts';
 import { callEach, callOnce } from './internal/call.ts';
 import { CREATED, readChunks, SUCCESS } from './internal/chunks.ts';
-import type { Exchange } from './internal/exchange.ts';
+import { contextOf, type Exchange } from './internal/exchange.ts';
 import { ProgressTracker } from './internal/progress.ts';
 import { resolveOptions } from './internal/resolve-options.ts';
 import { requestJson } from './internal/serialise.ts';
 import { optionalFunction, requireModel } from './internal/validate.ts';
 import type { CallOptions } from './options.ts';
+import { unlessAborted } from './retry.ts';
 import type { CreateRequest, ProgressEvent, ProgressResponse, PullRequest, PushRequest } from './types.ts';
 
 /** Options of the calls that report progress. */
@@ -127,18 +129,25 @@ export async function pushBlob(bytes: Uint8Array | ArrayBuffer | Blob, options?:
     throw new TypeError('pushBlob: the bytes must be a Uint8Array, an ArrayBuffer or a Blob (such as a File)');
   }
   const resolved = resolveOptions(options);
-  const digest = options?.digest === undefined ? await sha256(body) : checked(options.digest);
-  const path = `/api/blobs/${digest}`;
-  const head: Exchange = { method: 'HEAD', path, accept: 'application/json' };
-  try {
-    await callOnce(head, resolved, readTextAnswer);
+  const given = options?.digest === undefined ? undefined : checked(options.digest);
+  resolved.signal?.throwIfAborted();
+  const context = contextOf({ method: 'POST', path: '/api/blobs/', accept: 'application/json' }, resolved);
+  // The hashing, the HEAD and the upload are one call: one totalTimeout, and the signal in each.
+  return asOneCall(resolved, context, async (shared) => {
+    // Web Crypto's digest cannot be stopped: an abort leaves it to finish unread.
+    const digest = given ?? (await unlessAborted(sha256(body), shared.signal));
+    const path = `/api/blobs/${digest}`;
+    const head: Exchange = { method: 'HEAD', path, accept: 'application/json' };
+    try {
+      await callOnce(head, shared, readTextAnswer);
+      return digest;
+    } catch (error) {
+      if (!isOllamaError(error) || error.status !== 404) throw error;
+    }
+    const upload: Exchange = { method: 'POST', path, bytes: body, accept: 'application/json' };
+    await callOnce(upload, shared, readTextAnswer);
     return digest;
-  } catch (error) {
-    if (!isOllamaError(error) || error.status !== 404) throw error;
-  }
-  const upload: Exchange = { method: 'POST', path, bytes: body, accept: 'application/json' };
-  await callOnce(upload, resolved, readTextAnswer);
-  return digest;
+  });
 }
 
 /** The one member of Web Crypto's `SubtleCrypto` used here, written out so that no DOM library

@@ -374,6 +374,42 @@ describe('pushBlob', { concurrency: true }, () => {
       );
     }));
 
+  test('totalTimeout covers the HEAD and the upload together', () =>
+    withFake(async (fake) => {
+      fake.script({ headersDelayMs: 700 }, { headersDelayMs: 700 });
+      const started = performance.now();
+      await assert.rejects(
+        pushBlob(new Uint8Array(1024), { host: fake.url, totalTimeout: 1000 }),
+        failsWith('total-timeout', (error) => assert.match(error.message, /totalTimeout \(1000 ms\)/)),
+      );
+      const took = performance.now() - started;
+      assert.ok(took < 1350, `rejected after ${Math.round(took)} ms, not at the end of both requests (1400 ms)`);
+      assert.equal(fake.requests.length, 2);
+    }));
+
+  test('an abort or totalTimeout ends the hashing of a large blob at once; an aborted signal sends nothing', () =>
+    withFake(async (fake) => {
+      const bytes = new Uint8Array(128 * 1024 * 1024);
+      let started = performance.now();
+      await crypto.subtle.digest('SHA-256', bytes);
+      const whole = performance.now() - started; // the hashing alone
+      const requests = fake.requests.length;
+      const reason = new Error('stopped');
+      await assert.rejects(pushBlob(bytes, { host: fake.url, signal: AbortSignal.abort(reason) }), (e) => e === reason);
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(reason), 5);
+      started = performance.now();
+      await assert.rejects(pushBlob(bytes, { host: fake.url, signal: controller.signal }), (e) => e === reason);
+      const aborted = performance.now() - started;
+      started = performance.now();
+      await assert.rejects(pushBlob(bytes, { host: fake.url, totalTimeout: 5 }), failsWith('total-timeout'));
+      const timedOut = performance.now() - started;
+      assert.ok(aborted < whole / 2 && timedOut < whole / 2, `${aborted}, ${timedOut} ms against ${whole} ms`);
+      // Let the hashes left running finish before the next test needs the CPU.
+      await new Promise((resolve) => setTimeout(resolve, whole * 2));
+      assert.equal(fake.requests.length, requests, 'none of them sent a request');
+    }));
+
   test('a Blob is uploaded as it is', () =>
     withFake(async (fake) => {
       const blob = new Blob(['adapter ', 'weights']);

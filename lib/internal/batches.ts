@@ -26,6 +26,22 @@ export async function inBatches<T>(
   task: (index: number, options: ResolvedOptions) => Promise<T>,
   staggered = false,
 ): Promise<T[]> {
+  return asOneCall(options, context, (shared, controller) =>
+    runBatches(count, concurrency, shared, controller, task, staggered),
+  );
+}
+
+/**
+ * Runs `run`, which makes several calls (the batches of an `embed`, the HEAD then the POST of a
+ * `pushBlob`), as one call: the caller's signal and one `totalTimeout` for all of it, through
+ * one signal of the run's own (given to `run` with options whose signal it is and that have no
+ * total timeout of their own, only the run's deadline), which `run` may abort itself.
+ */
+export async function asOneCall<T>(
+  options: ResolvedOptions,
+  context: RequestContext,
+  run: (shared: ResolvedOptions, controller: AbortController) => Promise<T>,
+): Promise<T> {
   const controller = new AbortController();
   const unlink = link(options.signal, controller);
   const timer =
@@ -37,6 +53,22 @@ export async function inBatches<T>(
       ? { deadline: performance.now() + options.totalTimeout, totalTimeout: options.totalTimeout }
       : options.within;
   const shared: ResolvedOptions = { ...options, signal: controller.signal, totalTimeout: 0, within };
+  try {
+    return await run(shared, controller);
+  } finally {
+    clearTimeout(timer);
+    unlink();
+  }
+}
+
+async function runBatches<T>(
+  count: number,
+  concurrency: number,
+  shared: ResolvedOptions,
+  controller: AbortController,
+  task: (index: number, options: ResolvedOptions) => Promise<T>,
+  staggered: boolean,
+): Promise<T[]> {
   const results: T[] = new Array<T>(count);
   let next = 0;
   let failure: { error: unknown } | undefined;
@@ -74,12 +106,7 @@ export async function inBatches<T>(
       }
     }
   };
-  try {
-    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  } finally {
-    clearTimeout(timer);
-    unlink();
-  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   if (failure !== undefined) throw failure.error;
   return results;
 }
