@@ -7,14 +7,26 @@ import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
 import {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+  AuthenticationError,
+  BadRequestError,
   type ChatCompletionChunk,
   type ChatCompletionRequest,
+  ConflictError,
   chatCompletions,
   chatCompletionsStream,
   createOpenAI,
+  InternalServerError,
   listModels,
+  NotFoundError,
   type OpenAIHttpError,
+  PermissionDeniedError,
+  RateLimitError,
   retrieveModel,
+  UnprocessableEntityError,
 } from '../lib/openai/index.ts';
 import { failsWith } from './support/assertions.ts';
 import { type FakeOllama, startFakeOllama } from './support/fake-ollama.ts';
@@ -552,4 +564,77 @@ test('http errors: the APIError fields survive every copy of the error, a batche
     assert.equal((error.error as { message?: unknown } | undefined)?.message, 'too long');
     assert.equal(typeof error.headers?.get, 'function');
   }
+});
+
+test("openai-node's error classes: instanceof holds for the errors openai-node would have thrown as them", async () => {
+  const failure = async (run: () => Promise<unknown>): Promise<unknown> => {
+    try {
+      await run();
+    } catch (error) {
+      return error;
+    }
+    throw new Error('it did not fail');
+  };
+  const classes = {
+    APIError,
+    BadRequestError,
+    AuthenticationError,
+    PermissionDeniedError,
+    NotFoundError,
+    ConflictError,
+    UnprocessableEntityError,
+    RateLimitError,
+    InternalServerError,
+    APIConnectionError,
+    APIConnectionTimeoutError,
+    APIUserAbortError,
+  };
+  const which = (error: unknown): string[] =>
+    Object.entries(classes)
+      .filter(([, type]) => error instanceof type)
+      .map(([name]) => name);
+  const statusOf = async (status: number): Promise<unknown> =>
+    failure(() =>
+      client({
+        respond: { status, headers: { 'content-type': 'application/json' }, body: '{"error":{"message":"no"}}' },
+      }).chat.completions.create(hello),
+    );
+  assert.deepEqual(which(await failure(() => client().chat.completions.create({ ...hello, model: 'nope' }))), [
+    'APIError',
+    'NotFoundError',
+  ]);
+  const expected: Record<number, string> = {
+    400: 'BadRequestError',
+    401: 'AuthenticationError',
+    403: 'PermissionDeniedError',
+    409: 'ConflictError',
+    422: 'UnprocessableEntityError',
+    429: 'RateLimitError',
+    500: 'InternalServerError',
+    503: 'InternalServerError',
+  };
+  for (const [status, name] of Object.entries(expected)) {
+    const error = await statusOf(Number(status));
+    assert.deepEqual(which(error), ['APIError', name], `HTTP ${status}`);
+    if (error instanceof APIError) assert.equal(error.status, Number(status), 'narrowed to the fields');
+  }
+  const refused = await failure(async () => createOpenAI({ baseURL: await closedPort(), maxRetries: 0 }).models.list());
+  assert.deepEqual(which(refused), ['APIError', 'APIConnectionError']);
+  const silent = await failure(() => client({ headersDelayMs: 3000 }, { timeout: 100 }).chat.completions.create(hello));
+  assert.deepEqual(which(silent), ['APIError', 'APIConnectionError', 'APIConnectionTimeoutError']);
+  assert.deepEqual(which(new TypeError('not ours')), []);
+  assert.deepEqual(which(new DOMException('stopped', 'AbortError')), []);
+});
+
+test('client.withOptions(), client.baseURL and client.apiKey, as in openai-node', async () => {
+  const base = client();
+  assert.equal(base.baseURL, `${fake.url}/v1`);
+  assert.equal(base.apiKey, undefined);
+  const keyed = base.withOptions({ apiKey: 'sk-with-options-123' });
+  assert.equal(keyed.apiKey, 'sk-with-options-123');
+  assert.equal(keyed.baseURL, base.baseURL, 'the rest of the options kept');
+  const before = fake.requests.length;
+  await keyed.chat.completions.create(hello);
+  assert.equal(fake.requests[before]?.headers.authorization, 'Bearer sk-with-options-123');
+  assert.equal(base.apiKey, undefined, 'the first client unchanged');
 });

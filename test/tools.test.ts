@@ -475,6 +475,29 @@ test('tool loop, streaming: a return() from outside while the model is silent cl
   });
 });
 
+test('tool loop: arguments sent as JSON text are parsed for run; text that is not an object is reported', async () => {
+  await withFake(async (fake) => {
+    const text = '{"a":1,"b":2}' as unknown as Record<string, unknown>;
+    const bad = 'not json' as unknown as Record<string, unknown>;
+    fake.script(
+      { toolCalls: [{ name: 'add', arguments: text }] },
+      { toolCalls: [{ name: 'add', arguments: bad }] },
+      answer,
+    );
+    const seen: unknown[] = [];
+    const spy = add();
+    spy.run = (args) => {
+      seen.push(args);
+      return Number(args.a) + Number(args.b);
+    };
+    const { messages } = await runTools({ model: 'llama3.2', messages: ask, tools: [spy] }, { host: fake.url });
+    assert.deepEqual(seen, [{ a: 1, b: 2 }]);
+    const results = messages.filter((m) => m.role === 'tool').map((m) => m.content);
+    assert.equal(results[0], '3');
+    assert.match(results[1] ?? '', /^Error: The arguments of the call are not a JSON object: "not json"/);
+  });
+});
+
 test('tool loop: a tool result that is not a string goes back as JSON', async () => {
   await withFake(async (fake) => {
     fake.script({ toolCalls: [{ name: 'upper', arguments: { text: 'x' } }] }, answer);

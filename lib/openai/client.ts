@@ -4,7 +4,7 @@ import { chatCompletions, chatStream } from './chat.ts';
 import { completionStream, completions } from './completions.ts';
 import { type EmbeddingsOptions, embeddings } from './embeddings.ts';
 import { isRecord } from '../internal/validate.ts';
-import { ON_RESPONSE } from './internal/resolve.ts';
+import { ON_RESPONSE, resolveV1 } from './internal/resolve.ts';
 import { answerWith, clientStream } from './internal/stream.ts';
 import { listModels, retrieveModel } from './models.ts';
 import type {
@@ -96,6 +96,12 @@ export interface OpenAIClient {
     list(options?: OpenAIRequestOptions): ModelListPromise;
     retrieve(id: string, options?: OpenAIRequestOptions): APIPromise<Model>;
   };
+  /** A client with these options over this one's (openai-node's `withOptions`). */
+  withOptions(options: OpenAIClientOptions): OpenAIClient;
+  /** The base URL the calls go to, as they would resolve it now (the environment included). */
+  readonly baseURL: string;
+  /** The key the calls send: `apiKey`, or `OPENAI_API_KEY` where `OPENAI_BASE_URL` names the base. */
+  readonly apiKey: string | undefined;
 }
 
 /**
@@ -182,6 +188,14 @@ export function createOpenAI(config: OpenAIClientOptions = {}): OpenAIClient {
         });
       },
       retrieve: (id, options) => answered((hook) => retrieveModel(id, hooked(merge(options), hook))),
+    },
+    withOptions: (options) => createOpenAI({ ...config, ...options }),
+    get baseURL(): string {
+      return resolveV1(defaults).base;
+    },
+    get apiKey(): string | undefined {
+      const sent = resolveV1(defaults).authorization;
+      return sent?.startsWith('Bearer ') === true ? sent.slice('Bearer '.length) : undefined;
     },
   };
 }

@@ -7,6 +7,20 @@ export { isOllamaError, OllamaError, type OllamaErrorKind, type RateLimit } from
 export type { CallOptions, FetchLike, RetryPolicy } from '../options.ts';
 export { chatCompletions, chatCompletionsStream } from './chat.ts';
 export { createOpenAI, type OpenAIClient, type OpenAIClientOptions } from './client.ts';
+export {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+  AuthenticationError,
+  BadRequestError,
+  ConflictError,
+  InternalServerError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  UnprocessableEntityError,
+} from './errors.ts';
 export { completions, completionsStream } from './completions.ts';
 export { type EmbeddingsOptions, embeddings } from './embeddings.ts';
 export { listModels, retrieveModel } from './models.ts';

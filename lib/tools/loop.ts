@@ -1,5 +1,5 @@
 import { chatStreamWith } from '../chat.ts';
-import { type Batches, contextOf } from '../internal/exchange.ts';
+import { type Batches, contextOf, type RequestContext } from '../internal/exchange.ts';
 import { foldChat } from '../internal/fold.ts';
 import { type ResolvedOptions, resolveOptions } from '../internal/resolve-options.ts';
 import { hold, link } from '../internal/signals.ts';
@@ -296,7 +296,7 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
               : `The call names no tool; the tools are ${tools}.`,
           );
         }
-        const value = await tool.run(call.function.arguments ?? {}, { signal, call });
+        const value = await tool.run(argumentsOf(call, context), { signal, call });
         // A value JSON cannot hold (a cycle, a BigInt) fails here, and the model is told so.
         return { index, content: typeof value === 'string' ? value : (JSON.stringify(value) ?? '') };
       } catch (error) {
@@ -304,6 +304,23 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
       }
     }
   };
+}
+
+/** A call's arguments as an object: Ollama sends one, a server of another kind may send the
+ * JSON text of one (as /v1 does), which is parsed; anything else is reported to the model. */
+function argumentsOf(call: ToolCall, context: RequestContext): Record<string, unknown> {
+  const given: unknown = call.function.arguments;
+  if (given === undefined || given === null) return {};
+  let value: unknown = given;
+  if (typeof given === 'string') {
+    try {
+      value = given.trim() === '' ? {} : JSON.parse(given);
+    } catch {
+      value = undefined;
+    }
+  }
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  throw toolError(context, `The arguments of the call are not a JSON object: ${JSON.stringify(given).slice(0, 200)}.`);
 }
 
 type Loop = (controller: AbortController) => AsyncGenerator<ToolLoopEvent, ToolLoopResult, undefined>;
