@@ -2,7 +2,7 @@ import { readJson } from './internal/attempt.ts';
 import { inBatches } from './internal/batches.ts';
 import { callOnce } from './internal/call.ts';
 import { contextOf, type Exchange } from './internal/exchange.ts';
-import { vectorCount } from './internal/protocol-error.ts';
+import { notOllama, vectorCount } from './internal/protocol-error.ts';
 import { type ResolvedOptions, resolveOptions } from './internal/resolve-options.ts';
 import { requestJson } from './internal/serialise.ts';
 import { requireModel } from './internal/validate.ts';
@@ -96,5 +96,10 @@ export async function embeddings(request: EmbeddingsRequest, options?: CallOptio
     model,
     accept: 'application/json',
   };
-  return callOnce<EmbeddingsResponse>(exchange, resolveOptions(options), readJson);
+  const resolved = resolveOptions(options);
+  const answer = await callOnce<unknown>(exchange, resolved, readJson);
+  if (!Array.isArray((answer as Partial<EmbeddingsResponse> | null)?.embedding)) {
+    throw notOllama(contextOf(exchange, resolved), ['embedding'], answer);
+  }
+  return answer as EmbeddingsResponse;
 }

@@ -10,6 +10,7 @@ import {
   listModels,
   retrieveModel,
 } from '../lib/openai/index.ts';
+import { embeddings as nativeEmbeddings } from '../lib/index.ts';
 import { retryAfterOf as retryAfterMs } from '../lib/internal/retry-after.ts';
 import { durationMs, rateLimitOf } from '../lib/openai/internal/rate-limit.ts';
 import { failsWith } from './support/assertions.ts';
@@ -330,4 +331,33 @@ test('retrieveModel of a name with a "/": Ollama\'s router cannot route it, and 
     retrieveModel('llama3.2', notRouted),
     failsWith('http', (e) => assert.match(e.message, /API prefix/)),
   );
+});
+
+test("a 200 that is not the answer (an error object, a portal's JSON) is a protocol error, not an empty answer", async () => {
+  const replying = (body: string) =>
+    v1(fake, { respond: { status: 200, headers: { 'content-type': 'application/json' }, body } });
+  for (const body of [
+    '{"error":{"message":"upstream model registry unavailable","type":"server_error"}}',
+    '{"portal":"Accept the terms of use to continue"}',
+  ]) {
+    const words = body.includes('upstream') ? /it says "upstream model registry unavailable"/ : /terms of use/;
+    await assert.rejects(
+      listModels(replying(body)),
+      failsWith('protocol', (e) => {
+        assert.match(e.message, /has no "data" field/);
+        assert.match(e.message, words);
+      }),
+    );
+    await assert.rejects(
+      chatCompletions({ ...hello, stream: false }, replying(body)),
+      failsWith('protocol', (e) => assert.match(e.message, /has no "choices" field/)),
+    );
+    await assert.rejects(
+      nativeEmbeddings(
+        { model: 'nomic-embed-text', prompt: 'hi' },
+        { host: fake.url, headers: replying(body).headers as Record<string, string> },
+      ),
+      failsWith('protocol', (e) => assert.match(e.message, /has no "embedding" field/)),
+    );
+  }
 });

@@ -1,8 +1,8 @@
 import { readJson } from '../internal/attempt.ts';
 import { callOnce } from '../internal/call.ts';
-import type { Exchange } from '../internal/exchange.ts';
+import { contextOf, type Exchange } from '../internal/exchange.ts';
 import { queried } from './internal/exchange.ts';
-import { v1HttpError } from './internal/openai-error.ts';
+import { v1Answer, v1HttpError } from './internal/openai-error.ts';
 import { resolveV1 } from './internal/resolve.ts';
 import type { Model, ModelList, OpenAIOptions } from './types.ts';
 
@@ -11,10 +11,12 @@ import type { Model, ModelList, OpenAIOptions } from './types.ts';
 export async function listModels(options?: OpenAIOptions): Promise<ModelList> {
   const resolved = resolveV1(options);
   const exchange: Exchange = { method: 'GET', path: '/models', accept: 'application/json', httpError: v1HttpError };
-  const answer = await callOnce<ModelList>(queried(exchange, resolved), resolved, readJson);
-  if (answer !== null && typeof answer === 'object' && (answer.data === null || answer.data === undefined)) {
-    answer.data = [];
-  }
+  const answer = v1Answer<ModelList>(
+    await callOnce<unknown>(queried(exchange, resolved), resolved, readJson),
+    'data',
+    contextOf(exchange, resolved),
+  );
+  if (answer.data === null) answer.data = [];
   return answer;
 }
 

@@ -243,3 +243,25 @@ export function notAnEventStream(context: RequestContext, type: string, whole = 
     url: context.url,
   });
 }
+
+/**
+ * `value`, when it is the /v1 answer it should be (an object with `field`); else a `protocol`
+ * error with the server's words if it has any: a 200 `{"error": …}`, a captive portal's JSON,
+ * which would otherwise come back as an answer with nothing in it.
+ */
+export function v1Answer<T>(value: unknown, field: string, context: RequestContext): T {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && field in value) {
+    const { error } = value as { error?: unknown };
+    if (!error) return value as T;
+  }
+  const said = saidBy(value);
+  const what = said === undefined ? redact(previewValue(value), context.secrets) : `it says "${said.message}"`;
+  throw new OllamaError({
+    kind: 'protocol',
+    message:
+      `The answer of ${context.method} ${context.url} has no "${field}" field, so it is not the answer of a /v1 ` +
+      `API: ${what}. Check that the base URL is the server's /v1 API, and any proxy or login page in front of it.`,
+    status: 200,
+    url: context.url,
+  });
+}

@@ -1,8 +1,9 @@
 import { isOllamaError } from '../../errors.ts';
 import { readJson } from '../../internal/attempt.ts';
-import type { Exchange, Reader } from '../../internal/exchange.ts';
+import { contextOf, type Exchange, type Reader } from '../../internal/exchange.ts';
+import type { ResolvedOptions } from '../../internal/resolve-options.ts';
 import type { SendMode } from './exchange.ts';
-import { saidBy } from './openai-error.ts';
+import { saidBy, v1Answer } from './openai-error.ts';
 
 /**
  * The reader of a /v1 call answered as one object. Sent as it is (`plain`), the server's own
@@ -13,19 +14,24 @@ import { saidBy } from './openai-error.ts';
  * attempt of the call is sent so at once. `plain` makes that exchange, only when it is needed.
  */
 export function wholeReader<T>(mode: SendMode, fold: Reader<T>, plain: () => Exchange): Reader<T> {
-  if (mode === 'plain') return readJson;
+  if (mode === 'plain') return readAnswer;
   let refused: Exchange | undefined;
   return async (exchange, options) => {
-    if (refused !== undefined) return readJson<T>(refused, options);
+    if (refused !== undefined) return readAnswer<T>(refused, options);
     try {
       return await fold(exchange, options);
     } catch (error) {
       if (!refusesStreaming(error)) throw error;
       refused = plain();
       exchange.resent = (exchange.resent ?? 0) + 1;
-      return readJson<T>(refused, options);
+      return readAnswer<T>(refused, options);
     }
   };
+}
+
+/** The server's own answer object, which has its `choices`. */
+async function readAnswer<T>(exchange: Exchange, options: ResolvedOptions): Promise<T> {
+  return v1Answer<T>(await readJson(exchange, options), 'choices', contextOf(exchange, options));
 }
 
 /** A 400 or 422 that says the request's streaming is what the server refuses: `param` names
