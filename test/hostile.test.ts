@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { describe, test } from 'node:test';
 import { chat, chatStream, type ChatRequest, type ChatResponse, listModels } from '../lib/index.ts';
 import { chatCompletions, listModels as listV1Models } from '../lib/openai/index.ts';
@@ -183,6 +183,47 @@ describe('item 8: what would fail again is not retried, and gets the kind that d
       );
       assert.equal(fake.requests.length, 1);
     }));
+
+  test('a 1xx nobody asked for (101, 100), or a status line undici cannot read (099): kind protocol, one attempt', () =>
+    withFake(async (fake) => {
+      const cases: Array<[string, RegExp]> = [
+        ['HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n', /interim \(1xx\)/],
+        ['HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', /interim \(1xx\)/],
+        ['HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n', /status line fetch could not read/],
+      ];
+      for (const [head, words] of cases) {
+        const before = fake.requests.length;
+        await assert.rejects(
+          chat(hello, { host: fake.url, ...raw([{ write: head }]) }),
+          failsWith('protocol', (error) => assert.match(error.message, words)),
+        );
+        assert.equal(fake.requests.length, before + 1, head);
+      }
+    }));
+
+  test('https:// to a plain-HTTP server: kind protocol, saying to use http://, one attempt', async () => {
+    // What a plain HTTP server answers a TLS handshake with: a 400 in plain text.
+    let connections = 0;
+    const server = createNetServer((socket) => {
+      connections++;
+      socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'));
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const host = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      await assert.rejects(
+        chat(hello, { host, retry: { baseDelay: 10 } }),
+        failsWith('protocol', (error) => {
+          assert.match(error.message, /it is most likely plain HTTP.*Use http:\/\//s);
+          assert.doesNotMatch(error.message, /\n/);
+        }),
+      );
+      assert.equal(connections, 1);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 
   /** One line nested `depth` deep: `open` repeated, `middle`, `close` repeated. */
   const nested = (open: string, middle: string, close: string, depth = 100_000): RawStep[] => [

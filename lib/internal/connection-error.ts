@@ -59,7 +59,26 @@ const MALFORMED: Array<[RegExp, string, string?]> = [
   ],
   [/redirect/i, 'redirected it in a loop'],
   [/HEADERS?_OVERFLOW|headers? (overflow|too large)/i, 'sent headers too large for fetch'],
+  // undici's words for a 1xx it was not waiting for (a `100 Continue`, a `101`): the same every time.
+  [
+    /^bad (response|upgrade)$/,
+    'sent an interim (1xx) or upgrade response that was not asked for, which fetch cannot take',
+    'Ollama does not send one: check any proxy in front of it.',
+  ],
+  // A plain-HTTP server under https://, or a TLS port under http://.
+  [
+    /^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST)$|wrong version number/i,
+    'answered a TLS handshake with something else: it is most likely plain HTTP',
+    'Use http:// for this host: Ollama serves plain HTTP, and https:// needs a TLS proxy in front of it.',
+  ],
+  [
+    /Expected HTTP\//,
+    'sent bytes that are not HTTP/1.1',
+    'If this port speaks TLS (a proxy on 443, say), use https:// for it.',
+  ],
   [/^HPE_/, 'sent bytes that are not HTTP/1.1'],
+  // undici's own check of a status line failed (a status such as 099).
+  [/^ERR_ASSERTION$/, 'sent a status line fetch could not read'],
   [/^Z_|BROTLI|incorrect header check|decompress|zlib/i, 'sent a compressed body that does not decompress'],
 ];
 
@@ -78,7 +97,7 @@ export function malformedResponse(
     const text = typeof message === 'string' ? message : '';
     for (const [pattern, what, next] of MALFORMED) {
       if (pattern.test(name ?? '') || pattern.test(text))
-        return { what: `${what} (${text || name})`, code: name, next };
+        return { what: `${what} (${(text || name || '').replace(/\s+/g, ' ').trim()})`, code: name, next };
     }
     current = cause;
   }
