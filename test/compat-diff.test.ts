@@ -249,3 +249,49 @@ test('differential: both send JSON, and the API key to ollama.com only', () => {
     }
   }
 });
+
+test('differential: where a stream fails is where ollama-js fails: a first line that is an error throws in the loop, not at the await; an abort before the loop yields nothing', async () => {
+  const fake = await startFakeOllama();
+  type Streams = { chat(request: object): Promise<AsyncIterable<unknown> & { abort(): void }> };
+  const makers: Array<[string, (headers?: Record<string, string>) => Streams]> = [
+    ['ollama-js', (headers) => new OllamaJs({ host: fake.url, ...(headers && { headers }) }) as unknown as Streams],
+    ['compat', (headers) => new Ollama({ host: fake.url, ...(headers && { headers }) }) as unknown as Streams],
+  ];
+  const request = { model: 'llama3.2', messages: [{ role: 'user', content: 'Hi' }], stream: true };
+  try {
+    const inBand = {
+      'x-fake-behaviour': JSON.stringify({
+        respond: {
+          status: 200,
+          headers: { 'content-type': 'application/x-ndjson' },
+          body: '{"error":"model crashed"}\n',
+        },
+      }),
+    };
+    for (const [name, make] of makers) {
+      const stream = await make(inBand).chat(request);
+      const seen: unknown[] = [];
+      await assert.rejects(
+        (async () => {
+          for await (const chunk of stream) seen.push(chunk);
+        })(),
+        (error: Error) => /model crashed/.test(`${error.message} ${(error as { error?: string }).error}`),
+        name,
+      );
+      assert.deepEqual(seen, [], name);
+      const early = await make().chat(request);
+      early.abort();
+      const before: unknown[] = [];
+      await assert.rejects(
+        (async () => {
+          for await (const chunk of early) before.push(chunk);
+        })(),
+        (error: Error) => error.name === 'AbortError',
+        name,
+      );
+      assert.deepEqual(before, [], `${name}: nothing after the abort`);
+    }
+  } finally {
+    await fake.close();
+  }
+});

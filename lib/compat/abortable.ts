@@ -14,15 +14,16 @@ export class AbortableAsyncIterator<T extends object> implements AsyncIterable<T
 
   readonly #controller: AbortController;
   readonly #items: AsyncGenerator<T, void, undefined>;
-  readonly #first: IteratorResult<T, void>;
+  readonly #first: IteratorResult<T, void> | { failed: unknown };
   readonly #end: () => void;
 
-  /** @internal Made by the `Ollama` class: the stream, its first item already read, and the
-   * function that forgets the stream when it ends. */
+  /** @internal Made by the `Ollama` class: the stream, its first item already read (or how
+   * reading it failed, which the loop throws, as ollama-js's would), and the function that
+   * forgets the stream when it ends. */
   constructor(
     controller: AbortController,
     items: AsyncGenerator<T, void, undefined>,
-    first: IteratorResult<T, void>,
+    first: IteratorResult<T, void> | { failed: unknown },
     end: () => void,
   ) {
     this.#controller = controller;
@@ -48,8 +49,12 @@ export class AbortableAsyncIterator<T extends object> implements AsyncIterable<T
     }
     this.#iterated = true;
     try {
-      if (this.#first.done === true) return;
-      yield this.#first.value;
+      const first = this.#first;
+      // Aborted before the loop: ollama-js yields nothing then, the chunk in hand included.
+      this.#controller.signal.throwIfAborted();
+      if ('failed' in first) throw first.failed;
+      if (first.done === true) return;
+      yield first.value;
       yield* this.#items;
     } catch (error) {
       throw withResponseFields(error);

@@ -1,5 +1,6 @@
 import { chat, chatStream, generate, generateStream } from '../chat.ts';
 import { embed, embeddings } from '../embed.ts';
+import { isOllamaError } from '../errors.ts';
 import { toBase64 } from '../internal/base64.ts';
 import { checkedHeaders } from '../internal/header-values.ts';
 import { resolveOptions } from '../internal/resolve-options.ts';
@@ -310,7 +311,9 @@ export class Ollama {
     }
   }
 
-  /** A stream that has answered: HTTP errors and a failure to connect reject here, as in ollama-js. */
+  /** A stream that has answered: HTTP errors and a failure to connect reject here, as in
+   * ollama-js; what went wrong in the body of a 200 (an `{"error"}` first line, a line that is
+   * not JSON) is thrown by the loop, as there. */
   async #stream<T extends object>(
     open: (options: CallOptions) => AsyncGenerator<T, void, undefined>,
     options: CallOptions | undefined,
@@ -322,6 +325,9 @@ export class Ollama {
       const first = await items.next();
       return new AbortableAsyncIterator(call.controller, items, first, call.end);
     } catch (error) {
+      if (items !== undefined && inTheBody(error)) {
+        return new AbortableAsyncIterator(call.controller, items, { failed: error }, call.end);
+      }
       await items?.return();
       call.end();
       throw withResponseFields(error);
@@ -344,4 +350,9 @@ function transferBody(request: PullRequest): Native.PullRequest & { name: string
   const body: Native.PullRequest & { name: string } = { model, name: model };
   if (request?.insecure !== undefined) body.insecure = request.insecure;
   return body;
+}
+
+/** A failure found in the body of a 200 answer, which ollama-js's loop would meet, not its `await`. */
+function inTheBody(error: unknown): boolean {
+  return isOllamaError(error) && (error.kind === 'stream' || (error.kind === 'protocol' && error.status === 200));
 }
