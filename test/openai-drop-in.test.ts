@@ -638,3 +638,33 @@ test('client.withOptions(), client.baseURL and client.apiKey, as in openai-node'
   assert.equal(fake.requests[before]?.headers.authorization, 'Bearer sk-with-options-123');
   assert.equal(base.apiKey, undefined, 'the first client unchanged');
 });
+
+test('stream create: an error event first resolves the await and throws in the loop, as with openai-node', async () => {
+  const failing: V1Behaviour = {
+    respond: {
+      status: 200,
+      headers: { 'content-type': 'text/event-stream' },
+      body: 'event: error\ndata: {"error":{"message":"model overloaded","type":"server_error"}}\n\n',
+    },
+  };
+  const { baseURL, headers } = v1(fake, failing);
+  const theirs = new OpenAI({
+    baseURL,
+    defaultHeaders: headers as Record<string, string>,
+    apiKey: 'unused',
+    maxRetries: 0,
+  });
+  for (const [name, made] of [
+    ['openai-node', () => theirs.chat.completions.create(streaming as never)],
+    ['ollama-fetch', () => client(failing).chat.completions.create(streaming)],
+  ] as const) {
+    const stream = await made(); // resolves
+    await assert.rejects(
+      (async () => {
+        for await (const _ of stream as AsyncIterable<unknown>);
+      })(),
+      (error: Error) => /model overloaded/.test(error.message),
+      name,
+    );
+  }
+});

@@ -1,3 +1,4 @@
+import { isOllamaError } from '../../errors.ts';
 import type { ResolvedOptions } from '../../internal/resolve-options.ts';
 import { link } from '../../internal/signals.ts';
 import type { OpenAIOptions, Stream, StreamPromise, WithResponse } from '../types.ts';
@@ -101,13 +102,19 @@ export function clientStream<T>(
     // Undone when the stream ends, so a long-lived caller's signal does not keep it.
     const unlink = link(resolved.signal, controller);
     let first: IteratorResult<T, void> | undefined;
+    /** What went wrong in the body of the 200, which openai-node's loop throws, not its `await`. */
+    let failed: { error: unknown } | undefined;
     let inner: AsyncGenerator<T, void, undefined>;
     try {
       inner = open({ ...resolved, signal });
       first = await inner.next();
     } catch (error) {
-      unlink();
-      throw error;
+      if (!isOllamaError(error) || !(error.kind === 'stream' || (error.kind === 'protocol' && error.status === 200))) {
+        unlink();
+        throw error;
+      }
+      failed = { error };
+      inner ??= (async function* () {})();
     }
     const close = (): Promise<unknown> => {
       unlink();
@@ -116,8 +123,14 @@ export function clientStream<T>(
     const pull: Pull<T> = () => {
       // Chunks already read when the abort came are not handed out either.
       if (signal.aborted) return close().then(() => END);
-      const read = first === undefined ? inner.next() : Promise.resolve(first);
+      const read =
+        failed !== undefined
+          ? Promise.reject(failed.error)
+          : first === undefined
+            ? inner.next()
+            : Promise.resolve(first);
       first = undefined;
+      failed = undefined;
       return read.then(
         (result) => {
           if (result.done !== true) return result;
