@@ -830,3 +830,27 @@ test('fold: every list of logprobs is collected, legacy completions ones and a r
     ],
   });
 });
+
+test('an event stream labelled application/json is read as events (all at once), streamed and folded', async () => {
+  const chunk = (content: string, finish: string | null = null) =>
+    `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`;
+  const labelled = {
+    respond: {
+      status: 200,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: `${chunk('Hel')}${chunk('lo')}${chunk('', 'stop')}data: [DONE]\n\n`,
+    },
+  };
+  const { items, error } = await drain(chatCompletionsStream(hello, v1(fake, labelled)));
+  assert.equal(error, undefined);
+  assert.deepEqual(
+    items.map((c) => c.choices[0]?.delta.content),
+    ['Hel', 'lo', ''],
+  );
+  const answer = await chatCompletions(hello, v1(fake, labelled));
+  assert.equal(answer.choices[0]?.message.content, 'Hello');
+  // The same label on an error event: the server's words.
+  const failing = { respond: { ...labelled.respond, body: 'event: error\ndata: {"error":"overloaded"}\n\n' } };
+  const failed = await drain(chatCompletionsStream(hello, v1(fake, failing)));
+  assert.ok(isOllamaError(failed.error) && failed.error.kind === 'stream', String(failed.error));
+});

@@ -64,6 +64,19 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
   const whole = async (): Promise<T[] | undefined> => {
     const text = await readText(response.body, options.maxLineLength, readTimeout, opened.signal, true);
     body.finish(true);
+    // An event stream under a JSON label (openai-node reads a stream whatever its label): its
+    // events, all at once, rather than a finished answer thrown away as "not JSON".
+    if (!text.truncated && text.invalid !== true && EVENTS.test(text.text)) {
+      const read = takeBytes(new TextEncoder().encode(text.text));
+      const batch = [...(read === READ_ON || read === undefined ? [] : read)];
+      if (pending === undefined) {
+        const rest = takeBytes(undefined);
+        if (rest !== READ_ON && rest !== undefined) batch.push(...rest);
+      }
+      if (batch.length > 0) return batch;
+      if (pending !== undefined) throw pending;
+      return undefined;
+    }
     endedShort(text, true, () => readTimeoutError(context, { limit: readTimeout, received: 0 }));
     const answer = check(
       context,
@@ -178,6 +191,9 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
 }
 
 const NO_ITEMS: readonly never[] = Object.freeze([]);
+
+/** The start of an event stream: a field of an event, or a comment. */
+const EVENTS = /^\s*(?:(?:data|event|id|retry):|:)/;
 
 /** Every choice the request asked for, and every one seen, had its `finish_reason`. */
 function allFinished(state: State): boolean {
