@@ -854,3 +854,23 @@ test('an event stream labelled application/json is read as events (all at once),
   const failed = await drain(chatCompletionsStream(hello, v1(fake, failing)));
   assert.ok(isOllamaError(failed.error) && failed.error.kind === 'stream', String(failed.error));
 });
+
+test('a 200 with no event in its body is not a stream cut short: a web page says so, a JSON error gives its words', async () => {
+  const page = {
+    respond: {
+      status: 200,
+      headers: { 'content-type': 'text/html' },
+      body: '<!DOCTYPE html>\n<html><head><title>Sign in</title></head>\n\n<body>Log in</body></html>',
+    },
+  };
+  const html = await drain(chatCompletionsStream(hello, v1(fake, page)));
+  assert.ok(isOllamaError(html.error) && html.error.kind === 'protocol', String(html.error));
+  assert.match(html.error.message, /not an event stream\. It is a web page/);
+  assert.doesNotMatch(html.error.message, /closed it early/);
+  const said = {
+    respond: { status: 200, body: '{"error":{"message":"model \\"m\\" not found","type":"not_found_error"}}' },
+  };
+  const error = await drain(chatCompletionsStream(hello, v1(fake, said)));
+  assert.ok(isOllamaError(error.error) && error.error.kind === 'stream', String(error.error));
+  assert.match(error.error.message, /model "m" not found/);
+});

@@ -23,6 +23,8 @@ interface State {
   done: boolean;
   /** The last chunk read. */
   last?: Chunk | undefined;
+  /** An event with data or a name arrived: the body is an event stream. */
+  events?: boolean | undefined;
 }
 
 /**
@@ -94,6 +96,7 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
   const take = (events: readonly SseEvent[]): T[] => {
     const batch: T[] = [];
     for (const event of events) {
+      if (event.data !== '' || event.event !== undefined) state.events = true;
       try {
         const chunk = chunkOf(context, event, state, response);
         if (state.done) break;
@@ -154,8 +157,11 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
     return batch.length > 0 ? batch : undefined;
   };
   const count = (): number => state.received;
+  /** The body's first bytes while no event has come: what to quote if none ever does. */
+  let head: Uint8Array[] | undefined = [];
   const takeBytes = (bytes: Uint8Array | undefined): T[] | undefined | typeof READ_ON => {
     const ended = bytes === undefined;
+    if (head !== undefined && bytes !== undefined && head.length < 4) head.push(bytes.subarray(0, HEAD_BYTES));
     const events = feed(parser, bytes, context.url);
     let batch: readonly T[] = events.length === 0 ? NO_ITEMS : take(events);
     if (state.done && !body.settling && pending === undefined) {
@@ -167,7 +173,10 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
         const tail = cutOff();
         if (tail.length > 0) batch = batch.length === 0 ? tail : [...batch, ...tail];
       }
-      if (!state.done && !allFinished(state) && pending === undefined) {
+      if (!state.done && !allFinished(state) && pending === undefined && !state.events) {
+        // Not one event in the whole body (a web page, a text, a JSON error): not a stream cut short.
+        pending = notEvents(head ?? [], context, type, response);
+      } else if (!state.done && !allFinished(state) && pending === undefined) {
         const cut = incomplete(
           context,
           response.status,
@@ -177,6 +186,7 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
         pending = saysNothing(state.last) ? withNote(cut, FAILED_MID_ANSWER) : cut;
       }
     }
+    if (state.events) head = undefined;
     if (batch.length > 0) return batch as T[];
     if (pending !== undefined) throw pending;
     return ended || state.done ? undefined : READ_ON;
@@ -191,6 +201,20 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
 }
 
 const NO_ITEMS: readonly never[] = Object.freeze([]);
+
+const HEAD_BYTES = 1024;
+
+/** A 200 whose body held no event: the server's words if it is a JSON error, else what it is. */
+function notEvents(head: Uint8Array[], context: RequestContext, type: string, response: Response): unknown {
+  const text = new TextDecoder().decode(new Uint8Array(head.flatMap((part) => [...part]))).trim();
+  try {
+    const said = JSON.parse(text) as { error?: unknown } | null;
+    if (said?.error) return v1StreamError(context, 0, said, response);
+  } catch {
+    // Not JSON: what kind of body it is says enough.
+  }
+  return notAnEventStream(context, type);
+}
 
 /** The start of an event stream: a field of an event, or a comment. */
 const EVENTS = /^\s*(?:(?:data|event|id|retry):|:)/;

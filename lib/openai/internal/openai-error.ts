@@ -238,7 +238,9 @@ export function notAnEventStream(context: RequestContext, type: string, whole = 
         '"), not an event stream: this server or model does not stream. Ask for the answer as one object ' +
         'instead (chatCompletions, or create() without stream: true).'
       : `${context.method} ${context.url} answered 200 with Content-Type "${type}", not an event stream. ` +
-        'Check that the base URL points at an OpenAI-compatible API.',
+        (/html/i.test(type)
+          ? 'It is a web page: check that the base URL points at an OpenAI-compatible API, or a proxy wants a login.'
+          : 'Check that the base URL points at an OpenAI-compatible API.'),
     status: 200,
     url: context.url,
   });
