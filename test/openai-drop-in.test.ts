@@ -668,3 +668,13 @@ test('stream create: an error event first resolves the await and throws in the l
     );
   }
 });
+
+test("an object answer of the client carries openai-node's _request_id, not enumerable", async () => {
+  const answer = await client({ requestId: 'req_123' }).chat.completions.create(hello);
+  assert.equal((answer as { _request_id?: unknown })._request_id, 'req_123');
+  assert.ok(!Object.keys(answer).includes('_request_id'), 'it does not show in the answer as sent');
+  const listing = await client({ requestId: 'req_456' }).models.list();
+  assert.equal((listing as { _request_id?: unknown })._request_id, 'req_456');
+  const none = await client().chat.completions.create(hello);
+  assert.equal((none as { _request_id?: unknown })._request_id, null);
+});

@@ -213,8 +213,19 @@ function answered<T>(run: (hook: (response: Response) => void) => Promise<T>): A
     run((arrived) => {
       response = arrived;
     }),
-  );
+  ).then((data) => withRequestId(data, response));
   return Object.assign(promise, { withResponse: () => promise.then((data) => answerWith(data, response)) });
+}
+
+/** An object answer with openai-node's `_request_id` (the `x-request-id` header, or null), not
+ * enumerable, so that the answer logs and serialises as the server sent it. */
+function withRequestId<T>(data: T, response: Response | undefined): T {
+  if (typeof data !== 'object' || data === null || Array.isArray(data) || response === undefined) return data;
+  return Object.defineProperty(data, '_request_id', {
+    value: response.headers.get('x-request-id'),
+    enumerable: false,
+    configurable: true,
+  });
 }
 
 /** `options` (the call's, merged over the client's) carrying the `withResponse()` hook. */
