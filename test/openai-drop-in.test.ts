@@ -678,3 +678,14 @@ test("an object answer of the client carries openai-node's _request_id, not enum
   const none = await client().chat.completions.create(hello);
   assert.equal((none as { _request_id?: unknown })._request_id, null);
 });
+
+test("openai-node's fetchOptions is refused with what to write instead, not ignored", async () => {
+  assert.throws(
+    () => createOpenAI({ ...v1(fake), fetchOptions: { keepalive: true } } as never),
+    (error: Error) => error instanceof TypeError && /fetchOptions is not taken: pass a fetch/.test(error.message),
+  );
+  await assert.rejects(
+    client().chat.completions.create(hello, { fetchOptions: { keepalive: true } } as never),
+    (error: Error) => error instanceof TypeError && /options\.fetchOptions is not taken/.test(error.message),
+  );
+});

@@ -240,6 +240,13 @@ function hooked<O>(options: O, hook: (response: Response) => void): O {
  * undefined are left out, so that they do not hide the client's own when merged over them.
  */
 function ours<O extends OpenAIRequestOptions>(options: O, call: string): O {
+  if ((options as { fetchOptions?: unknown }).fetchOptions !== undefined) {
+    // Ignored, a proxy's `dispatcher` in it would be bypassed without a word.
+    throw new TypeError(
+      `${call}fetchOptions is not taken: pass a fetch that adds them, such as ` +
+        '{ fetch: (url, init) => fetch(url, { ...init, ...fetchOptions }) }',
+    );
+  }
   const { timeout, maxRetries, ...rest } = options;
   const out = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined)) as O;
   if (timeout !== undefined) {
