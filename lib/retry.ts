@@ -70,6 +70,9 @@ export const MAX_DELAY_MS = 2_147_483_647;
 export async function retry<T>(
   attempt: (context: RetryContext) => T | PromiseLike<T>,
   options: RetryOptions = {},
+  /** @internal The signal is the caller's alone (a call's own): nobody shares it, so the waits
+   * listen to it directly. */
+  own = false,
 ): Promise<T> {
   const retries = count(options.retries ?? 2, 'retries');
   const baseDelay = delayValue(options.baseDelay ?? 1000, 'baseDelay');
@@ -81,9 +84,9 @@ export async function retry<T>(
   const random = options.random ?? Math.random;
   // The waits listen to a signal of the loop's own, which the caller's forwards to through the
   // one listener the library keeps on it: loops sharing a signal add nothing to it each.
-  const own = signal === undefined ? undefined : new AbortController();
-  const unlink = link(signal, own as AbortController);
-  const waits = own?.signal;
+  const loop = signal === undefined || own ? undefined : new AbortController();
+  const unlink = loop === undefined ? undefined : link(signal, loop);
+  const waits = loop?.signal ?? signal;
   try {
     for (let attemptNumber = 1; ; attemptNumber++) {
       signal?.throwIfAborted();
@@ -100,7 +103,7 @@ export async function retry<T>(
         const delay = verdict === true ? proposed : delayValue(verdict, 'the delay shouldRetry returned');
         if (onRetry !== undefined) {
           // A promise of the caller's may hold nothing: the caller's signal holds the loop meanwhile.
-          const release = hold(signal, own);
+          const release = hold(signal, loop);
           try {
             await unlessAborted(onRetry({ attemptNumber, retriesLeft, error, delay }), waits);
           } finally {
@@ -111,7 +114,7 @@ export async function retry<T>(
       }
     }
   } finally {
-    unlink();
+    unlink?.();
   }
 }
 

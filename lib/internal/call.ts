@@ -118,6 +118,7 @@ class Call {
             ? undefined
             : (info: RetryInfo) => this.waitFor(onRetry({ ...info, error: this.settle(info.error) })),
       },
+      true,
     );
   }
 
