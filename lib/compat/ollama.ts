@@ -1,9 +1,9 @@
 import { chat, chatStream, generate, generateStream } from '../chat.ts';
 import { embed, embeddings } from '../embed.ts';
-import { isOllamaError } from '../errors.ts';
 import { toBase64 } from '../internal/base64.ts';
 import { checkedHeaders } from '../internal/header-values.ts';
 import { resolveOptions } from '../internal/resolve-options.ts';
+import { inTheBody } from '../internal/stream-body.ts';
 import { link } from '../internal/signals.ts';
 import { copyModel, deleteModel, listModels, listRunning, showModel, version } from '../models.ts';
 import type { CallOptions } from '../options.ts';
@@ -350,9 +350,4 @@ function transferBody(request: PullRequest): Native.PullRequest & { name: string
   const body: Native.PullRequest & { name: string } = { model, name: model };
   if (request?.insecure !== undefined) body.insecure = request.insecure;
   return body;
-}
-
-/** A failure found in the body of a 200 answer, which ollama-js's loop would meet, not its `await`. */
-function inTheBody(error: unknown): boolean {
-  return isOllamaError(error) && (error.kind === 'stream' || (error.kind === 'protocol' && error.status === 200));
 }

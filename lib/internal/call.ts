@@ -196,7 +196,7 @@ const END: IteratorReturnResult<void> = Object.freeze({ value: undefined, done: 
 
 /** The runtime's `Symbol.asyncDispose` (explicit resource management), or, where it has none, a
  * symbol of ours that nothing looks for: the streams keep one shape either way. */
-const ASYNC_DISPOSE: symbol = (Symbol as { asyncDispose?: symbol }).asyncDispose ?? Symbol('asyncDispose');
+export const ASYNC_DISPOSE: symbol = (Symbol as { asyncDispose?: symbol }).asyncDispose ?? Symbol('asyncDispose');
 
 /** The reason a call's own signal aborts with when its stream is left: never seen by anyone. */
 const LEFT = Symbol('left');

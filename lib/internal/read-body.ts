@@ -102,7 +102,7 @@ function isWholeJson(text: string): boolean {
 }
 
 /** The first `length` bytes of `parts`, copied only when there is more than one. */
-function joined(parts: readonly Uint8Array[], length: number): Uint8Array {
+export function joined(parts: readonly Uint8Array[], length: number): Uint8Array {
   let all = parts[0] ?? new Uint8Array(0);
   if (parts.length > 1) {
     all = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));

@@ -67,6 +67,15 @@ export function mayEndAnswer(error: unknown, signal: AbortSignal | undefined): b
   return !isOllamaError(error) || error.kind === 'read-timeout' || error.kind === 'connection';
 }
 
+/**
+ * A failure found in the body of a 200 (an in-band error, a line or event that is not what it
+ * should be), which the official clients' loops meet, not their `await` of the stream: the
+ * drop-ins throw it from the loop too.
+ */
+export function inTheBody(error: unknown): boolean {
+  return isOllamaError(error) && (error.kind === 'stream' || (error.kind === 'protocol' && error.status === 200));
+}
+
 /** What a read of the body resolves with. Spelled out here: a copy of `lib/` compiled without the
  * DOM library (Node's own types only) has no global `ReadableStreamReadResult`. */
 type ReadResult = { done: false; value: Uint8Array } | { done: true; value?: Uint8Array | undefined };

@@ -1,4 +1,5 @@
 import { chatStreamWith } from '../chat.ts';
+import { ASYNC_DISPOSE } from '../internal/call.ts';
 import { type Batches, contextOf, type RequestContext } from '../internal/exchange.ts';
 import { foldChat } from '../internal/fold.ts';
 import { type ResolvedOptions, resolveOptions } from '../internal/resolve-options.ts';
@@ -157,8 +158,6 @@ function leavable(loop: Events, controller: AbortController): Events {
 
 type Events = AsyncGenerator<ToolLoopEvent, ToolLoopResult, undefined>;
 type Step = IteratorResult<ToolLoopEvent, ToolLoopResult>;
-
-const ASYNC_DISPOSE: symbol = (Symbol as { asyncDispose?: symbol }).asyncDispose ?? Symbol('asyncDispose');
 
 function ignore(): void {}
 

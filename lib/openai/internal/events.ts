@@ -2,7 +2,7 @@ import { isOllamaError, withNote, withUrl } from '../../errors.ts';
 import { type OpenExchange, send } from '../../internal/attempt.ts';
 import type { Batches, Exchange, RequestContext } from '../../internal/exchange.ts';
 import { incomplete, notAnObject } from '../../internal/protocol-error.ts';
-import { endedShort, parseJson, readText } from '../../internal/read-body.ts';
+import { endedShort, joined, parseJson, readText } from '../../internal/read-body.ts';
 import type { ResolvedOptions } from '../../internal/resolve-options.ts';
 import { batchesOf, mayEndAnswer, READ_ON, streamBody } from '../../internal/stream-body.ts';
 import { readTimeoutError } from '../../internal/timeout-error.ts';
@@ -173,17 +173,19 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
         const tail = cutOff();
         if (tail.length > 0) batch = batch.length === 0 ? tail : [...batch, ...tail];
       }
-      if (!state.done && !allFinished(state) && pending === undefined && !state.events) {
-        // Not one event in the whole body (a web page, a text, a JSON error): not a stream cut short.
-        pending = notEvents(head ?? [], context, type, response);
-      } else if (!state.done && !allFinished(state) && pending === undefined) {
-        const cut = incomplete(
-          context,
-          response.status,
-          state.received,
-          'data: [DONE], or a finish_reason for every choice',
-        );
-        pending = saysNothing(state.last) ? withNote(cut, FAILED_MID_ANSWER) : cut;
+      if (!state.done && !allFinished(state) && pending === undefined) {
+        if (!state.events) {
+          // Not one event in the whole body (a web page, a text, a JSON error): not a stream cut short.
+          pending = notEvents(head ?? [], context, type, response);
+        } else {
+          const cut = incomplete(
+            context,
+            response.status,
+            state.received,
+            'data: [DONE], or a finish_reason for every choice',
+          );
+          pending = saysNothing(state.last) ? withNote(cut, FAILED_MID_ANSWER) : cut;
+        }
       }
     }
     if (state.events) head = undefined;
@@ -206,7 +208,8 @@ const HEAD_BYTES = 1024;
 
 /** A 200 whose body held no event: the server's words if it is a JSON error, else what it is. */
 function notEvents(head: Uint8Array[], context: RequestContext, type: string, response: Response): unknown {
-  const text = new TextDecoder().decode(new Uint8Array(head.flatMap((part) => [...part]))).trim();
+  const bytes = joined(head, Number.POSITIVE_INFINITY);
+  const text = new TextDecoder().decode(bytes).trim();
   try {
     const said = JSON.parse(text) as { error?: unknown } | null;
     if (said?.error) return v1StreamError(context, 0, said, response);

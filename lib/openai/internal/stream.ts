@@ -1,6 +1,6 @@
-import { isOllamaError } from '../../errors.ts';
 import type { ResolvedOptions } from '../../internal/resolve-options.ts';
 import { link } from '../../internal/signals.ts';
+import { inTheBody } from '../../internal/stream-body.ts';
 import type { OpenAIOptions, Stream, StreamPromise, WithResponse } from '../types.ts';
 import { resolveV1 } from './resolve.ts';
 
@@ -109,7 +109,7 @@ export function clientStream<T>(
       inner = open({ ...resolved, signal });
       first = await inner.next();
     } catch (error) {
-      if (!isOllamaError(error) || !(error.kind === 'stream' || (error.kind === 'protocol' && error.status === 200))) {
+      if (!inTheBody(error)) {
         unlink();
         throw error;
       }
