@@ -6,7 +6,10 @@
  * Method. The fake Ollama runs in its own process (server.ts, forked here, 127.0.0.1 only,
  * every response framed once at start-up) so serving costs this process nothing. The cases
  * of a table are measured in paired rounds: each round runs every case once, starting with
- * a different one each round (rotation), with a full collection before each run; the first
+ * a different one each round (rotation), with a full collection before each run and, after
+ * it, one untimed run of the same case: a forced collection drops the optimized code of every
+ * function (V8's own collections do not), and timed at once, a run mostly measured how fast its
+ * client's code is compiled again (for ollama-fetch, 10-20 % of a 2.5 MB stream). The first
  * round(s) are warm-ups. Tables give medians with the interquartile range [q1–q3]; ratios
  * are medians of per-round ratios, so a slow moment of this shared machine, which hits both
  * cases of a round, cancels out. Every client's output is checked on every run (content,
@@ -68,7 +71,7 @@ const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--onl
 
 const settings = QUICK
   ? {
-      rounds: { rounds: 3, warmups: 1 },
+      rounds: { rounds: 3, warmups: 1, rewarm: 1 },
       streamTokens: 10_000,
       inProcessTokens: 10_000,
       smallCalls: 300,
@@ -79,15 +82,15 @@ const settings = QUICK
       memoryCalls: 1_000,
       memoryBreaks: 1_000,
       longSizes: [500_000, 5_000_000],
-      longRounds: { rounds: 3, warmups: 1 },
+      longRounds: { rounds: 3, warmups: 1, rewarm: 1 },
       /** ollama-js's long-line runs: [bytes, time limit in ms]. */
       ollamaJsLong: [[5_000_000, 2_000]] as [number, number][],
       coldRuns: 5,
-      embedInputs: 10_000,
-      embedRounds: { rounds: 3, warmups: 1 },
+      embedInputs: 4_000,
+      embedRounds: { rounds: 3, warmups: 1, rewarm: 1 },
     }
   : {
-      rounds: { rounds: 7, warmups: 1 },
+      rounds: { rounds: 7, warmups: 1, rewarm: 1 },
       streamTokens: 20_000,
       inProcessTokens: 20_000,
       smallCalls: 2_000,
@@ -97,22 +100,22 @@ const settings = QUICK
       memoryCalls: 10_000,
       memoryBreaks: 10_000,
       longSizes: [500_000, 1_000_000, 5_000_000],
-      longRounds: { rounds: 7, warmups: 1 },
+      longRounds: { rounds: 7, warmups: 1, rewarm: 1 },
       ollamaJsLong: [
         [500_000, 20_000],
         [1_000_000, 20_000],
         [5_000_000, 20_000],
       ] as [number, number][],
-      coldRuns: 15,
+      coldRuns: 25,
       embedInputs: 10_000,
-      embedRounds: { rounds: 7, warmups: 1 },
+      embedRounds: { rounds: 7, warmups: 1, rewarm: 1 },
     };
 
 const MB = 1_000_000; // MB/s means 10^6 bytes of response per second.
 const BREAK_TOKENS = 20;
 /** Sequential small calls are timed in runs of this many calls per client (see `smallCalls`). */
 const SMALL_RUN = 50;
-/** ollama-fetch's embed default (batchSize 512) splits 10,000 inputs into 19 × 512 + 272. */
+/** ollama-fetch's embed default (batchSize 512) splits 10,000 inputs into 19 × 512 + 272 (the quick run's 4,000 into 7 × 512 + 416). */
 const EMBED_BATCH = 512;
 
 /** The key ratios, collected for the last line. */
@@ -985,7 +988,8 @@ async function main(): Promise<void> {
   console.log(
     `Side-by-side benchmark${QUICK ? ' (--quick)' : ''}: ollama-fetch vs ollama-js 0.6.4 vs raw fetch; Node ` +
       `${process.version}; ${rounds.rounds} paired rounds after ${rounds.warmups} warm-up, order rotated, ` +
-      'full GC before each run; "÷ X" = speed of the row (or ollama-fetch) ÷ speed of X, above 1× is faster.',
+      `full GC before each run, then ${rounds.rewarm ?? 0} untimed run of the same case (a forced GC drops all ` +
+      'optimized code; V8\'s own GCs keep it); "÷ X" = speed of the row (or ollama-fetch) ÷ speed of X, above 1× is faster.',
   );
   const server = await startServer({
     streamTokens: settings.streamTokens,

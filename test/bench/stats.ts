@@ -52,11 +52,19 @@ export function pairedRatio(a: Summary, b: Summary): number {
 export interface RoundOptions {
   rounds: number;
   warmups: number;
+  /**
+   * Untimed runs of the same case between each full collection and its timed run. A forced
+   * collection (and only a forced one: V8's own full collections keep it) drops the optimized code
+   * of every function, so the run right after it mostly measures how fast each client's code is
+   * compiled again, which no application pays; one run of the case recompiles it. Default 0.
+   */
+  rewarm?: number;
 }
 
 /**
  * Runs every case once per round, `warmups` untimed rounds first. Round r starts with case
- * r mod n (rotation), so none always goes first; a full collection precedes each run. `run`
+ * r mod n (rotation), so none always goes first; a full collection precedes each run (and
+ * `rewarm` untimed runs of the same case follow that collection). `run`
  * returns the value measured (it checks the result itself and throws WrongResult); `timed`
  * tells it whether the value will be kept (false in warm-up rounds).
  */
@@ -70,6 +78,7 @@ export async function measureRounds<K extends string>(
     for (let i = 0; i < cases.length; i++) {
       const key = cases[(round + i) % cases.length] as K;
       fullGc();
+      for (let again = 0; again < (options.rewarm ?? 0); again++) await run(key, false);
       const value = await run(key, round >= options.warmups);
       if (round >= options.warmups) values.get(key)?.push(value);
     }
