@@ -874,3 +874,75 @@ test('a 200 with no event in its body is not a stream cut short: a web page says
   assert.ok(isOllamaError(error.error) && error.error.kind === 'stream', String(error.error));
   assert.match(error.error.message, /model "m" not found/);
 });
+
+const chunkEvent = (delta: object, finish: string | null = null): string =>
+  `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+
+// openai-node ends a stream at any data that begins with `[DONE]`: one space after it was a protocol
+// error about "[DONE]" not being JSON, and the folded answer, whole by then, was thrown away.
+test('stream: [DONE] with whitespace around it ends the stream; the fold keeps the answer', async () => {
+  for (const done of ['data: [DONE] \n\n', 'data: [DONE]\t\n\n', 'data:  [DONE]\n\n', 'data: [DONE] ']) {
+    for (const finish of [true, false]) {
+      const body = chunkEvent({ role: 'assistant', content: 'Hello' }) + (finish ? chunkEvent({}, 'stop') : '') + done;
+      const server = await sseServer(body, 'clean');
+      try {
+        const streamed = await drain(chatCompletionsStream(hello, { baseURL: server.baseURL, retry: false }));
+        assert.equal(streamed.error, undefined, `${JSON.stringify(done)}: ${String(streamed.error)}`);
+        assert.equal(streamed.items.length, finish ? 2 : 1);
+        const folded = await chatCompletions(hello, { baseURL: server.baseURL, retry: false });
+        assert.equal(folded.choices[0]?.message.content, 'Hello');
+      } finally {
+        await server.close();
+      }
+    }
+  }
+});
+
+// A stream of comments only (a proxy's keep-alives), then the end, was "not an event stream", with
+// advice to check the base URL: it is an event stream that ended before its first event.
+test('stream: comments (or fields without data) only, then the end: a stream cut short, not "not an event stream"', async () => {
+  for (const body of [': OPENROUTER PROCESSING\n\n: OPENROUTER PROCESSING\n\n', 'event: ping\n\nretry: 10\n\n']) {
+    const server = await sseServer(body, 'clean');
+    try {
+      const { error } = await drain(chatCompletionsStream(hello, { baseURL: server.baseURL, retry: false }));
+      assert.ok(isOllamaError(error) && error.kind === 'protocol', String(error));
+      assert.match(error.message, /ended after 0 chunk\(s\) without its final chunk/);
+      assert.doesNotMatch(error.message, /not an event stream/);
+    } finally {
+      await server.close();
+    }
+  }
+});
+
+// `function.arguments` as a JSON object (not JSON text), as some servers send whole calls: the fold
+// threw a bare TypeError (`.trim` of an object); two such calls are two calls, as sent.
+test('fold: tool calls whose arguments are objects are kept as sent, two calls as two, with or without index', async () => {
+  const call = (id: string, city: string, index?: number) => ({
+    ...(index === undefined ? {} : { index }),
+    id,
+    type: 'function',
+    function: { name: 'get_weather', arguments: { city } },
+  });
+  for (const index of [0, undefined]) {
+    const body =
+      chunkEvent({ role: 'assistant', tool_calls: [call('call_a', 'Tokyo', index)] }) +
+      chunkEvent({ tool_calls: [call('call_b', 'Paris', index)] }) +
+      chunkEvent({}, 'tool_calls') +
+      'data: [DONE]\n\n';
+    const server = await sseServer(body, 'clean');
+    try {
+      const folded = await chatCompletions(hello, { baseURL: server.baseURL, retry: false });
+      const calls = folded.choices[0]?.message.tool_calls ?? [];
+      assert.deepEqual(
+        calls.map((c) => [c.id, c.function.arguments as unknown]),
+        [
+          ['call_a', { city: 'Tokyo' }],
+          ['call_b', { city: 'Paris' }],
+        ],
+        `index ${index}`,
+      );
+    } finally {
+      await server.close();
+    }
+  }
+});

@@ -115,3 +115,50 @@ test('sse: many LFs after one CR are each found once (no rescan for the CR)', ()
   assert.equal(events.length, 20_001);
   assert.deepEqual(events[0], { data: 'a' });
 });
+
+// One bad byte after whole events in a read lost every one of them, `[DONE]` too, where the same
+// bytes read one event at a time gave the answer: what came out depended on the chunking.
+test('sse: bytes that are not UTF-8 after whole events of the same read: those events, then the error from the next call', () => {
+  const good = 'data: a\n\ndata: b\n\n';
+  const input = Uint8Array.of(...bytes(good), 0x64, 0xff, 0x0a);
+  for (const pieces of [[input], [input.subarray(0, 9), input.subarray(9)]]) {
+    const parser = new SseParser();
+    const seen: SseEvent[] = [];
+    let error: unknown;
+    try {
+      for (const piece of pieces) seen.push(...parser.feed(piece));
+      seen.push(...parser.end());
+    } catch (caught) {
+      error = caught;
+    }
+    assert.deepEqual(seen, [{ data: 'a' }, { data: 'b' }]);
+    assert.throws(() => {
+      throw error;
+    }, failsWith('protocol'));
+  }
+  // Before any event, it is thrown at once, as before.
+  assert.throws(() => new SseParser().feed(Uint8Array.of(0x64, 0xff, 0x0a)), failsWith('protocol'));
+});
+
+test('sse: bytes that are not UTF-8 in a comment are no error, in one read or byte by byte, after LF or CRLF', () => {
+  for (const eol of ['\n', '\r\n']) {
+    const input = Uint8Array.of(
+      ...bytes(`data: 🦙 a${eol}${eol}: ping `),
+      0xff,
+      ...bytes(`${eol}${eol}data: b${eol}${eol}`),
+    );
+    const whole = new SseParser();
+    assert.deepEqual(all(whole, [input]), [{ data: '🦙 a' }, { data: 'b' }], JSON.stringify(eol));
+    // A character cut between reads before the bad comment stays whole.
+    const cut = new SseParser();
+    assert.deepEqual(all(cut, [input.subarray(0, 8), input.subarray(8)]), [{ data: '🦙 a' }, { data: 'b' }]);
+    const tiny = new SseParser();
+    assert.deepEqual(
+      all(
+        tiny,
+        Array.from(input, (byte) => Uint8Array.of(byte)),
+      ),
+      [{ data: '🦙 a' }, { data: 'b' }],
+    );
+  }
+});

@@ -26,9 +26,11 @@ export interface SseParserOptions {
 }
 
 const LF = 10;
+const CR = 13;
 const COLON = 58;
 const SPACE = 32;
 const NO_EVENTS: readonly SseEvent[] = Object.freeze([]);
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * Splits an event stream into events by the WHATWG rules: lines end with LF, CR or CRLF (also
@@ -38,8 +40,11 @@ const NO_EVENTS: readonly SseEvent[] = Object.freeze([]);
  * very start is dropped; an event cut off by the end of the stream is not dispatched (see
  * `unfinished`). `feed` returns the events a chunk completed. Bytes go through one streaming
  * `TextDecoder`, so a character cut between reads stays whole, and invalid UTF-8 is an error
- * rather than a silent U+FFFD. Each character is looked at once whatever the chunking. Feed
- * either bytes or strings to one parser, not both.
+ * rather than a silent U+FFFD: the events that the lines before the bad bytes complete are still
+ * returned, and the `protocol` error is thrown by the next call (`feed` or `end`), so that what is
+ * returned does not depend on how the stream was chunked. Bad bytes in a comment, which nobody
+ * reads, are no error. Each character is looked at once whatever the chunking. Feed either bytes
+ * or strings to one parser, not both.
  */
 export class SseParser {
   // The minified build renames classes; `util.inspect` and `constructor.name` should not show it.
@@ -63,6 +68,12 @@ export class SseParser {
   #touched = false;
   /** Characters of the event in progress, for the size limit. */
   #size = 0;
+  /** The bytes of a character the decoder holds until the next read completes it. */
+  #held: Uint8Array = NO_BYTES;
+  /** Bytes were decoded already: a byte-order mark is dropped only before them. */
+  #decoded = false;
+  /** Bad bytes found after events that were returned: thrown by the next call. */
+  #failure: unknown;
   /** The event the end of the stream cut off, if any: what it held so far. */
   unfinished: SseEvent | undefined;
 
@@ -71,6 +82,7 @@ export class SseParser {
   }
 
   feed(chunk: Uint8Array | string): readonly SseEvent[] {
+    this.#throwPending();
     let text: string;
     if (typeof chunk === 'string') {
       text = chunk;
@@ -80,7 +92,13 @@ export class SseParser {
       }
     } else {
       // The decoder drops a leading byte-order mark itself.
-      text = this.#decode(chunk, true);
+      try {
+        text = this.#decoder.decode(chunk, { stream: true });
+      } catch {
+        return this.#salvage(chunk);
+      }
+      this.#decoded = true;
+      this.#held = unfinishedTail(this.#held, chunk);
     }
     return text.length === 0 ? NO_EVENTS : this.#scan(text);
   }
@@ -88,6 +106,9 @@ export class SseParser {
   /** Ends the stream: returns what the decoder still held, and leaves an event that lacked
    * its blank line in `unfinished` rather than dispatching it. */
   end(): readonly SseEvent[] {
+    this.#throwPending();
+    this.#held = NO_BYTES;
+    this.#decoded = false;
     const rest = this.#decode(new Uint8Array(0), false);
     const events = rest.length === 0 ? NO_EVENTS : this.#scan(rest);
     if (this.#carry.length > 0) {
@@ -109,6 +130,70 @@ export class SseParser {
       this.#decoder = new TextDecoder('utf-8', { fatal: true });
       throw invalidText(!stream, error);
     }
+  }
+
+  #throwPending(): void {
+    const failure = this.#failure;
+    if (failure === undefined) return;
+    this.#failure = undefined;
+    throw failure;
+  }
+
+  /**
+   * The decode of a read failed: its bytes (after those of a character the decoder held) are
+   * decoded again a line at a time, since a line break is ASCII and never inside a character.
+   * The events of the lines before the bad one are returned; a comment line with bad bytes is
+   * skipped; the error is kept for the next call, or thrown now when no event came before it.
+   */
+  #salvage(chunk: Uint8Array): readonly SseEvent[] {
+    const bytes = this.#held.length === 0 ? chunk : joinBytes(this.#held, chunk);
+    this.#held = NO_BYTES;
+    let decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: this.#decoded });
+    const events: SseEvent[] = [];
+    let failure: unknown;
+    /** What the decoder holds at the end: the start of a character the next read completes. */
+    let held: Uint8Array = NO_BYTES;
+    let start = 0;
+    while (start < bytes.length) {
+      let end = lineEnd(bytes, start);
+      // A CRLF is one line break: its LF alone would read as a blank line.
+      if (end !== -1 && bytes[end] === CR && bytes[end + 1] === LF) end++;
+      const piece = bytes.subarray(start, end === -1 ? bytes.length : end + 1);
+      const atLineStart = start > 0 || this.#carry.length === 0;
+      try {
+        const text = decoder.decode(piece, { stream: true });
+        this.#decoded = true;
+        held = end === -1 ? unfinishedTail(NO_BYTES, piece) : NO_BYTES;
+        if (text.length > 0) events.push(...this.#scan(text));
+      } catch (cause) {
+        if (!(atLineStart ? piece[0] === COLON : this.#carry.charCodeAt(0) === COLON)) {
+          failure = cause;
+          break;
+        }
+        // A comment, which nobody reads: its bytes are skipped to the end of its line.
+        decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+        held = NO_BYTES;
+        if (end === -1) {
+          // The comment goes on in the next read: the line in progress stays one.
+          if (atLineStart) this.#carry = ':';
+          break;
+        }
+        this.#carry = '';
+        if (end === bytes.length - 1 && bytes[end] === CR) this.#pendingCR = true;
+      }
+      if (end === -1) break;
+      start = end + 1;
+    }
+    if (failure === undefined) {
+      this.#decoder = decoder;
+      this.#held = held;
+      return events;
+    }
+    this.#decoder = new TextDecoder('utf-8', { fatal: true });
+    const bad = invalidText(false, failure);
+    if (events.length === 0) throw bad;
+    this.#failure = bad;
+    return events;
   }
 
   #scan(text: string): readonly SseEvent[] {
@@ -219,4 +304,40 @@ export class SseParser {
     this.#reset();
     throw eventTooLarge(this.#max, size);
   }
+}
+
+/** The index of the first LF or CR at or after `from`; -1 when there is none. */
+function lineEnd(bytes: Uint8Array, from: number): number {
+  for (let i = from; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (byte === LF || byte === CR) return i;
+  }
+  return -1;
+}
+
+function joinBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const both = new Uint8Array(a.length + b.length);
+  both.set(a);
+  both.set(b, a.length);
+  return both;
+}
+
+/**
+ * The bytes that a streaming decoder holds after `held` and then `chunk`: the start of a character
+ * that the next read completes (at most three bytes). Read from the end: a chunk that ends in
+ * ASCII, as nearly every one does, costs one comparison.
+ */
+function unfinishedTail(held: Uint8Array, chunk: Uint8Array): Uint8Array {
+  const last = chunk[chunk.length - 1];
+  if (last === undefined) return held;
+  if (last < 0x80) return NO_BYTES;
+  const bytes = chunk.length >= 3 || held.length === 0 ? chunk : joinBytes(held, chunk);
+  const n = bytes.length;
+  for (let back = 1; back <= 3 && back <= n; back++) {
+    const byte = bytes[n - back] as number;
+    if ((byte & 0xc0) === 0x80) continue;
+    const size = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return size > back ? bytes.slice(n - back) : NO_BYTES;
+  }
+  return NO_BYTES;
 }

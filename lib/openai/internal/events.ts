@@ -104,6 +104,10 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
       } catch (error) {
         // `chunkOf` throws only its own errors and JSON.parse's (no try around each parse: it
         // would slow every parse down by a third).
+        if (!isOllamaError(error) && isEnd(event.data)) {
+          state.done = true;
+          break;
+        }
         pending = isOllamaError(error) ? error : notJsonEvent(context, state.received + 1, event.data, error);
         break;
       }
@@ -125,7 +129,7 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
   const cutOff = (): T[] => {
     const event = parser.unfinished;
     if (event === undefined || event.data === '') return [];
-    if (event.data === END) {
+    if (isEnd(event.data)) {
       state.done = true;
       return [];
     }
@@ -174,10 +178,9 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
         if (tail.length > 0) batch = batch.length === 0 ? tail : [...batch, ...tail];
       }
       if (!state.done && !allFinished(state) && pending === undefined) {
-        if (!state.events) {
-          // Not one event in the whole body (a web page, a text, a JSON error): not a stream cut short.
-          pending = notEvents(head ?? [], context, type, response);
-        } else {
+        // Not one event in the whole body (a web page, a text, a JSON error): not a stream cut short.
+        if (!state.events) pending = notEvents(head ?? [], context, type, response);
+        if (pending === undefined) {
           const cut = incomplete(
             context,
             response.status,
@@ -206,10 +209,13 @@ const NO_ITEMS: readonly never[] = Object.freeze([]);
 
 const HEAD_BYTES = 1024;
 
-/** A 200 whose body held no event: the server's words if it is a JSON error, else what it is. */
+/** A 200 whose body held no event: the server's words if it is a JSON error, else what it is;
+ * undefined for an event stream that only ended before its first event (comments, fields with no
+ * data): that is a stream cut short. */
 function notEvents(head: Uint8Array[], context: RequestContext, type: string, response: Response): unknown {
   const bytes = joined(head, Number.POSITIVE_INFINITY);
   const text = new TextDecoder().decode(bytes).trim();
+  if (EVENTS.test(text)) return undefined;
   try {
     const said = JSON.parse(text) as { error?: unknown } | null;
     if (said?.error) return v1StreamError(context, 0, said, response);
@@ -221,6 +227,12 @@ function notEvents(head: Uint8Array[], context: RequestContext, type: string, re
 
 /** The start of an event stream: a field of an event, or a comment. */
 const EVENTS = /^\s*(?:(?:data|event|id|retry):|:)/;
+
+/** `[DONE]`, also with whitespace around it or after it (openai-node ends at any data that begins
+ * with it). Asked only of data that is not JSON, and of an event the body's end cut off. */
+function isEnd(data: string): boolean {
+  return data.trimStart().startsWith(END);
+}
 
 /** Every choice the request asked for, and every one seen, had its `finish_reason`. */
 function allFinished(state: State): boolean {

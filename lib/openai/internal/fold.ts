@@ -93,10 +93,17 @@ class ChoiceParts {
       const known = index === undefined ? this.calls[this.calls.length - 1] : this.atIndex.get(index);
       const fn = delta.function ?? {};
       if (known === undefined || beginsAnother(known, id, fn)) {
-        const whole = typeof fn.name === 'string' && isJson(fn.arguments);
+        // Arguments sent as an object, not as JSON text (some servers do), are a whole call's: kept
+        // as sent, and as their JSON text for telling where the next call begins.
+        const given = isObject(fn.arguments) ? JSON.stringify(fn.arguments) : fn.arguments;
+        const whole = typeof fn.name === 'string' && isJson(given);
         // A call begun by more arguments alone is one more call of the same function.
         const named = typeof fn.name === 'string' ? fn : { name: (known?.call.function as Loose)?.name, ...fn };
-        const call = { call: { ...delta, function: { ...named } }, whole, args: fn.arguments ?? '' };
+        const call = {
+          call: { ...delta, function: { ...named } },
+          whole,
+          args: typeof given === 'string' ? given : '',
+        };
         this.calls.push(call);
         if (index !== undefined) this.atIndex.set(index, call);
       } else {
@@ -137,11 +144,11 @@ type CallParts = { call: Loose; whole: boolean; args: string };
  * - while the arguments are still incomplete: never (a new `id` then is a proxy's noise, and
  *   taking it for a call would cut the one being assembled in two).
  */
-function beginsAnother(known: CallParts, id: string | undefined, fn: { name?: string; arguments?: string }): boolean {
+function beginsAnother(known: CallParts, id: string | undefined, fn: { name?: string; arguments?: unknown }): boolean {
   if (id !== undefined && id === known.call.id) return false;
   const name = typeof fn.name === 'string' && fn.name !== '' ? fn.name : undefined;
   const other = name !== undefined && name !== (known.call.function as Loose).name;
-  const blank = typeof fn.arguments !== 'string' || fn.arguments.trim() === '';
+  const blank = isObject(fn.arguments) ? false : typeof fn.arguments !== 'string' || fn.arguments.trim() === '';
   if (isJson(known.args)) return id !== undefined || !blank || other;
   if (known.args.trim() === '') return other || (id !== undefined && name !== undefined && blank);
   return false;
