@@ -1,5 +1,6 @@
 // A call waiting on the caller's own code (a tool, a promise that onProgress or onRetry
-// returned) is still ended by the caller's signal and by totalTimeout, whatever that code holds;
+// returned, a fetch of its own) is still ended by the caller's signal and by totalTimeout (and a
+// read by readTimeout), whatever that code holds;
 // and the public retry() adds no listener per wait to a signal that many loops share.
 
 import assert from 'node:assert/strict';
@@ -18,7 +19,7 @@ before(async () => {
 });
 after(() => fake.close());
 
-test('a promise of the caller that never settles and holds nothing: an abort and totalTimeout still end the call, under collections', async () => {
+test('a promise of the caller that never settles and holds nothing (a fetch of its own too): an abort, totalTimeout and readTimeout still end the call, under collections', async () => {
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(process.execPath, ['--expose-gc', script, fake.url], { timeout: 60_000 }, (error, out, stderr) => {
       if (error !== null) reject(new Error(`${error.message}\n${stderr}`));
@@ -27,7 +28,7 @@ test('a promise of the caller that never settles and holds nothing: an abort and
     });
   });
   const ended = JSON.parse(stdout) as Record<string, { kind: string; ms: number }>;
-  for (const name of ['onProgress', 'onRetry', 'tool']) {
+  for (const name of ['onProgress', 'onRetry', 'tool', 'own fetch, chat', 'own fetch, chatStream']) {
     const aborted = ended[`${name}, aborted`];
     assert.equal(aborted?.kind, 'the reason', `${name}: ${JSON.stringify(aborted)}`);
     assert.ok((aborted?.ms ?? Infinity) < 2000, `${name}: ${JSON.stringify(aborted)}`);
@@ -35,6 +36,9 @@ test('a promise of the caller that never settles and holds nothing: an abort and
     assert.equal(timedOut?.kind, 'total-timeout', `${name}: ${JSON.stringify(timedOut)}`);
     assert.ok((timedOut?.ms ?? 0) >= 550, `${name}: ${JSON.stringify(timedOut)}`);
   }
+  const silent = ended['own fetch, readTimeout'];
+  assert.equal(silent?.kind, 'read-timeout', JSON.stringify(silent));
+  assert.ok((silent?.ms ?? Infinity) < 2000, JSON.stringify(silent));
 });
 
 test('retry(): 20 loops sharing one signal, each in its wait, put one listener on it and no warning', async () => {

@@ -92,34 +92,52 @@ class Call {
   run<T>(read: Reader<T>): Promise<T> {
     const policy = this.options.retry;
     const { onRetry } = policy;
-    return retry(
-      () => {
-        this.attempts++;
-        return read(this.exchange, this.options);
-      },
-      {
-        retries: policy.retries,
-        baseDelay: policy.baseDelay,
-        maxDelay: policy.maxDelay,
-        signal: this.signal,
-        shouldRetry: (error, info) => {
-          const delay = retryDelay(error, info.delay, policy);
-          if (delay !== false && this.deadline !== undefined && performance.now() + delay >= this.deadline) {
-            throw totalTimeoutError(
-              contextOf(this.exchange, this.options),
-              this.options.within?.totalTimeout ?? this.options.totalTimeout,
-              error as OllamaError,
-            );
-          }
-          return delay;
+    return this.holding(
+      retry(
+        () => {
+          this.attempts++;
+          return read(this.exchange, this.options);
         },
-        onRetry:
-          onRetry === undefined
-            ? undefined
-            : (info: RetryInfo) => this.waitFor(onRetry({ ...info, error: this.settle(info.error) })),
-      },
-      true,
+        {
+          retries: policy.retries,
+          baseDelay: policy.baseDelay,
+          maxDelay: policy.maxDelay,
+          signal: this.signal,
+          shouldRetry: (error, info) => {
+            const delay = retryDelay(error, info.delay, policy);
+            if (delay !== false && this.deadline !== undefined && performance.now() + delay >= this.deadline) {
+              throw totalTimeoutError(
+                contextOf(this.exchange, this.options),
+                this.options.within?.totalTimeout ?? this.options.totalTimeout,
+                error as OllamaError,
+              );
+            }
+            return delay;
+          },
+          onRetry:
+            onRetry === undefined
+              ? undefined
+              : (info: RetryInfo) => this.waitFor(onRetry({ ...info, error: this.settle(info.error) })),
+        },
+        true,
+      ),
     );
+  }
+
+  /**
+   * `work`, during which the caller's signal holds the call strongly, where the fetch is the
+   * caller's own. The runtime's fetch holds a call in flight through its connection; a fetch of
+   * the caller's own (a handler in the process, a mock) may hold nothing while it waits, and the
+   * call, linked to the caller's signal only weakly, would then be collected with its timers and
+   * its abort, and never settle. Only while it waits: a stream dropped between two reads is not
+   * kept for as long as the caller keeps its signal.
+   */
+  holding<T>(work: Promise<T>): Promise<T> {
+    if (!this.options.builtinFetch && this.user !== undefined) {
+      const release = hold(this.user, this.controller);
+      return work.finally(release);
+    }
+    return work;
   }
 
   /** What the caller sees: the caller's own abort reason as it is, any other error with the
@@ -299,7 +317,7 @@ function streamOf<T>(
   };
   const pull = (): Promise<IteratorResult<T, void>> => {
     if (over) return Promise.resolve(END);
-    if (started) return (source as Batches<T>).next().then(deliver, failed);
+    if (started) return (call as Call).holding((source as Batches<T>).next()).then(deliver, failed);
     started = true;
     const made = makeCall();
     call = made;

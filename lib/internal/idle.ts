@@ -32,7 +32,7 @@ export interface IdleTimer {
 export function idleTimer(ms: number, onIdle: () => void, hold = true): IdleTimer {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const start = (delay: number): Timer => {
-    const armed = setTimeout(checkIfKept, delay, kept);
+    const armed = setTimeout(checkIfKept, delay, target);
     if (!hold) unhold(armed);
     return armed;
   };
@@ -91,11 +91,15 @@ export function idleTimer(ms: number, onIdle: () => void, hold = true): IdleTime
       since = -1;
     },
   };
-  // The armed timer holds this timer only weakly, through `kept`: a stream dropped between two
-  // reads (no read waits, nothing else holds it) is not kept in memory, with what it had read,
+  // The armed timer holds this timer only weakly, through a `WeakRef`: a stream dropped between
+  // two reads (no read waits, nothing else holds it) is not kept in memory, with what it had read,
   // until the timer runs out. While a read waits, the read holds the body, and the body this.
   // (A weak reference to `check` alone would not do: nothing else refers to that function.)
-  const kept = new WeakRef(idle);
+  // Where the timer holds the process (`hold`: a fetch of the caller's own, which may hold nothing
+  // while a read waits), it holds this too, and through `onIdle` the body: else the read, the call
+  // and the timer's work would be collected together, and the call would never settle. It runs out
+  // at the latest `ms` after the last read began, as the hold on the process does.
+  const target: { deref(): { tick(): void } | undefined } = hold ? { deref: () => idle } : new WeakRef(idle);
   return idle;
 }
 
@@ -104,6 +108,6 @@ type Timer = ReturnType<typeof setTimeout>;
 /** Long enough for the next turn's I/O phase to come first, short beside any read timeout. */
 const LAST_CHANCE_MS = 5;
 
-function checkIfKept(kept: WeakRef<{ tick(): void }>): void {
+function checkIfKept(kept: { deref(): { tick(): void } | undefined }): void {
   kept.deref()?.tick();
 }
