@@ -32,8 +32,9 @@ export interface IdleTimer {
 export function idleTimer(ms: number, onIdle: () => void, hold = true): IdleTimer {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const start = (delay: number): Timer => {
-    const armed = setTimeout(checkIfKept, delay, target);
+    const armed = setTimeout(checkIfKept, delay, kept);
     if (!hold) unhold(armed);
+    else ARMED.add(idle);
     return armed;
   };
   /** `performance.now()` when the read under way began; -1 while none waits. */
@@ -42,7 +43,10 @@ export function idleTimer(ms: number, onIdle: () => void, hold = true): IdleTime
   let lastChance = -1;
   const check = (): void => {
     timer = undefined;
-    if (since < 0) return;
+    if (since < 0) {
+      ARMED.delete(idle);
+      return;
+    }
     const waited = performance.now() - since;
     if (waited < ms) {
       timer = start(ms - waited);
@@ -58,6 +62,7 @@ export function idleTimer(ms: number, onIdle: () => void, hold = true): IdleTime
     }
     since = -1;
     idle.fired = true;
+    ARMED.delete(idle);
     onIdle();
   };
 
@@ -89,6 +94,7 @@ export function idleTimer(ms: number, onIdle: () => void, hold = true): IdleTime
       clearTimeout(timer);
       timer = undefined;
       since = -1;
+      if (hold) ARMED.delete(idle);
     },
   };
   // The armed timer holds this timer only weakly, through a `WeakRef`: a stream dropped between
@@ -96,18 +102,23 @@ export function idleTimer(ms: number, onIdle: () => void, hold = true): IdleTime
   // until the timer runs out. While a read waits, the read holds the body, and the body this.
   // (A weak reference to `check` alone would not do: nothing else refers to that function.)
   // Where the timer holds the process (`hold`: a fetch of the caller's own, which may hold nothing
-  // while a read waits), it holds this too, and through `onIdle` the body: else the read, the call
-  // and the timer's work would be collected together, and the call would never settle. It runs out
-  // at the latest `ms` after the last read began, as the hold on the process does.
-  const target: { deref(): { tick(): void } | undefined } = hold ? { deref: () => idle } : new WeakRef(idle);
+  // while a read waits), `ARMED` holds this while it is armed, and through `onIdle` the body: else
+  // the read, the call and the timer's work would be collected together, and the call would never
+  // settle. That lasts at the latest `ms` after the last read began, as the hold on the process.
+  // (Given to the timer itself, a strong reference made the benchmark's in-process reads a
+  // quarter slower after each forced GC; the set did not.)
+  const kept = new WeakRef(idle);
   return idle;
 }
 
 type Timer = ReturnType<typeof setTimeout>;
 
+/** The idle timers that hold the process while armed (see `idleTimer`). */
+const ARMED = new Set<object>();
+
 /** Long enough for the next turn's I/O phase to come first, short beside any read timeout. */
 const LAST_CHANCE_MS = 5;
 
-function checkIfKept(kept: { deref(): { tick(): void } | undefined }): void {
+function checkIfKept(kept: WeakRef<{ tick(): void }>): void {
   kept.deref()?.tick();
 }
