@@ -54,8 +54,10 @@ export interface CallOptions {
    */
   signal?: AbortSignal | undefined;
   /**
-   * The `fetch` to use, for a proxy-aware or instrumented one. It must return a standard
-   * `Response` with a streaming `body`.
+   * The `fetch` to use, for a proxy-aware or instrumented one. It returns a standard `Response`;
+   * a body that is a Node stream (node-fetch 2) is read as one, and a Response without a body
+   * (React Native's) is read whole through `arrayBuffer()`, so its chunks arrive at the end and
+   * `readTimeout` then bounds the whole answer.
    * @default `globalThis.fetch`, looked up at each call
    */
   fetch?: FetchLike | undefined;

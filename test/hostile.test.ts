@@ -80,8 +80,8 @@ describe('item 2: corrupt bytes in the same read as good lines', { concurrency: 
 });
 
 describe('item 4: an error body is read under a deadline of its own', { concurrency: true }, () => {
-  const trickle = (everyMs: number): RawStep[] => [
-    rawHead(500, { 'Content-Type': 'application/json', 'Content-Length': '200', Connection: 'close' }),
+  const trickle = (everyMs: number, status = 500): RawStep[] => [
+    rawHead(status, { 'Content-Type': 'application/json', 'Content-Length': '200', Connection: 'close' }),
     { trickle: `{"error":"${'slow '.repeat(37)}"}`, everyMs },
   ];
 
@@ -110,6 +110,37 @@ describe('item 4: an error body is read under a deadline of its own', { concurre
       );
       const ms = performance.now() - started;
       assert.ok(ms >= 9900 && ms < 10_000 + TIMER_SLACK, `settled after ${Math.round(ms)} ms`);
+    }));
+
+  test('status 503, then one byte every 400 ms with totalTimeout 700: kind total-timeout with status 503, one request', () =>
+    withFake(async (fake) => {
+      const started = performance.now();
+      await assert.rejects(
+        chat(hello, { host: fake.url, ...raw(trickle(400, 503), { totalTimeout: 700 }) }),
+        failsWith('total-timeout', (error) => {
+          assert.equal(error.status, 503);
+          assert.match(error.message, /last attempt failed \(http 503\)/);
+          const cause = error.cause as { kind?: string; body?: string };
+          assert.equal(cause.kind, 'http');
+          assert.ok(cause.body?.startsWith('{"'), `body ${cause.body}`);
+          assert.match(error.cause instanceof Error ? error.cause.message : '', /about to run out of totalTimeout/);
+        }),
+      );
+      const ms = performance.now() - started;
+      assert.ok(ms >= 650 && ms < 700 + TIMER_SLACK, `settled after ${Math.round(ms)} ms`);
+      assert.equal(fake.requests.length, 1);
+    }));
+
+  test('status 400 (not retried), trickled, with totalTimeout 700: kind http 400 with what arrived, before the deadline', () =>
+    withFake(async (fake) => {
+      const stream = chatStream(hello, { host: fake.url, ...raw(trickle(400, 400), { totalTimeout: 700 }) });
+      await assert.rejects(
+        collect(stream, []),
+        failsWith('http', (error) => {
+          assert.equal(error.status, 400);
+          assert.ok(error.body?.startsWith('{"'), `body ${error.body}`);
+        }),
+      );
     }));
 
   test('an error body that arrives whole is reported whole, as before', () =>

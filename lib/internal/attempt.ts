@@ -11,10 +11,14 @@ import type { ResolvedOptions } from './resolve-options.ts';
 import { link } from './signals.ts';
 import { connectTimeoutError, readTimeoutError } from './timeout-error.ts';
 import { transportFor } from './transport.ts';
+import { webBody } from './web-body.ts';
 
-/** An answered request whose body is still to be read (from `response.body`). */
+/** An answered request whose body is still to be read (from `body`). */
 export interface OpenExchange {
   response: Response;
+  /** The response's body as a web stream (see `webBody`): what the readers read, never
+   * `response.body` itself, which a `fetch` option may have made otherwise. */
+  body: ReadableStream<Uint8Array> | null;
   context: RequestContext;
   /** Turns a failure met while reading the body into what the caller should see; `received`
    * is the number of chunks read before it. */
@@ -39,6 +43,10 @@ const SILENT = Symbol('read timeout');
  * body, which arrives at once, and short enough that a server trickling one cannot hold a call.
  * A shorter `readTimeout` is the deadline instead. */
 export const ERROR_BODY_DEADLINE = 10_000;
+
+/** How long before the call's deadline an error body stops being read: time enough for the error
+ * to be made and a retry refused before the total timer aborts the call. */
+const DEADLINE_MARGIN = 5;
 
 const USER_AGENT = `ollama-fetch/${VERSION}`;
 
@@ -96,6 +104,13 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
     clearTimeout(headerTimer);
   }
 
+  let body: ReadableStream<Uint8Array> | null;
+  try {
+    body = options.builtinFetch ? response.body : webBody(response);
+  } catch (error) {
+    release();
+    throw error;
+  }
   const { status } = response;
   const failure = (error: unknown, received: number): unknown => {
     if (signal?.aborted === true) return signal.reason;
@@ -114,9 +129,13 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
   };
 
   if (!response.ok) {
-    const limit = readTimeout > 0 ? Math.min(readTimeout, ERROR_BODY_DEADLINE) : ERROR_BODY_DEADLINE;
+    const own = readTimeout > 0 ? Math.min(readTimeout, ERROR_BODY_DEADLINE) : ERROR_BODY_DEADLINE;
+    // Cut before the call's deadline, the error (and a retry refused for want of time) names the
+    // status; cut by the deadline's abort, it would name the time only.
+    const left = options.deadline === undefined ? own : options.deadline - performance.now() - DEADLINE_MARGIN;
+    const limit = Math.max(0, Math.min(own, left));
     let cut = false;
-    const bounded = endedAfter(response.body, limit, () => {
+    const bounded = endedAfter(body, limit, () => {
       cut = true;
     });
     let error: unknown;
@@ -130,15 +149,22 @@ export async function send(exchange: Exchange, options: ResolvedOptions): Promis
     }
     if (signal?.aborted === true) throw signal.reason;
     if (cut && isOllamaError(error)) {
-      error = withNote(
-        error,
-        `(The rest of its body had not arrived ${limit / 1000} s after the status, so only what had is shown.)`,
-      );
+      const when =
+        limit < own ? 'when the call was about to run out of totalTimeout' : `${limit / 1000} s after the status`;
+      error = withNote(error, `(The rest of its body had not arrived ${when}, so only what had is shown.)`);
     }
     throw error;
   }
   options.onResponse?.(response);
-  return { response, context, failure, release, runtimeFetch: options.builtinFetch, signal: init.signal ?? undefined };
+  return {
+    response,
+    body,
+    context,
+    failure,
+    release,
+    runtimeFetch: options.builtinFetch,
+    signal: init.signal ?? undefined,
+  };
 }
 
 /** What a failed fetch (no response) is, as the caller sees it. */
@@ -210,7 +236,7 @@ async function readWhole<T>(
 ): Promise<T> {
   const opened = await send(exchange, options);
   try {
-    const body = await readText(opened.response.body, options.maxLineLength, options.readTimeout, opened.signal, true);
+    const body = await readText(opened.body, options.maxLineLength, options.readTimeout, opened.signal, true);
     endedShort(body, json, () => readTimeoutError(opened.context, { limit: options.readTimeout, received: 0 }));
     return parse(body, opened.context.url);
   } catch (error) {

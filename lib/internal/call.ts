@@ -39,10 +39,10 @@ class Call {
     }
     const controller = new AbortController();
     this.controller = controller;
-    this.options = { ...options, signal: controller.signal };
+    if (options.totalTimeout > 0) this.deadline = performance.now() + options.totalTimeout;
+    this.options = { ...options, signal: controller.signal, deadline: this.deadline };
     this.unlink = link(user, controller);
     if (options.totalTimeout > 0) {
-      this.deadline = performance.now() + options.totalTimeout;
       const expired = totalTimeoutError(contextOf(exchange, options), options.totalTimeout);
       this.expired = expired;
       const timer = setTimeout(() => controller.abort(expired), options.totalTimeout);

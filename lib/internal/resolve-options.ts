@@ -42,6 +42,10 @@ export interface ResolvedOptions {
    * (`performance.now()` time) and its `totalTimeout`, which the run's own timer enforces. The
    * part uses them to refuse a retry whose wait would end after the deadline. */
   within?: { deadline: number; totalTimeout: number } | undefined;
+  /** The deadline (`performance.now()` time) of the call an attempt belongs to, set by the call
+   * for its attempts: the body of an error answer is read only until shortly before it, so that
+   * the error reports the status that did arrive, not only the time that ran out. */
+  deadline?: number | undefined;
   retry: ResolvedRetry;
   /** Told of each 2xx response as it arrives, before its body is read (openai-node's
    * `withResponse()`); set by a caller inside the library, never by an option. */

@@ -84,7 +84,7 @@ const ENDED: ReadResult = Object.freeze({ done: true, value: undefined });
 
 export function streamBody(opened: OpenExchange, readTimeout: number, reading = true): StreamBody {
   const { context } = opened;
-  const reader = reading ? opened.response.body?.getReader() : undefined;
+  const reader = reading ? opened.body?.getReader() : undefined;
   const stop = (): void => void reader?.cancel().catch(ignore);
   const idle = reader !== undefined && readTimeout > 0 ? idleTimer(readTimeout, stop, !opened.runtimeFetch) : undefined;
   // An abort cancels the body itself too (see `OpenExchange.signal`): the read it ends then fails,
