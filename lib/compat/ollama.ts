@@ -55,7 +55,18 @@ export interface OllamaOptions
    * @default 'https://ollama.com'
    */
   webHost?: string | undefined;
+  /**
+   * The longest silence allowed from the server, as for every call of this library (see
+   * `CallOptions.readTimeout`), with the limit that ollama-js has on Node by default: its fetch's
+   * own 300 s for the headers and between chunks. A cold load that works with ollama-js works
+   * here too, and fails where it fails, with a `read-timeout` error instead of "fetch failed".
+   * @default 300000
+   */
+  readTimeout?: number | undefined;
 }
+
+/** See `OllamaOptions.readTimeout`. */
+const COMPAT_READ_TIMEOUT = 300_000;
 
 /** A call in flight: its own controller (for `abort()`), and what to do when it ends. */
 interface Running {
@@ -97,7 +108,7 @@ export class Ollama {
     } else {
       base = formatHost(host);
     }
-    this.#defaults = { ...rest, host: base };
+    this.#defaults = { ...rest, host: base, readTimeout: rest.readTimeout ?? COMPAT_READ_TIMEOUT };
     // A bad option fails here, not at the first call. (Without options there is nothing to check,
     // and the default instance, made at import, must not touch even `Headers`.)
     if (config !== undefined) resolveOptions(this.#defaults);

@@ -2,11 +2,13 @@
 // Node's fetch gives up on any request that gets no byte for 300 s (undici's headersTimeout and
 // bodyTimeout), whatever signal the caller passes: a cold load of a large model, or a long
 // `stream: false` answer, dies there. With readTimeout: 0 the library lifts both limits.
-// Plain fetch runs beside it as the control, so this test shows the limit it gets around.
+// Plain fetch runs beside it as the control, so this test shows the limit it gets around. The
+// compat class keeps that limit by default, as ollama-js on Node has it, with a typed error.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { chat, chatStream } from '../../lib/index.ts';
+import { Ollama } from '../../lib/compat/index.ts';
+import { chat, chatStream, isOllamaError } from '../../lib/index.ts';
 import { chatCompletions, chatCompletionsStream } from '../../lib/openai/index.ts';
 import { collect } from '../support/chunks.ts';
 import { behaviourHeader, startFakeOllama, type FakeOllama } from '../support/fake-ollama.ts';
@@ -32,6 +34,27 @@ test('a response withheld 310 s', { concurrency: true, timeout: 400_000 }, async
           body: JSON.stringify(hello),
         }),
         (error: Error & { cause?: { code?: string } }) => error.cause?.code === 'UND_ERR_HEADERS_TIMEOUT',
+      );
+      const ms = performance.now() - started;
+      assert.ok(ms > 295_000 && ms < SILENCE, `failed after ${Math.round(ms)} ms`);
+    }),
+
+    t.test('compat, default options: a first byte after 130 s arrives (as with ollama-js)', async () => {
+      const reply = await new Ollama({ host: fake.url }).chat(hello, {
+        headers: behaviourHeader({ headersDelayMs: 130_000 }),
+      });
+      assert.equal(reply.done, true);
+    }),
+
+    t.test('compat, default options: 310 s of silence is a read-timeout at 300 s, not "fetch failed"', async () => {
+      const started = performance.now();
+      await assert.rejects(
+        new Ollama({ host: fake.url }).chat(hello, { headers: behaviourHeader({ headersDelayMs: SILENCE }) }),
+        (error: unknown) => {
+          assert.ok(isOllamaError(error) && error.kind === 'read-timeout', String(error));
+          assert.match(error.message, /readTimeout \(300000 ms\)/);
+          return true;
+        },
       );
       const ms = performance.now() - started;
       assert.ok(ms > 295_000 && ms < SILENCE, `failed after ${Math.round(ms)} ms`);
