@@ -72,6 +72,7 @@ const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--onl
 const settings = QUICK
   ? {
       rounds: { rounds: 3, warmups: 1, rewarm: 1 },
+      streamRounds: { rounds: 3, warmups: 1, rewarm: 1 },
       streamTokens: 10_000,
       inProcessTokens: 10_000,
       smallCalls: 300,
@@ -91,6 +92,10 @@ const settings = QUICK
     }
   : {
       rounds: { rounds: 7, warmups: 1, rewarm: 1 },
+      /** The stream tables (over HTTP, exact reads): each run takes 15-50 ms, so 15 rounds cost
+       * 25 s more than 7, and their medians stop moving by ±10 % from one run of the benchmark
+       * to the next as 7 rounds' did on this machine. */
+      streamRounds: { rounds: 15, warmups: 1, rewarm: 1 },
       streamTokens: 20_000,
       inProcessTokens: 20_000,
       smallCalls: 2_000,
@@ -273,7 +278,7 @@ async function streamsOverHttp(server: Server): Promise<void> {
   for (const mode of STREAM_MODES) {
     const target: Target = { host: `${server.base}/s/${mode}` };
     const reads = await probeReads(`${target.host}/api/chat`);
-    const times = await measureRounds(cases, settings.rounds, async (key) =>
+    const times = await measureRounds(cases, settings.streamRounds, async (key) =>
       key === 'JSON.parse' ? parseCeiling(lines, fixture) : timedStream(key, target, fixture, `HTTP ${mode}`),
     );
     const mbps = (s: Summary): Summary => mapSummary(s, (ms) => bytes.length / MB / (ms / 1000));
@@ -337,7 +342,7 @@ async function exactReads(): Promise<void> {
     const pieces = size === 'line' ? linePieces(fixture.lines) : piecesOf(bytes, size);
     const target: Target = { host: IN_PROCESS_HOST, fetch: inProcessFetch(pieces) };
     const label = size === 'line' ? '1 line' : sizeLabel(size);
-    const times = await measureRounds(cases, settings.rounds, async (key) => {
+    const times = await measureRounds(cases, settings.streamRounds, async (key) => {
       if (key === 'JSON.parse') return parseCeiling(lines, fixture);
       if (key !== 'readNdjson') return timedStream(key, target, fixture, `exact reads of ${label}`);
       let content = '';
@@ -987,7 +992,8 @@ async function main(): Promise<void> {
   const rounds: RoundOptions = settings.rounds;
   console.log(
     `Side-by-side benchmark${QUICK ? ' (--quick)' : ''}: ollama-fetch vs ollama-js 0.6.4 vs raw fetch; Node ` +
-      `${process.version}; ${rounds.rounds} paired rounds after ${rounds.warmups} warm-up, order rotated, ` +
+      `${process.version}; ${rounds.rounds} paired rounds (${settings.streamRounds.rounds} for the stream tables) ` +
+      `after ${rounds.warmups} warm-up, order rotated, ` +
       `full GC before each run, then ${rounds.rewarm ?? 0} untimed run of the same case (a forced GC drops all ` +
       'optimized code; V8\'s own GCs keep it); "÷ X" = speed of the row (or ollama-fetch) ÷ speed of X, above 1× is faster.',
   );
