@@ -74,12 +74,15 @@ export async function embed(request: EmbedRequest, options?: EmbedOptions): Prom
 /** One request; the answer must hold one vector per input sent (Ollama embeds `""` alone as
  * none), or the vectors could no longer be matched to their texts. */
 async function embedOnce(request: EmbedRequest, model: string, options: ResolvedOptions): Promise<EmbedResponse> {
-  const exchange = embedExchange(request, model);
-  const answer = await callOnce<EmbedResponse>(exchange, options, readJson);
   const sent = typeof request.input === 'string' ? (request.input === '' ? 0 : 1) : request.input.length;
-  const got = Array.isArray(answer?.embeddings) ? answer.embeddings.length : undefined;
-  if (got !== sent) throw vectorCount(contextOf(exchange, options), sent, got);
-  return answer;
+  // Checked in the attempt, so that the error counts the requests made like any other.
+  const read = async (exchange: Exchange, attemptOptions: ResolvedOptions): Promise<EmbedResponse> => {
+    const answer = await readJson<EmbedResponse>(exchange, attemptOptions);
+    const got = Array.isArray(answer?.embeddings) ? answer.embeddings.length : undefined;
+    if (got !== sent) throw vectorCount(contextOf(exchange, attemptOptions), sent, got);
+    return answer;
+  };
+  return callOnce<EmbedResponse>(embedExchange(request, model), options, read);
 }
 
 function embedExchange(request: EmbedRequest, model: string): Exchange {

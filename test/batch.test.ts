@@ -124,6 +124,7 @@ describe('batched embed', { concurrency: true }, () => {
         failsWith('protocol', (error) => {
           assert.match(error.message, /sent 10 input\(s\) and answered with 9 vector/);
           assert.match(error.message, /batch 2 of 3/);
+          assert.equal(error.attempts, 1, 'the failing batch made one request');
         }),
       );
       assert.equal(fake.requests.length, 2, 'the third batch is not sent');
@@ -132,8 +133,9 @@ describe('batched embed', { concurrency: true }, () => {
   test('an unbatched request answered with too few vectors is a protocol error too', () =>
     withFake(async (fake) => {
       fake.script({ dropVectors: 1 }, { dropVectors: 1 });
-      await assert.rejects(embed({ model, input: ['a', 'b'] }, { host: fake.url }), failsWith('protocol'));
-      await assert.rejects(embed({ model, input: 'a' }, { host: fake.url }), failsWith('protocol'));
+      const once = failsWith('protocol', (error) => assert.equal(error.attempts, 1));
+      await assert.rejects(embed({ model, input: ['a', 'b'] }, { host: fake.url }), once);
+      await assert.rejects(embed({ model, input: 'a' }, { host: fake.url }), once);
     }));
 
   test('the first failing batch aborts the one in flight and stops the rest', () =>
@@ -162,7 +164,10 @@ describe('batched embed', { concurrency: true }, () => {
       fake.script({ headersDelayMs: 600 }, { headersDelayMs: 600 }, { headersDelayMs: 600 });
       await assert.rejects(
         embed({ model, input: texts(30) }, { host: fake.url, batchSize: 10, concurrency: 1, totalTimeout: 1000 }),
-        failsWith('total-timeout', (error) => assert.match(error.message, /totalTimeout \(1000 ms\)/)),
+        failsWith('total-timeout', (error) => {
+          assert.match(error.message, /totalTimeout \(1000 ms\)/);
+          assert.equal(error.attempts, 2, 'the requests of every batch, the one cut short included');
+        }),
       );
       assert.equal(fake.requests.length, 2);
     }));

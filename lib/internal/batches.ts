@@ -1,4 +1,4 @@
-import { isOllamaError, withNote } from '../errors.ts';
+import { isOllamaError, withAttempts, withNote } from '../errors.ts';
 import type { RequestContext } from './exchange.ts';
 import type { ResolvedOptions } from './resolve-options.ts';
 import { link } from './signals.ts';
@@ -44,17 +44,19 @@ export async function asOneCall<T>(
 ): Promise<T> {
   const controller = new AbortController();
   const unlink = link(options.signal, controller);
-  const timer =
-    options.totalTimeout > 0
-      ? setTimeout(() => controller.abort(totalTimeoutError(context, options.totalTimeout)), options.totalTimeout)
-      : undefined;
+  const { totalTimeout } = options;
+  const expired = totalTimeout > 0 ? totalTimeoutError(context, totalTimeout) : undefined;
+  const timer = expired === undefined ? undefined : setTimeout(() => controller.abort(expired), totalTimeout);
   const within =
-    options.totalTimeout > 0
-      ? { deadline: performance.now() + options.totalTimeout, totalTimeout: options.totalTimeout }
-      : options.within;
+    totalTimeout > 0 ? { deadline: performance.now() + totalTimeout, totalTimeout, sent: 0 } : options.within;
   const shared: ResolvedOptions = { ...options, signal: controller.signal, totalTimeout: 0, within };
   try {
     return await run(shared, controller);
+  } catch (error) {
+    // The run's own timeout reaches it as the parts' abort reason, which counts no request.
+    throw error === expired && expired !== undefined && within !== undefined
+      ? withAttempts(expired, within.sent)
+      : error;
   } finally {
     clearTimeout(timer);
     unlink();

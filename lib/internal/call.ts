@@ -96,6 +96,8 @@ class Call {
       retry(
         () => {
           this.attempts++;
+          const { within } = this.options;
+          if (within !== undefined) within.sent++;
           return read(this.exchange, this.options);
         },
         {

@@ -40,8 +40,9 @@ export interface ResolvedOptions {
   totalTimeout: number;
   /** A call that is one part of a larger run (a batch of `embed`): the run's deadline
    * (`performance.now()` time) and its `totalTimeout`, which the run's own timer enforces. The
-   * part uses them to refuse a retry whose wait would end after the deadline. */
-  within?: { deadline: number; totalTimeout: number } | undefined;
+   * part uses them to refuse a retry whose wait would end after the deadline, and counts its
+   * requests into `sent`, which the run's own timeout error reports as its attempts. */
+  within?: { deadline: number; totalTimeout: number; sent: number } | undefined;
   /** The deadline (`performance.now()` time) of the call an attempt belongs to, set by the call
    * for its attempts: the body of an error answer is read only until shortly before it, so that
    * the error reports the status that did arrive, not only the time that ran out. */

@@ -203,7 +203,8 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
       ...resolved,
       signal,
       totalTimeout: 0,
-      within: totalTimeout > 0 ? { deadline: performance.now() + totalTimeout, totalTimeout } : resolved.within,
+      within:
+        totalTimeout > 0 ? { deadline: performance.now() + totalTimeout, totalTimeout, sent: 0 } : resolved.within,
     };
     const history: Message[] = [...messages];
     // Settles only by rejecting, when the loop is aborted: a tool that ignores its signal must not
