@@ -1,4 +1,4 @@
-import { isOllamaError, type OllamaError, withAttempts } from '../errors.ts';
+import { isOllamaError, type OllamaError, withAttempts, withNote } from '../errors.ts';
 import { type RetryInfo, retry, unlessAborted } from '../retry.ts';
 import { type Batches, contextOf, type Exchange, type Reader, type StreamReader } from './exchange.ts';
 import type { ResolvedOptions } from './resolve-options.ts';
@@ -143,13 +143,19 @@ class Call {
   }
 
   /** What the caller sees: the caller's own abort reason as it is, any other error with the
-   * number of attempts made. */
-  settle(error: unknown): unknown {
+   * number of attempts made. A stream that ran out of time says how many chunks it had handed on
+   * (`received`), so that a total timeout mid-answer reads differently from one before it. */
+  settle(error: unknown, received = 0): unknown {
     if (this.user?.aborted === true) return this.user.reason;
-    if (this.expired !== undefined && this.controller?.signal.reason === this.expired) {
-      return withAttempts(this.expired, this.sent);
+    const { expired } = this;
+    let found = error;
+    // Settled already (a stream's error, met again by `callEach`), or refused before a retry: kept.
+    const told = isOllamaError(error) && error.kind === 'total-timeout' && error !== expired;
+    if (expired !== undefined && this.controller?.signal.reason === expired && !told) {
+      found =
+        received > 0 ? withNote(expired, `It ran out after ${received} chunk(s); the answer is incomplete.`) : expired;
     }
-    return isOllamaError(error) ? withAttempts(error, this.sent) : error;
+    return isOllamaError(found) ? withAttempts(found, this.sent) : found;
   }
 
   dispose(): void {
@@ -199,16 +205,18 @@ export async function callEach<T>(
 ): Promise<T | undefined> {
   const call = new Call(exchange, options);
   let last: T | undefined;
+  let received = 0;
   try {
     // Leaving the loop by a throw returns the stream, which closes the connection.
     // The call's signal and timer still govern `each` once the answer is complete: not ended early.
     for await (const item of streamOf(() => call, read, false)) {
       last = item;
+      received++;
       await call.waitFor(each(item));
     }
     return last;
   } catch (error) {
-    throw call.settle(error);
+    throw call.settle(error, received);
   }
 }
 
@@ -242,6 +250,8 @@ function streamOf<T>(
   let source: Batches<T> | undefined;
   let items: readonly T[] = [];
   let index = 0;
+  /** Items of the reads before `items` that were handed on: with `index`, what the consumer got. */
+  let handed = 0;
   let started = false;
   let over = false;
   let pulling: Promise<unknown> | undefined;
@@ -267,6 +277,7 @@ function streamOf<T>(
   };
 
   const dropRead = (): void => {
+    handed += index;
     items = [];
     index = 0;
   };
@@ -297,6 +308,7 @@ function streamOf<T>(
       if (waiting.length > 0) serve();
       return END;
     }
+    handed += index;
     items = batch;
     index = 1;
     // Complete: no timer or signal of the call has anything left to guard, even if the consumer
@@ -315,7 +327,7 @@ function streamOf<T>(
     end();
     // A generator that threw answers every later `next()` with its end.
     if (waiting.length > 0) serve();
-    throw (call as Call).settle(error);
+    throw (call as Call).settle(error, handed + index);
   };
   const pull = (): Promise<IteratorResult<T, void>> => {
     if (over) return Promise.resolve(END);
