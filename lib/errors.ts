@@ -1,3 +1,5 @@
+import type { Message } from './types.ts';
+
 /**
  * What went wrong, as a plain fact a caller can switch on:
  * - `http`: the server answered with a non-2xx status;
@@ -84,6 +86,16 @@ export class OllamaError extends Error {
   declare readonly rateLimit: RateLimit | undefined;
   /** /v1 `http` errors: the server's `x-should-retry` (true or false), which beats the status list. */
   declare readonly shouldRetry: boolean | undefined;
+  /**
+   * Errors that end the tool loop (`runTools`, `runToolsStream`): the conversation as far as it
+   * got, to go on from, so that nothing the tools did is lost: the request's messages, then each
+   * finished round's assistant message and tool results. When the loop ended while a round's tools
+   * ran, or at `maxRounds`, it ends with that round's assistant message, whose calls have no
+   * results yet. Not set on what the caller's own code threw (a tool's error, an abort reason).
+   */
+  declare readonly messages: Message[] | undefined;
+  /** Errors that end the tool loop: the chat requests it made, the last one included. */
+  declare readonly rounds: number | undefined;
 
   constructor(init: OllamaErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });

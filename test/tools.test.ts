@@ -187,6 +187,8 @@ test("tool loop: with onToolError 'stop' a throwing tool ends the loop with its 
       ),
       (error) => error === boom,
     );
+    // The tool's own error is left as it threw it.
+    assert.equal(Object.hasOwn(boom, 'messages'), false);
     assert.equal(sibling?.aborted, true, 'the tool still running saw the abort');
     assert.equal(chats(fake).length, 1, 'no second round');
   });
@@ -206,6 +208,13 @@ test('tool loop: an unknown tool name is reported to the model, or with onToolEr
         assert.ok(isOllamaError(error));
         assert.equal(error.kind, 'tool');
         assert.equal(error.message, 'There is no tool "delete_everything"; the tools are add,upper.');
+        // The loop's own error: the conversation up to the assistant message whose call failed.
+        assert.deepEqual(
+          error.messages?.map((m) => m.role),
+          ['user', 'assistant'],
+        );
+        assert.equal(error.messages?.[1]?.tool_calls?.[0]?.function.name, 'delete_everything');
+        assert.equal(error.rounds, 1);
         return true;
       },
     );
@@ -271,6 +280,17 @@ test('tool loop: a model that never stops asking fails with kind tool after maxR
           error.message,
           /^The model "llama3\.2" still called add in round 3 of http:.*\/api\/chat, the last of maxRounds/,
         );
+        // Nothing the two rounds' tools did is lost: the loop can go on from here.
+        assert.deepEqual(
+          error.messages?.map((m) => m.role),
+          ['user', 'assistant', 'tool', 'assistant', 'tool', 'assistant'],
+        );
+        assert.deepEqual(
+          error.messages?.filter((m) => m.role === 'tool').map((m) => m.content),
+          ['1', '2'],
+        );
+        assert.equal(error.rounds, 3);
+        assert.equal(Object.keys(error).includes('messages'), false, 'not printed with the error');
         return true;
       },
     );
@@ -318,6 +338,7 @@ test('tool loop: an abort while a tool runs rejects with the reason at once, and
       ),
       (error) => error === stop,
     );
+    assert.equal(Object.hasOwn(stop, 'messages'), false, 'the abort reason is left as it was');
     assert.equal(seen, stop, 'the running tool was told, with the same reason');
     assert.ok(performance.now() - started < 3000);
     assert.equal(chats(fake).length, 1);
@@ -343,8 +364,19 @@ test('tool loop: totalTimeout covers the tools too, and a tool that ignores its 
         },
         { host: fake.url, totalTimeout: 400 },
       ),
-      (error) =>
-        isOllamaError(error) && error.kind === 'total-timeout' && /totalTimeout \(400 ms\)/.test(error.message),
+      (error) => {
+        assert.ok(isOllamaError(error));
+        assert.equal(error.kind, 'total-timeout');
+        assert.match(error.message, /totalTimeout \(400 ms\)/);
+        // The loop's one request, as a call's own total timeout counts its requests.
+        assert.equal(error.attempts, 1);
+        assert.deepEqual(
+          error.messages?.map((m) => m.role),
+          ['user', 'assistant'],
+        );
+        assert.equal(error.rounds, 1);
+        return true;
+      },
     );
     const took = performance.now() - started;
     assert.ok(took >= 350 && took < 3000, `took ${took} ms`);
@@ -359,11 +391,20 @@ test("tool loop: a round's retry wait that would end after totalTimeout fails at
     const started = performance.now();
     await assert.rejects(
       runTools({ model: 'llama3.2', messages: ask, tools: [upper()] }, { host: fake.url, totalTimeout: 2000 }),
-      (error) =>
-        isOllamaError(error) &&
-        error.kind === 'total-timeout' &&
-        /totalTimeout \(2000 ms\)/.test(error.message) &&
-        /http 503/.test(error.message),
+      (error) => {
+        assert.ok(isOllamaError(error));
+        assert.equal(error.kind, 'total-timeout');
+        assert.match(error.message, /totalTimeout \(2000 ms\)/);
+        assert.match(error.message, /http 503/);
+        // Round 1 done, round 2's request failed: the conversation holds round 1 whole.
+        assert.deepEqual(
+          error.messages?.map((m) => m.role),
+          ['user', 'assistant', 'tool'],
+        );
+        assert.equal(error.messages?.[2]?.content, 'X');
+        assert.equal(error.rounds, 2);
+        return true;
+      },
     );
     const took = performance.now() - started;
     assert.ok(took < 1000, `sat ${took} ms in a wait it could not finish`);

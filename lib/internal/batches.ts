@@ -1,8 +1,7 @@
-import { isOllamaError, withAttempts, withNote } from '../errors.ts';
+import { isOllamaError, withNote } from '../errors.ts';
 import type { RequestContext } from './exchange.ts';
+import { oneDeadline } from './one-deadline.ts';
 import type { ResolvedOptions } from './resolve-options.ts';
-import { link } from './signals.ts';
-import { totalTimeoutError } from './timeout-error.ts';
 
 /**
  * Runs `count` tasks, at most `concurrency` at once, and resolves with their results in task
@@ -43,23 +42,13 @@ export async function asOneCall<T>(
   run: (shared: ResolvedOptions, controller: AbortController) => Promise<T>,
 ): Promise<T> {
   const controller = new AbortController();
-  const unlink = link(options.signal, controller);
-  const { totalTimeout } = options;
-  const expired = totalTimeout > 0 ? totalTimeoutError(context, totalTimeout) : undefined;
-  const timer = expired === undefined ? undefined : setTimeout(() => controller.abort(expired), totalTimeout);
-  const within =
-    totalTimeout > 0 ? { deadline: performance.now() + totalTimeout, totalTimeout, sent: 0 } : options.within;
-  const shared: ResolvedOptions = { ...options, signal: controller.signal, totalTimeout: 0, within };
+  const deadline = oneDeadline(options, context, controller);
   try {
-    return await run(shared, controller);
+    return await run(deadline.options, controller);
   } catch (error) {
-    // The run's own timeout reaches it as the parts' abort reason, which counts no request.
-    throw error === expired && expired !== undefined && within !== undefined
-      ? withAttempts(expired, within.sent)
-      : error;
+    throw deadline.told(error);
   } finally {
-    clearTimeout(timer);
-    unlink();
+    deadline.dispose();
   }
 }
 

@@ -1,10 +1,11 @@
 import { chatStreamWith } from '../chat.ts';
+import { isOllamaError } from '../errors.ts';
 import { ASYNC_DISPOSE } from '../internal/call.ts';
 import { type Batches, contextOf, type RequestContext } from '../internal/exchange.ts';
 import { foldChat } from '../internal/fold.ts';
-import { type ResolvedOptions, resolveOptions } from '../internal/resolve-options.ts';
-import { hold, link } from '../internal/signals.ts';
-import { totalTimeoutError } from '../internal/timeout-error.ts';
+import { resolveOptions } from '../internal/resolve-options.ts';
+import { oneDeadline } from '../internal/one-deadline.ts';
+import { hold } from '../internal/signals.ts';
 import { rehold, unhold } from '../internal/unhold.ts';
 import { toolError } from '../internal/tool-error.ts';
 import { requireModel } from '../internal/validate.ts';
@@ -47,7 +48,8 @@ export interface ToolLoopRequest extends Omit<ChatRequest, 'tools' | 'messages' 
 export interface ToolLoopOptions extends CallOptions {
   /**
    * The most chat requests the loop makes. When the model still asks for tools in the last one,
-   * the loop fails with kind `tool` instead of running them.
+   * the loop fails with kind `tool` instead of running them. Like every `OllamaError` that ends
+   * the loop, that error carries the conversation so far in `messages` (and `rounds`).
    * @default 8
    */
   maxRounds?: number | undefined;
@@ -186,27 +188,20 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
   const resolved = resolveOptions(callOptions);
   const context = contextOf({ method: 'POST', path: '/api/chat', model, accept: 'application/x-ndjson' }, resolved);
   const stop = onToolError === 'stop';
-  const { totalTimeout } = resolved;
 
   return async function* loop(controller: AbortController): AsyncGenerator<ToolLoopEvent, ToolLoopResult, undefined> {
-    const unlink = link(resolved.signal, controller);
-    const timer =
-      totalTimeout > 0
-        ? setTimeout(() => controller.abort(totalTimeoutError(context, totalTimeout)), totalTimeout)
-        : undefined;
+    // The rounds share the loop's signal and deadline, and count their requests into it.
+    const deadline = oneDeadline(resolved, context, controller);
+    const { timer, options: chatOptions } = deadline;
     // As a call's own (internal/call.ts): a loop dropped half-read must not hold the process.
     const unheld = timer !== undefined && resolved.builtinFetch;
     if (unheld) unhold(timer);
     const { signal } = controller;
-    // Each round knows the loop's deadline, so a retry wait it could not finish is refused at once.
-    const chatOptions: ResolvedOptions = {
-      ...resolved,
-      signal,
-      totalTimeout: 0,
-      within:
-        totalTimeout > 0 ? { deadline: performance.now() + totalTimeout, totalTimeout, sent: 0 } : resolved.within,
-    };
     const history: Message[] = [...messages];
+    /** Chat requests made so far, the one under way included. */
+    let round = 0;
+    /** What a tool threw that ends the loop (`onToolError: 'stop'`). */
+    let theirs: unknown;
     // Settles only by rejecting, when the loop is aborted: a tool that ignores its signal must not
     // hold the loop.
     const aborted = new Promise<never>((_, reject) => {
@@ -226,7 +221,8 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
       }
     };
     try {
-      for (let round = 1; ; round++) {
+      for (;;) {
+        round++;
         const chunks: ChatResponse[] = [];
         for await (const chunk of chatStreamWith(
           { ...rest, model, messages: [...history], tools: specs },
@@ -251,7 +247,8 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
           throw toolError(
             context,
             `The model "${model}" still called ${calls.map((call) => call.function?.name)} in round ${round} of ` +
-              `${context.url}, the last of maxRounds; raise it, or look for a loop in the tool results.`,
+              `${context.url}, the last of maxRounds; raise it, or look for a loop in the tool results. The ` +
+              "error's messages hold the conversation so far, to go on from.",
           );
         }
         // Every call of the round at once; each result is reported as its tool finishes, and the
@@ -263,6 +260,7 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
           running.delete(done.index);
           const call = calls[done.index]!;
           if (done.failed && stop) {
+            if (done.theirs === true) theirs = done.error;
             controller.abort(done.error);
             throw done.error;
           }
@@ -274,9 +272,12 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
         }
         history.push(...results);
       }
+    } catch (error) {
+      // What the caller's own code threw (a tool, the caller's abort reason) stays as it was.
+      if (error === theirs || error === resolved.signal?.reason) throw error;
+      throw withConversation(deadline.told(error), history, round);
     } finally {
-      clearTimeout(timer);
-      unlink();
+      deadline.dispose();
       // However the loop ended, no tool of it keeps working for a result nobody will read.
       controller.abort();
     }
@@ -296,7 +297,13 @@ function prepare(request: ToolLoopRequest, options: ToolLoopOptions | undefined)
               : `The call names no tool; the tools are ${tools}.`,
           );
         }
-        const value = await tool.run(argumentsOf(call, context), { signal, call });
+        const args = argumentsOf(call, context);
+        let value: unknown;
+        try {
+          value = await tool.run(args, { signal, call });
+        } catch (error) {
+          return { index, content: `Error: ${describeThrown(error)}`, failed: true, error, theirs: true };
+        }
         // A value JSON cannot hold (a cycle, a BigInt) fails here, and the model is told so.
         return { index, content: typeof value === 'string' ? value : (JSON.stringify(value) ?? '') };
       } catch (error) {
@@ -343,6 +350,23 @@ interface Outcome {
   failed?: boolean;
   /** What the tool threw, or the loop's own error for a tool that does not exist. */
   error?: unknown;
+  /** `error` is what the tool's `run` threw. */
+  theirs?: boolean;
+}
+
+/**
+ * The loop's failure (its own, or a round's chat request's) with the conversation as far as it
+ * got, so that nothing the tools did is lost and the caller can go on from there (see
+ * `OllamaError.messages`). Set on the error itself, which was made for this loop alone, and not
+ * enumerable, so that logging the error does not print the whole conversation.
+ */
+function withConversation(error: unknown, messages: Message[], rounds: number): unknown {
+  if (!isOllamaError(error)) return error;
+  Object.defineProperties(error, {
+    messages: { value: messages, configurable: true },
+    rounds: { value: rounds, configurable: true },
+  });
+  return error;
 }
 
 /** Chunks already in hand, as the one batch the fold reads. */
