@@ -41,7 +41,12 @@ function lifeAfter(scenario: string): Promise<{ outcome: string; lingered: numbe
   });
 }
 
-describe('the process exits within 1 s of the call settling', { concurrency: true }, () => {
+// 2.5 s: under `npm test` the child writes its V8 coverage at exit (c8 passes NODE_V8_COVERAGE on),
+// with every other suite running, which took just over 1 s once. What this guards against holds
+// far longer: undici's pooled socket 4 s, a retry wait 30 s, the read and total timers minutes.
+const EXIT_LIMIT_MS = 2500;
+
+describe('the process exits within 2.5 s of the call settling', { concurrency: true }, () => {
   const cases: Array<[string, string]> = [
     ['success', 'settled ok'],
     ['http-error', 'settled http'],
@@ -62,7 +67,7 @@ describe('the process exits within 1 s of the call settling', { concurrency: tru
       const { outcome, lingered, code } = await lifeAfter(scenario);
       assert.equal(outcome, expected);
       assert.equal(code, 0);
-      assert.ok(lingered < 1000, `the process lived ${Math.round(lingered)} ms after the call settled`);
+      assert.ok(lingered < EXIT_LIMIT_MS, `the process lived ${Math.round(lingered)} ms after the call settled`);
     });
   }
 });
