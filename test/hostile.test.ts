@@ -384,3 +384,110 @@ test('a whole JSON answer that is not valid UTF-8 is a protocol error, not text 
     const fine = '{"models":[{"name":"caf\u00c3\u00a9","model":"x"}]}';
     assert.equal((await listModels({ host: fake.url, headers: json(fine) })).models[0]?.name, 'café');
   }));
+
+describe('a whole JSON answer whose body never ends is the answer once the server goes quiet', {
+  concurrency: true,
+}, () => {
+  const listing = '{"models":[{"name":"a","model":"a"},{"name":"b","model":"b"}]}';
+  /** A JSON head: chunked, or with the Content-Length given. */
+  const head = (length?: number): RawStep =>
+    rawHead(200, {
+      'Content-Type': 'application/json',
+      ...(length === undefined ? { 'Transfer-Encoding': 'chunked' } : { 'Content-Length': String(length) }),
+    });
+  const quick = async (steps: RawStep[]): Promise<{ names: string[]; ms: number }> => {
+    const seen = { names: [] as string[], ms: Number.NaN };
+    await withFake(async (fake) => {
+      const started = performance.now();
+      // readTimeout 20 s: waiting for it would fail the time check below.
+      const { models } = await listModels({ host: fake.url, readTimeout: 20_000, ...raw(steps) });
+      seen.names = models.map((m) => m.name);
+      seen.ms = performance.now() - started;
+    });
+    return seen;
+  };
+
+  test('a chunked body without its last chunk: the models, within about 100 ms of the last bytes', async () => {
+    const { names, ms } = await quick([head(), { chunk: listing }, { hang: true }]);
+    assert.deepEqual(names, ['a', 'b']);
+    assert.ok(ms < 100 + TIMER_SLACK, `took ${Math.round(ms)} ms`);
+  });
+
+  test('a Content-Length longer than the body that came: the same', async () => {
+    const { names, ms } = await quick([head(listing.length + 100), { write: listing }, { hang: true }]);
+    assert.deepEqual(names, ['a', 'b']);
+    assert.ok(ms < 100 + TIMER_SLACK, `took ${Math.round(ms)} ms`);
+  });
+
+  test('a pause after a "}" inside the value is not its end: the rest is waited for', async () => {
+    // `{"models":[{"name":"a","model":"a"}` ends with a brace but is not whole: 300 ms later the rest.
+    const cut = listing.indexOf('},') + 1;
+    const { names, ms } = await quick([
+      head(),
+      { chunk: listing.slice(0, cut) },
+      { waitMs: 300 },
+      { chunk: listing.slice(cut) },
+      { hang: true },
+    ]);
+    assert.deepEqual(names, ['a', 'b']);
+    assert.ok(ms >= 290 && ms < 400 + TIMER_SLACK, `took ${Math.round(ms)} ms`);
+  });
+
+  test('a brace inside a string, and whitespace after the value, change nothing', async () => {
+    const tricky = '{"models":[{"name":"}]\\"}","model":"x"}]}\r\n ';
+    const { names, ms } = await quick([head(), { chunk: tricky }, { hang: true }]);
+    assert.deepEqual(names, ['}]"}']);
+    assert.ok(ms < 100 + TIMER_SLACK, `took ${Math.round(ms)} ms`);
+  });
+
+  test('a value not yet whole, or text that is not one value, is never taken for the answer: read-timeout as before', () =>
+    withFake(async (fake) => {
+      const silent = failsWith('read-timeout');
+      for (const steps of [
+        [head(), { chunk: '{"models":[{"name":"a"}' }, { hang: true }],
+        [head(), { chunk: 'x{"models":[]}' }, { hang: true }],
+        [head(), { chunk: '{"models":[]}{"models":[]}' }, { hang: true }],
+      ] satisfies RawStep[][]) {
+        const started = performance.now();
+        await assert.rejects(listModels({ host: fake.url, readTimeout: 800, ...raw(steps) }), silent);
+        assert.ok(performance.now() - started >= 750, 'only once the read timeout ran out');
+      }
+    }));
+
+  test('a second value after a quiet moment is not read: the first was the whole answer, as a final chunk is', async () => {
+    const { names } = await quick([
+      head(),
+      { chunk: listing },
+      { waitMs: 400 },
+      { chunk: '{"models":[]}' },
+      { hang: true },
+    ]);
+    assert.deepEqual(names, ['a', 'b']);
+  });
+
+  test('/v1: a whole chat.completion whose body never ends is the answer too', async () => {
+    const answer =
+      '{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,' +
+      '"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}]}';
+    // Node's server frames it as chunked, and `end()` is never called.
+    const server = createServer((request, response) => {
+      request.resume();
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      response.write(answer);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+      const started = performance.now();
+      const completion = await chatCompletions(
+        { model: 'm', messages: [], stream: false },
+        { baseURL, readTimeout: 20_000 },
+      );
+      assert.equal(completion.choices[0]?.message.content, 'hi');
+      assert.ok(performance.now() - started < 100 + TIMER_SLACK);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

@@ -236,7 +236,7 @@ async function readWhole<T>(
 ): Promise<T> {
   const opened = await send(exchange, options);
   try {
-    const body = await readText(opened.body, options.maxLineLength, options.readTimeout, opened.signal, true);
+    const body = await readText(opened.body, options.maxLineLength, options.readTimeout, opened.signal, true, json);
     endedShort(body, json, () => readTimeoutError(opened.context, { limit: options.readTimeout, received: 0 }));
     return parse(body, opened.context.url);
   } catch (error) {

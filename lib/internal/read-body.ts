@@ -1,5 +1,6 @@
 import { redact } from './header-values.ts';
 import { idleTimer } from './idle.ts';
+import { unhold } from './unhold.ts';
 import { bodyNotJson, bodyNotText, bodyTooLarge } from './protocol-error.ts';
 
 /** What a whole-body read found. */
@@ -29,6 +30,7 @@ export async function readText(
   readTimeout = 0,
   signal?: AbortSignal,
   keep = false,
+  json = false,
 ): Promise<BodyText> {
   if (body === null) return { text: '', truncated: false, silent: false };
   const reader = body.getReader();
@@ -39,12 +41,27 @@ export async function readText(
   let size = 0;
   let truncated = false;
   let failure: unknown;
+  /** With `json`: how far the bytes were followed, to tell when the answer's value is whole. */
+  const follow = json ? nesting() : undefined;
+  /** See `QUIET_MS`: when what arrived is one whole object or array, that is the answer, and the
+   * body is cancelled (the read under way then ends it, as its end would). */
+  const probe = (): void => {
+    if (follow?.(parts) !== true) return;
+    try {
+      if (isWholeJson(new TextDecoder('utf-8', { fatal: true }).decode(joined(parts, size)))) stop();
+    } catch {
+      // Not UTF-8: the end of the body will tell.
+    }
+  };
   try {
     for (;;) {
       idle?.begin();
       let read: Awaited<ReturnType<typeof reader.read>>;
       try {
-        read = await reader.read();
+        const next = reader.read();
+        const last = parts[parts.length - 1];
+        if (follow !== undefined && last !== undefined && closesValue(last)) quietThen(next, probe);
+        read = await next;
       } catch (error) {
         // With `keep`, what had arrived is the caller's to judge (a whole answer may be in it).
         if (!keep || signal?.aborted === true) throw error;
@@ -90,6 +107,84 @@ export function endedShort(body: BodyText, json: boolean, silence: () => unknown
   if (body.failure === undefined && !body.silent) return;
   if (json && !body.truncated && body.invalid !== true && isWholeJson(body.text)) return;
   throw body.failure ?? silence();
+}
+
+/**
+ * How long a read may wait, after bytes that end the way a JSON value ends, before what arrived is
+ * parsed: when it is a whole object or array, that is the answer, and the body is cancelled. A
+ * server that sent its whole answer but never ends the body (a chunked body without its last
+ * chunk, a Content-Length longer than the body, on a connection kept open) would otherwise hold
+ * the call until `readTimeout`, and forever without one. A body that ends normally ends in the
+ * same turn as its last bytes, and never meets the timer.
+ */
+const QUIET_MS = 100;
+
+/** Runs `probe` if `next` still waits `QUIET_MS` from now; it never holds the process. */
+function quietThen(next: Promise<unknown>, probe: () => void): void {
+  let waiting = true;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const over = (): void => {
+    waiting = false;
+    clearTimeout(timer);
+  };
+  // Attached first: a read whose result is already in hand settles it before the check below.
+  next.then(over, over);
+  queueMicrotask(() => {
+    if (!waiting) return;
+    timer = setTimeout(probe, QUIET_MS);
+    unhold(timer);
+  });
+}
+
+/**
+ * Follows the nesting of JSON text as its bytes arrive, from where it was left, so that all the
+ * probes of one body scan each byte once: the bytes of a multi-byte character are all over 0x7f,
+ * never taken for a bracket or a quote. It does not check the text, which `JSON.parse` does once
+ * the value looks whole. The function it returns scans the parts that arrived since its last call,
+ * and says whether they end one whole object or array.
+ */
+function nesting(): (parts: readonly Uint8Array[]) => boolean {
+  let part = 0;
+  let offset = 0;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  /** The top value closed, and nothing but whitespace followed it so far. */
+  let closed = false;
+  /** Something followed a closed value, or the text does not open with one: never one value. */
+  let never = false;
+  return (parts) => {
+    for (; part < parts.length && !never; part++, offset = 0) {
+      const bytes = parts[part] as Uint8Array;
+      for (let i = offset; i < bytes.length && !never; i++) {
+        const byte = bytes[i] as number;
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (byte === 0x5c) escaped = true;
+          else if (byte === 0x22) inString = false;
+        } else if (!isSpace(byte)) {
+          if (closed || (depth === 0 && byte !== 0x7b && byte !== 0x5b)) never = true;
+          else if (byte === 0x22) inString = true;
+          else if (byte === 0x7b || byte === 0x5b) depth++;
+          else if ((byte === 0x7d || byte === 0x5d) && --depth === 0) closed = true;
+        }
+      }
+    }
+    // The next call goes on after the last byte scanned, in the part that held it.
+    if (part > 0) offset = (parts[--part] as Uint8Array).length;
+    return closed && !never;
+  };
+}
+
+function isSpace(byte: number | undefined): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+/** The last byte of `bytes` that is not JSON whitespace closes an object or an array. */
+function closesValue(bytes: Uint8Array): boolean {
+  let i = bytes.length - 1;
+  while (isSpace(bytes[i])) i--;
+  return bytes[i] === 0x7d || bytes[i] === 0x5d;
 }
 
 function isWholeJson(text: string): boolean {

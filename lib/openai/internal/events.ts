@@ -64,7 +64,7 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
    * that is allowed, that answers with the whole answer. */
   // Read once: the body is finished by then, and `batchesOf` asks a finished body for nothing more.
   const whole = async (): Promise<T[] | undefined> => {
-    const text = await readText(opened.body, options.maxLineLength, readTimeout, opened.signal, true);
+    const text = await readText(opened.body, options.maxLineLength, readTimeout, opened.signal, true, true);
     body.finish(true);
     // An event stream under a JSON label (openai-node reads a stream whatever its label): its
     // events, all at once, rather than a finished answer thrown away as "not JSON".
