@@ -155,6 +155,21 @@ export class LineSplitter {
     return this.#failure === undefined;
   }
 
+  /**
+   * The line still in progress (no line break has ended it yet), as text, without taking it or
+   * changing anything: '' when there is none, or when its bytes do not decode yet (a character
+   * still cut). For a reader that wants to know whether a server that went quiet had sent its last
+   * line whole but for the line break.
+   */
+  peek(): string {
+    if (this.#heldLength === 0) return this.#carry;
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(this.#held.subarray(0, this.#heldLength));
+    } catch {
+      return '';
+    }
+  }
+
   end(): readonly string[] {
     this.#throwPending();
     let tail = this.#carry;

@@ -491,3 +491,71 @@ describe('a whole JSON answer whose body never ends is the answer once the serve
     }
   });
 });
+
+describe('a final chunk whole but for its line break ends the answer once the server goes quiet', {
+  concurrency: true,
+}, () => {
+  const finalLine = line('', true).trimEnd();
+  const stream = (tail: RawStep[]): RawStep[] => [rawStreamHead(), { chunk: line('Hel') + line('lo') }, ...tail];
+  /** The chunks a chatStream yielded, how long it took, and how it ended. */
+  const read = async (steps: RawStep[], readTimeout: number) => {
+    const seen: ChatResponse[] = [];
+    let ms = Number.NaN;
+    let result: unknown;
+    await withFake(async (fake) => {
+      const started = performance.now();
+      result = await collect(chatStream(hello, { host: fake.url, readTimeout, ...raw(steps) }), seen).catch(
+        (error: unknown) => error,
+      );
+      ms = performance.now() - started;
+    });
+    return { seen, ms, result };
+  };
+
+  test('then silence for good: the whole answer within about 100 ms, with readTimeout 20 s or 0', async () => {
+    for (const readTimeout of [20_000, 0]) {
+      const { seen, ms, result } = await read(stream([{ chunk: finalLine }, { hang: true }]), readTimeout);
+      assert.equal(result instanceof Error, false, String(result));
+      assert.deepEqual(
+        seen.map((c) => [c.message.content, c.done]),
+        [
+          ['Hel', false],
+          ['lo', false],
+          ['', true],
+        ],
+      );
+      assert.ok(ms < 100 + TIMER_SLACK, `readTimeout ${readTimeout}: took ${Math.round(ms)} ms`);
+    }
+  });
+
+  test('chat() resolves the same way', () =>
+    withFake(async (fake) => {
+      const started = performance.now();
+      const answer = await chat(hello, {
+        host: fake.url,
+        readTimeout: 20_000,
+        ...raw(stream([{ chunk: finalLine }, { hang: true }])),
+      });
+      assert.equal(answer.message.content, 'Hello');
+      assert.equal(answer.done, true);
+      assert.ok(performance.now() - started < 100 + TIMER_SLACK);
+    }));
+
+  test('a final line cut in two reads, a quiet moment between: the rest is waited for', async () => {
+    const cut = finalLine.length - 5;
+    const { seen, ms } = await read(
+      stream([{ chunk: finalLine.slice(0, cut) }, { waitMs: 300 }, { chunk: finalLine.slice(cut) }, { hang: true }]),
+      20_000,
+    );
+    assert.equal(seen.at(-1)?.done, true);
+    assert.ok(ms >= 290 && ms < 400 + TIMER_SLACK, `took ${Math.round(ms)} ms`);
+  });
+
+  test('a line that is not the final chunk is not an end: its line break is waited for, up to readTimeout', async () => {
+    const { seen, ms, result } = await read(stream([{ chunk: line('!').trimEnd() }, { hang: true }]), 800);
+    assert.ok(failsWith('read-timeout')(result));
+    // Handed on at the read timeout, whole as it was, before the failure (as before).
+    assert.equal(seen.at(-1)?.message.content, '!');
+    assert.ok(ms >= 750, `took ${Math.round(ms)} ms`);
+  });
+});

@@ -31,6 +31,25 @@ describe('LineSplitter: the bytes it pins down', () => {
     assert.deepEqual(lines([bytes('\n\n{"a":1}\n\r\n \t\n{"a":2}\n')]), ['{"a":1}', '{"a":2}']);
   });
 
+  test('`{"a":1}\\n{"b":` | `2}` | `F0 9F`: peek() shows the line in progress and changes nothing', () => {
+    const splitter = new LineSplitter();
+    assert.equal(splitter.peek(), '');
+    assert.deepEqual(splitter.feed(bytes('{"a":1}\n{"b":')), ['{"a":1}']);
+    assert.equal(splitter.peek(), '{"b":');
+    assert.deepEqual(splitter.feed(bytes('2}')), []);
+    assert.equal(splitter.peek(), '{"b":2}');
+    assert.equal(splitter.peek(), '{"b":2}', 'peeking twice is the same');
+    // Half of 🦙 (F0 9F A6 99): not text yet.
+    assert.deepEqual(splitter.feed(bytes([0xf0, 0x9f])), []);
+    assert.equal(splitter.peek(), '');
+    assert.deepEqual(splitter.feed(bytes([0xa6, 0x99], '\n')), ['{"b":2}\u{1f999}']);
+    assert.equal(splitter.peek(), '');
+    const text = new LineSplitter();
+    text.feed('{"c":');
+    assert.equal(text.peek(), '{"c":');
+    assert.deepEqual(text.end(), ['{"c":']);
+  });
+
   test('`EF BB BF {"a":1}\\n`: one byte-order mark at the start is dropped, also when cut inside it', () => {
     assert.deepEqual(lines([bytes([0xef, 0xbb, 0xbf], '{"a":1}\n')]), ['{"a":1}']);
     assert.deepEqual(lines([bytes([0xef]), bytes([0xbb]), bytes([0xbf], '{"a":1}\n')]), ['{"a":1}']);

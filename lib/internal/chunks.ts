@@ -134,8 +134,21 @@ function chunksOf<T>(opened: OpenExchange, exchange: Exchange, options: Resolved
     return batch as T[];
   };
   const count = (): number => received;
+  /** The line in progress may be the final chunk, whole but for its line break, and the server has
+   * said nothing since (see `QUIET_MS`): if it is, the body ends here and that line ends the answer. */
+  const probe = (): void => {
+    if (last || nested || pending !== undefined || body.closed) return;
+    try {
+      const value: unknown = JSON.parse(splitter.peek());
+      if (typeof value === 'object' && value !== null && final.is(value as Chunk)) body.endNow();
+    } catch {
+      // Not a whole line yet: its line break, or the rest of it, is still to come.
+    }
+  };
   const takeBytes = (bytes: Uint8Array | undefined): T[] | undefined | typeof READ_ON => {
     const ended = bytes === undefined;
+    // Only the last byte is looked at: a line break ends almost every read of a stream.
+    if (!ended && bytes[bytes.length - 1] === 0x7d) body.probe = probe;
     const lines = ended ? splitter.end() : splitter.feed(bytes);
     const batch = lines.length === 0 ? NO_ITEMS : take(lines);
     if (ended && !body.settling) {

@@ -1,6 +1,6 @@
 import { redact } from './header-values.ts';
 import { idleTimer } from './idle.ts';
-import { unhold } from './unhold.ts';
+import { quietThen } from './quiet.ts';
 import { bodyNotJson, bodyNotText, bodyTooLarge } from './protocol-error.ts';
 
 /** What a whole-body read found. */
@@ -43,7 +43,7 @@ export async function readText(
   let failure: unknown;
   /** With `json`: how far the bytes were followed, to tell when the answer's value is whole. */
   const follow = json ? nesting() : undefined;
-  /** See `QUIET_MS`: when what arrived is one whole object or array, that is the answer, and the
+  /** See `QUIET_MS` (quiet.ts): when what arrived is one whole object or array, that is the answer, and the
    * body is cancelled (the read under way then ends it, as its end would). */
   const probe = (): void => {
     if (follow?.(parts) !== true) return;
@@ -107,33 +107,6 @@ export function endedShort(body: BodyText, json: boolean, silence: () => unknown
   if (body.failure === undefined && !body.silent) return;
   if (json && !body.truncated && body.invalid !== true && isWholeJson(body.text)) return;
   throw body.failure ?? silence();
-}
-
-/**
- * How long a read may wait, after bytes that end the way a JSON value ends, before what arrived is
- * parsed: when it is a whole object or array, that is the answer, and the body is cancelled. A
- * server that sent its whole answer but never ends the body (a chunked body without its last
- * chunk, a Content-Length longer than the body, on a connection kept open) would otherwise hold
- * the call until `readTimeout`, and forever without one. A body that ends normally ends in the
- * same turn as its last bytes, and never meets the timer.
- */
-const QUIET_MS = 100;
-
-/** Runs `probe` if `next` still waits `QUIET_MS` from now; it never holds the process. */
-function quietThen(next: Promise<unknown>, probe: () => void): void {
-  let waiting = true;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const over = (): void => {
-    waiting = false;
-    clearTimeout(timer);
-  };
-  // Attached first: a read whose result is already in hand settles it before the check below.
-  next.then(over, over);
-  queueMicrotask(() => {
-    if (!waiting) return;
-    timer = setTimeout(probe, QUIET_MS);
-    unhold(timer);
-  });
 }
 
 /**

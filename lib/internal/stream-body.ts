@@ -2,6 +2,7 @@ import { isOllamaError } from '../errors.ts';
 import type { OpenExchange } from './attempt.ts';
 import type { Batches } from './exchange.ts';
 import { idleTimer } from './idle.ts';
+import { quietThen } from './quiet.ts';
 import { readTimeoutError } from './timeout-error.ts';
 
 /** How long the end of a body is waited for after the end of its answer, so that a body that ends
@@ -54,6 +55,12 @@ export interface StreamBody {
   /** The server said it is taking a step without a word: the reads until this is false again
    * wait without the read timeout. */
   silent: boolean;
+  /** Set by the reader of a read that may have brought the whole answer but for its end (see
+   * `QUIET_MS`): run once, if the next read waits that long. It may call `endNow`. */
+  probe: (() => void) | undefined;
+  /** What arrived is the whole answer and the server is quiet: the read under way ends the body
+   * as its end would (the body is cancelled, which closes the connection). */
+  endNow(): void;
 }
 
 /**
@@ -96,6 +103,8 @@ export function streamBody(opened: OpenExchange, readTimeout: number, reading = 
     settling: false,
     closed: false,
     silent: false,
+    probe: undefined as (() => void) | undefined,
+    endNow: stop,
     puller<T>(
       take: Take<T>,
       received: () => number,
@@ -115,8 +124,13 @@ export function streamBody(opened: OpenExchange, readTimeout: number, reading = 
       };
       const read = (): Promise<T[] | undefined> => {
         if (reader === undefined) return Promise.resolve(ENDED).then(step);
-        const next = reader.read().then(step, fail);
+        const raw = reader.read();
+        const next = raw.then(step, fail);
         if (!body.silent) idle?.begin();
+        if (body.probe !== undefined) {
+          quietThen(raw, body.probe);
+          body.probe = undefined;
+        }
         return next;
       };
       return read;
