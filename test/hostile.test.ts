@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { describe, test } from 'node:test';
 import { chat, chatStream, type ChatRequest, type ChatResponse, listModels } from '../lib/index.ts';
-import { chatCompletions, listModels as listV1Models } from '../lib/openai/index.ts';
+import { chatCompletions, chatCompletionsStream, listModels as listV1Models } from '../lib/openai/index.ts';
 import { failsWith, TIMER_SLACK } from './support/assertions.ts';
 import { collect } from './support/chunks.ts';
 import { behaviourHeader, rawHead, rawStreamHead, type RawStep } from './support/fake-ollama.ts';
@@ -558,4 +558,45 @@ describe('a final chunk whole but for its line break ends the answer once the se
     assert.equal(seen.at(-1)?.message.content, '!');
     assert.ok(ms >= 750, `took ${Math.round(ms)} ms`);
   });
+});
+
+test('/v1: data: [DONE] whole but for its blank line ends the stream once the server goes quiet', async () => {
+  const chunk = (content: string, finish: string | null): string =>
+    `data: ${JSON.stringify({
+      id: 'c',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model: 'm',
+      choices: [{ index: 0, delta: { content }, finish_reason: finish }],
+    })}\n\n`;
+  let tail = '';
+  // Node's server frames it as chunked, and `end()` is never called.
+  const server = createServer((request, response) => {
+    request.resume();
+    response.writeHead(200, { 'Content-Type': 'text/event-stream' });
+    // No finish_reason: only `[DONE]` says the answer is complete.
+    response.write(chunk('Hel', null) + chunk('lo', null) + tail);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    for (const [end, readTimeout] of [
+      ['data: [DONE]', 20_000],
+      ['data: [DONE]\n', 0],
+      ['data: [DONE]\r\n', 20_000],
+    ] as const) {
+      tail = end;
+      const started = performance.now();
+      let text = '';
+      for await (const part of chatCompletionsStream({ model: 'm', messages: [] }, { baseURL, readTimeout })) {
+        text += part.choices[0]?.delta.content ?? '';
+      }
+      assert.equal(text, 'Hello');
+      const ms = performance.now() - started;
+      assert.ok(ms < 100 + TIMER_SLACK, `${JSON.stringify(end)}: took ${Math.round(ms)} ms`);
+    }
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });

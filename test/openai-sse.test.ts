@@ -63,6 +63,23 @@ test('sse: an event the end of the stream cuts off is not dispatched, and is lef
   assert.equal(clean.unfinished, undefined);
 });
 
+test('sse: `data: a` | `\\ndata: [DO` | `NE]`: peekData() shows the data so far and changes nothing', () => {
+  const parser = new SseParser();
+  assert.equal(parser.peekData(), '');
+  assert.deepEqual(parser.feed('data: a'), []);
+  assert.equal(parser.peekData(), 'a');
+  parser.feed('\ndata: [DO');
+  assert.equal(parser.peekData(), 'a\n[DO');
+  parser.feed('NE]');
+  assert.equal(parser.peekData(), 'a\n[DONE]');
+  assert.equal(parser.peekData(), 'a\n[DONE]', 'peeking twice is the same');
+  assert.deepEqual(
+    parser.feed('\n\n').map((e) => e.data),
+    ['a\n[DONE]'],
+  );
+  assert.equal(parser.peekData(), '');
+});
+
 test('sse: invalid UTF-8, and a character cut off by the end, are protocol errors', () => {
   assert.throws(() => new SseParser().feed(Uint8Array.of(0x64, 0x61, 0xff, 0x0a)), failsWith('protocol'));
   const parser = new SseParser();

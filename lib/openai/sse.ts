@@ -103,6 +103,19 @@ export class SseParser {
     return text.length === 0 ? NO_EVENTS : this.#scan(text);
   }
 
+  /**
+   * The data of the event in progress so far, a `data:` line still without its line break
+   * included, without taking it or changing anything: '' when there is none. For a reader that
+   * wants to know whether a server that went quiet had sent its last event (`[DONE]`) whole but
+   * for the blank line that ends it.
+   */
+  peekData(): string {
+    const line = this.#carry;
+    if (!line.startsWith('data:')) return this.#data;
+    const value = line.charCodeAt(5) === SPACE ? line.slice(6) : line.slice(5);
+    return this.#hasData ? `${this.#data}\n${value}` : value;
+  }
+
   /** Ends the stream: returns what the decoder still held, and leaves an event that lacked
    * its blank line in `unfinished` rather than dispatching it. */
   end(): readonly SseEvent[] {

@@ -163,8 +163,14 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
   const count = (): number => state.received;
   /** The body's first bytes while no event has come: what to quote if none ever does. */
   let head: Uint8Array[] | undefined = [];
+  /** `data: [DONE]` arrived but for the blank line that ends its event, and the server has said
+   * nothing since (see `QUIET_MS`): the body ends here, and that event ends the answer. */
+  const probe = (): void => {
+    if (!state.done && pending === undefined && !body.closed && isEnd(parser.peekData())) body.endNow();
+  };
   const takeBytes = (bytes: Uint8Array | undefined): T[] | undefined | typeof READ_ON => {
     const ended = bytes === undefined;
+    if (!ended && endsDone(bytes)) body.probe = probe;
     if (head !== undefined && bytes !== undefined && head.length < 4) head.push(bytes.subarray(0, HEAD_BYTES));
     const events = feed(parser, bytes, context.url);
     let batch: readonly T[] = events.length === 0 ? NO_ITEMS : take(events);
@@ -232,6 +238,15 @@ const EVENTS = /^\s*(?:(?:data|event|id|retry):|:)/;
  * with it). Asked only of data that is not JSON, and of an event the body's end cut off. */
 function isEnd(data: string): boolean {
   return data.trimStart().startsWith(END);
+}
+
+/** The read ends with `]` and at most one line break (LF, CR or CRLF): it may end `data: [DONE]`.
+ * A read of a stream that flows ends with a blank line, so this is seldom true. */
+function endsDone(bytes: Uint8Array): boolean {
+  let i = bytes.length - 1;
+  if (bytes[i] === 0x0a) i--;
+  if (bytes[i] === 0x0d) i--;
+  return bytes[i] === 0x5d;
 }
 
 /** Every choice the request asked for, and every one seen, had its `finish_reason`. */
