@@ -109,7 +109,7 @@ function merge<O extends CallOptions>(defaults: ClientOptions, options: O | unde
   // Anything but an object is left for the call to reject with its own message.
   if (options === undefined) return defaults as O;
   if (typeof options !== 'object' || options === null) return options;
-  const merged: Record<string, unknown> = { ...defaults };
+  const merged: { headers?: unknown; retry?: unknown; [name: string]: unknown } = { ...defaults };
   for (const [name, value] of Object.entries(options)) {
     if (value !== undefined) merged[name] = value;
   }
@@ -125,5 +125,5 @@ function merge<O extends CallOptions>(defaults: ClientOptions, options: O | unde
     }
   }
   if (isRecord(defaults.retry) && isRecord(options.retry)) merged.retry = { ...defaults.retry, ...options.retry };
-  return merged as O;
+  return merged as unknown as O;
 }

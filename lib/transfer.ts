@@ -3,7 +3,7 @@ import { readTextAnswer } from './internal/attempt.ts';
 import { asOneCall } from './internal/batches.ts';
 import { callEach, callOnce } from './internal/call.ts';
 import { CREATED, readChunks, SUCCESS } from './internal/chunks.ts';
-import { contextOf, type Exchange } from './internal/exchange.ts';
+import { type ChunkFields, contextOf, type Exchange } from './internal/exchange.ts';
 import { ProgressTracker } from './internal/progress.ts';
 import { resolveOptions } from './internal/resolve-options.ts';
 import { requestJson } from './internal/serialise.ts';
@@ -54,7 +54,7 @@ export function createModel(request: CreateRequest, options?: ProgressOptions): 
  * adapter", "verifying conversion", "parsing GGUF" and "updating GGUF projector metadata". A
  * line with progress numbers is not one: its step reports as it goes.
  */
-function silentStep(chunk: Record<string, unknown>): boolean {
+function silentStep(chunk: ChunkFields): boolean {
   const { status } = chunk;
   return typeof status === 'string' && chunk.total === undefined && SILENT_STEP.test(status);
 }

@@ -1,13 +1,13 @@
 import { isOllamaError, notJsonLine, withUrl } from '../errors.ts';
 import { LineSplitter } from '../lines.ts';
 import { type OpenExchange, send } from './attempt.ts';
-import type { Batches, Exchange, FinalChunk } from './exchange.ts';
+import type { Batches, ChunkFields, Exchange, FinalChunk } from './exchange.ts';
 import { inBandError, incomplete, notAnObject } from './protocol-error.ts';
 import type { ResolvedOptions } from './resolve-options.ts';
 import { batchesOf, mayEndAnswer, READ_ON, streamBody } from './stream-body.ts';
 import { redact } from './header-values.ts';
 
-type Chunk = Record<string, unknown>;
+type Chunk = ChunkFields;
 
 // Each final chunk completes its answer the moment it arrives, whatever the connection does next.
 

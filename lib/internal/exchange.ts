@@ -1,15 +1,26 @@
 import type { OllamaError } from '../errors.ts';
 import type { ResolvedOptions } from './resolve-options.ts';
 
+/** A chunk of a native stream as parsed: an object with any fields, of which those the readers
+ * look at are named (so that a copy of `lib/` compiles under `noPropertyAccessFromIndexSignature`). */
+export interface ChunkFields {
+  done?: unknown;
+  status?: unknown;
+  total?: unknown;
+  error?: unknown;
+  _debug_info?: unknown;
+  [field: string]: unknown;
+}
+
 /** The chunk that ends a stream, how an error message names it, and whether anything may
  * follow one. */
 export interface FinalChunk {
-  is(chunk: Record<string, unknown>): boolean;
+  is(chunk: ChunkFields): boolean;
   name: string;
   /** A chunk that begins a step of its own inside the answer, which ends with a chunk that `is`
    * the final one too and is not (a create's pull of its base model, which ends with the pull's
    * own success line). The final chunk is the first one that no such step is waiting for. */
-  opens?: ((chunk: Record<string, unknown>) => boolean) | undefined;
+  opens?: ((chunk: ChunkFields) => boolean) | undefined;
 }
 
 /** What one endpoint sends and expects, fixed before the first attempt. */
@@ -35,7 +46,7 @@ export interface Exchange {
   /** Streaming endpoints: a chunk that announces a step the server takes without a word (a
    * pull's check of what it downloaded, which for a large model takes minutes). `readTimeout`
    * does not apply to the wait for the chunk after it. */
-  silentStep?: ((chunk: Record<string, unknown>) => boolean) | undefined;
+  silentStep?: ((chunk: ChunkFields) => boolean) | undefined;
   /** /v1 streams: how many choices the request asked for (`n`), so that an answer is not taken
    * as complete when only the first choices have finished. */
   choices?: number | undefined;

@@ -5,7 +5,7 @@
 /** Members to add to one request's `RequestInit`, and what they take care of. */
 export interface Transport {
   /** Non-standard `RequestInit` members (`dispatcher` on Node, `timeout` on Bun). */
-  init: Record<string, unknown>;
+  init: { dispatcher?: unknown; timeout?: unknown; [member: string]: unknown };
   /**
    * The runtime itself enforces `connectTimeout` on the connection and `readTimeout` until the
    * response headers (Node, through its bundled undici). When false, the library can only set

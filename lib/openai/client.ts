@@ -116,7 +116,8 @@ export interface OpenAIClient {
  * or sent until a call is made.
  */
 export function createOpenAI(config: OpenAIClientOptions = {}): OpenAIClient {
-  if (!isRecord(config)) {
+  // `as unknown`: narrowed to a record, `config` would lose its named fields to the index signature.
+  if (!isRecord(config as unknown)) {
     throw new TypeError('createOpenAI: options must be an object such as { baseURL: "http://127.0.0.1:11434/v1" }');
   }
   const defaults: OpenAIClientOptions = ours(config, 'createOpenAI: ');
@@ -144,7 +145,7 @@ export function createOpenAI(config: OpenAIClientOptions = {}): OpenAIClient {
   const merge = (options: OpenAIRequestOptions | undefined): EmbeddingsOptions => {
     if (options === undefined) return defaults;
     // Not an object: the call's own check refuses it, as the function API's would.
-    if (!isRecord(options)) return options as EmbeddingsOptions;
+    if (!isRecord(options as unknown)) return options as EmbeddingsOptions;
     const merged: EmbeddingsOptions = { ...defaults, ...ours(options, 'options.'), headers: undefined };
     const headers = new Headers(fixed);
     addHeaders(headers, options.headers, 'options.headers');

@@ -9,7 +9,17 @@ import { readTimeoutError } from '../../internal/timeout-error.ts';
 import { type SseEvent, SseParser } from '../sse.ts';
 import { notAnEventStream, notJsonEvent, v1StreamError } from './openai-error.ts';
 
-type Chunk = Record<string, unknown>;
+/** A chunk or an answer as parsed: any fields, of which those read here are named (so that a copy
+ * of `lib/` compiles under `noPropertyAccessFromIndexSignature`); a choice and its delta alike. */
+interface Chunk {
+  choices?: unknown;
+  error?: unknown;
+  object?: unknown;
+  finish_reason?: unknown;
+  index?: unknown;
+  delta?: unknown;
+  [field: string]: unknown;
+}
 
 const END = '[DONE]';
 

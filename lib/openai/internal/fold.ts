@@ -21,7 +21,22 @@ import type {
 //   sent, `index` included, as Ollama's full answer has it; a call assembled from fragments
 //   (OpenAI, vLLM) is `{ id, type, function: { name, arguments } }`, the form of their answers.
 
-type Loose = Record<string, unknown>;
+/** A chunk, choice, delta or tool call as parsed: any fields, of which those read here are named
+ * (so that a copy of `lib/` compiles under `noPropertyAccessFromIndexSignature`). */
+interface Loose {
+  id?: unknown;
+  type?: unknown;
+  name?: unknown;
+  function?: unknown;
+  index?: unknown;
+  usage?: unknown;
+  delta?: unknown;
+  tool_calls?: unknown;
+  text?: unknown;
+  logprobs?: unknown;
+  finish_reason?: unknown;
+  [field: string]: unknown;
+}
 
 const JOINED = ['content', 'refusal', 'reasoning', 'reasoning_content'] as const;
 

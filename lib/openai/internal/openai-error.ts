@@ -22,6 +22,18 @@ function text(value: unknown): string | undefined {
   return undefined;
 }
 
+/** An error body as parsed: any fields, of which those read here are named (so that a copy of
+ * `lib/` compiles under `noPropertyAccessFromIndexSignature`). */
+interface ErrorFields {
+  error?: unknown;
+  message?: unknown;
+  detail?: unknown;
+  type?: unknown;
+  code?: unknown;
+  metadata?: unknown;
+  [field: string]: unknown;
+}
+
 /**
  * What a server said in an error object, whatever its dialect: OpenAI's and Ollama's
  * `{"error":{"message","type","param","code"}}`, OpenRouter's `{"error":{"code":402,"message",
@@ -30,11 +42,11 @@ function text(value: unknown): string | undefined {
  */
 export function saidBy(value: unknown): Said | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const record = value as Record<string, unknown>;
+  const record = value as ErrorFields;
   const nested = record.error;
   if (typeof nested === 'string' && nested.trim() !== '') return { message: nested };
-  let source: Record<string, unknown>;
-  if (typeof nested === 'object' && nested !== null) source = nested as Record<string, unknown>;
+  let source: ErrorFields;
+  if (typeof nested === 'object' && nested !== null) source = nested as ErrorFields;
   else if (nested === undefined || nested === null) source = record;
   else return undefined;
   let message = text(source.message);
@@ -65,7 +77,7 @@ function render(said: Said): string {
 
 /** The JSON object of an error body. `body` is redacted already, but a credential written
  * with JSON escapes (`\/`, `\u…`) only appears once parsed: each string is redacted again. */
-function parse(body: string, secrets: readonly string[] | undefined): Record<string, unknown> | undefined {
+function parse(body: string, secrets: readonly string[] | undefined): ErrorFields | undefined {
   if (!body.trimStart().startsWith('{')) return undefined;
   try {
     return JSON.parse(body, (_, value) => (typeof value === 'string' ? redact(value, secrets) : value));
@@ -121,7 +133,7 @@ const FIELD_NAMES = ['error', 'headers', 'type', 'param', 'requestID'] as const;
  */
 function withApiFields(
   error: OllamaError,
-  json: Record<string, unknown> | undefined,
+  json: ErrorFields | undefined,
   response: Response,
   context: RequestContext,
 ): OllamaError {
@@ -204,7 +216,7 @@ export function v1StreamError(
   // What the server said, redacted like the message; a bare string is openai-node's `error`.
   const json =
     typeof said === 'object' && said !== null && !Array.isArray(said)
-      ? (JSON.parse(redact(JSON.stringify(said), context.secrets)) as Record<string, unknown>)
+      ? (JSON.parse(redact(JSON.stringify(said), context.secrets)) as ErrorFields)
       : typeof said === 'string'
         ? { error: redact(said, context.secrets) }
         : undefined;
