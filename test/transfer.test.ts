@@ -390,23 +390,46 @@ describe('pushBlob', { concurrency: true }, () => {
   test('an abort or totalTimeout ends the hashing of a large blob at once; an aborted signal sends nothing', () =>
     withFake(async (fake) => {
       const bytes = new Uint8Array(128 * 1024 * 1024);
-      let started = performance.now();
-      await crypto.subtle.digest('SHA-256', bytes);
-      const whole = performance.now() - started; // the hashing alone
+      const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      /** The fastest of `runs` timings of `work`, each after the hashes left running by the last
+       * one finished: the other suites share the two cores, and one slow moment is not the code. */
+      const fastest = async (runs: number, work: () => Promise<unknown>): Promise<number> => {
+        let best = Number.POSITIVE_INFINITY;
+        for (let run = 0; run < runs; run++) {
+          const started = performance.now();
+          await work();
+          best = Math.min(best, performance.now() - started);
+          await settle(300);
+        }
+        return best;
+      };
+      // digest() copies the bytes before it returns (half the time or more here), and nothing can
+      // end that; what an abort must not wait for is the hashing after it.
+      let copying = Number.POSITIVE_INFINITY;
+      const whole = await fastest(2, async () => {
+        const started = performance.now();
+        const hashing = crypto.subtle.digest('SHA-256', bytes);
+        copying = Math.min(copying, performance.now() - started);
+        await hashing;
+      });
       const requests = fake.requests.length;
       const reason = new Error('stopped');
       await assert.rejects(pushBlob(bytes, { host: fake.url, signal: AbortSignal.abort(reason) }), (e) => e === reason);
-      const controller = new AbortController();
-      setTimeout(() => controller.abort(reason), 5);
-      started = performance.now();
-      await assert.rejects(pushBlob(bytes, { host: fake.url, signal: controller.signal }), (e) => e === reason);
-      const aborted = performance.now() - started;
-      started = performance.now();
-      await assert.rejects(pushBlob(bytes, { host: fake.url, totalTimeout: 5 }), failsWith('total-timeout'));
-      const timedOut = performance.now() - started;
-      assert.ok(aborted < whole / 2 && timedOut < whole / 2, `${aborted}, ${timedOut} ms against ${whole} ms`);
+      const aborted = await fastest(3, async () => {
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(reason), 5);
+        await assert.rejects(pushBlob(bytes, { host: fake.url, signal: controller.signal }), (e) => e === reason);
+      });
+      const timedOut = await fastest(3, () =>
+        assert.rejects(pushBlob(bytes, { host: fake.url, totalTimeout: 5 }), failsWith('total-timeout')),
+      );
+      const limit = copying + (whole - copying) / 2;
+      assert.ok(
+        aborted < limit && timedOut < limit,
+        `${aborted}, ${timedOut} ms against ${whole} ms (${copying} ms of it copying the bytes)`,
+      );
       // Let the hashes left running finish before the next test needs the CPU.
-      await new Promise((resolve) => setTimeout(resolve, whole * 2));
+      await settle(whole * 2);
       assert.equal(fake.requests.length, requests, 'none of them sent a request');
     }));
 
