@@ -40,10 +40,11 @@ import { gzipSync } from 'node:zlib';
  * found a `fetch` option's body that is a Node stream (node-fetch 2) or absent (React Native) failing
  * with a bare TypeError, a status lost when `totalTimeout` ran out while a trickled error body was
  * read, and embed errors that counted no requests; their fixes took 1.4 kB. It went to 63 kB for
- * what the next stop took from its own list of what was left: a whole JSON answer whose body never
- * ends taken once the server goes quiet (its nesting followed as it arrives), a total timeout
- * mid-stream that says how many chunks had been handed on, and the one deadline of calls made as
- * one, shared with the tool loop; 1 kB. It is still well under half of what the official client
+ * what the next stop took from its own list of what was left: a whole JSON answer (its nesting
+ * followed as it arrives), or a final chunk whole but for its line break, taken once the server
+ * goes quiet instead of waiting for a body that never ends; a total timeout mid-stream that says
+ * how many chunks had been handed on; and the one deadline of calls made as one, shared with the
+ * tool loop; 1.4 kB. It is still well under half of what the official client
  * loads.
  */
 export const RUNTIME_BUDGET_BYTES = 63_000;
@@ -73,8 +74,8 @@ export const RUNTIME_BUDGET_BYTES = 63_000;
  * bytes that are not UTF-8 kept whatever the chunking and such bytes in a comment ignored, tool
  * call arguments sent as objects folded, a stream of comments only reported as cut short), 1.6 kB;
  * and to 73 kB for the ninth round's shared fixes (see RUNTIME_BUDGET_BYTES), 1.4 kB; and to 75 kB
- * for the next stop's shared fixes (see RUNTIME_BUDGET_BYTES), 1 kB, which also let a whole chat
- * completion whose body never ends be the answer.
+ * for the next stop's shared fixes (see RUNTIME_BUDGET_BYTES) and its own (a `data: [DONE]` whole
+ * but for its blank line taken once the server goes quiet), 1.4 kB.
  */
 export const OPENAI_BUDGET_BYTES = 75_000;
 
