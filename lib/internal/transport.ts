@@ -5,7 +5,7 @@
 /** Members to add to one request's `RequestInit`, and what they take care of. */
 export interface Transport {
   /** Non-standard `RequestInit` members (`dispatcher` on Node, `timeout` on Bun). */
-  init: { dispatcher?: unknown; timeout?: unknown; [member: string]: unknown };
+  init: Record<string, unknown>;
   /**
    * The runtime itself enforces `connectTimeout` on the connection and `readTimeout` until the
    * response headers (Node, through its bundled undici). When false, the library can only set
@@ -102,7 +102,9 @@ function agentFor(Agent: AgentClass, connectTimeout: number, readTimeout: number
       const [oldestKey, oldest] = byTimeouts.entries().next().value as [string, Transport];
       byTimeouts.delete(oldestKey);
       // Graceful: requests still running on it finish first.
-      (oldest.init.dispatcher as { close?: () => Promise<void> }).close?.().catch(() => {});
+      // Destructured: a member named in `init`'s type would clash with @types/node's `RequestInit`.
+      const { dispatcher: retired } = oldest.init;
+      (retired as { close?: () => Promise<void> }).close?.().catch(() => {});
     }
     byTimeouts.set(key, agent);
   }
