@@ -433,6 +433,12 @@ describe('a whole JSON answer whose body never ends is the answer once the serve
     assert.ok(ms >= 290 && ms < 400 + TIMER_SLACK, `took ${Math.round(ms)} ms`);
   });
 
+  test('whitespace after the value in a read of its own changes nothing', async () => {
+    const { names, ms } = await quick([head(), { chunk: listing }, { waitMs: 20 }, { chunk: '\r\n' }, { hang: true }]);
+    assert.deepEqual(names, ['a', 'b']);
+    assert.ok(ms < 120 + TIMER_SLACK, `took ${Math.round(ms)} ms`);
+  });
+
   test('a brace inside a string, and whitespace after the value, change nothing', async () => {
     const tricky = '{"models":[{"name":"}]\\"}","model":"x"}]}\r\n ';
     const { names, ms } = await quick([head(), { chunk: tricky }, { hang: true }]);
@@ -512,9 +518,13 @@ describe('a final chunk whole but for its line break ends the answer once the se
     return { seen, ms, result };
   };
 
-  test('then silence for good: the whole answer within about 100 ms, with readTimeout 20 s or 0', async () => {
-    for (const readTimeout of [20_000, 0]) {
-      const { seen, ms, result } = await read(stream([{ chunk: finalLine }, { hang: true }]), readTimeout);
+  test("then silence for good: the whole answer within about 100 ms, with readTimeout 20 s or 0, after CRLF's CR too", async () => {
+    for (const [readTimeout, end] of [
+      [20_000, ''],
+      [0, ''],
+      [20_000, '\r'],
+    ] as const) {
+      const { seen, ms, result } = await read(stream([{ chunk: finalLine + end }, { hang: true }]), readTimeout);
       assert.equal(result instanceof Error, false, String(result));
       assert.deepEqual(
         seen.map((c) => [c.message.content, c.done]),

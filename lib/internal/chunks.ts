@@ -147,8 +147,13 @@ function chunksOf<T>(opened: OpenExchange, exchange: Exchange, options: Resolved
   };
   const takeBytes = (bytes: Uint8Array | undefined): T[] | undefined | typeof READ_ON => {
     const ended = bytes === undefined;
-    // Only the last byte is looked at: a line break ends almost every read of a stream.
-    if (!ended && bytes[bytes.length - 1] === 0x7d) body.probe = probe;
+    // Only the last bytes are looked at (`}`, or `}` and the CR of a CRLF): a line break ends
+    // almost every read of a stream.
+    if (
+      !ended &&
+      (bytes[bytes.length - 1] === 0x7d || (bytes[bytes.length - 1] === 0x0d && bytes[bytes.length - 2] === 0x7d))
+    )
+      body.probe = probe;
     const lines = ended ? splitter.end() : splitter.feed(bytes);
     const batch = lines.length === 0 ? NO_ITEMS : take(lines);
     if (ended && !body.settling) {

@@ -59,8 +59,7 @@ export async function readText(
       let read: Awaited<ReturnType<typeof reader.read>>;
       try {
         const next = reader.read();
-        const last = parts[parts.length - 1];
-        if (follow !== undefined && last !== undefined && closesValue(last)) quietThen(next, probe);
+        if (follow !== undefined && closesValue(parts)) quietThen(next, probe);
         read = await next;
       } catch (error) {
         // With `keep`, what had arrived is the caller's to judge (a whole answer may be in it).
@@ -153,11 +152,16 @@ function isSpace(byte: number | undefined): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 }
 
-/** The last byte of `bytes` that is not JSON whitespace closes an object or an array. */
-function closesValue(bytes: Uint8Array): boolean {
-  let i = bytes.length - 1;
-  while (isSpace(bytes[i])) i--;
-  return bytes[i] === 0x7d || bytes[i] === 0x5d;
+/** The last byte of `parts` that is not JSON whitespace closes an object or an array (it is
+ * nearly always in the last part: a read of whitespace alone is rare). */
+function closesValue(parts: readonly Uint8Array[]): boolean {
+  for (let p = parts.length - 1; p >= 0; p--) {
+    const bytes = parts[p] as Uint8Array;
+    let i = bytes.length - 1;
+    while (isSpace(bytes[i])) i--;
+    if (i >= 0) return bytes[i] === 0x7d || bytes[i] === 0x5d;
+  }
+  return false;
 }
 
 function isWholeJson(text: string): boolean {
