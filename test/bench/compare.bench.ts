@@ -28,6 +28,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import OpenAI from 'openai';
 import { LineSplitter, readNdjson } from '../../lib/index.ts';
 import { chatCompletionsStream } from '../../lib/openai/index.ts';
+import type { AloneMessage, AloneResult, AloneSettings } from './alone.ts';
 import { CLIENTS, type ClientName, clients, type Fetch, forgetOllamaJsInstances, type Target } from './clients.ts';
 import {
   chatStreamFixture,
@@ -77,16 +78,18 @@ const settings = QUICK
       inProcessTokens: 10_000,
       smallCalls: 300,
       /** Untimed sequential calls per client after each full GC (see `smallCalls`). */
-      smallRewarm: 300,
+      smallRewarm: 200,
       concurrent: 200,
       bigTokens: 100_000,
       memoryCalls: 1_000,
       memoryBreaks: 1_000,
       longSizes: [500_000, 5_000_000],
-      longRounds: { rounds: 3, warmups: 1, rewarm: 1 },
+      longRounds: { rounds: 2, warmups: 1, rewarm: 1 },
       /** ollama-js's long-line runs: [bytes, time limit in ms]. */
-      ollamaJsLong: [[5_000_000, 2_000]] as [number, number][],
+      ollamaJsLong: [[5_000_000, 1_000]] as [number, number][],
       coldRuns: 5,
+      aloneRounds: 1,
+      alone: { warm: 300, calls: 200, concurrent: 200, concurrentRuns: 2 } as AloneSettings,
       embedInputs: 4_000,
       embedRounds: { rounds: 3, warmups: 1, rewarm: 1 },
     }
@@ -112,6 +115,8 @@ const settings = QUICK
         [5_000_000, 20_000],
       ] as [number, number][],
       coldRuns: 25,
+      aloneRounds: 5,
+      alone: { warm: 2_000, calls: 2_000, concurrent: 200, concurrentRuns: 7 } as AloneSettings,
       embedInputs: 10_000,
       embedRounds: { rounds: 7, warmups: 1, rewarm: 1 },
     };
@@ -473,6 +478,94 @@ async function smallCalls(server: Server): Promise<void> {
     `Small calls (non-streamed API) over HTTP: sequential latency in µs, the clients taking turns in runs of ${SMALL_RUN} calls, ` +
       `timed after ${settings.smallRewarm.toLocaleString('en-US')} untimed calls each that follow each round's full GC ` +
       '(p50 and p99 are medians over rounds; mean is median [q1–q3])',
+    ['calls', 'client', 'p50 µs', 'p99 µs', 'mean µs', '÷ ollama-js', '÷ raw'],
+    rows,
+  );
+}
+
+/** One client's small calls in a fresh process (alone.ts); order of the clients rotated by round. */
+async function runAlone(name: ClientName, host: string): Promise<AloneResult> {
+  const child = fork(
+    fileURLToPath(new URL('./alone.js', import.meta.url)),
+    [name, host, JSON.stringify(settings.alone)],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [],
+    },
+  );
+  try {
+    const message = await new Promise<AloneMessage>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${name} alone: no result within 120 s`)), 120_000);
+      child.once('message', (m: AloneMessage) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${name} alone: exited early (code ${code})`));
+      });
+    });
+    if (!message.ok)
+      throw message.wrong ? new WrongResult(message.message) : new Error(`${name} alone: ${message.message}`);
+    return message.result;
+  } finally {
+    child.kill();
+  }
+}
+
+async function smallCallsAlone(server: Server): Promise<void> {
+  const { warm, calls, concurrent, concurrentRuns } = settings.alone;
+  const got = new Map<ClientName, AloneResult[]>(CLIENTS.map((c) => [c, []]));
+  for (let round = 0; round < settings.aloneRounds; round++) {
+    for (let i = 0; i < CLIENTS.length; i++) {
+      const name = CLIENTS[(round + i) % CLIENTS.length] as ClientName;
+      got.get(name)?.push(await runAlone(name, `${server.own[name]}/small`));
+    }
+  }
+  const of = (name: ClientName, pick: (r: AloneResult) => number): Summary =>
+    summarize((got.get(name) ?? []).map(pick));
+  const rows: string[][] = [];
+  for (const kind of ['chat', 'generate'] as const) {
+    const means = Object.fromEntries(CLIENTS.map((c) => [c, of(c, (r) => r[kind].mean)])) as Record<
+      ClientName,
+      Summary
+    >;
+    for (const name of CLIENTS) {
+      rows.push([
+        `${calls.toLocaleString('en-US')} × ${kind}`,
+        name,
+        num(of(name, (r) => r[kind].p50).median),
+        num(of(name, (r) => r[kind].p99).median),
+        withIqr(means[name]),
+        ratio(speedup(means[name], means['ollama-js'])),
+        ratio(speedup(means[name], means.raw)),
+      ]);
+    }
+    keys.push(`alone ${kind} mean ${ratio(speedup(means['ollama-fetch'], means['ollama-js']))}`);
+    rawKeys.push(`alone ${kind} mean ${ratio(speedup(means['ollama-fetch'], means.raw))}`);
+  }
+  // Each process's batches: their median is the process's figure.
+  const walls = Object.fromEntries(CLIENTS.map((c) => [c, of(c, (r) => summarize(r.concurrentMs).median)])) as Record<
+    ClientName,
+    Summary
+  >;
+  for (const name of CLIENTS) {
+    rows.push([
+      `${concurrent} concurrent chats`,
+      name,
+      '-',
+      '-',
+      `wall ${withIqr(walls[name])} ms`,
+      ratio(speedup(walls[name], walls['ollama-js'])),
+      ratio(speedup(walls[name], walls.raw)),
+    ]);
+  }
+  keys.push(`alone ${concurrent} concurrent ${ratio(speedup(walls['ollama-fetch'], walls['ollama-js']))}`);
+  table(
+    `Small calls, each client alone in a fresh process (as an application runs one client): ${settings.aloneRounds} ` +
+      `rounds, a process per client per round, in rotated order; in each, ${warm.toLocaleString('en-US')} untimed ` +
+      `calls then ${calls.toLocaleString('en-US')} timed ones per kind, then 1 + ${concurrentRuns} batches of ` +
+      `${concurrent} concurrent chats (µs; p50 and p99 are medians over rounds; mean is median [q1–q3])`,
     ['calls', 'client', 'p50 µs', 'p99 µs', 'mean µs', '÷ ollama-js', '÷ raw'],
     rows,
   );
@@ -980,6 +1073,7 @@ const sections: [string, (server: Server) => Promise<void>][] = [
   ['streams over HTTP', streamsOverHttp],
   ['exact read sizes', exactReads],
   ['small calls', smallCalls],
+  ['small calls alone', smallCallsAlone],
   ['memory', memory],
   ['long line', longLines],
   ['cold start', coldStart],
