@@ -383,6 +383,19 @@ async function exactReads(): Promise<void> {
   );
 }
 
+/** The small-call tables' rows for the wall times of `count` concurrent chats. */
+function concurrentRows(count: number, walls: Record<ClientName, Summary>): string[][] {
+  return CLIENTS.map((name) => [
+    `${count} concurrent chats`,
+    name,
+    '-',
+    '-',
+    `wall ${withIqr(walls[name])} ms`,
+    ratio(speedup(walls[name], walls['ollama-js'])),
+    ratio(speedup(walls[name], walls.raw)),
+  ]);
+}
+
 async function smallCalls(server: Server): Promise<void> {
   const targets = Object.fromEntries(CLIENTS.map((name) => [name, { host: `${server.own[name]}/small` }])) as Record<
     ClientName,
@@ -461,17 +474,7 @@ async function smallCalls(server: Server): Promise<void> {
     );
     return ms;
   });
-  for (const name of CLIENTS) {
-    rows.push([
-      `${settings.concurrent} concurrent chats`,
-      name,
-      '-',
-      '-',
-      `wall ${withIqr(walls[name])} ms`,
-      ratio(speedup(walls[name], walls['ollama-js'])),
-      ratio(speedup(walls[name], walls.raw)),
-    ]);
-  }
+  rows.push(...concurrentRows(settings.concurrent, walls));
   keys.push(`${settings.concurrent} concurrent ${ratio(speedup(walls['ollama-fetch'], walls['ollama-js']))}`);
   rawKeys.push(`${settings.concurrent} concurrent ${ratio(speedup(walls['ollama-fetch'], walls.raw))}`);
   table(
@@ -549,17 +552,7 @@ async function smallCallsAlone(server: Server): Promise<void> {
     ClientName,
     Summary
   >;
-  for (const name of CLIENTS) {
-    rows.push([
-      `${concurrent} concurrent chats`,
-      name,
-      '-',
-      '-',
-      `wall ${withIqr(walls[name])} ms`,
-      ratio(speedup(walls[name], walls['ollama-js'])),
-      ratio(speedup(walls[name], walls.raw)),
-    ]);
-  }
+  rows.push(...concurrentRows(concurrent, walls));
   keys.push(`alone ${concurrent} concurrent ${ratio(speedup(walls['ollama-fetch'], walls['ollama-js']))}`);
   table(
     `Small calls, each client alone in a fresh process (as an application runs one client): ${settings.aloneRounds} ` +
