@@ -9,6 +9,7 @@
 // settings as JSON ({ warm, calls, concurrent, concurrentRuns }).
 import { CLIENTS, type ClientName, clients, type Target } from './clients.ts';
 import { SMALL_TEXT } from './fixtures.ts';
+import { type Latencies, latencyFigures } from './stats.ts';
 
 export interface AloneSettings {
   /** Untimed sequential calls before each kind's timed ones. */
@@ -17,12 +18,6 @@ export interface AloneSettings {
   concurrent: number;
   /** Timed batches of `concurrent` calls (one untimed batch goes first). */
   concurrentRuns: number;
-}
-
-export interface Latencies {
-  p50: number;
-  p99: number;
-  mean: number;
 }
 
 export interface AloneResult {
@@ -49,12 +44,7 @@ async function sequential(kind: 'chat' | 'generate'): Promise<Latencies> {
     if (i >= settings.warm) latencies.push((performance.now() - start) * 1000);
     if (text !== SMALL_TEXT) throw new Wrong(`${name} ${kind}: answered "${text}", expected "${SMALL_TEXT}"`);
   }
-  latencies.sort((a, b) => a - b);
-  return {
-    p50: latencies[Math.floor(latencies.length * 0.5)] ?? NaN,
-    p99: latencies[Math.floor(latencies.length * 0.99)] ?? NaN,
-    mean: latencies.reduce((sum, x) => sum + x, 0) / latencies.length,
-  };
+  return latencyFigures(latencies);
 }
 
 async function concurrent(): Promise<number[]> {

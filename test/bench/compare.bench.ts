@@ -49,6 +49,7 @@ import {
   expect,
   fixed,
   fullGc,
+  latencyFigures,
   mapSummary,
   measureRounds,
   note,
@@ -142,25 +143,30 @@ interface Server {
   child: ChildProcess;
 }
 
+/** The first IPC message of a forked child; fails if the child exits first or sends nothing in `ms`. */
+function firstMessage<T>(child: ChildProcess, who: string, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${who} sent nothing within ${ms / 1000} s.`)), ms);
+    child.once('message', (message: T) => {
+      clearTimeout(timer);
+      resolve(message);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${who} exited early (code ${code}).`));
+    });
+  });
+}
+
 async function startServer(config: ServerConfig): Promise<Server> {
   const child = fork(fileURLToPath(new URL('./server.js', import.meta.url)), [JSON.stringify(config)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: [],
   });
-  const ports = await new Promise<number[]>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('The benchmark server did not start within 60 s.')), 60_000);
-    child.once('message', (message: { port?: number; ports?: number[] }) => {
-      clearTimeout(timer);
-      const all = [message.port, ...(message.ports ?? [])];
-      if (all.length === CLIENTS.length + 1 && all.every((port) => typeof port === 'number' && port > 0))
-        resolve(all as number[]);
-      else reject(new Error('The benchmark server reported no port.'));
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`The benchmark server exited early (code ${code}).`));
-    });
-  });
+  const message = await firstMessage<{ port?: number; ports?: number[] }>(child, 'The benchmark server', 60_000);
+  const ports = [message.port, ...(message.ports ?? [])];
+  if (ports.length !== CLIENTS.length + 1 || !ports.every((port) => typeof port === 'number' && port > 0))
+    throw new Error('The benchmark server reported no port.');
   const base = (port: number | undefined): string => `http://127.0.0.1:${port}`;
   const own = Object.fromEntries(CLIENTS.map((name, i) => [name, base(ports[i + 1])])) as Record<ClientName, string>;
   return { base: base(ports[0]), own, child };
@@ -437,10 +443,10 @@ async function smallCalls(server: Server): Promise<void> {
       }
       if (round < warmups) continue;
       for (const name of CLIENTS) {
-        const sorted = (latencies.get(name) ?? []).sort((a, b) => a - b);
-        p50.get(name)?.push(sorted[Math.floor(sorted.length * 0.5)] ?? NaN);
-        p99.get(name)?.push(sorted[Math.floor(sorted.length * 0.99)] ?? NaN);
-        means.get(name)?.push(sorted.reduce((sum, x) => sum + x, 0) / sorted.length);
+        const got = latencyFigures(latencies.get(name) ?? []);
+        p50.get(name)?.push(got.p50);
+        p99.get(name)?.push(got.p99);
+        means.get(name)?.push(got.mean);
       }
     }
     const summary = Object.fromEntries(CLIENTS.map((c) => [c, summarize(means.get(c) ?? [])])) as Record<
@@ -497,17 +503,7 @@ async function runAlone(name: ClientName, host: string): Promise<AloneResult> {
     },
   );
   try {
-    const message = await new Promise<AloneMessage>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name} alone: no result within 120 s`)), 120_000);
-      child.once('message', (m: AloneMessage) => {
-        clearTimeout(timer);
-        resolve(m);
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`${name} alone: exited early (code ${code})`));
-      });
-    });
+    const message = await firstMessage<AloneMessage>(child, `${name} alone`, 120_000);
     if (!message.ok)
       throw message.wrong ? new WrongResult(message.message) : new Error(`${name} alone: ${message.message}`);
     return message.result;

@@ -20,6 +20,22 @@ export function quantile(sorted: readonly number[], q: number): number {
   return a + (b - a) * (at - low);
 }
 
+export interface Latencies {
+  p50: number;
+  p99: number;
+  mean: number;
+}
+
+/** p50 and p99 (nearest rank below) and mean of one run's call latencies. */
+export function latencyFigures(values: readonly number[]): Latencies {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    p50: sorted[Math.floor(sorted.length * 0.5)] ?? NaN,
+    p99: sorted[Math.floor(sorted.length * 0.99)] ?? NaN,
+    mean: sorted.reduce((sum, x) => sum + x, 0) / sorted.length,
+  };
+}
+
 export interface Summary {
   median: number;
   q1: number;
