@@ -49,6 +49,7 @@ import {
   expect,
   fixed,
   fullGc,
+  type Latencies,
   latencyFigures,
   mapSummary,
   measureRounds,
@@ -158,11 +159,17 @@ function firstMessage<T>(child: ChildProcess, who: string, ms: number): Promise<
   });
 }
 
-async function startServer(config: ServerConfig): Promise<Server> {
-  const child = fork(fileURLToPath(new URL('./server.js', import.meta.url)), [JSON.stringify(config)], {
+/** A program next to this one (built to .js), in a process of its own with a plain Node: none
+ * of this process's flags (--expose-gc), and its output on this one's. */
+function forkSibling(file: string, args: string[]): ChildProcess {
+  return fork(fileURLToPath(new URL(file, import.meta.url)), args, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: [],
   });
+}
+
+async function startServer(config: ServerConfig): Promise<Server> {
+  const child = forkSibling('./server.js', [JSON.stringify(config)]);
   const message = await firstMessage<{ port?: number; ports?: number[] }>(child, 'The benchmark server', 60_000);
   const ports = [message.port, ...(message.ports ?? [])];
   if (ports.length !== CLIENTS.length + 1 || !ports.every((port) => typeof port === 'number' && port > 0))
@@ -390,6 +397,26 @@ async function exactReads(): Promise<void> {
 }
 
 /** The small-call tables' rows for the wall times of `count` concurrent chats. */
+/** The rows of one kind of sequential small call, from each client's figures of every round:
+ * p50 and p99 as medians over rounds, the mean with its quartiles; and those means, for ratios. */
+function latencyRows(
+  label: string,
+  perRound: Record<ClientName, readonly Latencies[]>,
+): { rows: string[][]; means: Record<ClientName, Summary> } {
+  const over = (name: ClientName, pick: (figures: Latencies) => number): Summary => summarize(perRound[name].map(pick));
+  const means = Object.fromEntries(CLIENTS.map((c) => [c, over(c, (f) => f.mean)])) as Record<ClientName, Summary>;
+  const rows = CLIENTS.map((name) => [
+    label,
+    name,
+    num(over(name, (f) => f.p50).median),
+    num(over(name, (f) => f.p99).median),
+    withIqr(means[name]),
+    ratio(speedup(means[name], means['ollama-js'])),
+    ratio(speedup(means[name], means.raw)),
+  ]);
+  return { rows, means };
+}
+
 function concurrentRows(count: number, walls: Record<ClientName, Summary>): string[][] {
   return CLIENTS.map((name) => [
     `${count} concurrent chats`,
@@ -409,8 +436,7 @@ async function smallCalls(server: Server): Promise<void> {
   >;
   const rows: string[][] = [];
   for (const kind of ['chat', 'generate'] as const) {
-    const p50 = new Map<ClientName, number[]>(CLIENTS.map((c) => [c, []]));
-    const p99 = new Map<ClientName, number[]>(CLIENTS.map((c) => [c, []]));
+    const figures = Object.fromEntries(CLIENTS.map((c) => [c, [] as Latencies[]])) as Record<ClientName, Latencies[]>;
     // Paired in short runs: in every round the clients take turns, a run of SMALL_RUN calls each
     // in a rotated order, so that each client's calls meet the same collector state. Each client
     // talks to a port of its own: on one, ollama-js and raw shared Node's global connection pool
@@ -422,7 +448,6 @@ async function smallCalls(server: Server): Promise<void> {
     // for some 1,000 calls of each. The calls after the GC in each round are untimed until then:
     // timed, they measured how fast each client's code is compiled again, which no application
     // that is not forcing collections meets.
-    const means = new Map<ClientName, number[]>(CLIENTS.map((c) => [c, []]));
     const { rounds, warmups } = settings.rounds;
     for (let round = 0; round < warmups + rounds; round++) {
       fullGc();
@@ -442,31 +467,12 @@ async function smallCalls(server: Server): Promise<void> {
         }
       }
       if (round < warmups) continue;
-      for (const name of CLIENTS) {
-        const got = latencyFigures(latencies.get(name) ?? []);
-        p50.get(name)?.push(got.p50);
-        p99.get(name)?.push(got.p99);
-        means.get(name)?.push(got.mean);
-      }
+      for (const name of CLIENTS) figures[name].push(latencyFigures(latencies.get(name) ?? []));
     }
-    const summary = Object.fromEntries(CLIENTS.map((c) => [c, summarize(means.get(c) ?? [])])) as Record<
-      ClientName,
-      Summary
-    >;
-    const med = (values: number[] | undefined): string => num(summarize(values ?? []).median);
-    for (const name of CLIENTS) {
-      rows.push([
-        `${settings.smallCalls.toLocaleString('en-US')} × ${kind}`,
-        name,
-        med(p50.get(name)),
-        med(p99.get(name)),
-        withIqr(summary[name]),
-        ratio(speedup(summary[name], summary['ollama-js'])),
-        ratio(speedup(summary[name], summary.raw)),
-      ]);
-    }
-    keys.push(`${kind} mean ${ratio(speedup(summary['ollama-fetch'], summary['ollama-js']))}`);
-    rawKeys.push(`${kind} mean ${ratio(speedup(summary['ollama-fetch'], summary.raw))}`);
+    const { rows: kindRows, means } = latencyRows(`${settings.smallCalls.toLocaleString('en-US')} × ${kind}`, figures);
+    rows.push(...kindRows);
+    keys.push(`${kind} mean ${ratio(speedup(means['ollama-fetch'], means['ollama-js']))}`);
+    rawKeys.push(`${kind} mean ${ratio(speedup(means['ollama-fetch'], means.raw))}`);
   }
   const walls = await measureRounds(CLIENTS, settings.rounds, async (name) => {
     const answers: string[] = [];
@@ -494,14 +500,7 @@ async function smallCalls(server: Server): Promise<void> {
 
 /** One client's small calls in a fresh process (alone.ts); order of the clients rotated by round. */
 async function runAlone(name: ClientName, host: string): Promise<AloneResult> {
-  const child = fork(
-    fileURLToPath(new URL('./alone.js', import.meta.url)),
-    [name, host, JSON.stringify(settings.alone)],
-    {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: [],
-    },
-  );
+  const child = forkSibling('./alone.js', [name, host, JSON.stringify(settings.alone)]);
   try {
     const message = await firstMessage<AloneMessage>(child, `${name} alone`, 120_000);
     if (!message.ok)
@@ -521,33 +520,21 @@ async function smallCallsAlone(server: Server): Promise<void> {
       got.get(name)?.push(await runAlone(name, `${server.own[name]}/small`));
     }
   }
-  const of = (name: ClientName, pick: (r: AloneResult) => number): Summary =>
-    summarize((got.get(name) ?? []).map(pick));
   const rows: string[][] = [];
   for (const kind of ['chat', 'generate'] as const) {
-    const means = Object.fromEntries(CLIENTS.map((c) => [c, of(c, (r) => r[kind].mean)])) as Record<
+    const perRound = Object.fromEntries(CLIENTS.map((c) => [c, (got.get(c) ?? []).map((r) => r[kind])])) as Record<
       ClientName,
-      Summary
+      Latencies[]
     >;
-    for (const name of CLIENTS) {
-      rows.push([
-        `${calls.toLocaleString('en-US')} × ${kind}`,
-        name,
-        num(of(name, (r) => r[kind].p50).median),
-        num(of(name, (r) => r[kind].p99).median),
-        withIqr(means[name]),
-        ratio(speedup(means[name], means['ollama-js'])),
-        ratio(speedup(means[name], means.raw)),
-      ]);
-    }
+    const { rows: kindRows, means } = latencyRows(`${calls.toLocaleString('en-US')} × ${kind}`, perRound);
+    rows.push(...kindRows);
     keys.push(`alone ${kind} mean ${ratio(speedup(means['ollama-fetch'], means['ollama-js']))}`);
     rawKeys.push(`alone ${kind} mean ${ratio(speedup(means['ollama-fetch'], means.raw))}`);
   }
   // Each process's batches: their median is the process's figure.
-  const walls = Object.fromEntries(CLIENTS.map((c) => [c, of(c, (r) => summarize(r.concurrentMs).median)])) as Record<
-    ClientName,
-    Summary
-  >;
+  const walls = Object.fromEntries(
+    CLIENTS.map((c) => [c, summarize((got.get(c) ?? []).map((r) => summarize(r.concurrentMs).median))]),
+  ) as Record<ClientName, Summary>;
   rows.push(...concurrentRows(concurrent, walls));
   keys.push(`alone ${concurrent} concurrent ${ratio(speedup(walls['ollama-fetch'], walls['ollama-js']))}`);
   table(
