@@ -39,6 +39,7 @@ export const MODEL = 'llama3.2';
 /** What the server process is told to build (as JSON in its first argument). */
 export interface ServerConfig {
   streamTokens: number;
+  v1Tokens: number;
   bigTokens: number;
   breakTokens: number;
   /** Input counts whose embed answers are framed at start-up (others on first request). */

@@ -79,7 +79,7 @@ for (const mode of STREAM_MODES) {
   streams.set(mode, ndjsonResponse(pieces));
 }
 
-const v1Fixture = v1StreamFixture(config.streamTokens);
+const v1Fixture = v1StreamFixture(config.v1Tokens);
 const v1Bytes = encoder.encode(v1Fixture.events.join(''));
 const v1Streams = new Map<string, Buffer[]>();
 for (const mode of V1_MODES) {
