@@ -80,13 +80,13 @@ const settings = QUICK
       /** The /v1 stream's chunks: openai-node reads it at a third of the others' speed. */
       v1Tokens: 5_000,
       inProcessTokens: 10_000,
-      smallCalls: 300,
+      smallCalls: 200,
       /** Untimed sequential calls per client after each full GC (see `smallCalls`). */
       smallRewarm: 200,
       concurrent: 200,
       bigTokens: 100_000,
-      memoryCalls: 1_000,
-      memoryBreaks: 1_000,
+      memoryCalls: 500,
+      memoryBreaks: 500,
       longSizes: [500_000, 5_000_000],
       longRounds: { rounds: 2, warmups: 1, rewarm: 1 },
       /** ollama-js's long-line runs: [bytes, time limit in ms]. */
@@ -94,7 +94,7 @@ const settings = QUICK
       coldRuns: 5,
       aloneRounds: 1,
       alone: { warm: 300, calls: 200, concurrent: 200, concurrentRuns: 2 } as AloneSettings,
-      embedInputs: 4_000,
+      embedInputs: 2_000,
       embedRounds: { rounds: 3, warmups: 1, rewarm: 1 },
     }
   : {
@@ -130,7 +130,7 @@ const MB = 1_000_000; // MB/s means 10^6 bytes of response per second.
 const BREAK_TOKENS = 20;
 /** Sequential small calls are timed in runs of this many calls per client (see `smallCalls`). */
 const SMALL_RUN = 50;
-/** ollama-fetch's embed default (batchSize 512) splits 10,000 inputs into 19 × 512 + 272 (the quick run's 4,000 into 7 × 512 + 416). */
+/** ollama-fetch's embed default (batchSize 512) splits 10,000 inputs into 19 × 512 + 272 (the quick run's 2,000 into 3 × 512 + 464). */
 const EMBED_BATCH = 512;
 
 /** The key ratios, collected for the last line. */
