@@ -74,8 +74,10 @@ const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--onl
 
 const settings = QUICK
   ? {
-      rounds: { rounds: 3, warmups: 1, rewarm: 1 },
-      streamRounds: { rounds: 3, warmups: 1, rewarm: 1 },
+      // A smoke run of every section, under a minute even at this machine's slow moments: its
+      // figures are medians of 2 rounds, for a look, not for a claim.
+      rounds: { rounds: 2, warmups: 1, rewarm: 1 },
+      streamRounds: { rounds: 2, warmups: 1, rewarm: 1 },
       streamTokens: 10_000,
       /** The /v1 stream's chunks: openai-node reads it at a third of the others' speed. */
       v1Tokens: 5_000,
