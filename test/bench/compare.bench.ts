@@ -401,7 +401,6 @@ async function exactReads(): Promise<void> {
   );
 }
 
-/** The small-call tables' rows for the wall times of `count` concurrent chats. */
 /** The rows of one kind of sequential small call, from each client's figures of every round:
  * p50 and p99 as medians over rounds, the mean with its quartiles; and those means, for ratios. */
 function latencyRows(
@@ -422,6 +421,7 @@ function latencyRows(
   return { rows, means };
 }
 
+/** The small-call tables' rows for the wall times of `count` concurrent chats. */
 function concurrentRows(count: number, walls: Record<ClientName, Summary>): string[][] {
   return CLIENTS.map((name) => [
     `${count} concurrent chats`,
