@@ -30,85 +30,107 @@ export interface IdleTimer {
  * (Toggling the hold at every read instead cost 5 % of a one-line read.)
  */
 export function idleTimer(ms: number, onIdle: () => void, hold = true): IdleTimer {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const start = (delay: number): Timer => {
-    const armed = setTimeout(checkIfKept, delay, kept);
-    if (!hold) unhold(armed);
-    else ARMED.add(idle);
-    return armed;
-  };
-  /** `performance.now()` when the read under way began; -1 while none waits. */
-  let since = -1;
-  /** The read whose wait ran out (its `since`), given one more turn of the event loop. */
-  let lastChance = -1;
-  const check = (): void => {
-    timer = undefined;
-    if (since < 0) {
-      ARMED.delete(idle);
-      return;
-    }
-    const waited = performance.now() - since;
-    if (waited < ms) {
-      timer = start(ms - waited);
-      return;
-    }
-    // The limit ran out, but a loop kept busy elsewhere (a long synchronous task) may have kept
-    // the read from seeing bytes that arrived in time: they are read in the turn's I/O phase, after
-    // the timers. One more turn for that read, and the same read still waiting is silence.
-    if (lastChance !== since) {
-      lastChance = since;
-      timer = start(LAST_CHANCE_MS);
-      return;
-    }
-    since = -1;
-    idle.fired = true;
-    ARMED.delete(idle);
-    onIdle();
-  };
+  return new Idle(ms, onIdle, hold);
+}
 
+// A class, not closures made per body: a closure's optimized code lives only as long as some
+// closure made at the same place, and those of a short answer are garbage when it ends, so every
+// full collection threw the code away and V8 compiled it again on its background thread (which,
+// on a small machine, takes a core from the server the call waits for). A class's methods live on.
+class Idle implements IdleTimer {
+  fired = false;
+  declare private readonly ms: number;
+  declare private readonly onIdle: () => void;
+  declare private readonly hold: boolean;
+  private timer: Timer | undefined = undefined;
+  /** `performance.now()` when the read under way began; -1 while none waits. */
+  private since = -1;
+  /** The read whose wait ran out (its `since`), given one more turn of the event loop. */
+  private lastChance = -1;
   /** No read began yet. */
-  let first = true;
-  // For the first read, armed a microtask after `begin()`: a read that completes at once (its
-  // bytes had arrived, as for the one read of most short answers) has ended by then, and a body
-  // read that way needs no timer at all. From the second read on, the timer is armed at once and
-  // stays armed, so a long stream costs no microtask per read.
-  const arm = (): void => {
-    if (since >= 0 && timer === undefined && !idle.fired) timer = start(ms);
-  };
-  const idle = {
-    /** What the armed timer runs. */
-    tick: check,
-    fired: false,
-    begin(): void {
-      since = performance.now();
-      if (timer !== undefined || idle.fired) return;
-      if (first) {
-        first = false;
-        queueMicrotask(arm);
-      } else timer = start(ms);
-    },
-    end(): void {
-      since = -1;
-    },
-    dispose(): void {
-      clearTimeout(timer);
-      timer = undefined;
-      since = -1;
-      if (hold) ARMED.delete(idle);
-    },
-  };
-  // The armed timer holds this timer only weakly, through a `WeakRef`: a stream dropped between
-  // two reads (no read waits, nothing else holds it) is not kept in memory, with what it had read,
+  private first = true;
+  // The armed timer holds this only weakly, through a `WeakRef`: a stream dropped between two
+  // reads (no read waits, nothing else holds it) is not kept in memory, with what it had read,
   // until the timer runs out. While a read waits, the read holds the body, and the body this.
-  // (A weak reference to `check` alone would not do: nothing else refers to that function.)
   // Where the timer holds the process (`hold`: a fetch of the caller's own, which may hold nothing
   // while a read waits), `ARMED` holds this while it is armed, and through `onIdle` the body: else
   // the read, the call and the timer's work would be collected together, and the call would never
   // settle. That lasts at the latest `ms` after the last read began, as the hold on the process.
   // (Given to the timer itself, a strong reference made the benchmark's in-process reads a
   // quarter slower after each forced GC; the set did not.)
-  const kept = new WeakRef(idle);
-  return idle;
+  declare private readonly kept: WeakRef<Idle>;
+
+  constructor(ms: number, onIdle: () => void, hold: boolean) {
+    this.ms = ms;
+    this.onIdle = onIdle;
+    this.hold = hold;
+    this.kept = new WeakRef(this);
+  }
+
+  begin(): void {
+    this.since = performance.now();
+    if (this.timer !== undefined || this.fired) return;
+    // For the first read, armed a microtask after `begin()`: a read that completes at once (its
+    // bytes had arrived, as for the one read of most short answers) has ended by then, and a body
+    // read that way needs no timer at all. From the second read on, the timer is armed at once and
+    // stays armed, so a long stream costs no microtask per read. (A resolved promise, not
+    // `queueMicrotask`, which in Node makes an async resource and a bound function each time.)
+    if (this.first) {
+      this.first = false;
+      void Promise.resolve(this).then(armIdle);
+    } else this.start(this.ms);
+  }
+
+  end(): void {
+    this.since = -1;
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.since = -1;
+    if (this.hold) ARMED.delete(this);
+  }
+
+  arm(): void {
+    if (this.since >= 0 && this.timer === undefined && !this.fired) this.start(this.ms);
+  }
+
+  /** What the armed timer runs. */
+  tick(): void {
+    this.timer = undefined;
+    if (this.since < 0) {
+      ARMED.delete(this);
+      return;
+    }
+    const waited = performance.now() - this.since;
+    if (waited < this.ms) {
+      this.start(this.ms - waited);
+      return;
+    }
+    // The limit ran out, but a loop kept busy elsewhere (a long synchronous task) may have kept
+    // the read from seeing bytes that arrived in time: they are read in the turn's I/O phase, after
+    // the timers. One more turn for that read, and the same read still waiting is silence.
+    if (this.lastChance !== this.since) {
+      this.lastChance = this.since;
+      this.start(LAST_CHANCE_MS);
+      return;
+    }
+    this.since = -1;
+    this.fired = true;
+    ARMED.delete(this);
+    this.onIdle();
+  }
+
+  private start(delay: number): void {
+    this.timer = setTimeout(checkIfKept, delay, this.kept);
+    if (!this.hold) unhold(this.timer);
+    else ARMED.add(this);
+  }
+}
+
+function armIdle(idle: Idle): void {
+  idle.arm();
 }
 
 type Timer = ReturnType<typeof setTimeout>;
