@@ -1,10 +1,10 @@
 import { isOllamaError, notJsonLine, withUrl } from '../errors.ts';
 import { LineSplitter } from '../lines.ts';
 import { type OpenExchange, send } from './attempt.ts';
-import type { Batches, ChunkFields, Exchange, FinalChunk } from './exchange.ts';
+import type { Batches, ChunkFields, Exchange, FinalChunk, RequestContext } from './exchange.ts';
 import { inBandError, incomplete, notAnObject } from './protocol-error.ts';
 import type { ResolvedOptions } from './resolve-options.ts';
-import { batchesOf, mayEndAnswer, READ_ON, streamBody } from './stream-body.ts';
+import { type BodySource, mayEndAnswer, READ_ON, type StreamBody, streamBody } from './stream-body.ts';
 import { redact } from './header-values.ts';
 
 type Chunk = ChunkFields;
@@ -36,27 +36,116 @@ export async function readChunks<T>(exchange: Exchange, options: ResolvedOptions
 }
 
 function chunksOf<T>(opened: OpenExchange, exchange: Exchange, options: ResolvedOptions): Batches<T> {
-  const { final = DONE, silentStep } = exchange;
-  const { context, response } = opened;
-  const { status } = response;
-  const body = streamBody(opened, options.readTimeout);
-  const splitter = new LineSplitter({ maxLineLength: options.maxLineLength });
+  const reader = new ChunkReader<T>(opened, exchange, options);
+  return reader.body.batches(reader);
+}
+
+/** One body's chunks (see `readChunks`). A class rather than closures made per answer, for the
+ * reason given in stream-body.ts. */
+class ChunkReader<T> implements BodySource<T> {
+  declare readonly body: StreamBody;
+  declare private readonly opened: OpenExchange;
+  declare private readonly context: RequestContext;
+  declare private readonly status: number;
+  declare private readonly final: FinalChunk;
+  declare private readonly silentStep: ((chunk: Chunk) => boolean) | undefined;
+  declare private readonly splitter: LineSplitter;
   /** Chunks read so far. */
-  let received = 0;
+  private count = 0;
   /** The last chunk read is the final one. */
-  let last = false;
+  private last = false;
   /** A step inside the answer (see `FinalChunk.opens`) has begun and not yet ended. */
-  let nested = false;
+  private nested = false;
   /** What went wrong after the chunks last handed on; thrown by the next call. */
-  let pending: unknown;
-  let lastChunk: Chunk | undefined;
+  private pending: unknown = undefined;
+  private lastChunk: Chunk | undefined = undefined;
+  /** `probe`, bound the first time a read may have brought the whole answer but for its end. */
+  private probing: (() => void) | undefined = undefined;
+
+  constructor(opened: OpenExchange, exchange: Exchange, options: ResolvedOptions) {
+    this.opened = opened;
+    this.context = opened.context;
+    this.status = opened.response.status;
+    this.final = exchange.final ?? DONE;
+    this.silentStep = exchange.silentStep;
+    this.body = streamBody(opened, options.readTimeout);
+    this.splitter = new LineSplitter({ maxLineLength: options.maxLineLength });
+  }
+
+  received(): number {
+    return this.count;
+  }
+
+  pendingError(): unknown {
+    return this.pending;
+  }
+
+  /** A failure, as the caller sees it; the connection is closed. */
+  failed(error: unknown): unknown {
+    this.pending = undefined;
+    this.body.finish(false);
+    return this.opened.failure(located(error, this.context.url), this.count);
+  }
+
+  /** A failure, unless the answer's last line had arrived whole but for its line break: then
+   * that line is read as the last one. The final chunk completes the answer (the connection's end
+   * after it changes nothing); any other complete line is handed on, then the failure; a line
+   * that reports an error is that error. */
+  fail(error: unknown): T[] | undefined {
+    if (this.last || this.pending !== undefined || this.body.closed || !mayEndAnswer(error, this.opened.signal))
+      throw this.failed(error);
+    let lines: readonly string[];
+    try {
+      lines = this.splitter.end();
+    } catch {
+      throw this.failed(error);
+    }
+    const batch = lines.length === 0 ? NO_ITEMS : this.items(lines);
+    if (this.last) {
+      this.body.finish(false);
+      return batch.length > 0 ? (batch as T[]) : undefined;
+    }
+    // What the server said in that line (an `{"error": …}` chunk) is the failure to report; a line
+    // cut short (not JSON) is not: the connection's failure is.
+    const found = this.pending as unknown; // set by `items`, which TypeScript does not follow
+    const said = isOllamaError(found) && found.kind === 'stream' ? found : undefined;
+    if (batch.length === 0) throw this.failed(said ?? error);
+    this.pending = said ?? error;
+    return batch as T[];
+  }
+
+  take(bytes: Uint8Array | undefined): T[] | undefined | typeof READ_ON {
+    const { body } = this;
+    const ended = bytes === undefined;
+    // Only the last bytes are looked at (`}`, or `}` and the CR of a CRLF): a line break ends
+    // almost every read of a stream.
+    if (
+      !ended &&
+      (bytes[bytes.length - 1] === 0x7d || (bytes[bytes.length - 1] === 0x0d && bytes[bytes.length - 2] === 0x7d))
+    )
+      body.probe = this.probing ??= this.probe.bind(this);
+    const lines = ended ? this.splitter.end() : this.splitter.feed(bytes);
+    const batch = lines.length === 0 ? NO_ITEMS : this.items(lines);
+    if (ended && !body.complete) {
+      body.finish(true);
+      // Asked only to render its prompt (`_debug_render_only`), Ollama answers one chunk that
+      // carries the rendering and is not `done`: that answer is whole.
+      const rendered = this.count === 1 && this.lastChunk?._debug_info !== undefined;
+      if (!this.last && this.pending === undefined && !rendered)
+        this.pending = incomplete(this.context, this.status, this.count, this.final.name);
+    }
+    if (batch.length > 0) return batch as T[];
+    if (this.pending !== undefined) throw this.pending;
+    return ended ? undefined : READ_ON;
+  }
 
   /** The values of `lines` under the chunk rules, up to the first that breaks one (kept in
    * `pending`) or up to the final chunk (then what follows is let run out). They take the
    * place of the lines in the splitter's array, which is made afresh for each read and is ours:
    * a second array per read showed in the collector's share of a one-line read. */
-  const take = (lines: readonly string[]): T[] => {
+  private items(lines: readonly string[]): T[] {
     const batch = lines as unknown[] as T[];
+    const { final, context } = this;
     const { opens } = final;
     let count = 0;
     for (; count < lines.length; count++) {
@@ -66,109 +155,53 @@ function chunksOf<T>(opened: OpenExchange, exchange: Exchange, options: Resolved
         value = JSON.parse(line);
       } catch (error) {
         // Redacted before the error cuts it: a credential cut in two would no longer be found.
-        pending = notJsonLine(received + 1, context.url, redact(line, context.secrets), error);
+        this.pending = notJsonLine(this.count + 1, context.url, redact(line, context.secrets), error);
         break;
       }
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        pending = notAnObject(context, status, received + 1, value);
+        this.pending = notAnObject(context, this.status, this.count + 1, value);
         break;
       }
       const chunk = value as Chunk;
       // An error field that is empty (`null`, `false`, `""`) reports nothing, as the /v1 reader and
       // openai-node read it: one lookup that finds nothing, on the hot path.
       if (chunk.error) {
-        pending = inBandError(context, status, received, chunk.error);
+        this.pending = inBandError(context, this.status, this.count, chunk.error);
         break;
       }
-      received++;
+      this.count++;
       batch[count] = chunk as T;
-      if (opens?.(chunk)) nested = true;
-      last = final.is(chunk);
-      if (last && nested) {
+      if (opens?.(chunk)) this.nested = true;
+      this.last = final.is(chunk);
+      if (this.last && this.nested) {
         // The end of the step inside the answer, not of the answer.
-        nested = false;
-        last = false;
-      } else if (last) {
+        this.nested = false;
+        this.last = false;
+      } else if (this.last) {
         count++;
-        body.settle();
+        this.body.settle();
         break;
       }
     }
     batch.length = count;
     if (count > 0) {
-      lastChunk = batch[count - 1] as Chunk;
-      if (silentStep !== undefined) body.silent = silentStep(lastChunk);
+      this.lastChunk = batch[count - 1] as Chunk;
+      if (this.silentStep !== undefined) this.body.silent = this.silentStep(this.lastChunk);
     }
     return batch;
-  };
+  }
 
-  /** A failure, as the caller sees it; the connection is closed. */
-  const failed = (error: unknown): unknown => {
-    pending = undefined;
-    body.finish(false);
-    return opened.failure(located(error, context.url), received);
-  };
-  /** A failure, unless the answer's last line had arrived whole but for its line break: then
-   * that line is read as the last one. The final chunk completes the answer (the connection's end
-   * after it changes nothing); any other complete line is handed on, then the failure; a line
-   * that reports an error is that error. */
-  const fail = (error: unknown): T[] | undefined => {
-    if (last || pending !== undefined || body.closed || !mayEndAnswer(error, opened.signal)) throw failed(error);
-    let lines: readonly string[];
-    try {
-      lines = splitter.end();
-    } catch {
-      throw failed(error);
-    }
-    const batch = lines.length === 0 ? NO_ITEMS : take(lines);
-    if (last) {
-      body.finish(false);
-      return batch.length > 0 ? (batch as T[]) : undefined;
-    }
-    // What the server said in that line (an `{"error": …}` chunk) is the failure to report; a line
-    // cut short (not JSON) is not: the connection's failure is.
-    const found = pending as unknown; // set by `take`, which TypeScript does not follow
-    const said = isOllamaError(found) && found.kind === 'stream' ? found : undefined;
-    if (batch.length === 0) throw failed(said ?? error);
-    pending = said ?? error;
-    return batch as T[];
-  };
-  const count = (): number => received;
   /** The line in progress may be the final chunk, whole but for its line break, and the server has
    * said nothing since (see `QUIET_MS`): if it is, the body ends here and that line ends the answer. */
-  const probe = (): void => {
-    if (last || nested || pending !== undefined || body.closed) return;
+  private probe(): void {
+    if (this.last || this.nested || this.pending !== undefined || this.body.closed) return;
     try {
-      const value: unknown = JSON.parse(splitter.peek());
-      if (typeof value === 'object' && value !== null && final.is(value as Chunk)) body.endNow();
+      const value: unknown = JSON.parse(this.splitter.peek());
+      if (typeof value === 'object' && value !== null && this.final.is(value as Chunk)) this.body.endNow();
     } catch {
       // Not a whole line yet: its line break, or the rest of it, is still to come.
     }
-  };
-  const takeBytes = (bytes: Uint8Array | undefined): T[] | undefined | typeof READ_ON => {
-    const ended = bytes === undefined;
-    // Only the last bytes are looked at (`}`, or `}` and the CR of a CRLF): a line break ends
-    // almost every read of a stream.
-    if (
-      !ended &&
-      (bytes[bytes.length - 1] === 0x7d || (bytes[bytes.length - 1] === 0x0d && bytes[bytes.length - 2] === 0x7d))
-    )
-      body.probe = probe;
-    const lines = ended ? splitter.end() : splitter.feed(bytes);
-    const batch = lines.length === 0 ? NO_ITEMS : take(lines);
-    if (ended && !body.settling) {
-      body.finish(true);
-      // Asked only to render its prompt (`_debug_render_only`), Ollama answers one chunk that
-      // carries the rendering and is not `done`: that answer is whole.
-      const rendered = received === 1 && lastChunk?._debug_info !== undefined;
-      if (!last && pending === undefined && !rendered) pending = incomplete(context, status, received, final.name);
-    }
-    if (batch.length > 0) return batch as T[];
-    if (pending !== undefined) throw pending;
-    return ended ? undefined : READ_ON;
-  };
-
-  return batchesOf<T>(body, () => pending, failed, body.puller(takeBytes, count, fail));
+  }
 }
 
 const NO_ITEMS: readonly never[] = Object.freeze([]);

@@ -4,7 +4,7 @@ import type { Batches, Exchange, RequestContext } from '../../internal/exchange.
 import { incomplete, notAnObject } from '../../internal/protocol-error.ts';
 import { endedShort, joined, parseJson, readText } from '../../internal/read-body.ts';
 import type { ResolvedOptions } from '../../internal/resolve-options.ts';
-import { batchesOf, mayEndAnswer, READ_ON, streamBody } from '../../internal/stream-body.ts';
+import { mayEndAnswer, READ_ON, streamBody } from '../../internal/stream-body.ts';
 import { readTimeoutError } from '../../internal/timeout-error.ts';
 import { type SseEvent, SseParser } from '../sse.ts';
 import { notAnEventStream, notJsonEvent, v1StreamError } from './openai-error.ts';
@@ -72,7 +72,7 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
 
   /** A server that reports its failure as one JSON object with a 200, not as events; or, where
    * that is allowed, that answers with the whole answer. */
-  // Read once: the body is finished by then, and `batchesOf` asks a finished body for nothing more.
+  // Read once: the body is finished by then, and a finished body's `next()` asks for nothing more.
   const whole = async (): Promise<T[] | undefined> => {
     const text = await readText(opened.body, options.maxLineLength, readTimeout, opened.signal, true, true);
     body.finish(true);
@@ -184,10 +184,10 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
     if (head !== undefined && bytes !== undefined && head.length < 4) head.push(bytes.subarray(0, HEAD_BYTES));
     const events = feed(parser, bytes, context.url);
     let batch: readonly T[] = events.length === 0 ? NO_ITEMS : take(events);
-    if (state.done && !body.settling && pending === undefined) {
+    if (state.done && !body.complete && pending === undefined) {
       if (ended) body.finish(true);
       else body.settle();
-    } else if (ended && !body.settling) {
+    } else if (ended && !body.complete) {
       body.finish(true);
       if (pending === undefined) {
         const tail = cutOff();
@@ -213,12 +213,8 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
     return ended || state.done ? undefined : READ_ON;
   };
 
-  return batchesOf<T>(
-    body,
-    () => pending,
-    failed,
-    jsonInstead ? () => whole().catch(fail) : body.puller(takeBytes, count, fail),
-  );
+  const source = { take: takeBytes, received: count, fail, pendingError: () => pending, failed };
+  return body.batches(source, jsonInstead ? () => whole().catch(fail) : undefined);
 }
 
 const NO_ITEMS: readonly never[] = Object.freeze([]);
