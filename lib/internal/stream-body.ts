@@ -12,7 +12,7 @@ import { readTimeoutError } from './timeout-error.ts';
 const GRACE_MS = 5;
 const DRAIN_LIMIT = 65_536;
 
-/** What a `take` of `StreamBody.puller` returns when a read completed nothing to hand on. */
+/** What `BodySource.take` returns when a read completed nothing to hand on. */
 export const READ_ON: unique symbol = Symbol('read on');
 
 /** What turns a body's reads into items (NDJSON chunks, SSE events): see `StreamBody.batches`. */
