@@ -15,55 +15,55 @@ import { rehold, unhold } from './unhold.ts';
  * and the link, so nothing of the call outlives it.
  */
 class Call {
-  readonly options: ResolvedOptions;
+  readonly #options: ResolvedOptions;
   /** Reads of the exchange so far; `sent` adds the requests a read sent again within itself. */
-  attempts = 0;
-  private readonly exchange: Exchange;
-  private readonly controller: AbortController | undefined;
-  private readonly user: AbortSignal | undefined;
-  private readonly unlink: (() => void) | undefined;
-  private readonly timer: ReturnType<typeof setTimeout> | undefined;
+  #attempts = 0;
+  readonly #exchange: Exchange;
+  readonly #controller: AbortController | undefined;
+  readonly #user: AbortSignal | undefined;
+  readonly #unlink: (() => void) | undefined;
+  readonly #timer: ReturnType<typeof setTimeout> | undefined;
   /** The timer does not hold the process (see the constructor). */
-  private readonly unheld: boolean = false;
-  private deadline: number | undefined;
-  private readonly expired: OllamaError | undefined;
+  readonly #unheld: boolean = false;
+  #deadline: number | undefined;
+  readonly #expired: OllamaError | undefined;
 
   constructor(exchange: Exchange, options: ResolvedOptions, leavable = false) {
-    this.exchange = exchange;
+    this.#exchange = exchange;
     const user = options.signal;
-    this.user = user;
-    this.deadline = options.within?.deadline;
+    this.#user = user;
+    this.#deadline = options.within?.deadline;
     if (user === undefined && options.totalTimeout <= 0 && !leavable) {
-      this.options = options;
+      this.#options = options;
       return;
     }
     const controller = new AbortController();
-    this.controller = controller;
-    if (options.totalTimeout > 0) this.deadline = performance.now() + options.totalTimeout;
-    this.options = { ...options, signal: controller.signal, deadline: this.deadline };
-    this.unlink = link(user, controller);
+    this.#controller = controller;
+    if (options.totalTimeout > 0) this.#deadline = performance.now() + options.totalTimeout;
+    this.#options = { ...options, signal: controller.signal, deadline: this.#deadline };
+    this.#unlink = link(user, controller);
     if (options.totalTimeout > 0) {
       const expired = totalTimeoutError(contextOf(exchange, options), options.totalTimeout);
-      this.expired = expired;
+      this.#expired = expired;
       const timer = setTimeout(() => controller.abort(expired), options.totalTimeout);
       // On the runtime's own fetch, a connection in use holds the process, and a retry's wait
       // holds it by itself; a stream its consumer dropped without leaving it must not be held
       // for the rest of totalTimeout. A fetch of the caller's own may hold nothing: there it does.
       if (options.builtinFetch) {
         unhold(timer);
-        this.unheld = true;
+        this.#unheld = true;
       }
-      this.timer = timer;
+      this.#timer = timer;
     }
   }
 
   /** Every request the call made. */
   get sent(): number {
-    return this.attempts + (this.exchange.resent ?? 0);
+    return this.#attempts + (this.#exchange.resent ?? 0);
   }
 
   get signal(): AbortSignal | undefined {
-    return this.controller?.signal;
+    return this.#controller?.signal;
   }
 
   /**
@@ -74,31 +74,31 @@ class Call {
    */
   waitFor<T>(value: T | PromiseLike<T>): T | PromiseLike<T> {
     if (typeof (value as { then?: unknown } | null)?.then !== 'function') return value;
-    const release = hold(this.user, this.controller);
-    if (this.unheld) rehold(this.timer);
+    const release = hold(this.#user, this.#controller);
+    if (this.#unheld) rehold(this.#timer);
     return Promise.resolve(unlessAborted(value, this.signal)).finally(() => {
       release();
-      if (this.unheld) unhold(this.timer as ReturnType<typeof setTimeout>);
+      if (this.#unheld) unhold(this.#timer as ReturnType<typeof setTimeout>);
     });
   }
 
   /** Stops whatever the call is doing (an attempt in flight, a wait): the caller has left. */
   leave(): void {
-    this.controller?.abort(LEFT);
+    this.#controller?.abort(LEFT);
   }
 
   /** Runs `read` under the retry policy: each attempt reads the exchange with the call's own
    * options, whose signal is the call's. */
   run<T>(read: Reader<T>): Promise<T> {
-    const policy = this.options.retry;
+    const policy = this.#options.retry;
     const { onRetry } = policy;
     return this.holding(
       retry(
         () => {
-          this.attempts++;
-          const { within } = this.options;
+          this.#attempts++;
+          const { within } = this.#options;
           if (within !== undefined) within.sent++;
-          return read(this.exchange, this.options);
+          return read(this.#exchange, this.#options);
         },
         {
           retries: policy.retries,
@@ -107,10 +107,10 @@ class Call {
           signal: this.signal,
           shouldRetry: (error, info) => {
             const delay = retryDelay(error, info.delay, policy);
-            if (delay !== false && this.deadline !== undefined && performance.now() + delay >= this.deadline) {
+            if (delay !== false && this.#deadline !== undefined && performance.now() + delay >= this.#deadline) {
               throw totalTimeoutError(
-                contextOf(this.exchange, this.options),
-                this.options.within?.totalTimeout ?? this.options.totalTimeout,
+                contextOf(this.#exchange, this.#options),
+                this.#options.within?.totalTimeout ?? this.#options.totalTimeout,
                 error as OllamaError,
               );
             }
@@ -135,8 +135,8 @@ class Call {
    * kept for as long as the caller keeps its signal.
    */
   holding<T>(work: Promise<T>): Promise<T> {
-    if (!this.options.builtinFetch && this.user !== undefined) {
-      const release = hold(this.user, this.controller);
+    if (!this.#options.builtinFetch && this.#user !== undefined) {
+      const release = hold(this.#user, this.#controller);
       return work.finally(release);
     }
     return work;
@@ -146,12 +146,12 @@ class Call {
    * number of attempts made. A stream that ran out of time says how many chunks it had handed on
    * (`received`), so that a total timeout mid-answer reads differently from one before it. */
   settle(error: unknown, received = 0): unknown {
-    if (this.user?.aborted === true) return this.user.reason;
-    const { expired } = this;
+    if (this.#user?.aborted === true) return this.#user.reason;
+    const expired = this.#expired;
     let found = error;
     // Settled already (a stream's error, met again by `callEach`), or refused before a retry: kept.
     const told = isOllamaError(error) && error.kind === 'total-timeout' && error !== expired;
-    if (expired !== undefined && this.controller?.signal.reason === expired && !told) {
+    if (expired !== undefined && this.#controller?.signal.reason === expired && !told) {
       found =
         received > 0 ? withNote(expired, `It ran out after ${received} chunk(s); the answer is incomplete.`) : expired;
     }
@@ -159,8 +159,8 @@ class Call {
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
-    this.unlink?.();
+    clearTimeout(this.#timer);
+    this.#unlink?.();
   }
 }
 

@@ -32,59 +32,58 @@ export const CREATED: FinalChunk = { ...SUCCESS, opens: (chunk) => chunk.status 
  * the same read is thrown by the next call, after those chunks were handed on.
  */
 export async function readChunks<T>(exchange: Exchange, options: ResolvedOptions): Promise<Batches<T>> {
-  return chunksOf<T>(await send(exchange, options), exchange, options);
-}
-
-function chunksOf<T>(opened: OpenExchange, exchange: Exchange, options: ResolvedOptions): Batches<T> {
-  const reader = new ChunkReader<T>(opened, exchange, options);
-  return reader.body.batches(reader);
+  return new ChunkReader<T>(await send(exchange, options), exchange, options).batches();
 }
 
 /** One body's chunks (see `readChunks`). A class rather than closures made per answer, for the
  * reason given in stream-body.ts. */
 class ChunkReader<T> implements BodySource<T> {
-  declare readonly body: StreamBody;
-  declare private readonly opened: OpenExchange;
-  declare private readonly context: RequestContext;
-  declare private readonly status: number;
-  declare private readonly final: FinalChunk;
-  declare private readonly silentStep: ((chunk: Chunk) => boolean) | undefined;
-  declare private readonly splitter: LineSplitter;
+  readonly #body: StreamBody;
+  readonly #opened: OpenExchange;
+  readonly #context: RequestContext;
+  readonly #status: number;
+  readonly #final: FinalChunk;
+  readonly #silentStep: ((chunk: Chunk) => boolean) | undefined;
+  readonly #splitter: LineSplitter;
   /** Chunks read so far. */
-  private count = 0;
+  #count = 0;
   /** The last chunk read is the final one. */
-  private last = false;
+  #last = false;
   /** A step inside the answer (see `FinalChunk.opens`) has begun and not yet ended. */
-  private nested = false;
+  #nested = false;
   /** What went wrong after the chunks last handed on; thrown by the next call. */
-  private pending: unknown = undefined;
-  private lastChunk: Chunk | undefined = undefined;
+  #pending: unknown;
+  #lastChunk: Chunk | undefined;
   /** `probe`, bound the first time a read may have brought the whole answer but for its end. */
-  private probing: (() => void) | undefined = undefined;
+  #probing: (() => void) | undefined;
 
   constructor(opened: OpenExchange, exchange: Exchange, options: ResolvedOptions) {
-    this.opened = opened;
-    this.context = opened.context;
-    this.status = opened.response.status;
-    this.final = exchange.final ?? DONE;
-    this.silentStep = exchange.silentStep;
-    this.body = streamBody(opened, options.readTimeout);
-    this.splitter = new LineSplitter({ maxLineLength: options.maxLineLength });
+    this.#opened = opened;
+    this.#context = opened.context;
+    this.#status = opened.response.status;
+    this.#final = exchange.final ?? DONE;
+    this.#silentStep = exchange.silentStep;
+    this.#body = streamBody(opened, options.readTimeout);
+    this.#splitter = new LineSplitter({ maxLineLength: options.maxLineLength });
   }
 
-  received(): number {
-    return this.count;
+  batches(): Batches<T> {
+    return this.#body.batches(this);
   }
 
-  pendingError(): unknown {
-    return this.pending;
+  count(): number {
+    return this.#count;
+  }
+
+  kept(): unknown {
+    return this.#pending;
   }
 
   /** A failure, as the caller sees it; the connection is closed. */
   failed(error: unknown): unknown {
-    this.pending = undefined;
-    this.body.finish(false);
-    return this.opened.failure(located(error, this.context.url), this.count);
+    this.#pending = undefined;
+    this.#body.finish(false);
+    return this.#opened.failure(located(error, this.#context.url), this.#count);
   }
 
   /** A failure, unless the answer's last line had arrived whole but for its line break: then
@@ -92,30 +91,30 @@ class ChunkReader<T> implements BodySource<T> {
    * after it changes nothing); any other complete line is handed on, then the failure; a line
    * that reports an error is that error. */
   fail(error: unknown): T[] | undefined {
-    if (this.last || this.pending !== undefined || this.body.closed || !mayEndAnswer(error, this.opened.signal))
+    if (this.#last || this.#pending !== undefined || this.#body.closed || !mayEndAnswer(error, this.#opened.signal))
       throw this.failed(error);
     let lines: readonly string[];
     try {
-      lines = this.splitter.end();
+      lines = this.#splitter.end();
     } catch {
       throw this.failed(error);
     }
-    const batch = lines.length === 0 ? NO_ITEMS : this.items(lines);
-    if (this.last) {
-      this.body.finish(false);
+    const batch = lines.length === 0 ? NO_ITEMS : this.#items(lines);
+    if (this.#last) {
+      this.#body.finish(false);
       return batch.length > 0 ? (batch as T[]) : undefined;
     }
     // What the server said in that line (an `{"error": …}` chunk) is the failure to report; a line
     // cut short (not JSON) is not: the connection's failure is.
-    const found = this.pending as unknown; // set by `items`, which TypeScript does not follow
+    const found = this.#pending as unknown; // set by `items`, which TypeScript does not follow
     const said = isOllamaError(found) && found.kind === 'stream' ? found : undefined;
     if (batch.length === 0) throw this.failed(said ?? error);
-    this.pending = said ?? error;
+    this.#pending = said ?? error;
     return batch as T[];
   }
 
   take(bytes: Uint8Array | undefined): T[] | undefined | typeof READ_ON {
-    const { body } = this;
+    const body = this.#body;
     const ended = bytes === undefined;
     // Only the last bytes are looked at (`}`, or `}` and the CR of a CRLF): a line break ends
     // almost every read of a stream.
@@ -123,19 +122,19 @@ class ChunkReader<T> implements BodySource<T> {
       !ended &&
       (bytes[bytes.length - 1] === 0x7d || (bytes[bytes.length - 1] === 0x0d && bytes[bytes.length - 2] === 0x7d))
     )
-      body.probe = this.probing ??= this.probe.bind(this);
-    const lines = ended ? this.splitter.end() : this.splitter.feed(bytes);
-    const batch = lines.length === 0 ? NO_ITEMS : this.items(lines);
+      body.probe = this.#probing ??= this.#probe.bind(this);
+    const lines = ended ? this.#splitter.end() : this.#splitter.feed(bytes);
+    const batch = lines.length === 0 ? NO_ITEMS : this.#items(lines);
     if (ended && !body.complete) {
       body.finish(true);
       // Asked only to render its prompt (`_debug_render_only`), Ollama answers one chunk that
       // carries the rendering and is not `done`: that answer is whole.
-      const rendered = this.count === 1 && this.lastChunk?._debug_info !== undefined;
-      if (!this.last && this.pending === undefined && !rendered)
-        this.pending = incomplete(this.context, this.status, this.count, this.final.name);
+      const rendered = this.#count === 1 && this.#lastChunk?._debug_info !== undefined;
+      if (!this.#last && this.#pending === undefined && !rendered)
+        this.#pending = incomplete(this.#context, this.#status, this.#count, this.#final.name);
     }
     if (batch.length > 0) return batch as T[];
-    if (this.pending !== undefined) throw this.pending;
+    if (this.#pending !== undefined) throw this.#pending;
     return ended ? undefined : READ_ON;
   }
 
@@ -143,9 +142,10 @@ class ChunkReader<T> implements BodySource<T> {
    * `pending`) or up to the final chunk (then what follows is let run out). They take the
    * place of the lines in the splitter's array, which is made afresh for each read and is ours:
    * a second array per read showed in the collector's share of a one-line read. */
-  private items(lines: readonly string[]): T[] {
+  #items(lines: readonly string[]): T[] {
     const batch = lines as unknown[] as T[];
-    const { final, context } = this;
+    const final = this.#final;
+    const context = this.#context;
     const { opens } = final;
     let count = 0;
     for (; count < lines.length; count++) {
@@ -155,49 +155,49 @@ class ChunkReader<T> implements BodySource<T> {
         value = JSON.parse(line);
       } catch (error) {
         // Redacted before the error cuts it: a credential cut in two would no longer be found.
-        this.pending = notJsonLine(this.count + 1, context.url, redact(line, context.secrets), error);
+        this.#pending = notJsonLine(this.#count + 1, context.url, redact(line, context.secrets), error);
         break;
       }
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        this.pending = notAnObject(context, this.status, this.count + 1, value);
+        this.#pending = notAnObject(context, this.#status, this.#count + 1, value);
         break;
       }
       const chunk = value as Chunk;
       // An error field that is empty (`null`, `false`, `""`) reports nothing, as the /v1 reader and
       // openai-node read it: one lookup that finds nothing, on the hot path.
       if (chunk.error) {
-        this.pending = inBandError(context, this.status, this.count, chunk.error);
+        this.#pending = inBandError(context, this.#status, this.#count, chunk.error);
         break;
       }
-      this.count++;
+      this.#count++;
       batch[count] = chunk as T;
-      if (opens?.(chunk)) this.nested = true;
-      this.last = final.is(chunk);
-      if (this.last && this.nested) {
+      if (opens?.(chunk)) this.#nested = true;
+      this.#last = final.is(chunk);
+      if (this.#last && this.#nested) {
         // The end of the step inside the answer, not of the answer.
-        this.nested = false;
-        this.last = false;
-      } else if (this.last) {
+        this.#nested = false;
+        this.#last = false;
+      } else if (this.#last) {
         count++;
-        this.body.settle();
+        this.#body.settle();
         break;
       }
     }
     batch.length = count;
     if (count > 0) {
-      this.lastChunk = batch[count - 1] as Chunk;
-      if (this.silentStep !== undefined) this.body.silent = this.silentStep(this.lastChunk);
+      this.#lastChunk = batch[count - 1] as Chunk;
+      if (this.#silentStep !== undefined) this.#body.silent = this.#silentStep(this.#lastChunk);
     }
     return batch;
   }
 
   /** The line in progress may be the final chunk, whole but for its line break, and the server has
    * said nothing since (see `QUIET_MS`): if it is, the body ends here and that line ends the answer. */
-  private probe(): void {
-    if (this.last || this.nested || this.pending !== undefined || this.body.closed) return;
+  #probe(): void {
+    if (this.#last || this.#nested || this.#pending !== undefined || this.#body.closed) return;
     try {
-      const value: unknown = JSON.parse(this.splitter.peek());
-      if (typeof value === 'object' && value !== null && this.final.is(value as Chunk)) this.body.endNow();
+      const value: unknown = JSON.parse(this.#splitter.peek());
+      if (typeof value === 'object' && value !== null && this.#final.is(value as Chunk)) this.#body.endNow();
     } catch {
       // Not a whole line yet: its line break, or the rest of it, is still to come.
     }

@@ -39,16 +39,16 @@ export function idleTimer(ms: number, onIdle: () => void, hold = true): IdleTime
 // on a small machine, takes a core from the server the call waits for). A class's methods live on.
 class Idle implements IdleTimer {
   fired = false;
-  declare private readonly ms: number;
-  declare private readonly onIdle: () => void;
-  declare private readonly hold: boolean;
-  private timer: Timer | undefined = undefined;
+  readonly #ms: number;
+  readonly #onIdle: () => void;
+  readonly #hold: boolean;
+  #timer: Timer | undefined;
   /** `performance.now()` when the read under way began; -1 while none waits. */
-  private since = -1;
+  #since = -1;
   /** The read whose wait ran out (its `since`), given one more turn of the event loop. */
-  private lastChance = -1;
+  #lastChance = -1;
   /** No read began yet. */
-  private first = true;
+  #first = true;
   // The armed timer holds this only weakly, through a `WeakRef`: a stream dropped between two
   // reads (no read waits, nothing else holds it) is not kept in memory, with what it had read,
   // until the timer runs out. While a read waits, the read holds the body, and the body this.
@@ -58,79 +58,84 @@ class Idle implements IdleTimer {
   // settle. That lasts at the latest `ms` after the last read began, as the hold on the process.
   // (Given to the timer itself, a strong reference made the benchmark's in-process reads a
   // quarter slower after each forced GC; the set did not.)
-  declare private readonly kept: WeakRef<Idle>;
+  readonly #kept: WeakRef<Idle>;
 
   constructor(ms: number, onIdle: () => void, hold: boolean) {
-    this.ms = ms;
-    this.onIdle = onIdle;
-    this.hold = hold;
-    this.kept = new WeakRef(this);
+    this.#ms = ms;
+    this.#onIdle = onIdle;
+    this.#hold = hold;
+    this.#kept = new WeakRef(this);
   }
 
   begin(): void {
-    this.since = performance.now();
-    if (this.timer !== undefined || this.fired) return;
+    this.#since = performance.now();
+    if (this.#timer !== undefined || this.fired) return;
     // For the first read, armed a microtask after `begin()`: a read that completes at once (its
     // bytes had arrived, as for the one read of most short answers) has ended by then, and a body
     // read that way needs no timer at all. From the second read on, the timer is armed at once and
-    // stays armed, so a long stream costs no microtask per read. (A resolved promise, not
-    // `queueMicrotask`, which in Node makes an async resource and a bound function each time.)
-    if (this.first) {
-      this.first = false;
-      void Promise.resolve(this).then(armIdle);
-    } else this.start(this.ms);
+    // stays armed, so a long stream costs no microtask per read.
+    if (this.#first) {
+      this.#first = false;
+      armSoon(this);
+    } else this.#start(this.#ms);
   }
 
   end(): void {
-    this.since = -1;
+    this.#since = -1;
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.since = -1;
-    if (this.hold) ARMED.delete(this);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#since = -1;
+    if (this.#hold) ARMED.delete(this);
   }
 
   arm(): void {
-    if (this.since >= 0 && this.timer === undefined && !this.fired) this.start(this.ms);
+    if (this.#since >= 0 && this.#timer === undefined && !this.fired) this.#start(this.#ms);
   }
 
   /** What the armed timer runs. */
   tick(): void {
-    this.timer = undefined;
-    if (this.since < 0) {
+    this.#timer = undefined;
+    if (this.#since < 0) {
       ARMED.delete(this);
       return;
     }
-    const waited = performance.now() - this.since;
-    if (waited < this.ms) {
-      this.start(this.ms - waited);
+    const waited = performance.now() - this.#since;
+    if (waited < this.#ms) {
+      this.#start(this.#ms - waited);
       return;
     }
     // The limit ran out, but a loop kept busy elsewhere (a long synchronous task) may have kept
     // the read from seeing bytes that arrived in time: they are read in the turn's I/O phase, after
     // the timers. One more turn for that read, and the same read still waiting is silence.
-    if (this.lastChance !== this.since) {
-      this.lastChance = this.since;
-      this.start(LAST_CHANCE_MS);
+    if (this.#lastChance !== this.#since) {
+      this.#lastChance = this.#since;
+      this.#start(LAST_CHANCE_MS);
       return;
     }
-    this.since = -1;
+    this.#since = -1;
     this.fired = true;
     ARMED.delete(this);
-    this.onIdle();
+    this.#onIdle();
   }
 
-  private start(delay: number): void {
-    this.timer = setTimeout(checkIfKept, delay, this.kept);
-    if (!this.hold) unhold(this.timer);
+  #start(delay: number): void {
+    this.#timer = setTimeout(checkIfKept, delay, this.#kept);
+    if (!this.#hold) unhold(this.#timer);
     else ARMED.add(this);
   }
 }
 
-function armIdle(idle: Idle): void {
-  idle.arm();
+/** Calls `target.arm()` a microtask from now. (Through a resolved promise, not `queueMicrotask`,
+ * which in Node makes an async resource and a bound function each time.) */
+export function armSoon(target: { arm(): void }): void {
+  void Promise.resolve(target).then(callArm);
+}
+
+function callArm(target: { arm(): void }): void {
+  target.arm();
 }
 
 type Timer = ReturnType<typeof setTimeout>;

@@ -13,15 +13,15 @@ import type { FinalChunk } from './exchange.ts';
 const ALMOST = 0.999;
 
 export class ProgressTracker {
-  private readonly layers = new Map<string, { total: number; completed: number }>();
-  private fraction: number | undefined;
+  readonly #layers = new Map<string, { total: number; completed: number }>();
+  #fraction: number | undefined;
   /** A step inside the answer has begun and not yet ended. */
-  private nested = false;
+  #nested = false;
 
-  private readonly final: FinalChunk | undefined;
+  readonly #final: FinalChunk | undefined;
 
   constructor(final?: FinalChunk) {
-    this.final = final;
+    this.#final = final;
   }
 
   add(line: ProgressResponse): ProgressEvent {
@@ -29,20 +29,20 @@ export class ProgressTracker {
     if (typeof total === 'number' && total >= 0) {
       const key = typeof digest === 'string' ? digest : line.status;
       const done = typeof completed === 'number' ? Math.min(Math.max(completed, 0), total) : 0;
-      this.layers.set(key, { total, completed: Math.max(done, this.layers.get(key)?.completed ?? 0) });
+      this.#layers.set(key, { total, completed: Math.max(done, this.#layers.get(key)?.completed ?? 0) });
       let sumTotal = 0;
       let sumDone = 0;
-      for (const layer of this.layers.values()) {
+      for (const layer of this.#layers.values()) {
         sumTotal += layer.total;
         sumDone += layer.completed;
       }
-      if (sumTotal > 0) this.fraction = Math.max(this.fraction ?? 0, Math.min(sumDone / sumTotal, ALMOST));
+      if (sumTotal > 0) this.#fraction = Math.max(this.#fraction ?? 0, Math.min(sumDone / sumTotal, ALMOST));
     }
-    if (this.final?.opens?.(line as unknown as Record<string, unknown>)) this.nested = true;
+    if (this.#final?.opens?.(line as unknown as Record<string, unknown>)) this.#nested = true;
     if (line.status === 'success') {
-      if (this.nested) this.nested = false;
-      else this.fraction = 1;
+      if (this.#nested) this.#nested = false;
+      else this.#fraction = 1;
     }
-    return this.fraction === undefined ? { ...line } : { ...line, fraction: this.fraction };
+    return this.#fraction === undefined ? { ...line } : { ...line, fraction: this.#fraction };
   }
 }

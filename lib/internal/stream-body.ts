@@ -1,7 +1,7 @@
 import { isOllamaError } from '../errors.ts';
 import type { OpenExchange } from './attempt.ts';
 import type { Batches } from './exchange.ts';
-import { type IdleTimer, idleTimer } from './idle.ts';
+import { armSoon, type IdleTimer, idleTimer } from './idle.ts';
 import { quietThen } from './quiet.ts';
 import { unhold } from './unhold.ts';
 import { readTimeoutError } from './timeout-error.ts';
@@ -21,13 +21,13 @@ export interface BodySource<T> {
    * completed nothing. */
   take(bytes: Uint8Array | undefined): T[] | undefined | typeof READ_ON;
   /** Items already handed on, for a read timeout's message. */
-  received(): number;
+  count(): number;
   /** Any failure (of a read, of `take`, the timeout): throws what the caller should see, or, when
    * what had arrived before it is the whole answer after all, returns the rest of it (undefined:
    * nothing more), as a read would. */
   fail(error: unknown): T[] | undefined;
   /** An error kept from the last read, to throw now (undefined: none). */
-  pendingError(): unknown;
+  kept(): unknown;
   /** A failure, as the caller sees it; the connection is closed. */
   failed(error: unknown): unknown;
 }
@@ -41,9 +41,9 @@ export interface StreamBody {
    * The body's items, read into by `source`: each read (one per `next()`) goes on until
    * `source.take` has items to hand on (or the end), given each read's bytes, undefined at the
    * body's end (at once when there is no body). A read that waits longer than `readTimeout` for the
-   * server fails with the read timeout, naming `source.received()` items already handed on; any
+   * server fails with the read timeout, naming `source.count()` items already handed on; any
    * failure goes to `source.fail`. Nothing more is read once the answer is complete; an error kept
-   * from the last read (`source.pendingError()`) is thrown now, through `source.failed`, which
+   * from the last read (`source.kept()`) is thrown now, through `source.failed`, which
    * closes the connection and says what the caller sees; leaving early cancels the body, unless
    * the answer is complete (then it is let run out, so that its connection stays pooled). With
    * `whole`, that is the one read instead (its failures are its own to report).
@@ -117,29 +117,29 @@ class Body implements StreamBody, Batches<unknown> {
   complete = false;
   closed = false;
   silent = false;
-  probe: (() => void) | undefined = undefined;
+  probe: (() => void) | undefined;
   /** Bytes read after the end of the answer (see `settle`), and the limit on that wait. */
-  private drained = 0;
-  private grace: ReturnType<typeof setTimeout> | undefined = undefined;
+  #drained = 0;
+  #grace: ReturnType<typeof setTimeout> | undefined;
   /** Cancels the body; also what an abort and the read timeout run. */
   declare readonly endNow: () => void;
-  declare private readonly reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  declare private readonly idle: IdleTimer | undefined;
-  declare private readonly opened: OpenExchange;
-  declare private readonly readTimeout: number;
-  declare private source: BodySource<unknown>;
-  declare private whole: (() => Promise<unknown[] | undefined>) | undefined;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  readonly #idle: IdleTimer | undefined;
+  readonly #opened: OpenExchange;
+  readonly #readTimeout: number;
+  #source!: BodySource<unknown>;
+  #whole: (() => Promise<unknown[] | undefined>) | undefined;
   /** What a read's result and failure go to: the reader's, then the drain's (see `settle`). */
-  declare private onRead: (result: ReadResult) => unknown;
-  declare private onFail: (error: unknown) => unknown;
+  #onRead!: (result: ReadResult) => unknown;
+  #onFail!: (error: unknown) => unknown;
 
   constructor(opened: OpenExchange, readTimeout: number, reading: boolean) {
-    this.opened = opened;
-    this.readTimeout = readTimeout;
+    this.#opened = opened;
+    this.#readTimeout = readTimeout;
     const reader = reading ? opened.body?.getReader() : undefined;
-    this.reader = reader;
-    this.endNow = this.stop.bind(this);
-    this.idle =
+    this.#reader = reader;
+    this.endNow = this.#stop.bind(this);
+    this.#idle =
       reader !== undefined && readTimeout > 0 ? idleTimer(readTimeout, this.endNow, !opened.runtimeFetch) : undefined;
     // An abort cancels the body itself too (see `OpenExchange.signal`): the read it ends then
     // fails, and the call reports the abort.
@@ -147,19 +147,18 @@ class Body implements StreamBody, Batches<unknown> {
   }
 
   batches<T>(source: BodySource<T>, whole?: () => Promise<T[] | undefined>): Batches<T> {
-    this.source = source;
-    this.whole = whole;
-    this.onRead = this.step.bind(this);
-    this.onFail = source.fail.bind(source);
+    this.#source = source;
+    this.#whole = whole;
+    this.#onRead = this.#step.bind(this);
+    this.#onFail = source.fail.bind(source);
     return this as Batches<unknown> as Batches<T>;
   }
 
   next(): Promise<unknown[] | undefined> {
-    if (this.complete) return Promise.resolve(undefined);
-    const error = this.source.pendingError();
-    if (error !== undefined) return Promise.reject(this.source.failed(error));
-    if (this.closed) return Promise.resolve(undefined);
-    return this.whole === undefined ? this.read() : this.whole();
+    const error = this.complete ? undefined : this.#source.kept();
+    if (error !== undefined) return Promise.reject(this.#source.failed(error));
+    if (this.complete || this.closed) return Promise.resolve(undefined);
+    return this.#whole === undefined ? this.#read() : this.#whole();
   }
 
   close(): Promise<void> {
@@ -170,11 +169,11 @@ class Body implements StreamBody, Batches<unknown> {
   finish(ended: boolean): void {
     if (this.closed) return;
     this.closed = true;
-    this.idle?.dispose();
-    clearTimeout(this.grace);
-    this.unfollow();
-    if (!ended) this.stop();
-    this.opened.release();
+    this.#idle?.dispose();
+    clearTimeout(this.#grace);
+    this.#unfollow();
+    if (!ended) this.#stop();
+    this.#opened.release();
   }
 
   /** Reads on after the end of the answer for at most `GRACE_MS` and `DRAIN_LIMIT` bytes, for the
@@ -182,35 +181,35 @@ class Body implements StreamBody, Batches<unknown> {
    * pool). A body whose end had arrived with its last chunk is done at once, with no timer set. */
   settle(): void {
     this.complete = true;
-    this.idle?.dispose();
-    this.unfollow();
-    const { reader } = this;
+    this.#idle?.dispose();
+    this.#unfollow();
+    const reader = this.#reader;
     if (reader === undefined) {
       this.finish(true);
       return;
     }
     // A failure after the end of the answer changes nothing: the body is simply not pooled.
-    this.onFail = this.finish.bind(this, false);
-    this.onRead = this.drain.bind(this);
-    reader.read().then(this.onRead, this.onFail);
+    this.#onFail = this.finish.bind(this, false);
+    this.#onRead = this.#drain.bind(this);
+    reader.read().then(this.#onRead, this.#onFail);
     // Queued after the first read's continuation: when that read had its answer, it has run.
-    void Promise.resolve(this).then(graceFor);
+    armSoon(this);
   }
 
-  /** See `settle`. */
-  wait(): void {
+  /** Sets the limit on the drain (see `settle`). */
+  arm(): void {
     if (this.closed) return;
-    this.grace = setTimeout(this.onFail, GRACE_MS);
+    this.#grace = setTimeout(this.#onFail, GRACE_MS);
     // Nobody waits for the drain: it must not hold a process that has nothing else to do.
-    unhold(this.grace);
+    unhold(this.#grace);
   }
 
-  private read(): Promise<unknown[] | undefined> {
-    const { reader } = this;
-    if (reader === undefined) return Promise.resolve(ENDED).then(this.onRead) as Promise<unknown[] | undefined>;
+  #read(): Promise<unknown[] | undefined> {
+    const reader = this.#reader;
+    if (reader === undefined) return Promise.resolve(ENDED).then(this.#onRead) as Promise<unknown[] | undefined>;
     const raw = reader.read();
-    const next = raw.then(this.onRead, this.onFail) as Promise<unknown[] | undefined>;
-    if (!this.silent) this.idle?.begin();
+    const next = raw.then(this.#onRead, this.#onFail) as Promise<unknown[] | undefined>;
+    if (!this.silent) this.#idle?.begin();
     if (this.probe !== undefined) {
       quietThen(raw, this.probe);
       this.probe = undefined;
@@ -218,39 +217,36 @@ class Body implements StreamBody, Batches<unknown> {
     return next;
   }
 
-  private step(result: ReadResult): unknown[] | undefined | Promise<unknown[] | undefined> {
-    const { source, idle } = this;
+  #step(result: ReadResult): unknown[] | undefined | Promise<unknown[] | undefined> {
+    const source = this.#source;
+    const idle = this.#idle;
     try {
       if (idle !== undefined) {
         idle.end();
         if (idle.fired)
-          throw readTimeoutError(this.opened.context, { limit: this.readTimeout, received: source.received() });
+          throw readTimeoutError(this.#opened.context, { limit: this.#readTimeout, received: source.count() });
       }
       const taken = source.take(result.done ? undefined : result.value);
-      return taken === READ_ON ? this.read() : taken;
+      return taken === READ_ON ? this.#read() : taken;
     } catch (error) {
       return source.fail(error);
     }
   }
 
-  private drain(result: ReadResult): void {
+  #drain(result: ReadResult): void {
     if (this.closed) return;
-    if (!result.done) this.drained += result.value.length;
-    if (result.done || this.drained > DRAIN_LIMIT) this.finish(result.done);
-    else this.reader?.read().then(this.onRead, this.onFail);
+    if (!result.done) this.#drained += result.value.length;
+    if (result.done || this.#drained > DRAIN_LIMIT) this.finish(result.done);
+    else this.#reader?.read().then(this.#onRead, this.#onFail);
   }
 
-  private stop(): void {
-    this.reader?.cancel().catch(ignore);
+  #stop(): void {
+    this.#reader?.cancel().catch(ignore);
   }
 
-  private unfollow(): void {
-    this.opened.signal?.removeEventListener('abort', this.endNow);
+  #unfollow(): void {
+    this.#opened.signal?.removeEventListener('abort', this.endNow);
   }
-}
-
-function graceFor(body: Body): void {
-  body.wait();
 }
 
 function ignore(): void {}

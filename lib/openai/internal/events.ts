@@ -213,7 +213,7 @@ function eventsOf<T>(opened: OpenExchange, options: ResolvedOptions, answerAllow
     return ended || state.done ? undefined : READ_ON;
   };
 
-  const source = { take: takeBytes, received: count, fail, pendingError: () => pending, failed };
+  const source = { take: takeBytes, count, fail, kept: () => pending, failed };
   return body.batches(source, jsonInstead ? () => whole().catch(fail) : undefined);
 }
 
