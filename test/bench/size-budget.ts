@@ -44,16 +44,17 @@ import { gzipSync } from 'node:zlib';
  * followed as it arrives), or a final chunk whole but for its line break, taken once the server
  * goes quiet instead of waiting for a body that never ends; a total timeout mid-stream that says
  * how many chunks had been handed on; and the one deadline of calls made as one, shared with the
- * tool loop; 1.5 kB. It went to 65 kB when the readers of a body (its idle timer, the body's
- * reads and drain, the NDJSON and SSE readers' state) became classes instead of closures made for
- * each answer: V8 keeps a closure's optimized code only while a closure made at the same place
- * lives, so at every full collection it threw that code away and compiled it again on its
- * background thread, taking a core from the server of a small call on a 2-core machine (small
- * calls' means went from 2-3 % behind ollama-js to 4-5 % ahead); `this.` and property names
- * minify less than closure variables, 2 kB. It is still well under half of what the official
- * client loads.
+ * tool loop; 1.5 kB. It went to 64 kB when the readers of a body (its idle timer, the body's
+ * reads and drain, the NDJSON reader's state) became classes instead of closures made for each
+ * answer: V8 keeps a closure's optimized code only while a closure made at the same place lives,
+ * so at every full collection it threw that code away and compiled it again on its background
+ * thread, taking a core from the server of a small call on a 2-core machine (small calls' means
+ * went from 2-3 % behind ollama-js to level or ahead). `this.` and property names minify less
+ * than closure variables: 2 kB, of which `#private` names (which esbuild shortens) and the
+ * call's and progress tracker's own private fields made the same way won back 1 kB. It is still
+ * well under half of what the official client loads.
  */
-export const RUNTIME_BUDGET_BYTES = 65_000;
+export const RUNTIME_BUDGET_BYTES = 64_000;
 
 /**
  * The budget of the `ollama-fetch/openai` bundle, a file of its own: it carries its own copy
@@ -81,10 +82,9 @@ export const RUNTIME_BUDGET_BYTES = 65_000;
  * call arguments sent as objects folded, a stream of comments only reported as cut short), 1.6 kB;
  * and to 73 kB for the ninth round's shared fixes (see RUNTIME_BUDGET_BYTES), 1.4 kB; and to 75 kB
  * for the next stop's shared fixes (see RUNTIME_BUDGET_BYTES) and its own (a `data: [DONE]` whole
- * but for its blank line taken once the server goes quiet), 1.4 kB; and to 76 kB for the readers
- * made classes (see RUNTIME_BUDGET_BYTES), 1.1 kB.
+ * but for its blank line taken once the server goes quiet), 1.4 kB.
  */
-export const OPENAI_BUDGET_BYTES = 76_000;
+export const OPENAI_BUDGET_BYTES = 75_000;
 
 export interface BundleSize {
   /** Bytes on disk: what Node reads and parses at import. */
@@ -143,14 +143,14 @@ export const COMPAT_BUDGET_BYTES = RUNTIME_BUDGET_BYTES + 1_000;
 
 /**
  * The budget of `ollama-fetch/tools`'s bundle (the tool loop and the web calls, on the chat
- * stream and the call machinery they need): 58 kB, 7 kB under the root bundle's budget, which it
+ * stream and the call machinery they need): 57 kB, 7 kB under the root bundle's budget, which it
  * holds only part of (it went from 50 kB for the seventh round's shared fixes, and its own: a
  * `return()` from outside the loop that settles at once, arguments sent as JSON text; to 55 kB
  * for the ninth round's shared fixes, 1.4 kB; to 56 kB for the next stop's shared fixes and its
- * own: the loop's errors carry the conversation so far, 1.9 kB; and to 58 kB for the readers made
- * classes, see RUNTIME_BUDGET_BYTES, 2 kB).
+ * own: the loop's errors carry the conversation so far, 1.9 kB; and to 57 kB for the readers made
+ * classes, see RUNTIME_BUDGET_BYTES, 1 kB).
  */
-export const TOOLS_BUDGET_BYTES = 58_000;
+export const TOOLS_BUDGET_BYTES = 57_000;
 
 /** The file a consumer's `import 'ollama-fetch/<subpath>'` loads, read from package.json's `exports`. */
 export function subpathEntry(packageJson: unknown, subpath: string): string {
